@@ -1,0 +1,111 @@
+import { z } from 'zod';
+
+/** Values SGLang 0.5.3's `--quantization` accepts (argparse choices in server_args.py). */
+export const SGLANG_QUANTIZATIONS = [
+  'awq', 'fp8', 'gptq', 'marlin', 'gptq_marlin', 'awq_marlin', 'bitsandbytes', 'gguf', 'modelopt',
+  'modelopt_fp4', 'petit_nvfp4', 'w8a8_int8', 'w8a8_fp8', 'moe_wna16', 'qoq', 'w4afp8', 'mxfp4',
+] as const;
+
+/** How the router shows load progress to streaming clients. */
+export const LOADING_MESSAGE_STYLES = ['content', 'reasoning', 'comment', 'none'] as const;
+
+/** Model ids and aliases: what clients send as `model`. No '/', spaces, '..' or control characters. */
+export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:+-]*$/;
+
+const modelId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(MODEL_ID_PATTERN, 'must start with a letter or digit and contain only letters, digits and . _ : + -')
+  .refine((s) => !s.includes('..'), 'must not contain ".."');
+
+const port = z.number().int().min(1).max(65535);
+const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are [A-Za-z_][A-Za-z0-9_]*'), z.string());
+
+export const routerSettingsSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(8002),
+    apiKeys: z.array(z.string().min(1)).default([]),
+    loadingMessages: z.enum(LOADING_MESSAGE_STYLES).default('content'),
+  })
+  .strict();
+
+export const backendSettingsSchema = z
+  .object({
+    kind: z.enum(['process', 'systemd']).default('process'),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(8001),
+    readyTimeoutS: z.number().positive().default(1800),
+    stopTimeoutS: z.number().positive().default(30),
+    unit: z.string().min(1).default('sglang.service'),
+    scope: z.enum(['system', 'user']).default('system'),
+  })
+  .strict();
+
+export const sglangSettingsSchema = z
+  .object({
+    command: z.array(z.string().min(1)).min(1).default(['python3', '-m', 'sglang.launch_server']),
+    env: envMap.default({}),
+  })
+  .strict();
+
+const samplingValue = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
+
+export const modelEntrySchema = z
+  .object({
+    id: modelId,
+    label: z.string().min(1).optional(),
+    aliases: z.array(modelId).default([]),
+    modelPath: z.string().min(1).optional(),
+    script: z.string().min(1).optional(),
+    tp: z.number().int().min(1).max(64).default(1),
+    contextLength: z.number().int().positive().optional(),
+    quantization: z.enum(SGLANG_QUANTIZATIONS).optional(),
+    memFractionStatic: z.number().gt(0).lt(1).optional(),
+    torchCompile: z.boolean().default(false),
+    gpus: z.array(z.number().int().min(0).max(255)).optional(),
+    extraArgs: z.array(z.string()).default([]),
+    env: envMap.default({}),
+    sampling: z.record(z.string(), samplingValue).default({}),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.modelPath === undefined && m.script === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'needs modelPath (launch settings) or script (legacy start script)', path: ['modelPath'] });
+    }
+    if (m.modelPath !== undefined && m.script !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'give either modelPath or script, not both', path: ['script'] });
+    }
+  });
+
+export const catalogSchema = z
+  .object({
+    router: routerSettingsSchema.default(routerSettingsSchema.parse({})),
+    backend: backendSettingsSchema.default(backendSettingsSchema.parse({})),
+    sglang: sglangSettingsSchema.default(sglangSettingsSchema.parse({})),
+    models: z.array(modelEntrySchema).default([]),
+  })
+  .strict();
+
+/** A validated catalog, defaults filled. */
+export type Catalog = z.infer<typeof catalogSchema>;
+/** One model entry of the catalog, defaults filled. */
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+export type RouterSettings = z.infer<typeof routerSettingsSchema>;
+export type BackendSettings = z.infer<typeof backendSettingsSchema>;
+export type SglangSettings = z.infer<typeof sglangSettingsSchema>;
+/** A catalog as written by a person (before defaults). */
+export type CatalogInput = z.input<typeof catalogSchema>;
+
+/** One problem found in a catalog file: where it is and what is wrong. */
+export interface CatalogIssue {
+  /** 'error' stops the file from loading or being saved; 'warning' does not. */
+  severity: 'error' | 'warning';
+  /** Dotted path of the field, e.g. "models[2].tp". */
+  field: string;
+  /** 1-based line and column in the YAML file, when known. */
+  line?: number;
+  column?: number;
+  message: string;
+}

@@ -1,0 +1,105 @@
+import type { Failure } from './failure.js';
+import type { LoadPhase, LoadProgress } from './load-phase.js';
+
+/** A model's state as clients see it (the llama.cpp-router `status.value` Open WebUI reads). */
+export type ModelStatus = 'unloaded' | 'loading' | 'loaded' | 'failed';
+
+/** A backend slot's state machine: stopped → starting → loading → ready; stopping; failed. */
+export type SlotStatus = 'stopped' | 'starting' | 'loading' | 'ready' | 'stopping' | 'failed';
+
+/** What made a load or unload happen. */
+export type SwitchCause = 'request' | 'manual' | 'cli' | 'preload' | 'idle' | 'stop';
+
+/** One backend slot (one SGLang server on one port). */
+export interface SlotView {
+  id: string;
+  status: SlotStatus;
+  /** The model the slot holds or is loading; null when stopped with nothing selected. */
+  modelId: string | null;
+  progress?: LoadProgress;
+  /** Unix ms when the current load started. */
+  loadStartedAtMs?: number;
+  /** Unix ms when the current model became ready. */
+  readyAtMs?: number;
+  /** Estimated ms until ready, from this model's load history; null when unknown. */
+  etaMs?: number | null;
+  failure?: Failure;
+  pid?: number;
+  host: string;
+  port: number;
+  /** Switches waiting their turn behind the current one, in FIFO order. */
+  queue: QueuedSwitch[];
+}
+
+/** A switch waiting behind another one. */
+export interface QueuedSwitch {
+  modelId: string;
+  /** How many callers wait for this model. */
+  waiters: number;
+  cause: SwitchCause;
+}
+
+/** One catalog model as the API shows it. */
+export interface ModelView {
+  id: string;
+  label: string;
+  aliases: string[];
+  /** 'launch' = built from catalog fields; 'script' = legacy start script. */
+  kind: 'launch' | 'script';
+  status: ModelStatus;
+  /** Present while loading. */
+  progress?: LoadProgress;
+  etaMs?: number | null;
+  /** Median full load time from history, ms; null when never loaded. */
+  typicalLoadMs: number | null;
+  lastFailure?: Failure;
+  tp: number;
+  gpus?: number[];
+}
+
+/** The whole engine state, as `GET /api/state` returns it. */
+export interface EngineState {
+  version: string;
+  startedAtMs: number;
+  /** The model that is loaded and ready, or null. */
+  activeModel: string | null;
+  slots: SlotView[];
+  models: ModelView[];
+  configPath: string;
+}
+
+/** One backend log line with its origin. */
+export interface LogLine {
+  /** Monotonic sequence number across the engine's lifetime. */
+  seq: number;
+  atMs: number;
+  stream: 'stdout' | 'stderr' | 'engine';
+  text: string;
+  modelId: string | null;
+}
+
+/** Outcome of one finished load, as recorded in the history. */
+export interface LoadRecord {
+  modelId: string;
+  startedAtMs: number;
+  endedAtMs: number;
+  outcome: 'ready' | 'failed' | 'cancelled';
+  cause: SwitchCause;
+  /** Milliseconds spent in each phase that was seen. */
+  phaseMs: Partial<Record<LoadPhase, number>>;
+  failure?: Pick<Failure, 'cause' | 'message'>;
+}
+
+/** Events the engine pushes (SSE `/api/events`, later the WebSocket and IPC). */
+export type EngineEvent =
+  | { type: 'state'; state: EngineState }
+  | { type: 'log'; line: LogLine }
+  | { type: 'load'; record: LoadRecord };
+
+/** Errors crossing the API: the UI and CLI branch on `code`. */
+export interface ApiError {
+  code: 'unknown_model' | 'bad_request' | 'load_failed' | 'not_found' | 'conflict' | 'internal' | 'unauthorized';
+  message: string;
+  /** Extra machine-readable detail, e.g. the known ids for unknown_model. */
+  details?: Record<string, unknown>;
+}
