@@ -1,0 +1,206 @@
+import { join } from 'node:path';
+import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
+import type { EngineEvent, EngineState, LogLine, ModelStatus, ModelView, SlotView, SwitchCause } from '../../shared/engine-state.js';
+import type { Failure } from '../../shared/failure.js';
+import { SWITCHBOARD_VERSION } from '../../shared/version.js';
+import type { ProcessBackend } from './backends/process-backend.js';
+import { ChildProcessBackend } from './backends/child-process-backend.js';
+import { buildLaunch } from './catalog/build-launch-argv.js';
+import type { Engine } from './engine-api.js';
+import { EngineError } from './engine-error.js';
+import { findPortOwner, waitForPortFree } from './host/find-port-owner.js';
+import { LogBuffer } from './logs/log-buffer.js';
+import { typicalLoadMs } from './switcher/estimate-eta.js';
+import { LoadHistory } from './switcher/load-history.js';
+import { SlotSwitcher } from './switcher/slot-switcher.js';
+
+/** A previous instance's socket may linger a moment after its process group is gone. */
+const PORT_RELEASE_WAIT_MS = 3_000;
+/** State events that only move a progress bar are coalesced to at most one per this interval. */
+const PROGRESS_EVENT_INTERVAL_MS = 100;
+
+export interface CreateEngineOptions {
+  catalog: Catalog;
+  configPath: string;
+  /** Where load history lives; null keeps it in memory (tests). */
+  stateDir: string | null;
+  /** Defaults to the child-process backend. */
+  backend?: ProcessBackend;
+  /** Health-probe interval while loading (default 250 ms). */
+  probeIntervalMs?: number;
+  logCapacity?: number;
+}
+
+/** Composes the engine: catalog, backend, switcher, log buffer, history and events. */
+export async function createEngine(options: CreateEngineOptions): Promise<Engine> {
+  const history = await LoadHistory.open(options.stateDir ? join(options.stateDir, 'load-history.jsonl') : null);
+  return new SwitchboardEngine(options, history);
+}
+
+class SwitchboardEngine implements Engine {
+  private readonly startedAtMs = Date.now();
+  private readonly listeners = new Set<(event: EngineEvent) => void>();
+  private readonly logBuffer: LogBuffer;
+  private readonly switcher: SlotSwitcher;
+  private readonly byName = new Map<string, ModelEntry>();
+  private readonly lastFailure = new Map<string, Failure>();
+  private lastEmitted: string | undefined;
+  private pendingEmit: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: CreateEngineOptions, private readonly history: LoadHistory) {
+    const { catalog } = options;
+    for (const model of catalog.models) {
+      this.byName.set(model.id, model);
+      for (const alias of model.aliases) this.byName.set(alias, model);
+    }
+    this.logBuffer = new LogBuffer(options.logCapacity);
+    this.switcher = new SlotSwitcher({
+      slotId: 'default',
+      host: catalog.backend.host,
+      port: catalog.backend.port,
+      backend: options.backend ?? new ChildProcessBackend(),
+      history,
+      launchFor: (modelId, host, port) => buildLaunch(this.model(modelId), catalog, { host, port }),
+      ensurePortFree,
+      readyTimeoutMs: catalog.backend.readyTimeoutS * 1000,
+      stopTimeoutMs: catalog.backend.stopTimeoutS * 1000,
+      probeIntervalMs: options.probeIntervalMs,
+      onLine: (stream, text, modelId) => this.addLog(stream, text, modelId),
+      onChange: () => this.emitState(),
+      onLoadFinished: (record) => {
+        if (record.outcome === 'failed') this.lastFailure.set(record.modelId, this.switcher.view().failure ?? this.lastFailure.get(record.modelId)!);
+        if (record.outcome === 'ready') this.lastFailure.delete(record.modelId);
+        this.emit({ type: 'load', record });
+      },
+    });
+  }
+
+  catalog(): Catalog {
+    return this.options.catalog;
+  }
+
+  state(): EngineState {
+    const slot = this.switcher.view();
+    return {
+      version: SWITCHBOARD_VERSION,
+      startedAtMs: this.startedAtMs,
+      activeModel: slot.status === 'ready' ? slot.modelId : null,
+      slots: [slot],
+      models: this.options.catalog.models.map((m) => this.modelView(m, slot)),
+      configPath: this.options.configPath,
+    };
+  }
+
+  ensureReady(modelIdOrAlias: string, cause: SwitchCause): Promise<SlotView> {
+    if (this.closed) return Promise.reject(new EngineError('conflict', 'the engine is shutting down'));
+    const model = this.byName.get(modelIdOrAlias);
+    if (!model) return Promise.reject(unknownModel(modelIdOrAlias, this.options.catalog));
+    return this.switcher.ensureReady(model.id, cause);
+  }
+
+  stop(cause: SwitchCause): Promise<void> {
+    return this.switcher.stop(cause);
+  }
+
+  logs(tail: number): LogLine[] {
+    return this.logBuffer.tail(tail);
+  }
+
+  subscribe(listener: (event: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.switcher.stop('stop');
+    clearTimeout(this.pendingEmit);
+    this.listeners.clear();
+  }
+
+  private model(modelId: string): ModelEntry {
+    const model = this.byName.get(modelId);
+    if (!model) throw unknownModel(modelId, this.options.catalog);
+    return model;
+  }
+
+  private modelView(model: ModelEntry, slot: SlotView): ModelView {
+    const mine = slot.modelId === model.id;
+    const status = modelStatus(mine ? slot : undefined, this.switcher.pendingModels().has(model.id), this.lastFailure.has(model.id));
+    const failure = this.lastFailure.get(model.id);
+    return {
+      id: model.id,
+      label: model.label ?? model.id,
+      aliases: model.aliases,
+      kind: model.script ? 'script' : 'launch',
+      status,
+      ...(mine && status === 'loading' && slot.progress ? { progress: slot.progress, etaMs: slot.etaMs ?? null } : {}),
+      typicalLoadMs: typicalLoadMs(this.history.recordsOf(model.id)),
+      ...(failure ? { lastFailure: failure } : {}),
+      tp: model.tp,
+      ...(model.gpus ? { gpus: model.gpus } : {}),
+    };
+  }
+
+  private addLog(stream: 'stdout' | 'stderr', text: string, modelId: string): void {
+    const line = this.logBuffer.push({ atMs: Date.now(), stream, text, modelId });
+    this.emit({ type: 'log', line });
+  }
+
+  /** Status and phase changes go out at once; progress-only changes are coalesced. */
+  private emitState(): void {
+    if (this.listeners.size === 0) return;
+    const slot = this.switcher.view();
+    const key = `${slot.status}|${slot.modelId}|${slot.progress?.phase}|${slot.queue.map((q) => `${q.modelId}:${q.waiters}`).join(',')}`;
+    if (key !== this.lastEmitted) {
+      this.flushState(key);
+      return;
+    }
+    this.pendingEmit ??= setTimeout(() => this.flushState(key), PROGRESS_EVENT_INTERVAL_MS);
+  }
+
+  private flushState(key: string): void {
+    clearTimeout(this.pendingEmit);
+    this.pendingEmit = undefined;
+    this.lastEmitted = key;
+    this.emit({ type: 'state', state: this.state() });
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A broken subscriber must not stop the engine or the other subscribers.
+      }
+    }
+  }
+}
+
+function modelStatus(slot: SlotView | undefined, pending: boolean, failedBefore: boolean): ModelStatus {
+  if (slot?.status === 'ready') return 'loaded';
+  if (slot && (slot.status === 'starting' || slot.status === 'loading')) return 'loading';
+  if (pending) return 'loading';
+  if (slot?.status === 'failed' || failedBefore) return 'failed';
+  return 'unloaded';
+}
+
+function unknownModel(name: string, catalog: Catalog): EngineError {
+  const known = catalog.models.map((m) => m.id);
+  return new EngineError('unknown_model', `unknown model "${name}"; known: ${known.join(', ') || '(none)'}`, { known });
+}
+
+async function ensurePortFree(host: string, port: number): Promise<void> {
+  if (await waitForPortFree(host, port, PORT_RELEASE_WAIT_MS)) return;
+  const owner = await findPortOwner(port, host);
+  const who = owner ? `pid ${owner.pid} (${owner.command})` : 'another process';
+  const failure: Failure = {
+    cause: 'port_busy',
+    message: `backend port ${port} on ${host} is already in use by ${who}`,
+    hint: 'stop that process or change backend.port',
+    atMs: Date.now(),
+  };
+  throw new EngineError('conflict', failure.message, { failure });
+}

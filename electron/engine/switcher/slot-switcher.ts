@@ -1,0 +1,315 @@
+import type { Failure } from '../../../shared/failure.js';
+import type { LoadProgress } from '../../../shared/load-phase.js';
+import type { LogEvent } from '../../../shared/log-event.js';
+import type { LoadRecord, QueuedSwitch, SlotStatus, SlotView, SwitchCause } from '../../../shared/engine-state.js';
+import { EngineError } from '../engine-error.js';
+import type { BackendExit, BackendInstance, BackendLaunch, ProcessBackend } from '../backends/process-backend.js';
+import { diagnoseFailure } from '../logs/diagnose-failure.js';
+import { estimateEtaMs, typicalPhaseMs } from './estimate-eta.js';
+import type { LoadHistory } from './load-history.js';
+import { LoadWatch } from './load-watch.js';
+import { waitForReady, type ReadyOutcome } from './wait-for-ready.js';
+
+export interface SlotSwitcherOptions {
+  slotId: string;
+  host: string;
+  port: number;
+  backend: ProcessBackend;
+  history: LoadHistory;
+  /** Builds the launch for a model id (throws when the model cannot be launched). */
+  launchFor(modelId: string, host: string, port: number): BackendLaunch;
+  /** Resolves when the port is free; throws a Failure-carrying EngineError naming the holder otherwise. */
+  ensurePortFree(host: string, port: number): Promise<void>;
+  readyTimeoutMs: number;
+  stopTimeoutMs: number;
+  probeIntervalMs?: number;
+  onLine(stream: 'stdout' | 'stderr', text: string, modelId: string): void;
+  onEvent?(event: LogEvent, modelId: string): void;
+  onChange(): void;
+  onLoadFinished(record: LoadRecord): void;
+  now?: () => number;
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+type Op =
+  | { kind: 'load'; modelId: string; cause: SwitchCause; waiters: Waiter<SlotView>[] }
+  | { kind: 'stop'; cause: SwitchCause; waiters: Waiter<void>[] };
+
+/**
+ * The single writer of one backend slot. Callers ask `ensureReady(model)`; one run loop decides,
+ * in FIFO order, so two SGLang servers never start on one port and a failed load is never retried
+ * by the switcher itself (only a new request starts it again). See README.md for the state diagram.
+ */
+export class SlotSwitcher {
+  private status: SlotStatus = 'stopped';
+  private modelId: string | null = null;
+  private progress: LoadProgress | undefined;
+  private failure: Failure | undefined;
+  private loadStartedAtMs: number | undefined;
+  private readyAtMs: number | undefined;
+  private instance: BackendInstance | undefined;
+  private watch: LoadWatch | undefined;
+  private current: Op | null = null;
+  private readonly queue: Op[] = [];
+  private running = false;
+  private abortLoad: (() => void) | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SlotSwitcherOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Waits until `modelId` is ready in this slot, joining or queueing as needed. */
+  ensureReady(modelId: string, cause: SwitchCause): Promise<SlotView> {
+    if (this.status === 'ready' && this.modelId === modelId && !this.current && this.queue.length === 0) {
+      return Promise.resolve(this.view());
+    }
+    return new Promise<SlotView>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      const joinable = this.findJoinableLoad(modelId);
+      if (joinable) joinable.waiters.push(waiter);
+      else this.enqueue({ kind: 'load', modelId, cause, waiters: [waiter] });
+      this.opts.onChange();
+    });
+  }
+
+  /** Stops the slot: queued switches are rejected, a load under way is abandoned. */
+  stop(cause: SwitchCause): Promise<void> {
+    for (const op of this.queue.splice(0)) {
+      if (op.kind === 'load') rejectAll(op.waiters, new EngineError('conflict', `switch to ${op.modelId} cancelled by stop`));
+      else op.waiters.forEach((w) => w.resolve());
+    }
+    this.abortLoad?.();
+    return new Promise<void>((resolve, reject) => this.enqueue({ kind: 'stop', cause, waiters: [{ resolve, reject }] }));
+  }
+
+  /** A snapshot of the slot. */
+  view(): SlotView {
+    const typical = this.modelId ? typicalPhaseMs(this.opts.history.recordsOf(this.modelId)) : null;
+    const loading = this.status === 'starting' || this.status === 'loading';
+    return {
+      id: this.opts.slotId,
+      status: this.status,
+      modelId: this.modelId,
+      ...(this.progress ? { progress: this.progress } : {}),
+      ...(this.loadStartedAtMs !== undefined ? { loadStartedAtMs: this.loadStartedAtMs } : {}),
+      ...(this.readyAtMs !== undefined ? { readyAtMs: this.readyAtMs } : {}),
+      ...(loading && this.progress && this.watch
+        ? { etaMs: estimateEtaMs(typical, { ...this.progress, phaseElapsedMs: this.watch.phaseElapsedMs }) }
+        : {}),
+      ...(this.failure ? { failure: this.failure } : {}),
+      ...(this.instance?.pid !== undefined ? { pid: this.instance.pid } : {}),
+      host: this.opts.host,
+      port: this.opts.port,
+      queue: this.queuedSwitches(),
+    };
+  }
+
+  /** The model a load under way or queued is for (for per-model status). */
+  pendingModels(): Set<string> {
+    const ids = new Set<string>();
+    for (const op of [this.current, ...this.queue]) if (op?.kind === 'load') ids.add(op.modelId);
+    return ids;
+  }
+
+  private queuedSwitches(): QueuedSwitch[] {
+    return this.queue
+      .filter((op): op is Extract<Op, { kind: 'load' }> => op.kind === 'load')
+      .map((op) => ({ modelId: op.modelId, waiters: op.waiters.length, cause: op.cause }));
+  }
+
+  /** A load of this model that a new caller may join without jumping over a queued stop. */
+  private findJoinableLoad(modelId: string): Extract<Op, { kind: 'load' }> | undefined {
+    const lastStop = this.queue.map((op) => op.kind).lastIndexOf('stop');
+    const queued = this.queue.slice(lastStop + 1).find((op) => op.kind === 'load' && op.modelId === modelId);
+    if (queued?.kind === 'load') return queued;
+    if (lastStop === -1 && this.current?.kind === 'load' && this.current.modelId === modelId) return this.current;
+    return undefined;
+  }
+
+  private enqueue(op: Op): void {
+    this.queue.push(op);
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let op = this.queue.shift(); op; op = this.queue.shift()) {
+        this.current = op;
+        this.opts.onChange();
+        try {
+          if (op.kind === 'load') await this.executeLoad(op);
+          else await this.executeStop(op);
+        } finally {
+          this.current = null;
+        }
+        this.opts.onChange();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async executeStop(op: Extract<Op, { kind: 'stop' }>): Promise<void> {
+    try {
+      await this.stopInstance();
+      this.modelId = null;
+      this.failure = undefined;
+      this.setState('stopped');
+      op.waiters.forEach((w) => w.resolve());
+    } catch (err) {
+      rejectAll(op.waiters, err);
+    }
+  }
+
+  private async executeLoad(op: Extract<Op, { kind: 'load' }>): Promise<void> {
+    if (this.status === 'ready' && this.modelId === op.modelId) {
+      op.waiters.forEach((w) => w.resolve(this.view()));
+      return;
+    }
+    try {
+      await this.stopInstance();
+      const failure = await this.load(op);
+      if (failure) rejectAll(op.waiters, loadFailedError(op.modelId, failure));
+      else op.waiters.forEach((w) => w.resolve(this.view()));
+    } catch (err) {
+      rejectAll(op.waiters, err);
+    }
+  }
+
+  private setState(status: SlotStatus, progress?: LoadProgress): void {
+    this.status = status;
+    this.progress = progress;
+    this.opts.onChange();
+  }
+
+  private async stopInstance(): Promise<void> {
+    const instance = this.instance;
+    if (!instance) {
+      if (this.status !== 'failed') this.setState('stopped');
+      return;
+    }
+    this.setState('stopping', { phase: 'stopping' });
+    await this.opts.backend.stop(instance, this.opts.stopTimeoutMs);
+    this.instance = undefined;
+    this.readyAtMs = undefined;
+    this.setState('stopped');
+  }
+
+  /** Runs one load to its end; returns the failure, or undefined when ready. */
+  private async load(op: Extract<Op, { kind: 'load' }>): Promise<Failure | undefined> {
+    const { host, port } = this.opts;
+    const modelId = op.modelId;
+    const startedAtMs = this.now();
+    this.modelId = modelId;
+    this.failure = undefined;
+    this.loadStartedAtMs = startedAtMs;
+    const watch = new LoadWatch(
+      this.now,
+      (stream, text) => this.opts.onLine(stream, text, modelId),
+      (event, progressChanged) => {
+        this.opts.onEvent?.(event, modelId);
+        if (progressChanged && this.watch === watch && (this.status === 'loading' || this.status === 'starting')) {
+          this.progress = watch.progress;
+          this.opts.onChange();
+        }
+      },
+    );
+    this.watch = watch;
+    this.setState('starting', { phase: 'launching' });
+
+    let outcome: ReadyOutcome;
+    try {
+      await this.opts.ensurePortFree(host, port);
+      const launch = this.opts.launchFor(modelId, host, port);
+      this.instance = await this.opts.backend.start(launch, (stream, chunk) => watch.push(stream, chunk));
+      this.setState('loading', watch.progress);
+      const instance = this.instance;
+      const aborted = new Promise<void>((resolve) => (this.abortLoad = resolve));
+      outcome = await waitForReady({
+        host, port, instance, watch, aborted,
+        timeoutMs: this.opts.readyTimeoutMs,
+        probeIntervalMs: this.opts.probeIntervalMs ?? 250,
+        now: this.now,
+      });
+    } catch (err) {
+      outcome = { kind: 'failed', failure: launchFailure(err, this.now()) };
+    } finally {
+      this.abortLoad = undefined;
+    }
+    return this.finishLoad(op, watch, startedAtMs, outcome);
+  }
+
+  private async finishLoad(op: Extract<Op, { kind: 'load' }>, watch: LoadWatch, startedAtMs: number, outcome: ReadyOutcome): Promise<Failure | undefined> {
+    const phaseMs = watch.finishPhases();
+    delete phaseMs.ready;
+    const record: LoadRecord = {
+      modelId: op.modelId, startedAtMs, endedAtMs: this.now(), cause: op.cause, phaseMs,
+      outcome: outcome.kind === 'ready' ? 'ready' : outcome.kind === 'aborted' ? 'cancelled' : 'failed',
+      ...(outcome.kind === 'failed' ? { failure: { cause: outcome.failure.cause, message: outcome.failure.message } } : {}),
+    };
+    await this.opts.history.append(record).catch(() => undefined);
+    this.opts.onLoadFinished(record);
+    if (outcome.kind === 'ready') {
+      this.readyAtMs = this.now();
+      this.setState('ready', { phase: 'ready' });
+      this.watchForExit(this.instance!, watch, op.modelId);
+      return undefined;
+    }
+    if (this.instance) {
+      const instance = this.instance;
+      await this.opts.backend.stop(instance, this.opts.stopTimeoutMs);
+      this.instance = undefined;
+    }
+    if (outcome.kind === 'aborted') {
+      this.modelId = null;
+      this.setState('stopped');
+      return { cause: 'exited', message: `load of ${op.modelId} was cancelled`, hint: 'start it again', atMs: this.now() };
+    }
+    this.failure = outcome.failure;
+    this.setState('failed', watch.progress);
+    return outcome.failure;
+  }
+
+  /** A ready server that dies (crash mid-stream, killed from outside) turns the slot to failed. */
+  private watchForExit(instance: BackendInstance, watch: LoadWatch, modelId: string): void {
+    void instance.exited.then((exit: BackendExit) => {
+      if (this.instance !== instance || this.status !== 'ready') return;
+      watch.flush();
+      this.instance = undefined;
+      this.readyAtMs = undefined;
+      this.failure = diagnoseFailure({
+        failures: watch.failures, phase: 'ready', exitCode: exit.code, exitSignal: exit.signal,
+        lastLines: watch.lastLines(), port: this.opts.port, now: this.now(),
+      });
+      this.modelId = modelId;
+      this.setState('failed', { phase: 'ready' });
+    });
+  }
+}
+
+function rejectAll<T>(waiters: Waiter<T>[], err: unknown): void {
+  for (const w of waiters) w.reject(err);
+}
+
+function loadFailedError(modelId: string, failure: Failure): EngineError {
+  return new EngineError('load_failed', `${modelId} failed to load: ${failure.message} — ${failure.hint}`, { modelId, failure });
+}
+
+function launchFailure(err: unknown, atMs: number): Failure {
+  if (err instanceof EngineError && err.details?.failure) return err.details.failure as Failure;
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT') {
+    return { cause: 'launch_error', message: `launch command not found (${e.path ?? e.message})`, hint: 'set sglang.command to the python of the venv that has SGLang, or fix the script path', atMs };
+  }
+  if (e.code === 'EACCES') {
+    return { cause: 'launch_error', message: `launch command is not executable (${e.path ?? e.message})`, hint: 'chmod +x the script or fix sglang.command', atMs };
+  }
+  return { cause: 'launch_error', message: e.message ?? String(err), hint: 'check the model entry in the catalog', atMs };
+}
