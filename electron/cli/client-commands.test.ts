@@ -1,0 +1,202 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startAdminServer, waitFor, type AdminTestServer } from '../engine/api/testing/start-admin-server.js';
+import { runCli, spawnCli } from './testing/run-cli.js';
+
+let t: AdminTestServer;
+beforeEach(async () => {
+  t = await startAdminServer();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const OOM = { cause: 'oom' as const, message: 'CUDA out of memory while loading weights', hint: 'lower memFractionStatic or contextLength' };
+
+describe('switchboard status', () => {
+  it('shows a stopped engine', async () => {
+    const { code, stdout } = await runCli(['status', '--url', t.url]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`engine   ${t.url} · v0.0.0-test · up 1m0`);
+    expect(stdout).toContain('active   (none)');
+    expect(stdout).toContain('slot main  stopped  (no model)  (127.0.0.1:8001)');
+  });
+
+  it('shows the phase, progress, elapsed time and ETA of a load', async () => {
+    t.engine.ensureReady('llama-70b', 'manual').catch(() => undefined);
+    t.engine.progress('weights', 0.45, 'shard 4/9');
+    const { stdout } = await runCli(['status', '--url', t.url]);
+    expect(stdout).toContain('slot main  loading  llama-70b');
+    expect(stdout).toContain('  phase    weights 45% (shard 4/9)');
+    expect(stdout).toMatch(/ {2}elapsed {2}0m0\ds · ETA ~0m20s/);
+  });
+
+  it('shows the last failure with its hint', async () => {
+    t.engine.ensureReady('qwen', 'manual').catch(() => undefined);
+    t.engine.fail(OOM);
+    const { stdout } = await runCli(['status', '--url', t.url]);
+    expect(stdout).toContain('slot main  failed  qwen-32b');
+    expect(stdout).toContain('  failure  oom: CUDA out of memory while loading weights');
+    expect(stdout).toContain('  hint     lower memFractionStatic or contextLength');
+  });
+});
+
+describe('switchboard models', () => {
+  it('prints one row per model', async () => {
+    const { code, stdout } = await runCli(['models', '--url', t.url]);
+    expect(code).toBe(0);
+    const rows = stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^ID +ALIASES +TP +GPUS +STATUS +TYPICAL LOAD$/);
+    expect(rows[1]).toMatch(/^qwen-32b +qwen +2 +0,1 +unloaded +0m40s$/);
+    expect(rows[2]).toMatch(/^llama-70b +- +4 +0,1,2,3 +unloaded +-$/);
+    expect(rows[3]).toMatch(/^mistral-123b +mistral, large +4 +all +unloaded +-$/);
+  });
+});
+
+describe('switchboard switch', () => {
+  it('prints each phase and exits 0 when the model is ready', async () => {
+    t.engine.onSwitch = () =>
+      setImmediate(() => {
+        t.engine.progress('weights', 0.45, 'shard 4/9');
+        t.engine.progress('weights', 0.55, 'shard 5/9');
+        t.engine.progress('kv_cache');
+        t.engine.progress('cuda_graphs', 0.5, 'bs=32 26/52');
+        t.engine.ready();
+      });
+    const { code, stdout, stderr } = await runCli(['switch', 'qwen', '--url', t.url]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(t.engine.switches).toEqual([{ modelId: 'qwen-32b', cause: 'cli' }]);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^⏳ launching · 0m0\ds · ~0m40s left$/);
+    expect(lines[1]).toMatch(/^⏳ weights 45% \(shard 4\/9\) · 0m0\ds · ~0m20s left$/);
+    expect(lines[2]).toMatch(/^⏳ weights 55% \(shard 5\/9\)/);
+    expect(lines[3]).toMatch(/^⏳ kv_cache · /);
+    expect(lines[4]).toMatch(/^⏳ cuda_graphs 50% \(bs=32 26\/52\)/);
+    expect(lines[5]).toMatch(/^✅ ready in 0m0\ds$/);
+    expect(lines).toHaveLength(6);
+  });
+
+  it('says so when the model is already ready', async () => {
+    const first = t.engine.ensureReady('qwen-32b', 'manual');
+    t.engine.ready();
+    await first;
+    const { code, stdout } = await runCli(['switch', 'qwen-32b', '--url', t.url]);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe('✅ qwen-32b is already ready');
+  });
+
+  it('prints the diagnosis, its hint and the last log lines, and exits 1 on failure', async () => {
+    t.engine.onSwitch = () =>
+      setImmediate(() => {
+        t.engine.progress('weights', 0.1, 'shard 1/9');
+        t.engine.fail({ ...OOM, lastLines: ['Load weight begin.', 'torch.OutOfMemoryError: CUDA out of memory.'] });
+      });
+    const { code, stdout, stderr } = await runCli(['switch', 'llama-70b', '--url', t.url]);
+    expect(code).toBe(1);
+    expect(stdout).toContain('⏳ weights 10% (shard 1/9)');
+    expect(stderr).toContain('❌ failed: CUDA out of memory while loading weights — lower memFractionStatic or contextLength');
+    expect(stderr).toContain('   │ torch.OutOfMemoryError: CUDA out of memory.');
+  });
+
+  it('falls back to the engine log when the failure carries no lines', async () => {
+    t.engine.onSwitch = () =>
+      setImmediate(() => {
+        t.engine.log('RuntimeError: something broke');
+        t.engine.fail({ cause: 'exited', message: 'SGLang exited with code 1', hint: 'see the log' });
+      });
+    const { code, stderr } = await runCli(['switch', 'llama-70b', '--url', t.url]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('❌ failed: SGLang exited with code 1 — see the log');
+    expect(stderr).toContain('   │ RuntimeError: something broke');
+  });
+
+  it('prints the known ids for an unknown model and exits 1', async () => {
+    const { code, stdout, stderr } = await runCli(['switch', 'gpt-5', '--url', t.url]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim()).toBe('switchboard switch: unknown model "gpt-5"; known: qwen-32b, llama-70b, mistral-123b');
+  });
+
+  it('says how to start the engine when none answers', async () => {
+    const { code, stderr } = await runCli(['switch', 'qwen', '--url', 'http://127.0.0.1:9']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('no engine answering at http://127.0.0.1:9 — start it with "switchboard serve"');
+  });
+});
+
+describe('switchboard stop', () => {
+  it('stops the backend', async () => {
+    const { code, stdout } = await runCli(['stop', '--url', t.url]);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe('⏹ stopped');
+    expect(t.engine.stops).toEqual(['cli']);
+  });
+});
+
+describe('switchboard logs', () => {
+  beforeEach(() => {
+    for (let i = 1; i <= 8; i += 1) t.engine.log(`line ${i}`);
+  });
+
+  it('prints the last N lines', async () => {
+    const { code, stdout } = await runCli(['logs', '-n', '3', '--url', t.url]);
+    expect(code).toBe(0);
+    expect(stdout).toBe('line 6\nline 7\nline 8\n');
+  });
+
+  it('follows new lines with -f and exits 0 on Ctrl-C', async () => {
+    const cli = spawnCli(['logs', '-f', '-n', '2', '--url', t.url]);
+    await waitFor(() => t.engine.listenerCount() === 1 && cli.stdout().includes('line 8\n'), 10_000, 'the tail');
+    t.engine.log('line 9');
+    t.engine.log('line 10');
+    await waitFor(() => cli.stdout().includes('line 10\n'), 10_000, 'the followed lines');
+    cli.child.kill('SIGINT');
+    expect(await cli.exit).toBe(0);
+    expect(cli.stdout()).toBe('line 7\nline 8\nline 9\nline 10\n');
+  });
+});
+
+describe('connection settings', () => {
+  let secured: AdminTestServer;
+  beforeEach(async () => {
+    secured = await startAdminServer({ apiKeys: ['sk-secret'] });
+  });
+  afterEach(async () => {
+    await secured.close();
+  });
+
+  it('fails with the 401 message without a key', async () => {
+    const { code, stderr } = await runCli(['status', '--url', secured.url]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('switchboard status: missing or wrong API key');
+  });
+
+  it.each([
+    ['--api-key', ['--api-key', 'sk-secret'], {}],
+    ['SWITCHBOARD_API_KEY', [], { SWITCHBOARD_API_KEY: 'sk-secret' }],
+  ])('sends the key from %s', async (_name, extraArgs, env) => {
+    const { code, stdout } = await runCli(['status', '--url', secured.url, ...extraArgs], env);
+    expect(code).toBe(0);
+    expect(stdout).toContain('active   (none)');
+  });
+
+  it('finds the engine and its key from the config router section, even when models are broken', async () => {
+    const { port } = new URL(secured.url);
+    const dir = await mkdtemp(join(tmpdir(), 'switchboard-cli-config-'));
+    const config = join(dir, 'switchboard.yaml');
+    await writeFile(config, `router:\n  host: 0.0.0.0\n  port: ${port}\n  apiKeys: [sk-secret]\nmodels:\n  - id: broken\n    tp: many\n`);
+    const { code, stdout, stderr } = await runCli(['status', '--config', config]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain(`engine   http://127.0.0.1:${port} ·`);
+  });
+
+  it('reports a missing --config file', async () => {
+    const { code, stderr } = await runCli(['status', '--config', '/nonexistent/switchboard.yaml']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('cannot read the config /nonexistent/switchboard.yaml');
+  });
+});

@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import type { EngineState, ModelView } from '../../shared/engine-state.js';
+import { EngineClient } from './engine-client.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE, resolveConnection } from './engine-connection.js';
+import { formatDuration } from './format-duration.js';
+import { formatTable } from './format-table.js';
+import { parseOrUsage } from './usage-error.js';
+
+const USAGE = `usage: switchboard models [options]
+
+Lists the catalog's models: id, aliases, tensor parallelism, GPUs, status and typical load time.
+${CONNECTION_USAGE}`;
+
+export async function runModels(args: string[]): Promise<number> {
+  const { values } = parseOrUsage(USAGE, () => parseArgs({ args, options: CONNECTION_OPTIONS, strict: true }));
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const client = new EngineClient(await resolveConnection(values));
+  const state = await client.getJson<EngineState>('/api/state');
+  console.log(state.models.length === 0 ? 'no models in the catalog' : formatModels(state.models));
+  return 0;
+}
+
+/** The models table as printed. */
+export function formatModels(models: ModelView[]): string {
+  const rows = models.map((m) => [
+    m.id,
+    m.aliases.join(', ') || '-',
+    String(m.tp),
+    m.gpus?.join(',') ?? 'all',
+    formatModelStatus(m),
+    m.typicalLoadMs === null ? '-' : formatDuration(m.typicalLoadMs),
+  ]);
+  return formatTable(['ID', 'ALIASES', 'TP', 'GPUS', 'STATUS', 'TYPICAL LOAD'], rows);
+}
+
+function formatModelStatus(model: ModelView): string {
+  if (model.status === 'loading' && model.progress) return `loading (${model.progress.phase})`;
+  if (model.status === 'failed' && model.lastFailure) return `failed (${model.lastFailure.cause})`;
+  return model.status;
+}

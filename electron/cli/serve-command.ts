@@ -1,0 +1,104 @@
+import { parseArgs } from 'node:util';
+import type { Catalog } from '../../shared/catalog-schema.js';
+import { createAdminRoutes } from '../engine/api/admin-http.js';
+import { startHttpServer } from '../engine/api/start-http-server.js';
+import { defaultConfigPath, defaultStateDir } from '../engine/catalog/default-config-path.js';
+import { formatCatalogIssues, loadCatalogFile } from '../engine/catalog/load-catalog.js';
+import { createEngine } from '../engine/engine.js';
+import { EngineError } from '../engine/engine-error.js';
+
+const USAGE = `usage: switchboard serve [--config FILE] [--host HOST] [--port PORT] [--state-dir DIR]
+
+Hosts the engine headless: the admin API (/health, /api/*) on router.host:router.port.`;
+
+/** What a running `serve` holds, so `demo` can reuse it. */
+export interface ServeOptions {
+  configPath: string;
+  stateDir: string | null;
+  host?: string;
+  port?: number;
+  /** Printed after the listening line (the demo's tips). */
+  banner?: (url: string, catalog: Catalog) => string;
+}
+
+export async function runServe(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { config: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+    }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+    console.error(`--port must be a port number (1-65535), got "${values.port}"`);
+    return 2;
+  }
+  return serve({
+    configPath: values.config ?? defaultConfigPath(),
+    stateDir: values['state-dir'] ?? defaultStateDir(),
+    host: values.host,
+    port,
+  });
+}
+
+/** Loads the catalog, starts the engine and its HTTP server, and runs until SIGINT/SIGTERM. */
+export async function serve(options: ServeOptions): Promise<number> {
+  const loaded = await loadCatalogFile(options.configPath);
+  if (!loaded.ok) {
+    console.error(formatCatalogIssues(options.configPath, loaded.issues));
+    return 1;
+  }
+  if (loaded.issues.length > 0) console.error(formatCatalogIssues(options.configPath, loaded.issues));
+  const catalog = loaded.catalog;
+  const host = options.host ?? catalog.router.host;
+  const port = options.port ?? catalog.router.port;
+  if (!isLoopback(host) && catalog.router.apiKeys.length === 0) {
+    console.error(`warning: serving on ${host} without router.apiKeys — anyone who can reach this host can switch models`);
+  }
+  const engine = await createEngine({ catalog, configPath: options.configPath, stateDir: options.stateDir });
+  const admin = createAdminRoutes(engine, { apiKeys: catalog.router.apiKeys });
+  let server;
+  try {
+    server = await startHttpServer({ host, port, handler: admin });
+  } catch (err) {
+    await engine.close();
+    if (err instanceof EngineError) {
+      console.error(`switchboard serve: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+  console.log(`switchboard ${engine.state().version} serving on ${server.url} (config ${options.configPath})`);
+  console.log(`models: ${catalog.models.map((m) => m.id).join(', ') || '(none — add some to the catalog)'}`);
+  if (options.banner) console.log(options.banner(server.url, catalog));
+  await waitForShutdownSignal();
+  console.log('switchboard: stopping the backend…');
+  await engine.close();
+  await server.close();
+  return 0;
+}
+
+function waitForShutdownSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}

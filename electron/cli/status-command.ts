@@ -1,0 +1,55 @@
+import { parseArgs } from 'node:util';
+import type { EngineState, SlotView } from '../../shared/engine-state.js';
+import { EngineClient } from './engine-client.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE, resolveConnection } from './engine-connection.js';
+import { formatDuration } from './format-duration.js';
+import { formatPhase } from './format-load-progress.js';
+import { parseOrUsage } from './usage-error.js';
+
+const USAGE = `usage: switchboard status [options]
+
+Shows the active model and each backend slot: status, model, phase, progress, elapsed, ETA and
+the last failure with its hint.
+${CONNECTION_USAGE}`;
+
+export async function runStatus(args: string[]): Promise<number> {
+  const { values } = parseOrUsage(USAGE, () => parseArgs({ args, options: CONNECTION_OPTIONS, strict: true }));
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const client = new EngineClient(await resolveConnection(values));
+  const state = await client.getJson<EngineState>('/api/state');
+  console.log(formatStatus(state, client.url, Date.now()));
+  return 0;
+}
+
+/** The whole status report as printed. */
+export function formatStatus(state: EngineState, url: string, nowMs: number): string {
+  const lines = [
+    `engine   ${url} · v${state.version} · up ${formatDuration(nowMs - state.startedAtMs)}`,
+    `config   ${state.configPath}`,
+    `active   ${state.activeModel ?? '(none)'}`,
+  ];
+  for (const slot of state.slots) lines.push('', ...formatSlot(slot, nowMs));
+  return lines.join('\n');
+}
+
+function formatSlot(slot: SlotView, nowMs: number): string[] {
+  const pid = slot.pid === undefined ? '' : `, pid ${slot.pid}`;
+  const lines = [`slot ${slot.id}  ${slot.status}  ${slot.modelId ?? '(no model)'}  (${slot.host}:${slot.port}${pid})`];
+  const loading = slot.status === 'starting' || slot.status === 'loading';
+  if (loading) {
+    lines.push(`  phase    ${formatPhase(slot)}`);
+    const elapsed = slot.loadStartedAtMs === undefined ? 'unknown' : formatDuration(nowMs - slot.loadStartedAtMs);
+    const eta = slot.etaMs === undefined || slot.etaMs === null ? 'unknown' : `~${formatDuration(slot.etaMs)}`;
+    lines.push(`  elapsed  ${elapsed} · ETA ${eta}`);
+  }
+  if (slot.status === 'ready' && slot.readyAtMs !== undefined) lines.push(`  ready    for ${formatDuration(nowMs - slot.readyAtMs)}`);
+  for (const queued of slot.queue) lines.push(`  queued   ${queued.modelId} (${queued.waiters} waiting, ${queued.cause})`);
+  if (slot.failure) {
+    const { cause, message, hint } = slot.failure;
+    lines.push(`  failure  ${cause}: ${message}`, `  hint     ${hint}`);
+  }
+  return lines;
+}

@@ -1,0 +1,25 @@
+import { parseArgs } from 'node:util';
+import { defaultConfigPath } from '../engine/catalog/default-config-path.js';
+import { formatCatalogIssues, loadCatalogFile } from '../engine/catalog/load-catalog.js';
+
+const USAGE = 'usage: switchboard validate [--config FILE]\n\nChecks the catalog (YAML, fields, TP vs GPUs and heads, paths) without starting anything.';
+
+export async function runValidate(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const path = values.config ?? defaultConfigPath();
+  const result = await loadCatalogFile(path);
+  if (result.issues.length > 0) console.error(formatCatalogIssues(path, result.issues));
+  if (!result.ok) return 1;
+  console.log(`${path}: ok — ${result.catalog.models.length} model(s): ${result.catalog.models.map((m) => m.id).join(', ')}`);
+  return 0;
+}

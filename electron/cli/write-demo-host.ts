@@ -1,0 +1,61 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CatalogInput } from '../../shared/catalog-schema.js';
+import { writeCatalogFile } from '../engine/catalog/write-catalog.js';
+
+/** The SGLang simulator's executable, resolved from this file so the demo runs from any directory. */
+export const SIMULATOR_BIN = fileURLToPath(new URL('../../test/fakes/bin/sglang-sim.js', import.meta.url));
+
+export interface DemoHostOptions {
+  dir: string;
+  routerPort: number;
+  backendPort: number;
+  /** SGLANG_SIM_TIME_SCALE: 1 = realistic minutes, 0.15 = tens of seconds. */
+  timeScale: number;
+}
+
+interface DemoModel {
+  dir: string;
+  shards: number;
+  config: Record<string, unknown>;
+}
+
+/** Checkpoints the simulator reads: config.json (heads for the TP check) and empty shard files. */
+const DEMO_MODELS: DemoModel[] = [
+  { dir: 'Qwen2.5-7B-Instruct', shards: 4, config: { architectures: ['Qwen2ForCausalLM'], num_attention_heads: 28, num_key_value_heads: 4, num_hidden_layers: 28, hidden_size: 3584, torch_dtype: 'bfloat16', max_position_embeddings: 32768 } },
+  { dir: 'Mistral-Large-Instruct-2411-AWQ', shards: 9, config: { architectures: ['MistralForCausalLM'], num_attention_heads: 96, num_key_value_heads: 8, num_hidden_layers: 88, hidden_size: 12288, torch_dtype: 'float16', max_position_embeddings: 131072, quantization_config: { quant_method: 'awq', bits: 4 } } },
+  { dir: 'KAT-Dev-72B-Exp-AWQ-8bit', shards: 8, config: { architectures: ['Qwen2ForCausalLM'], num_attention_heads: 64, num_key_value_heads: 8, num_hidden_layers: 80, hidden_size: 8192, torch_dtype: 'bfloat16', max_position_embeddings: 131072, quantization_config: { quant_method: 'awq', bits: 8 } } },
+];
+
+/** Writes the simulated host (model folders and a catalog) into `dir`; returns the catalog path. */
+export async function writeDemoHost(options: DemoHostOptions): Promise<string> {
+  const modelsDir = join(options.dir, 'models');
+  for (const model of DEMO_MODELS) await writeModelDir(join(modelsDir, model.dir), model);
+  const catalog: CatalogInput = {
+    router: { host: '127.0.0.1', port: options.routerPort, apiKeys: [], loadingMessages: 'content' },
+    backend: { kind: 'process', host: '127.0.0.1', port: options.backendPort, readyTimeoutS: 600, stopTimeoutS: 15 },
+    sglang: {
+      command: [process.execPath, SIMULATOR_BIN],
+      // The reference host: six RTX 3090 (24 GiB each).
+      env: { SGLANG_SIM_TIME_SCALE: String(options.timeScale), SGLANG_SIM_GPU_COUNT: '6', SGLANG_SIM_GPU_MEM_MIB: '24576', SGLANG_SIM_TOKENS_PER_S: '50' },
+    },
+    models: [
+      { id: 'qwen2.5-7b-instruct', label: 'Qwen2.5 7B Instruct', aliases: ['qwen'], modelPath: join(modelsDir, DEMO_MODELS[0]!.dir), tp: 1, contextLength: 32768, memFractionStatic: 0.85, gpus: [0], sampling: { temperature: 0.7 } },
+      { id: 'mistral-large-2411-awq', label: 'Mistral Large 2411 (AWQ)', aliases: ['mistral'], modelPath: join(modelsDir, DEMO_MODELS[1]!.dir), tp: 4, contextLength: 24576, quantization: 'awq_marlin', memFractionStatic: 0.8, torchCompile: true, gpus: [1, 2, 3, 4], extraArgs: ['--sleep-on-idle', '--log-requests', '--torch-compile-max-bs', '8'], sampling: { temperature: 0.7 } },
+      { id: 'kat-dev-awq-8bit', label: 'KAT-Dev 72B (AWQ 8-bit) — fails with CUDA OOM', aliases: ['kat-dev'], modelPath: join(modelsDir, DEMO_MODELS[2]!.dir), tp: 2, contextLength: 65536, memFractionStatic: 0.92, gpus: [4, 5], env: { SGLANG_SIM_FAIL: 'oom-weights' } },
+    ],
+  };
+  const configPath = join(options.dir, 'switchboard.yaml');
+  await writeCatalogFile(configPath, catalog);
+  return configPath;
+}
+
+async function writeModelDir(dir: string, model: DemoModel): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'config.json'), `${JSON.stringify(model.config, null, 2)}\n`);
+  for (let i = 1; i <= model.shards; i++) {
+    const name = `model-${String(i).padStart(5, '0')}-of-${String(model.shards).padStart(5, '0')}.safetensors`;
+    await writeFile(join(dir, name), '');
+  }
+}

@@ -1,0 +1,29 @@
+import type { ServerResponse } from 'node:http';
+import type { EngineEvent } from '../../../shared/engine-state.js';
+import type { Engine } from '../engine-api.js';
+import { openSseStream, type SseDelivery } from './sse-stream.js';
+
+const DELIVERY: Record<EngineEvent['type'], SseDelivery> = { state: 'latest', log: 'droppable', load: 'always' };
+
+/**
+ * `GET /api/events` — SSE. First `event: state` with the current EngineState, then each engine
+ * event as `event: <type>` whose `data` is its payload: EngineState, LogLine or LoadRecord.
+ */
+export function handleEvents(engine: Engine, res: ServerResponse, keepaliveMs: number): void {
+  const stream = openSseStream(res, keepaliveMs);
+  // Snapshot and subscribe in the same tick so no event falls between them.
+  stream.send('state', engine.state(), 'always');
+  const unsubscribe = engine.subscribe((event) => stream.send(event.type, payloadOf(event), DELIVERY[event.type]));
+  stream.onClose(unsubscribe);
+}
+
+function payloadOf(event: EngineEvent): unknown {
+  switch (event.type) {
+    case 'state':
+      return event.state;
+    case 'log':
+      return event.line;
+    case 'load':
+      return event.record;
+  }
+}
