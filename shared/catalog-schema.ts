@@ -97,6 +97,8 @@ export type BackendSettings = z.infer<typeof backendSettingsSchema>;
 export type SglangSettings = z.infer<typeof sglangSettingsSchema>;
 /** A catalog as written by a person (before defaults). */
 export type CatalogInput = z.input<typeof catalogSchema>;
+/** One model entry as written by a person (before defaults). */
+export type ModelEntryInput = z.input<typeof modelEntrySchema>;
 
 /** One problem found in a catalog file: where it is and what is wrong. */
 export interface CatalogIssue {

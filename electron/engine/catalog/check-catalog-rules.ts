@@ -1,0 +1,105 @@
+import type { Catalog, ModelEntry } from '../../../shared/catalog-schema.js';
+import { formatFieldPath, type PathSegment } from './format-field-path.js';
+import type { IssueCollector } from './issue-collector.js';
+
+/** Checks that need no file system: names, ports, GPUs, flags. */
+export function checkCatalogRules(catalog: Catalog, out: IssueCollector): void {
+  checkNamesUnique(catalog.models, out);
+  checkPorts(catalog, out);
+  catalog.models.forEach((model, i) => {
+    checkGpus(model, i, catalog, out);
+    if (model.memFractionStatic !== undefined && model.memFractionStatic > 0.95) {
+      out.warning(['models', i, 'memFractionStatic'], `${model.memFractionStatic} leaves almost no GPU memory for activations and CUDA graphs; expect out-of-memory errors`);
+    }
+    if (model.script !== undefined) checkScriptModel(model, i, out);
+    else checkLaunchModel(model, i, out);
+  });
+}
+
+function checkNamesUnique(models: ModelEntry[], out: IssueCollector): void {
+  const owners = new Map<string, string>();
+  models.forEach((model, i) => {
+    const paths: PathSegment[][] = [['models', i, 'id'], ...model.aliases.map((_, j) => ['models', i, 'aliases', j])];
+    [model.id, ...model.aliases].forEach((name, k) => {
+      const owner = owners.get(name);
+      if (owner !== undefined) out.error(paths[k], `"${name}" is already used by ${owner}`);
+      else owners.set(name, formatFieldPath(paths[k]));
+    });
+  });
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '*', '']);
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+function hostsOverlap(a: string, b: string): boolean {
+  if (WILDCARD_HOSTS.has(a) || WILDCARD_HOSTS.has(b) || a === b) return true;
+  return (a === 'localhost' && LOOPBACK_HOSTS.has(b)) || (b === 'localhost' && LOOPBACK_HOSTS.has(a));
+}
+
+function checkPorts({ router, backend }: Catalog, out: IssueCollector): void {
+  if (router.port === backend.port && hostsOverlap(router.host, backend.host)) {
+    out.error(['backend', 'port'], `same port as router.port (${router.port}) on an overlapping host; pick another port`);
+  }
+}
+
+function checkGpus(model: ModelEntry, i: number, catalog: Catalog, out: IssueCollector): void {
+  if (model.gpus === undefined) return;
+  const seen = new Set<number>();
+  model.gpus.forEach((gpu, j) => {
+    if (seen.has(gpu)) out.error(['models', i, 'gpus', j], `GPU ${gpu} is listed twice`);
+    seen.add(gpu);
+  });
+  if (model.script === undefined && model.tp > model.gpus.length) {
+    out.error(['models', i, 'tp'], `must be ≤ number of GPUs (${model.gpus.length})`);
+  }
+  for (const [where, env] of [['env', model.env], ['sglang.env', catalog.sglang.env]] as const) {
+    if (env.CUDA_VISIBLE_DEVICES !== undefined) {
+      out.error(['models', i, 'gpus'], `conflicts with ${where}.CUDA_VISIBLE_DEVICES; set only one of them`);
+    }
+  }
+}
+
+const MANAGED_FLAGS: Record<string, string> = {
+  '--host': 'switchboard sets it from backend.host',
+  '--port': 'switchboard sets it from backend.port',
+  '--model-path': 'use modelPath',
+  '--model': 'use modelPath',
+  '--served-model-name': 'switchboard sets it to the model id',
+  '--tp': 'use tp',
+  '--tp-size': 'use tp',
+  '--tensor-parallel-size': 'use tp',
+  '--context-length': 'use contextLength',
+  '--quantization': 'use quantization',
+  '--mem-fraction-static': 'use memFractionStatic',
+  '--enable-torch-compile': 'use torchCompile: true',
+};
+
+function checkLaunchModel(model: ModelEntry, i: number, out: IssueCollector): void {
+  model.extraArgs.forEach((arg, j) => {
+    const hint = MANAGED_FLAGS[arg.split('=', 1)[0]];
+    if (hint) out.error(['models', i, 'extraArgs', j], `${arg.split('=', 1)[0]} does not belong in extraArgs: ${hint}`);
+  });
+  const path = model.modelPath ?? '';
+  if (path.startsWith('~')) {
+    out.error(['models', i, 'modelPath'], 'no shell expands "~" here; write the full path');
+  } else if (!path.startsWith('/') && !isHuggingFaceId(path)) {
+    out.error(['models', i, 'modelPath'], `"${path}" must be an absolute path or a Hugging Face repo id (org/name)`);
+  }
+}
+
+/** `org/name` as SGLang accepts for downloading; anything else relative is ambiguous. */
+export function isHuggingFaceId(path: string): boolean {
+  return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(path);
+}
+
+const LAUNCH_ONLY_FIELDS = ['contextLength', 'quantization', 'memFractionStatic'] as const;
+
+function checkScriptModel(model: ModelEntry, i: number, out: IssueCollector): void {
+  const script = model.script ?? '';
+  if (!script.startsWith('/')) out.error(['models', i, 'script'], `"${script}" must be an absolute path`);
+  const ignored = (field: string) => out.warning(['models', i, field], 'is ignored for script models (the script decides)');
+  if (model.tp !== 1) ignored('tp');
+  if (model.torchCompile) ignored('torchCompile');
+  if (model.extraArgs.length > 0) ignored('extraArgs');
+  for (const field of LAUNCH_ONLY_FIELDS) if (model[field] !== undefined) ignored(field);
+}
