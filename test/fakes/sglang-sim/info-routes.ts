@@ -1,0 +1,122 @@
+// Health and information routes: /health(_generate), /ping, /get_model_info, /get_server_info,
+// /get_weight_version, /v1/models(/{name}) and /metrics.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { defaultAttentionBackend } from './gpu-defaults.js';
+import { sendEmpty, sendJson } from './http-io.js';
+import { renderMetrics } from './metrics-text.js';
+import type { SimApp } from './sim-context.js';
+import { sleepSim } from './sim-env.js';
+
+let healthCounter = 0;
+
+/** 503 while Starting or draining; when Up, a 1-token probe and ≥1 s (× time scale) before 200. */
+export async function handleHealth(app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (app.gracefullyExiting) {
+    app.log.main('Health check request received during shutdown. Returning 503.');
+    return sendEmpty(res, 503);
+  }
+  if (app.status === 'Starting') return sendEmpty(res, 503);
+  if (app.scheduler.isIdle()) {
+    healthCounter += 1;
+    app.scheduler.submit({
+      rid: `HEALTH_CHECK_${Date.now() / 1000}_${healthCounter}`,
+      kind: 'health',
+      promptText: '',
+      promptTokens: 1,
+      maxNewTokens: 1,
+      onOutput: () => undefined,
+    });
+  }
+  await sleepSim(app.env, 1);
+  if (app.gracefullyExiting) return sendEmpty(res, 503);
+  app.status = 'Up';
+  sendEmpty(res, 200);
+}
+
+export async function handlePing(_app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  sendEmpty(res, 200);
+}
+
+export async function handleGetModelInfo(app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  sendJson(res, 200, {
+    model_path: app.args.str('model_path'),
+    tokenizer_path: app.args.str('tokenizer_path'),
+    is_generation: true,
+    preferred_sampling_params: app.args.str('preferred_sampling_params'),
+    weight_version: app.args.str('weight_version'),
+  });
+}
+
+export async function handleGetWeightVersion(app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  sendJson(res, 200, { weight_version: app.args.str('weight_version') });
+}
+
+function internalState(app: SimApp): Record<string, unknown> {
+  const args = app.args;
+  const graphGiB = args.bool('disable_cuda_graph') ? 0 : app.plan.graphMemGiB;
+  return {
+    attention_backend: args.str('attention_backend') ?? defaultAttentionBackend(app.env.gpuMemMiB),
+    chunked_prefill_size: args.num('chunked_prefill_size'),
+    device: args.str('device'),
+    disable_chunked_prefix_cache: args.bool('disable_chunked_prefix_cache'),
+    disable_radix_cache: args.bool('disable_radix_cache'),
+    enable_dp_attention: args.bool('enable_dp_attention'),
+    enable_dp_lm_head: args.bool('enable_dp_lm_head'),
+    kv_cache_dtype: args.str('kv_cache_dtype'),
+    max_micro_batch_size: args.num('pp_max_micro_batch_size'),
+    moe_a2a_backend: args.str('moe_a2a_backend'),
+    sampling_backend: args.str('sampling_backend'),
+    torchao_config: args.str('torchao_config'),
+    triton_attention_reduce_in_fp32: args.bool('triton_attention_reduce_in_fp32'),
+    num_reserved_decode_tokens: args.num('num_reserved_decode_tokens'),
+    last_gen_throughput: app.metrics.genThroughput,
+    memory_usage: {
+      weight: Math.round(app.plan.weightsGiB * 100) / 100,
+      kvcache: Math.round(app.plan.kvSizeGiB * 100) / 100,
+      token_capacity: app.plan.maxTotalNumTokens,
+      graph: Math.round(graphGiB * 100) / 100,
+    },
+  };
+}
+
+export async function handleGetServerInfo(app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  sendJson(res, 200, {
+    ...app.args.toJson(),
+    status: 'ready',
+    max_total_num_tokens: app.plan.maxTotalNumTokens,
+    max_req_input_len: app.plan.maxReqInputLen,
+    internal_states: [internalState(app)],
+    version: '0.5.3.post1',
+  });
+}
+
+function modelCard(app: SimApp): Record<string, unknown> {
+  const name = app.servedModelName;
+  return { id: name, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: 'sglang', root: name, max_model_len: app.contextLen };
+}
+
+export async function handleListModels(app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  sendJson(res, 200, { object: 'list', data: [modelCard(app)] });
+}
+
+export async function handleRetrieveModel(app: SimApp, _req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const name = decodeURIComponent(url.pathname.slice('/v1/models/'.length));
+  if (name === app.servedModelName) return sendJson(res, 200, modelCard(app));
+  sendJson(res, 404, {
+    error: { message: `The model '${name}' does not exist`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' },
+  });
+}
+
+export async function handleMetrics(app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { running, queued, usedTokens } = app.scheduler.counts();
+  const text = renderMetrics(app.servedModelName, app.metrics, {
+    runningReqs: running,
+    queuedReqs: queued,
+    usedTokens,
+    tokenUsage: usedTokens / Math.max(1, app.plan.maxTotalNumTokens),
+    engineStartupS: (Date.now() - app.startedAtMs) / 1000,
+    loadWeightsS: app.loadWeightsS,
+  });
+  res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

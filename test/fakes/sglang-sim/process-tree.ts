@@ -1,0 +1,52 @@
+// SGLang's process tree: one `sglang::scheduler_TPn` per rank and a `sglang::detokenizer`,
+// here tiny idle Node processes in the main's process group. Real children die with the
+// parent through PR_SET_PDEATHSIG; Node has none, so they poll for re-parenting instead.
+import { spawn, type ChildProcess } from 'node:child_process';
+
+const CHILD_SCRIPT = [
+  'process.title = process.argv[1];',
+  'const parent = process.ppid;',
+  'setInterval(() => {',
+  '  let alive = process.ppid === parent;',
+  '  try { process.kill(parent, 0); } catch { alive = false; }',
+  '  if (!alive) process.exit(0);',
+  '}, 200);',
+].join('\n');
+
+export class ProcessTree {
+  private readonly children: ChildProcess[] = [];
+
+  /** Spawns a child whose process title is `title` (e.g. `sglang::scheduler_TP0`). */
+  spawnChild(title: string): void {
+    // The script is long enough for the title to fit in the original argv area.
+    const child = spawn(process.execPath, ['-e', CHILD_SCRIPT, title], { stdio: 'ignore' });
+    child.on('error', () => undefined);
+    this.children.push(child);
+  }
+
+  spawnSchedulers(tpSize: number): void {
+    for (let rank = 0; rank < tpSize; rank += 1) this.spawnChild(`sglang::scheduler_TP${rank}`);
+  }
+
+  childPids(): number[] {
+    return this.children.flatMap((child) => (child.pid === undefined ? [] : [child.pid]));
+  }
+
+  /** psutil-style kill_process_tree(include_parent=True): SIGKILL every child, then ourselves. */
+  killTreeIncludingSelf(): never {
+    this.killChildren();
+    process.kill(process.pid, 'SIGKILL');
+    // SIGKILL is delivered before this line can run; keep the type checker honest.
+    throw new Error('unreachable');
+  }
+
+  killChildren(): void {
+    for (const pid of this.childPids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}

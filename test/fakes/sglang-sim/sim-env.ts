@@ -1,0 +1,70 @@
+// The simulator's knobs, all read from environment variables (see README.md).
+
+export const FAIL_MODES = [
+  'oom-weights',
+  'oom-graphs',
+  'not-enough-memory',
+  'never-ready',
+  'warmup-fail',
+  'crash-mid-stream',
+] as const;
+export type FailMode = (typeof FAIL_MODES)[number];
+
+export interface SimEnv {
+  /** Multiplies every simulated duration (load phases, warmup, /health latency, drain poll). */
+  timeScale: number;
+  /** Decode speed per running request; 0 = no per-token sleep. Not scaled by timeScale. */
+  tokensPerS: number;
+  /** Total memory of each simulated GPU, as nvidia-smi reports it. */
+  gpuMemMiB: number;
+  /** Number of GPUs visible to the process (CUDA_VISIBLE_DEVICES wins over SGLANG_SIM_GPU_COUNT). */
+  gpuCount: number;
+  cudaVisibleDevices: string | undefined;
+  fails: ReadonlySet<FailMode>;
+  launchLogPath: string | undefined;
+  allowLongerContext: boolean;
+  forceShutdown: boolean;
+}
+
+function readNumber(raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  return Number.isFinite(value) && value >= min ? value : fallback;
+}
+
+function readFails(raw: string | undefined): Set<FailMode> {
+  const fails = new Set<FailMode>();
+  for (const part of (raw ?? '').split(',')) {
+    const name = part.trim();
+    if ((FAIL_MODES as readonly string[]).includes(name)) fails.add(name as FailMode);
+    else if (name !== '') process.stderr.write(`sglang-sim: ignoring unknown SGLANG_SIM_FAIL mode '${name}'\n`);
+  }
+  return fails;
+}
+
+function countVisibleGpus(env: NodeJS.ProcessEnv): number {
+  const visible = env.CUDA_VISIBLE_DEVICES;
+  if (visible !== undefined) return visible.split(',').filter((id) => id.trim() !== '').length;
+  return Math.floor(readNumber(env.SGLANG_SIM_GPU_COUNT, 8, 0));
+}
+
+export function readSimEnv(env: NodeJS.ProcessEnv): SimEnv {
+  return {
+    timeScale: readNumber(env.SGLANG_SIM_TIME_SCALE, 1, 0),
+    tokensPerS: readNumber(env.SGLANG_SIM_TOKENS_PER_S, 50, 0),
+    gpuMemMiB: readNumber(env.SGLANG_SIM_GPU_MEM_MIB, 24576, 1024),
+    gpuCount: countVisibleGpus(env),
+    cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES,
+    fails: readFails(env.SGLANG_SIM_FAIL),
+    launchLogPath: env.SGLANG_SIM_LAUNCH_LOG || undefined,
+    allowLongerContext: ['1', 'true'].includes((env.SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN ?? '').toLowerCase()),
+    forceShutdown: ['1', 'true'].includes((env.SGL_FORCE_SHUTDOWN ?? '').toLowerCase()),
+  };
+}
+
+/** Sleeps `simSeconds` of simulated time, i.e. simSeconds × timeScale of wall time. */
+export function sleepSim(env: SimEnv, simSeconds: number): Promise<void> {
+  const ms = simSeconds * env.timeScale * 1000;
+  if (ms <= 0) return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
