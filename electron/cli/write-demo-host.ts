@@ -23,9 +23,9 @@ interface DemoModel {
 
 /** Checkpoints the simulator reads: config.json (heads for the TP check) and empty shard files. */
 const DEMO_MODELS: DemoModel[] = [
-  { dir: 'Qwen2.5-7B-Instruct', shards: 4, config: { architectures: ['Qwen2ForCausalLM'], num_attention_heads: 28, num_key_value_heads: 4, num_hidden_layers: 28, hidden_size: 3584, torch_dtype: 'bfloat16', max_position_embeddings: 32768 } },
-  { dir: 'Mistral-Large-Instruct-2411-AWQ', shards: 9, config: { architectures: ['MistralForCausalLM'], num_attention_heads: 96, num_key_value_heads: 8, num_hidden_layers: 88, hidden_size: 12288, torch_dtype: 'float16', max_position_embeddings: 131072, quantization_config: { quant_method: 'awq', bits: 4 } } },
-  { dir: 'KAT-Dev-72B-Exp-AWQ-8bit', shards: 8, config: { architectures: ['Qwen2ForCausalLM'], num_attention_heads: 64, num_key_value_heads: 8, num_hidden_layers: 80, hidden_size: 8192, torch_dtype: 'bfloat16', max_position_embeddings: 131072, quantization_config: { quant_method: 'awq', bits: 8 } } },
+  { dir: 'Qwen2.5-7B-Instruct', shards: 4, config: { architectures: ['Qwen2ForCausalLM'], num_attention_heads: 28, num_key_value_heads: 4, num_hidden_layers: 28, hidden_size: 3584, intermediate_size: 18944, vocab_size: 152064, torch_dtype: 'bfloat16', max_position_embeddings: 32768 } },
+  { dir: 'Mistral-Large-Instruct-2411-AWQ', shards: 9, config: { architectures: ['MistralForCausalLM'], num_attention_heads: 96, num_key_value_heads: 8, num_hidden_layers: 88, hidden_size: 12288, intermediate_size: 28672, vocab_size: 32768, head_dim: 128, torch_dtype: 'float16', max_position_embeddings: 131072, quantization_config: { quant_method: 'awq', bits: 4 } } },
+  { dir: 'KAT-Dev-72B-Exp-AWQ-8bit', shards: 8, config: { architectures: ['Qwen2ForCausalLM'], num_attention_heads: 64, num_key_value_heads: 8, num_hidden_layers: 80, hidden_size: 8192, intermediate_size: 29568, vocab_size: 152064, torch_dtype: 'bfloat16', max_position_embeddings: 131072, quantization_config: { quant_method: 'awq', bits: 8 } } },
 ];
 
 /** Writes the simulated host (model folders and a catalog) into `dir`; returns the catalog path. */
