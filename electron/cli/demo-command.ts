@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseOrUsage } from './usage-error.js';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { isPortFree } from '../engine/host/find-port-owner.js';
@@ -11,17 +12,13 @@ Runs the engine on a simulated GPU host: three models served by the SGLang simul
 (a small one, a big tp=4 one with torch.compile, and one that fails with CUDA OOM).`;
 
 export async function runDemo(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseOrUsage(USAGE, () =>
+    parseArgs({
       args,
       options: { dir: { type: 'string' }, 'time-scale': { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
-    }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+    }),
+  );
   if (values.help) {
     console.log(USAGE);
     return 0;

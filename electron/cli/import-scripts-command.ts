@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { parseOrUsage } from './usage-error.js';
 import { defaultConfigPath } from '../engine/catalog/default-config-path.js';
 import { importStartScripts, mergeImported, type ImportReport } from '../engine/catalog/import-start-scripts.js';
 import { formatCatalogIssues } from '../engine/catalog/load-catalog.js';
@@ -13,14 +14,9 @@ With --merge, adds them to the catalog (validated first; the file is replaced at
 Whatever a script does that cannot be mapped is reported, never silently dropped.`;
 
 export async function runImportScripts(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { merge: { type: 'boolean' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseOrUsage(USAGE, () =>
+    parseArgs({ args, allowPositionals: true, options: { merge: { type: 'boolean' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }),
+  );
   if (values.help) {
     console.log(USAGE);
     return 0;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { parseOrUsage } from './usage-error.js';
 import type { Catalog } from '../../shared/catalog-schema.js';
 import { createAdminRoutes } from '../engine/api/admin-http.js';
 import { startHttpServer } from '../engine/api/start-http-server.js';
@@ -22,17 +23,13 @@ export interface ServeOptions {
 }
 
 export async function runServe(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+  const { values } = parseOrUsage(USAGE, () =>
+    parseArgs({
       args,
       options: { config: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
-    }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+    }),
+  );
   if (values.help) {
     console.log(USAGE);
     return 0;

@@ -1,17 +1,12 @@
 import { parseArgs } from 'node:util';
+import { parseOrUsage } from './usage-error.js';
 import { defaultConfigPath } from '../engine/catalog/default-config-path.js';
 import { formatCatalogIssues, loadCatalogFile } from '../engine/catalog/load-catalog.js';
 
 const USAGE = 'usage: switchboard validate [--config FILE]\n\nChecks the catalog (YAML, fields, TP vs GPUs and heads, paths) without starting anything.';
 
 export async function runValidate(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const { values } = parseOrUsage(USAGE, () => parseArgs({ args, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
   if (values.help) {
     console.log(USAGE);
     return 0;

@@ -36,6 +36,8 @@ describe('the parser reads what the simulator prints', () => {
     const model = makeModelDir({ shards: 3 });
     sim = startSim(['--model-path', model, '--port', String(port), '--tp', '4', '--enable-torch-compile', '--cuda-graph-max-bs', '16', '--served-model-name', 'sim-model']);
     await sim.waitFor(/The server is fired up and ready to roll!/);
+    // The two pipes are read independently: the access line may arrive after the ready line.
+    await sim.waitFor(/"POST \/generate HTTP\/1\.1" 200/, 'stdout');
     const events = parseAll(sim.stderr);
 
     const kinds = events.map((e) => e.kind).filter((k, i, all) => k !== all[i - 1]);

@@ -5,12 +5,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 const CHILD_SCRIPT = [
   'process.title = process.argv[1];',
-  'const parent = process.ppid;',
-  'setInterval(() => {',
+  // The parent's pid comes as an argument: a child that starts after its parent already died
+  // would otherwise take its new parent (PID 1) for the real one and never exit.
+  'const parent = Number(process.argv[2]);',
+  'const check = () => {',
   '  let alive = process.ppid === parent;',
   '  try { process.kill(parent, 0); } catch { alive = false; }',
   '  if (!alive) process.exit(0);',
-  '}, 200);',
+  '};',
+  'check();',
+  'setInterval(check, 200);',
 ].join('\n');
 
 export class ProcessTree {
@@ -19,7 +23,7 @@ export class ProcessTree {
   /** Spawns a child whose process title is `title` (e.g. `sglang::scheduler_TP0`). */
   spawnChild(title: string): void {
     // The script is long enough for the title to fit in the original argv area.
-    const child = spawn(process.execPath, ['-e', CHILD_SCRIPT, title], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['-e', CHILD_SCRIPT, title, String(process.pid)], { stdio: 'ignore' });
     child.on('error', () => undefined);
     this.children.push(child);
   }

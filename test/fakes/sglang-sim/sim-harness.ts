@@ -152,7 +152,7 @@ export function liveGroupMembers(pgid: number): number[] {
   return pids;
 }
 
-export async function waitForEmptyGroup(pgid: number, timeoutMs = 3000): Promise<number[]> {
+export async function waitForEmptyGroup(pgid: number, timeoutMs = 10_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   let members = liveGroupMembers(pgid);
   while (members.length > 0 && Date.now() < deadline) {

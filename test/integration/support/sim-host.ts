@@ -1,26 +1,16 @@
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../fakes/sglang-sim/sim-harness.js';
 import { catalogSchema, type Catalog, type CatalogInput } from '../../../shared/catalog-schema.js';
 
 /** The SGLang simulator executable. */
 export const SIM_BIN = fileURLToPath(new URL('../../fakes/bin/sglang-sim.js', import.meta.url));
+export { freePort };
+
 /** The switchboard CLI. */
 export const CLI_BIN = fileURLToPath(new URL('../../../bin/switchboard.js', import.meta.url));
-
-/** A free TCP port on 127.0.0.1 (bound once and released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export interface SimModelSpec {
   id: string;
