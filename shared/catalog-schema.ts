@@ -38,6 +38,8 @@ export const backendSettingsSchema = z
     port: port.default(8001),
     readyTimeoutS: z.number().positive().default(1800),
     stopTimeoutS: z.number().positive().default(30),
+    /** How long a switch waits for the current model's in-flight requests before stopping it anyway. */
+    drainTimeoutS: z.number().min(0).default(300),
     unit: z.string().min(1).default('sglang.service'),
     scope: z.enum(['system', 'user']).default('system'),
   })
@@ -59,6 +61,10 @@ export const modelEntrySchema = z
     aliases: z.array(modelId).default([]),
     modelPath: z.string().min(1).optional(),
     script: z.string().min(1).optional(),
+    /** Served elsewhere (always on, never switched): the OpenAI-compatible base URL, e.g. http://10.0.0.7:30000. */
+    upstream: z
+      .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
+      .optional(),
     tp: z.number().int().min(1).max(64).default(1),
     contextLength: z.number().int().positive().optional(),
     quantization: z.enum(SGLANG_QUANTIZATIONS).optional(),
@@ -71,11 +77,12 @@ export const modelEntrySchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
-    if (m.modelPath === undefined && m.script === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'needs modelPath (launch settings) or script (legacy start script)', path: ['modelPath'] });
+    const kinds = (['modelPath', 'script', 'upstream'] as const).filter((k) => m[k] !== undefined);
+    if (kinds.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'needs modelPath (launch settings), script (legacy start script) or upstream (served elsewhere)', path: ['modelPath'] });
     }
-    if (m.modelPath !== undefined && m.script !== undefined) {
-      ctx.addIssue({ code: 'custom', message: 'give either modelPath or script, not both', path: ['script'] });
+    if (kinds.length > 1) {
+      ctx.addIssue({ code: 'custom', message: `give only one of modelPath, script and upstream (found ${kinds.join(' and ')})`, path: [kinds[1]!] });
     }
   });
 
@@ -97,6 +104,8 @@ export type BackendSettings = z.infer<typeof backendSettingsSchema>;
 export type SglangSettings = z.infer<typeof sglangSettingsSchema>;
 /** A catalog as written by a person (before defaults). */
 export type CatalogInput = z.input<typeof catalogSchema>;
+/** How the router shows load progress: visible text, the thinking box, SSE comments or nothing. */
+export type LoadingMessageStyle = (typeof LOADING_MESSAGE_STYLES)[number];
 /** One model entry as written by a person (before defaults). */
 export type ModelEntryInput = z.input<typeof modelEntrySchema>;
 

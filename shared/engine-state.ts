@@ -27,8 +27,12 @@ export interface SlotView {
   pid?: number;
   host: string;
   port: number;
+  /** The switch under way (draining the current model, stopping it, or loading), if any. */
+  pending?: QueuedSwitch;
   /** Switches waiting their turn behind the current one, in FIFO order. */
   queue: QueuedSwitch[];
+  /** True while a switch waits for the current model's in-flight requests to finish. */
+  draining?: boolean;
 }
 
 /** A switch waiting behind another one. */
@@ -44,8 +48,8 @@ export interface ModelView {
   id: string;
   label: string;
   aliases: string[];
-  /** 'launch' = built from catalog fields; 'script' = legacy start script. */
-  kind: 'launch' | 'script';
+  /** 'launch' = built from catalog fields; 'script' = legacy start script; 'upstream' = served elsewhere. */
+  kind: 'launch' | 'script' | 'upstream';
   status: ModelStatus;
   /** Present while loading. */
   progress?: LoadProgress;
@@ -55,6 +59,19 @@ export interface ModelView {
   lastFailure?: Failure;
   tp: number;
   gpus?: number[];
+  /** Requests being served by this model right now. */
+  inFlight: number;
+}
+
+/** One client request the router holds: waiting for its model, or being served. */
+export interface RouterRequestView {
+  id: string;
+  modelId: string;
+  state: 'waiting' | 'active';
+  /** 1-based place among the waiting requests (FIFO), absent once active. */
+  position?: number;
+  sinceMs: number;
+  stream: boolean;
 }
 
 /** The whole engine state, as `GET /api/state` returns it. */
@@ -65,6 +82,8 @@ export interface EngineState {
   activeModel: string | null;
   slots: SlotView[];
   models: ModelView[];
+  /** Requests the router holds, waiting ones first in FIFO order. */
+  requests: RouterRequestView[];
   configPath: string;
 }
 

@@ -1,16 +1,17 @@
 import { parseArgs } from 'node:util';
 import { parseOrUsage } from './usage-error.js';
 import type { Catalog } from '../../shared/catalog-schema.js';
-import { createAdminRoutes } from '../engine/api/admin-http.js';
 import { startHttpServer } from '../engine/api/start-http-server.js';
 import { defaultConfigPath, defaultStateDir } from '../engine/catalog/default-config-path.js';
 import { formatCatalogIssues, loadCatalogFile } from '../engine/catalog/load-catalog.js';
 import { createEngine } from '../engine/engine.js';
+import { createEngineHttpHandler } from '../engine/engine-http-handler.js';
 import { EngineError } from '../engine/engine-error.js';
 
 const USAGE = `usage: switchboard serve [--config FILE] [--host HOST] [--port PORT] [--state-dir DIR]
 
-Hosts the engine headless: the admin API (/health, /api/*) on router.host:router.port.`;
+Hosts the engine headless on router.host:router.port: the OpenAI-compatible router (/v1/*)
+and the admin API (/health, /api/*).`;
 
 /** What a running `serve` holds, so `demo` can reuse it. */
 export interface ServeOptions {
@@ -62,10 +63,9 @@ export async function serve(options: ServeOptions): Promise<number> {
     console.error(`warning: serving on ${host} without router.apiKeys — anyone who can reach this host can switch models`);
   }
   const engine = await createEngine({ catalog, configPath: options.configPath, stateDir: options.stateDir });
-  const admin = createAdminRoutes(engine, { apiKeys: catalog.router.apiKeys });
   let server;
   try {
-    server = await startHttpServer({ host, port, handler: admin });
+    server = await startHttpServer({ host, port, handler: createEngineHttpHandler(engine) });
   } catch (err) {
     await engine.close();
     if (err instanceof EngineError) {

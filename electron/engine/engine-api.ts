@@ -1,4 +1,4 @@
-import type { Catalog } from '../../shared/catalog-schema.js';
+import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
 import type { EngineEvent, EngineState, LogLine, SlotView, SwitchCause } from '../../shared/engine-state.js';
 
 /**
@@ -16,6 +16,18 @@ export interface Engine {
    * `unknown_model` (details.known lists the ids) or `load_failed` (details.failure).
    */
   ensureReady(modelIdOrAlias: string, cause: SwitchCause): Promise<SlotView>;
+  /**
+   * Like ensureReady, and also counts the caller as an in-flight request of that model until it
+   * calls `release()`: a switch to another model waits for in-flight requests (up to
+   * backend.drainTimeoutS) before stopping it. The lease is taken in the same tick the model is
+   * seen ready, so no switch can slip in between. `signal` withdraws a waiting caller (the load
+   * goes on). Upstream models lease at once.
+   */
+  acquire(modelIdOrAlias: string, cause: SwitchCause, options?: AcquireOptions): Promise<ModelLease>;
+  /** True when a request for this model would go out at once (ready, no switch pending). */
+  isServing(modelIdOrAlias: string): boolean;
+  /** The catalog entry for an id or alias, or undefined. */
+  resolveModel(modelIdOrAlias: string): ModelEntry | undefined;
   /** Stops the backend (waits for the stop to finish). Pending switches are rejected. */
   stop(cause: SwitchCause): Promise<void>;
   /** The last `tail` backend log lines, oldest first. */
@@ -24,4 +36,20 @@ export interface Engine {
   subscribe(listener: (event: EngineEvent) => void): () => void;
   /** Stops the backend and releases everything. */
   close(): Promise<void>;
+}
+
+export interface AcquireOptions {
+  /** Aborting withdraws the waiting caller; a load under way continues. */
+  signal?: AbortSignal;
+  /** Shown in the state's request list. */
+  stream?: boolean;
+}
+
+/** Permission to send one request to a ready model. */
+export interface ModelLease {
+  modelId: string;
+  /** Where to send it: `http://host:port` of the slot, or the model's upstream URL. */
+  baseUrl: string;
+  /** Ends the request's in-flight count. Idempotent. */
+  release(): void;
 }

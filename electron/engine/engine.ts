@@ -5,13 +5,15 @@ import type { Failure } from '../../shared/failure.js';
 import { SWITCHBOARD_VERSION } from '../../shared/version.js';
 import type { ProcessBackend } from './backends/process-backend.js';
 import { ChildProcessBackend } from './backends/child-process-backend.js';
+import { formatHost } from './backends/probe-health.js';
 import { buildLaunch } from './catalog/build-launch-argv.js';
-import type { Engine } from './engine-api.js';
+import type { AcquireOptions, Engine, ModelLease } from './engine-api.js';
 import { EngineError } from './engine-error.js';
 import { findPortOwner, waitForPortFree } from './host/find-port-owner.js';
 import { LogBuffer } from './logs/log-buffer.js';
 import { typicalLoadMs } from './switcher/estimate-eta.js';
 import { LoadHistory } from './switcher/load-history.js';
+import { RequestRegistry } from './switcher/request-registry.js';
 import { SlotSwitcher } from './switcher/slot-switcher.js';
 
 /** A previous instance's socket may linger a moment after its process group is gone. */
@@ -44,6 +46,7 @@ class SwitchboardEngine implements Engine {
   private readonly switcher: SlotSwitcher;
   private readonly byName = new Map<string, ModelEntry>();
   private readonly lastFailure = new Map<string, Failure>();
+  private readonly requests: RequestRegistry;
   private lastEmitted: string | undefined;
   private pendingEmit: NodeJS.Timeout | undefined;
   private closed = false;
@@ -55,6 +58,7 @@ class SwitchboardEngine implements Engine {
       for (const alias of model.aliases) this.byName.set(alias, model);
     }
     this.logBuffer = new LogBuffer(options.logCapacity);
+    this.requests = new RequestRegistry(() => this.emitState());
     this.switcher = new SlotSwitcher({
       slotId: 'default',
       host: catalog.backend.host,
@@ -65,6 +69,7 @@ class SwitchboardEngine implements Engine {
       ensurePortFree,
       readyTimeoutMs: catalog.backend.readyTimeoutS * 1000,
       stopTimeoutMs: catalog.backend.stopTimeoutS * 1000,
+      drain: (modelId) => this.requests.waitIdle(modelId, catalog.backend.drainTimeoutS * 1000),
       probeIntervalMs: options.probeIntervalMs,
       onLine: (stream, text, modelId) => this.addLog(stream, text, modelId),
       onChange: () => this.emitState(),
@@ -88,6 +93,7 @@ class SwitchboardEngine implements Engine {
       activeModel: slot.status === 'ready' ? slot.modelId : null,
       slots: [slot],
       models: this.options.catalog.models.map((m) => this.modelView(m, slot)),
+      requests: this.requests.views(),
       configPath: this.options.configPath,
     };
   }
@@ -97,6 +103,41 @@ class SwitchboardEngine implements Engine {
     const model = this.byName.get(modelIdOrAlias);
     if (!model) return Promise.reject(unknownModel(modelIdOrAlias, this.options.catalog));
     return this.switcher.ensureReady(model.id, cause);
+  }
+
+  isServing(modelIdOrAlias: string): boolean {
+    const model = this.byName.get(modelIdOrAlias);
+    return model !== undefined && (model.upstream !== undefined || this.switcher.isServing(model.id));
+  }
+
+  resolveModel(modelIdOrAlias: string): ModelEntry | undefined {
+    return this.byName.get(modelIdOrAlias);
+  }
+
+  async acquire(modelIdOrAlias: string, cause: SwitchCause, options: AcquireOptions = {}): Promise<ModelLease> {
+    const model = this.byName.get(modelIdOrAlias);
+    if (!model) throw unknownModel(modelIdOrAlias, this.options.catalog);
+    const id = this.requests.wait(model.id, options.stream ?? false);
+    const lease = (baseUrl: string): ModelLease => {
+      this.requests.activate(id, model.id);
+      return { modelId: model.id, baseUrl, release: () => this.requests.finish(id) };
+    };
+    if (model.upstream !== undefined) return lease(model.upstream.replace(/\/+$/, ''));
+    const { signal } = options;
+    try {
+      for (;;) {
+        if (signal?.aborted) throw new EngineError('conflict', 'request withdrawn by the client');
+        // A newcomer goes straight through only when no switch is pending (FIFO otherwise).
+        if (this.switcher.isServing(model.id)) return lease(slotUrl(this.switcher.view()));
+        await abortable(this.ensureReady(model.id, cause), signal);
+        // Same tick as the load's resolution: a queued switch has not started draining yet,
+        // and it will wait for this lease.
+        if (this.switcher.isReadyFor(model.id)) return lease(slotUrl(this.switcher.view()));
+      }
+    } catch (err) {
+      this.requests.finish(id);
+      throw err;
+    }
   }
 
   stop(cause: SwitchCause): Promise<void> {
@@ -134,13 +175,14 @@ class SwitchboardEngine implements Engine {
       id: model.id,
       label: model.label ?? model.id,
       aliases: model.aliases,
-      kind: model.script ? 'script' : 'launch',
-      status,
+      kind: model.upstream ? 'upstream' : model.script ? 'script' : 'launch',
+      status: model.upstream ? 'loaded' : status,
       ...(mine && status === 'loading' && slot.progress ? { progress: slot.progress, etaMs: slot.etaMs ?? null } : {}),
       typicalLoadMs: typicalLoadMs(this.history.recordsOf(model.id)),
       ...(failure ? { lastFailure: failure } : {}),
       tp: model.tp,
       ...(model.gpus ? { gpus: model.gpus } : {}),
+      inFlight: this.requests.inFlight(model.id),
     };
   }
 
@@ -153,7 +195,7 @@ class SwitchboardEngine implements Engine {
   private emitState(): void {
     if (this.listeners.size === 0) return;
     const slot = this.switcher.view();
-    const key = `${slot.status}|${slot.modelId}|${slot.progress?.phase}|${slot.queue.map((q) => `${q.modelId}:${q.waiters}`).join(',')}`;
+    const key = `${slot.status}|${slot.modelId}|${slot.progress?.phase}|${slot.draining}|${slot.queue.map((q) => `${q.modelId}:${q.waiters}`).join(',')}`;
     if (key !== this.lastEmitted) {
       this.flushState(key);
       return;
@@ -203,4 +245,19 @@ async function ensurePortFree(host: string, port: number): Promise<void> {
     atMs: Date.now(),
   };
   throw new EngineError('conflict', failure.message, { failure });
+}
+
+function slotUrl(slot: SlotView): string {
+  return `http://${formatHost(slot.host)}:${slot.port}`;
+}
+
+/** Rejects when `signal` aborts; the underlying promise (a load) goes on. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new EngineError('conflict', 'request withdrawn by the client'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
-import { createAdminRoutes } from '../engine/api/admin-http.js';
 import { startHttpServer } from '../engine/api/start-http-server.js';
 import { defaultConfigPath, defaultStateDir } from '../engine/catalog/default-config-path.js';
 import { formatCatalogIssues, loadCatalogFile } from '../engine/catalog/load-catalog.js';
 import { createEngine } from '../engine/engine.js';
+import { createEngineHttpHandler } from '../engine/engine-http-handler.js';
 
 /** The engine the window talks to: hosted in this process, or a `switchboard serve` found running. */
 export interface EngineHost {
@@ -26,7 +26,7 @@ export async function startEngineHost(argv: string[]): Promise<EngineHost> {
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   if (await isEngineAnswering(url, apiKeys[0])) return { url, attached: true, close: async () => undefined };
   const engine = await createEngine({ catalog: loaded.catalog, configPath, stateDir: defaultStateDir() });
-  const server = await startHttpServer({ host, port, handler: createAdminRoutes(engine, { apiKeys }) });
+  const server = await startHttpServer({ host, port, handler: createEngineHttpHandler(engine) });
   return {
     url: server.url,
     attached: false,

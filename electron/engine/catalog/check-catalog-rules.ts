@@ -11,7 +11,8 @@ export function checkCatalogRules(catalog: Catalog, out: IssueCollector): void {
     if (model.memFractionStatic !== undefined && model.memFractionStatic > 0.95) {
       out.warning(['models', i, 'memFractionStatic'], `${model.memFractionStatic} leaves almost no GPU memory for activations and CUDA graphs; expect out-of-memory errors`);
     }
-    if (model.script !== undefined) checkScriptModel(model, i, out);
+    if (model.upstream !== undefined) checkUpstreamModel(model, i, out);
+    else if (model.script !== undefined) checkScriptModel(model, i, out);
     else checkLaunchModel(model, i, out);
   });
 }
@@ -49,7 +50,7 @@ function checkGpus(model: ModelEntry, i: number, catalog: Catalog, out: IssueCol
     if (seen.has(gpu)) out.error(['models', i, 'gpus', j], `GPU ${gpu} is listed twice`);
     seen.add(gpu);
   });
-  if (model.script === undefined && model.tp > model.gpus.length) {
+  if (model.script === undefined && model.upstream === undefined && model.tp > model.gpus.length) {
     out.error(['models', i, 'tp'], `must be ≤ number of GPUs (${model.gpus.length})`);
   }
   for (const [where, env] of [['env', model.env], ['sglang.env', catalog.sglang.env]] as const) {
@@ -101,5 +102,16 @@ function checkScriptModel(model: ModelEntry, i: number, out: IssueCollector): vo
   if (model.tp !== 1) ignored('tp');
   if (model.torchCompile) ignored('torchCompile');
   if (model.extraArgs.length > 0) ignored('extraArgs');
+  for (const field of LAUNCH_ONLY_FIELDS) if (model[field] !== undefined) ignored(field);
+}
+
+/** Upstream models are served elsewhere: launch settings would silently do nothing. */
+function checkUpstreamModel(model: ModelEntry, i: number, out: IssueCollector): void {
+  const ignored = (field: string) => out.warning(['models', i, field], 'is ignored for upstream models (served elsewhere, never launched)');
+  if (model.tp !== 1) ignored('tp');
+  if (model.torchCompile) ignored('torchCompile');
+  if (model.extraArgs.length > 0) ignored('extraArgs');
+  if (model.gpus !== undefined) ignored('gpus');
+  if (Object.keys(model.env).length > 0) ignored('env');
   for (const field of LAUNCH_ONLY_FIELDS) if (model[field] !== undefined) ignored(field);
 }

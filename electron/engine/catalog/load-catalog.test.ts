@@ -73,7 +73,14 @@ const INVALID: { file: string; checkFiles?: boolean; errors: Expected[] }[] = [
   },
   {
     file: 'invalid-path-and-script.yaml',
-    errors: [{ line: 4, column: 13, field: 'models[0].script', message: 'give either modelPath or script, not both' }],
+    errors: [{ line: 4, column: 13, field: 'models[0].script', message: 'give only one of modelPath, script and upstream (found modelPath and script)' }],
+  },
+  {
+    file: 'invalid-upstream.yaml',
+    errors: [
+      { line: 3, column: 15, field: 'models[0].upstream', message: 'must be an http:// or https:// URL' },
+      { line: 5, column: 15, field: 'models[1].upstream', message: 'give only one of modelPath, script and upstream (found script and upstream)' },
+    ],
   },
   {
     file: 'invalid-ports.yaml',

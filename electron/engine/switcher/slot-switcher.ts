@@ -22,6 +22,8 @@ export interface SlotSwitcherOptions {
   ensurePortFree(host: string, port: number): Promise<void>;
   readyTimeoutMs: number;
   stopTimeoutMs: number;
+  /** Resolves when the model's in-flight requests have finished, or its drain timeout passed. */
+  drain?(modelId: string): Promise<void>;
   probeIntervalMs?: number;
   onLine(stream: 'stdout' | 'stderr', text: string, modelId: string): void;
   onEvent?(event: LogEvent, modelId: string): void;
@@ -36,7 +38,7 @@ interface Waiter<T> {
 }
 
 type Op =
-  | { kind: 'load'; modelId: string; cause: SwitchCause; waiters: Waiter<SlotView>[] }
+  | { kind: 'load'; modelId: string; cause: SwitchCause; waiters: Waiter<SlotView>[]; settled?: boolean }
   | { kind: 'stop'; cause: SwitchCause; waiters: Waiter<void>[] };
 
 /**
@@ -57,6 +59,7 @@ export class SlotSwitcher {
   private readonly queue: Op[] = [];
   private running = false;
   private abortLoad: (() => void) | undefined;
+  private draining = false;
   private readonly now: () => number;
 
   constructor(private readonly opts: SlotSwitcherOptions) {
@@ -87,6 +90,22 @@ export class SlotSwitcher {
     return new Promise<void>((resolve, reject) => this.enqueue({ kind: 'stop', cause, waiters: [{ resolve, reject }] }));
   }
 
+  /**
+   * True when a request for `modelId` may go to the server right now: ready, and no switch is
+   * running or queued (a queued switch makes new requests wait their turn, FIFO).
+   */
+  isServing(modelId: string): boolean {
+    return this.status === 'ready' && this.modelId === modelId && this.current === null && this.queue.length === 0;
+  }
+
+  /**
+   * True when `modelId` is loaded and not being drained: callers whose ensureReady just resolved
+   * may send their request even though a switch is queued (the switch drains them first).
+   */
+  isReadyFor(modelId: string): boolean {
+    return this.status === 'ready' && this.modelId === modelId && !this.draining;
+  }
+
   /** A snapshot of the slot. */
   view(): SlotView {
     const typical = this.modelId ? typicalPhaseMs(this.opts.history.recordsOf(this.modelId)) : null;
@@ -105,7 +124,11 @@ export class SlotSwitcher {
       ...(this.instance?.pid !== undefined ? { pid: this.instance.pid } : {}),
       host: this.opts.host,
       port: this.opts.port,
+      ...(this.current?.kind === 'load' && !this.current.settled
+        ? { pending: { modelId: this.current.modelId, waiters: this.current.waiters.length, cause: this.current.cause } }
+        : {}),
       queue: this.queuedSwitches(),
+      ...(this.draining ? { draining: true } : {}),
     };
   }
 
@@ -127,7 +150,8 @@ export class SlotSwitcher {
     const lastStop = this.queue.map((op) => op.kind).lastIndexOf('stop');
     const queued = this.queue.slice(lastStop + 1).find((op) => op.kind === 'load' && op.modelId === modelId);
     if (queued?.kind === 'load') return queued;
-    if (lastStop === -1 && this.current?.kind === 'load' && this.current.modelId === modelId) return this.current;
+    const current = this.current;
+    if (lastStop === -1 && current?.kind === 'load' && current.modelId === modelId && !current.settled) return current;
     return undefined;
   }
 
@@ -169,17 +193,29 @@ export class SlotSwitcher {
   }
 
   private async executeLoad(op: Extract<Op, { kind: 'load' }>): Promise<void> {
-    if (this.status === 'ready' && this.modelId === op.modelId) {
-      op.waiters.forEach((w) => w.resolve(this.view()));
-      return;
-    }
+    if (this.status === 'ready' && this.modelId === op.modelId) return settle(op, this.view());
     try {
+      await this.drainCurrent();
       await this.stopInstance();
       const failure = await this.load(op);
-      if (failure) rejectAll(op.waiters, loadFailedError(op.modelId, failure));
-      else op.waiters.forEach((w) => w.resolve(this.view()));
+      settle(op, failure ? loadFailedError(op.modelId, failure) : this.view());
     } catch (err) {
-      rejectAll(op.waiters, err);
+      settle(op, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Lets the requests of the model being replaced finish (bounded by the drain timeout). */
+  private async drainCurrent(): Promise<void> {
+    if (this.status !== 'ready' || !this.modelId || !this.opts.drain) return;
+    // Callers of the load that just finished resume in microtasks and take their leases there;
+    // let them all run before the drain starts counting.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.draining = true;
+    this.opts.onChange();
+    try {
+      await this.opts.drain(this.modelId);
+    } finally {
+      this.draining = false;
     }
   }
 
@@ -291,6 +327,15 @@ export class SlotSwitcher {
       this.modelId = modelId;
       this.setState('failed', { phase: 'ready' });
     });
+  }
+}
+
+/** Resolves (or rejects) every waiter of a load; later callers can no longer join it. */
+function settle(op: Extract<Op, { kind: 'load' }>, outcome: SlotView | Error): void {
+  op.settled = true;
+  for (const w of op.waiters) {
+    if (outcome instanceof Error) w.reject(outcome);
+    else w.resolve(outcome);
   }
 }
 

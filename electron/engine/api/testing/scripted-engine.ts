@@ -1,8 +1,8 @@
-import { catalogSchema, type Catalog, type CatalogInput } from '../../../../shared/catalog-schema.js';
+import { catalogSchema, type Catalog, type CatalogInput, type ModelEntry } from '../../../../shared/catalog-schema.js';
 import type { EngineEvent, EngineState, LogLine, ModelStatus, ModelView, SlotView, SwitchCause } from '../../../../shared/engine-state.js';
 import type { Failure } from '../../../../shared/failure.js';
 import type { LoadPhase } from '../../../../shared/load-phase.js';
-import type { Engine } from '../../engine-api.js';
+import type { Engine, ModelLease } from '../../engine-api.js';
 import { EngineError } from '../../engine-error.js';
 import { resolveModelId, unknownModelError } from '../resolve-model-id.js';
 
@@ -48,6 +48,7 @@ export class ScriptedEngine implements Engine {
       activeModel: this.slot.status === 'ready' ? this.slot.modelId : null,
       slots: [structuredClone(this.slot)],
       models: this.validCatalog.models.map((m) => this.modelView(m.id)),
+      requests: [],
       configPath: '/tmp/switchboard-test.yaml',
     };
   }
@@ -64,6 +65,21 @@ export class ScriptedEngine implements Engine {
     const promise = new Promise<SlotView>((resolve, reject) => this.waiters.push({ resolve, reject }));
     if (!joining) this.startLoad(modelId, cause);
     return promise;
+  }
+
+  async acquire(modelIdOrAlias: string, cause: SwitchCause): Promise<ModelLease> {
+    const slot = await this.ensureReady(modelIdOrAlias, cause);
+    return { modelId: slot.modelId!, baseUrl: `http://${slot.host}:${slot.port}`, release: () => undefined };
+  }
+
+  isServing(modelIdOrAlias: string): boolean {
+    const id = resolveModelId(this.validCatalog, modelIdOrAlias);
+    return this.slot.status === 'ready' && this.slot.modelId === id;
+  }
+
+  resolveModel(modelIdOrAlias: string): ModelEntry | undefined {
+    const id = resolveModelId(this.validCatalog, modelIdOrAlias);
+    return this.validCatalog.models.find((m) => m.id === id);
   }
 
   async stop(cause: SwitchCause): Promise<void> {
@@ -148,6 +164,7 @@ export class ScriptedEngine implements Engine {
       typicalLoadMs: id === 'qwen-32b' ? this.typicalLoadMs : null,
       tp: entry.tp,
       gpus: entry.gpus,
+      inFlight: 0,
     };
   }
 

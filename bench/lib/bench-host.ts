@@ -1,0 +1,161 @@
+// One `switchboard serve` process (the router) over the SGLang simulator, each in its own process group.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CatalogInput } from '../../shared/catalog-schema.js';
+import { writeCatalogFile } from '../../electron/engine/catalog/write-catalog.js';
+import { isGroupAlive, signalGroup, waitGroupGone } from '../../electron/engine/host/process-group.js';
+
+const CLI_BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
+const SIM_BIN = fileURLToPath(new URL('../../test/fakes/bin/sglang-sim.js', import.meta.url));
+export const MODEL_ID = 'bench-llama';
+
+export interface BenchHost {
+  routerUrl: string;
+  /** The simulator's own port: the same backend the router forwards to. */
+  directUrl: string;
+  routerPid: number;
+  simPid: number;
+  stop(): Promise<void>;
+}
+
+/** Process groups started by this process; SIGKILLed synchronously if it exits without stopping them. */
+const liveGroups = new Set<number>();
+process.on('exit', () => {
+  for (const pgid of liveGroups) killGroupQuietly(pgid);
+});
+
+export async function startBenchHost(tokensPerS: number): Promise<BenchHost> {
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-bench-'));
+  const configPath = join(dir, 'catalog.yaml');
+  await writeModelDir(join(dir, 'model'));
+  const input = await catalogInput(dir, tokensPerS);
+  await writeCatalogFile(configPath, input);
+  const logPath = join(dir, 'serve.log');
+  const child = spawnServe(configPath, dir, logPath);
+  const routerPid = child.pid!;
+  liveGroups.add(routerPid);
+  let simPid = 0;
+  const stop = async (): Promise<void> => {
+    await stopGroups(child, routerPid, simPid);
+    liveGroups.delete(routerPid);
+    liveGroups.delete(simPid);
+    if (!process.env.BENCH_KEEP_TMP) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const routerUrl = `http://127.0.0.1:${input.router!.port}`;
+    await waitForHealth(routerUrl, child, logPath);
+    await warmModel(routerUrl);
+    const slot = await slotOf(routerUrl);
+    simPid = slot.pid;
+    liveGroups.add(simPid);
+    return { routerUrl, directUrl: `http://127.0.0.1:${slot.port}`, routerPid, simPid, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function catalogInput(dir: string, tokensPerS: number): Promise<CatalogInput> {
+  return {
+    router: { host: '127.0.0.1', port: await freePort(), loadingMessages: 'none' },
+    backend: { kind: 'process', host: '127.0.0.1', port: await freePort(), readyTimeoutS: 60, stopTimeoutS: 10, drainTimeoutS: 5 },
+    sglang: {
+      command: [process.execPath, SIM_BIN],
+      env: { SGLANG_SIM_TIME_SCALE: '0.01', SGLANG_SIM_TOKENS_PER_S: String(tokensPerS) },
+    },
+    models: [{ id: MODEL_ID, modelPath: join(dir, 'model'), tp: 1 }],
+  };
+}
+
+async function writeModelDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true });
+  const config = { architectures: ['LlamaForCausalLM'], num_attention_heads: 32, num_key_value_heads: 8, num_hidden_layers: 32, torch_dtype: 'bfloat16' };
+  await writeFile(join(path, 'config.json'), JSON.stringify(config));
+  for (let i = 1; i <= 2; i++) await writeFile(join(path, `model-0000${i}-of-00002.safetensors`), '');
+}
+
+/** `node [BENCH_ROUTER_NODE_FLAGS] bin/switchboard.js serve`, detached (own group), output to a log file. */
+function spawnServe(configPath: string, stateDir: string, logPath: string): ChildProcess {
+  const flags = (process.env.BENCH_ROUTER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const log = openSync(logPath, 'a');
+  try {
+    return spawn(process.execPath, [...flags, CLI_BIN, 'serve', '--config', configPath, '--state-dir', stateDir], {
+      detached: true,
+      stdio: ['ignore', log, log],
+    });
+  } finally {
+    closeSync(log);
+  }
+}
+
+async function waitForHealth(url: string, child: ChildProcess, logPath: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited early:\n${tail(logPath)}`);
+    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`serve not healthy after 30 s:\n${tail(logPath)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A non-streaming request waits for the load, so the model is ready (and the upstream pool warm) after it. */
+async function warmModel(url: string): Promise<void> {
+  const body = { model: MODEL_ID, messages: [{ role: 'user', content: 'warm up' }], max_tokens: 2 };
+  const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`warm-up request failed: ${res.status} ${await res.text()}`);
+  await res.text();
+}
+
+async function slotOf(url: string): Promise<{ pid: number; port: number }> {
+  const state = (await (await fetch(`${url}/api/state`)).json()) as { slots: { status: string; pid?: number; port: number }[] };
+  const slot = state.slots[0];
+  if (!slot || slot.status !== 'ready' || !slot.pid) throw new Error(`backend not ready: ${JSON.stringify(slot)}`);
+  return { pid: slot.pid, port: slot.port };
+}
+
+/** SIGTERM to serve's group (it stops the simulator itself), then SIGKILL whatever of both groups is left. */
+async function stopGroups(child: ChildProcess, routerPid: number, simPid: number): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    signalGroup(routerPid, 'SIGTERM');
+    await waitGroupGone(routerPid, 15_000);
+  }
+  for (const pgid of [routerPid, simPid]) {
+    if (pgid > 0 && isGroupAlive(pgid)) {
+      killGroupQuietly(pgid);
+      await waitGroupGone(pgid, 5_000);
+    }
+  }
+}
+
+function killGroupQuietly(pgid: number): void {
+  try {
+    if (pgid > 0) process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(-3000);
+  } catch {
+    return '(no log)';
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,149 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LOADING_MESSAGE_STYLES, type LoadingMessageStyle, type ModelEntry } from '../../../shared/catalog-schema.js';
+import type { Failure } from '../../../shared/failure.js';
+import type { Engine, ModelLease } from '../engine-api.js';
+import { EngineError } from '../engine-error.js';
+import { applySamplingDefaults } from './apply-sampling-defaults.js';
+import { forwardUpstream } from './forward-upstream.js';
+import { LoadingReporter, type CompletionKind } from './loading-reporter.js';
+import { openAiError, RouterError, sendOpenAiError } from './openai-error.js';
+import { readRawBody } from './read-raw-body.js';
+import { hasStatusMarker, stripStatusText } from './status-text.js';
+
+export interface CompletionRouteOptions {
+  maxBodyBytes: number;
+  defaultLoadingStyle: LoadingMessageStyle;
+  /** How long a non-streaming request waits for its model. */
+  readyTimeoutMs: number;
+}
+
+interface ParsedRequest {
+  model: ModelEntry;
+  /** The model name as the client sent it (echoed in status chunks). */
+  requestModel: string;
+  body: Buffer;
+  stream: boolean;
+  style: LoadingMessageStyle;
+}
+
+/** POST /v1/chat/completions and /v1/completions: resolve, switch if needed, forward. */
+export async function handleCompletion(engine: Engine, req: IncomingMessage, res: ServerResponse, kind: CompletionKind, opts: CompletionRouteOptions): Promise<void> {
+  let parsed: ParsedRequest;
+  try {
+    parsed = parseRequest(engine, req, await readRawBody(req, opts.maxBodyBytes), kind, opts);
+  } catch (err) {
+    return sendRouterError(res, err, req);
+  }
+  const abort = new AbortController();
+  res.on('close', () => {
+    if (!res.writableFinished) abort.abort();
+  });
+  const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+  const lease = parsed.stream ? await leaseStreaming(engine, res, parsed, kind, abort.signal) : await leaseWaiting(engine, res, parsed, abort.signal, opts.readyTimeoutMs);
+  if (!lease) return;
+  try {
+    await forwardUpstream({ res, baseUrl: lease.baseUrl, path, body: parsed.body, stream: parsed.stream, kind, signal: abort.signal, headersSent: res.headersSent });
+  } finally {
+    lease.release();
+  }
+}
+
+function parseRequest(engine: Engine, req: IncomingMessage, raw: Buffer, kind: CompletionKind, opts: CompletionRouteOptions): ParsedRequest {
+  const style = loadingStyle(req.headers['x-switchboard-loading'], opts.defaultLoadingStyle);
+  const text = raw.toString('utf8');
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new RouterError(400, openAiError(`request body is not valid JSON: ${(err as Error).message}`, 'invalid_request_error', 'invalid_json'));
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new RouterError(400, openAiError('request body must be a JSON object', 'invalid_request_error', 'invalid_body'));
+  }
+  const requestModel = body.model;
+  if (typeof requestModel !== 'string' || requestModel === '') {
+    throw new RouterError(400, openAiError('"model" is required: one of the ids in GET /v1/models', 'invalid_request_error', 'model_required', 'model'));
+  }
+  const model = engine.resolveModel(requestModel);
+  if (!model) throw unknownModel(engine, requestModel);
+  let changed = false;
+  if (kind === 'chat' && hasStatusMarker(text)) {
+    const stripped = stripStatusText(body.messages);
+    if (stripped.changed) {
+      body.messages = stripped.messages;
+      changed = true;
+    }
+  }
+  if (applySamplingDefaults(body, model.sampling)) changed = true;
+  if (requestModel !== model.id && model.upstream === undefined) {
+    body.model = model.id;
+    changed = true;
+  }
+  // Unchanged requests go upstream as the very bytes the client sent.
+  return { model, requestModel, body: changed ? Buffer.from(JSON.stringify(body)) : raw, stream: body.stream === true, style };
+}
+
+/** Streams: answer at once when the model serves now; otherwise stream status lines while it loads. */
+async function leaseStreaming(engine: Engine, res: ServerResponse, p: ParsedRequest, kind: CompletionKind, signal: AbortSignal): Promise<ModelLease | null> {
+  if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { signal, stream: true });
+  const reporter = new LoadingReporter(res, engine, { style: p.style, kind, modelId: p.model.id, requestModel: p.requestModel });
+  reporter.start();
+  try {
+    const lease = await engine.acquire(p.model.id, 'request', { signal, stream: true });
+    if (signal.aborted) {
+      lease.release();
+      return null;
+    }
+    reporter.ready();
+    return lease;
+  } catch (err) {
+    if (!signal.aborted) reporter.failed(failureOf(err));
+    return null;
+  } finally {
+    reporter.stop();
+  }
+}
+
+/** Non-streaming requests wait (up to readyTimeoutS) and get the model's answer, or 503 with the cause. */
+async function leaseWaiting(engine: Engine, res: ServerResponse, p: ParsedRequest, signal: AbortSignal, timeoutMs: number): Promise<ModelLease | null> {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const both = AbortSignal.any([signal, timeout]);
+  try {
+    return await engine.acquire(p.model.id, 'request', { signal: both, stream: false });
+  } catch (err) {
+    if (signal.aborted) return null;
+    const failure = timeout.aborted
+      ? { cause: 'ready_timeout', message: `${p.model.id} was not ready within ${Math.round(timeoutMs / 1000)} s`, hint: 'raise backend.readyTimeoutS or use streaming' }
+      : failureOf(err);
+    sendOpenAiError(res, 503, openAiError(`${failure.message} — ${failure.hint}`, 'model_load_failed', failure.cause), { 'retry-after': '30' });
+    return null;
+  }
+}
+
+function failureOf(err: unknown): Pick<Failure, 'cause' | 'message' | 'hint'> {
+  if (err instanceof EngineError && err.details?.failure) return err.details.failure as Failure;
+  const message = err instanceof Error ? err.message : String(err);
+  return { cause: 'exited', message, hint: 'see `switchboard logs` for the backend output' };
+}
+
+function loadingStyle(header: string | string[] | undefined, fallback: LoadingMessageStyle): LoadingMessageStyle {
+  if (header === undefined) return fallback;
+  const value = (Array.isArray(header) ? header[0] : header)!.trim().toLowerCase();
+  if ((LOADING_MESSAGE_STYLES as readonly string[]).includes(value)) return value as LoadingMessageStyle;
+  throw new RouterError(400, openAiError(`X-Switchboard-Loading must be one of ${LOADING_MESSAGE_STYLES.join(', ')}; got "${value}"`, 'invalid_request_error', 'invalid_header'));
+}
+
+function unknownModel(engine: Engine, name: string): RouterError {
+  const known = engine.catalog().models.flatMap((m) => [m.id, ...m.aliases]);
+  return new RouterError(404, openAiError(`The model '${name}' does not exist; available: ${known.join(', ')}`, 'invalid_request_error', 'model_not_found', 'model'));
+}
+
+function sendRouterError(res: ServerResponse, err: unknown, req: IncomingMessage): void {
+  if (err instanceof RouterError) {
+    // A 413 leaves the rest of the upload unread; close instead of reading megabytes to reuse the socket.
+    sendOpenAiError(res, err.status, err.body, err.status === 413 ? { connection: 'close' } : {});
+    if (err.status === 413) req.resume();
+    return;
+  }
+  sendOpenAiError(res, 500, openAiError(err instanceof Error ? err.message : String(err), 'internal_error'));
+}
