@@ -75,6 +75,8 @@ function oneStream(pool: Pool, body: string, expected: number): Promise<StreamOu
     pool.dispatch(
       { path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body },
       {
+        // Its presence marks the handler as undici's v7 controller API.
+        onRequestStart: () => undefined,
         onResponseStart: (_controller, statusCode) => void (status = statusCode),
         onResponseData: (_controller, chunk) => counter.push(chunk),
         onResponseEnd: () => resolve({ events: counter.events, ttftMs: counter.firstContentMs, error: verdict(counter, status, expected) }),

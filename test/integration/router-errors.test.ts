@@ -117,4 +117,21 @@ describe('router: bad input gets a clear error and loses nothing', () => {
     await waitFor(() => host!.engine.state().activeModel === 'alpha', 'the load to finish anyway');
     expect(await host.sim.launches()).toHaveLength(1);
   });
+
+  it('client disconnect mid-stream aborts the upstream request', async () => {
+    host = await startRouterHost([{ id: 'alpha' }], { tokensPerS: 20 });
+    await host.engine.ensureReady('alpha', 'manual');
+    const backend = `http://127.0.0.1:${host.engine.state().slots[0]!.port}`;
+    const load = async () => ((await (await fetch(`${backend}/get_load`)).json()) as { num_reqs: number }[])[0]!.num_reqs;
+    const ac = new AbortController();
+    const res = await fetch(`${host.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('alpha', { stream: true, max_tokens: 1000 })), signal: ac.signal,
+    });
+    await res.body!.getReader().read();
+    expect(await load()).toBe(1);
+    ac.abort();
+    await waitFor(async () => (await load()) === 0, 'the backend request to be aborted');
+    await waitFor(() => host!.engine.state().requests.length === 0, 'the lease released');
+    expect(host.engine.state().models[0]!.inFlight).toBe(0);
+  });
 });
