@@ -40,7 +40,11 @@ export const backendSettingsSchema = z
     stopTimeoutS: z.number().positive().default(30),
     /** How long a switch waits for the current model's in-flight requests before stopping it anyway. */
     drainTimeoutS: z.number().min(0).default(300),
-    unit: z.string().min(1).default('sglang.service'),
+    unit: z
+      .string()
+      .max(256)
+      .regex(/^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.service$/, 'must be a systemd service name such as sglang.service or sglang@1.service')
+      .default('sglang.service'),
     scope: z.enum(['system', 'user']).default('system'),
   })
   .strict();

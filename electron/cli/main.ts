@@ -20,6 +20,7 @@ const COMMANDS: Record<string, Command> = {
   logs: { summary: 'print (and follow) the backend log', load: async () => (await import('./logs-command.js')).runLogs },
   'import-scripts': { summary: 'import legacy start scripts into the catalog', load: async () => (await import('./import-scripts-command.js')).runImportScripts },
   validate: { summary: 'check the catalog file', load: async () => (await import('./validate-command.js')).runValidate },
+  helper: { summary: 'run the privileged root helper (as root, from its systemd unit)', load: async () => (await import('../helper/main.js')).main },
 };
 
 const USAGE = `usage: switchboard COMMAND [options]

@@ -6,6 +6,7 @@ import { SWITCHBOARD_VERSION } from '../../shared/version.js';
 import type { ProcessBackend } from './backends/process-backend.js';
 import { ChildProcessBackend } from './backends/child-process-backend.js';
 import { formatHost } from './backends/probe-health.js';
+import type { SystemdAccessOptions } from './backends/systemd/create-unit-control.js';
 import { buildLaunch } from './catalog/build-launch-argv.js';
 import type { AcquireOptions, Engine, ModelLease } from './engine-api.js';
 import { EngineError } from './engine-error.js';
@@ -26,8 +27,10 @@ export interface CreateEngineOptions {
   configPath: string;
   /** Where load history lives; null keeps it in memory (tests). */
   stateDir: string | null;
-  /** Defaults to the child-process backend. */
+  /** Defaults to the catalog's backend.kind: the child-process backend or the systemd backend. */
   backend?: ProcessBackend;
+  /** How the systemd backend reaches systemctl, journalctl and the helper (tests: a sandbox). */
+  systemd?: SystemdAccessOptions;
   /** Health-probe interval while loading (default 250 ms). */
   probeIntervalMs?: number;
   logCapacity?: number;
@@ -36,7 +39,17 @@ export interface CreateEngineOptions {
 /** Composes the engine: catalog, backend, switcher, log buffer, history and events. */
 export async function createEngine(options: CreateEngineOptions): Promise<Engine> {
   const history = await LoadHistory.open(options.stateDir ? join(options.stateDir, 'load-history.jsonl') : null);
-  return new SwitchboardEngine(options, history);
+  const backend = options.backend ?? (await createBackend(options.catalog, options.systemd));
+  return new SwitchboardEngine({ ...options, backend }, history);
+}
+
+async function createBackend(catalog: Catalog, systemd: SystemdAccessOptions | undefined): Promise<ProcessBackend> {
+  if (catalog.backend.kind !== 'systemd') return new ChildProcessBackend();
+  // Loaded on demand: node-pty is a native module that only the systemd backend needs.
+  const { createUnitControl } = await import('./backends/systemd/create-unit-control.js');
+  const { SystemdBackend } = await import('./backends/systemd/systemd-backend.js');
+  const control = await createUnitControl(() => catalog, systemd);
+  return new SystemdBackend({ control, scope: catalog.backend.scope, journalctlCommand: systemd?.journalctlCommand });
 }
 
 class SwitchboardEngine implements Engine {
@@ -51,7 +64,7 @@ class SwitchboardEngine implements Engine {
   private pendingEmit: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly options: CreateEngineOptions, private readonly history: LoadHistory) {
+  constructor(private readonly options: CreateEngineOptions & { backend: ProcessBackend }, private readonly history: LoadHistory) {
     const { catalog } = options;
     for (const model of catalog.models) {
       this.byName.set(model.id, model);
@@ -63,10 +76,10 @@ class SwitchboardEngine implements Engine {
       slotId: 'default',
       host: catalog.backend.host,
       port: catalog.backend.port,
-      backend: options.backend ?? new ChildProcessBackend(),
+      backend: options.backend,
       history,
       launchFor: (modelId, host, port) => buildLaunch(this.model(modelId), catalog, { host, port }),
-      ensurePortFree,
+      ensurePortFree: (host, port) => ensurePortFree(host, port, options.backend),
       readyTimeoutMs: catalog.backend.readyTimeoutS * 1000,
       stopTimeoutMs: catalog.backend.stopTimeoutS * 1000,
       drain: (modelId) => this.requests.waitIdle(modelId, catalog.backend.drainTimeoutS * 1000),
@@ -234,9 +247,10 @@ function unknownModel(name: string, catalog: Catalog): EngineError {
   return new EngineError('unknown_model', `unknown model "${name}"; known: ${known.join(', ') || '(none)'}`, { known });
 }
 
-async function ensurePortFree(host: string, port: number): Promise<void> {
+async function ensurePortFree(host: string, port: number, backend: ProcessBackend): Promise<void> {
   if (await waitForPortFree(host, port, PORT_RELEASE_WAIT_MS)) return;
   const owner = await findPortOwner(port, host);
+  if (owner && backend.ownsProcess?.(owner.pid)) return;
   const who = owner ? `pid ${owner.pid} (${owner.command})` : 'another process';
   const failure: Failure = {
     cause: 'port_busy',

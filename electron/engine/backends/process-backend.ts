@@ -26,7 +26,7 @@ export type BackendOutputListener = (stream: 'stdout' | 'stderr', chunk: string)
 
 /**
  * Starts and stops SGLang servers. Implemented by the child-process backend (embedded default)
- * and, later, the systemd backend.
+ * and the systemd backend (backends/systemd/).
  */
 export interface ProcessBackend {
   /** Launches one instance. Rejects when the launch itself fails (e.g. the command does not exist). */
@@ -36,4 +36,9 @@ export interface ProcessBackend {
    * Safe to call on an instance that already exited.
    */
   stop(instance: BackendInstance, timeoutMs: number): Promise<BackendExit>;
+  /**
+   * True when `pid`, found holding the backend port before a start, belongs to what this backend
+   * manages and start() will replace it (a systemd unit already running when the engine starts).
+   */
+  ownsProcess?(pid: number): boolean;
 }

@@ -23,7 +23,11 @@ export async function serveHttp(app: SimApp): Promise<void> {
     for (let index = 0; index < 2; index += 1) app.log.main(`Using default chat sampling params from model generation config: ${dict}`);
   }
   installGracefulShutdown(app);
-  const warmup = new Promise<void>((resolve) => setImmediate(resolve)).then(() => runWarmup(app));
+  // With --skip-server-warmup the thread marks the server Up at once, before uvicorn binds
+  // (reference §1); run that branch synchronously so the order is deterministic.
+  const warmup = app.args.bool('skip_server_warmup')
+    ? runWarmup(app)
+    : new Promise<void>((resolve) => setImmediate(resolve)).then(() => runWarmup(app));
   app.log.uvicorn('INFO', 'Application startup complete.');
   const server = createApiServer(app);
   const bindError = await bindServer(server, host, port);

@@ -36,8 +36,16 @@ export interface SimHost {
   cleanup(): Promise<void>;
 }
 
-export async function createSimHost(models: SimModelSpec[], opts: { timeScale?: number; routerPort?: number; readyTimeoutS?: number } = {}): Promise<SimHost> {
-  const dir = await mkdtemp(join(tmpdir(), 'switchboard-test-'));
+export interface SimHostOptions {
+  timeScale?: number;
+  routerPort?: number;
+  readyTimeoutS?: number;
+  /** Where the host's folder goes (default the OS temp folder; systemd sandbox tests need one the sandbox sees too). */
+  baseDir?: string;
+}
+
+export async function createSimHost(models: SimModelSpec[], opts: SimHostOptions = {}): Promise<SimHost> {
+  const dir = await mkdtemp(join(opts.baseDir ?? tmpdir(), 'switchboard-test-'));
   const launchLog = join(dir, 'launches.jsonl');
   for (const m of models) await writeModelDir(join(dir, 'models', m.id), m);
   const catalogInput: CatalogInput = {

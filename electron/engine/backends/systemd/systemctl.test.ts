@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { isValidUnitName, parseUnitShow } from './systemctl.js';
+
+describe('parseUnitShow', () => {
+  it('reads systemctl show key=value lines, ExecMainCode as text', () => {
+    const text = [
+      'MainPID=0', 'Result=signal', 'NRestarts=2', 'ExecMainCode=2', 'ExecMainStatus=9',
+      'ActiveState=activating', 'SubState=auto-restart', 'InvocationID=e13ffb6b4a21482d8f229574f6e90356', '',
+    ].join('\n');
+    expect(parseUnitShow(text)).toEqual({
+      activeState: 'activating', subState: 'auto-restart', mainPid: 0, execMainStatus: 9, execMainCode: 'killed',
+      nRestarts: 2, invocationId: 'e13ffb6b4a21482d8f229574f6e90356', result: 'signal',
+    });
+  });
+
+  it.each([
+    ['0', ''],
+    ['1', 'exited'],
+    ['2', 'killed'],
+    ['3', 'dumped'],
+    ['killed', 'killed'],
+    ['', ''],
+  ])('ExecMainCode=%s → %j', (raw, expected) => {
+    expect(parseUnitShow(`ExecMainCode=${raw}\n`).execMainCode).toBe(expected);
+  });
+
+  it('gives neutral values for missing or unreadable properties, and ignores other lines', () => {
+    expect(parseUnitShow('garbage\n=x\nMainPID=[not set]\nFoo=a=b\n')).toEqual({
+      activeState: '', subState: '', mainPid: 0, execMainStatus: 0, execMainCode: '', nRestarts: 0, invocationId: '', result: '',
+    });
+  });
+
+  it('reads an unloaded unit (after a clean exit or a stop) as having no invocation', () => {
+    const state = parseUnitShow('MainPID=0\nResult=success\nNRestarts=0\nExecMainCode=0\nExecMainStatus=0\nActiveState=inactive\nSubState=dead\nInvocationID=\n');
+    expect(state).toMatchObject({ activeState: 'inactive', invocationId: '', execMainCode: '' });
+  });
+});
+
+describe('isValidUnitName', () => {
+  it.each(['sglang.service', 'sglang@gpu0.service', 'sglang-test-1.service', 'a\\x2db.service'])('accepts %s', (unit) => {
+    expect(isValidUnitName(unit)).toBe(true);
+  });
+  it.each(['', '-sglang.service', '--user', 'sglang', '../x.service', 'a b.service', 'sglang.service\n'])('refuses %j', (unit) => {
+    expect(isValidUnitName(unit)).toBe(false);
+  });
+});

@@ -1,0 +1,125 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { catalogSchema } from '../../shared/catalog-schema.js';
+import { EngineError } from '../engine/engine-error.js';
+import type { UnitControl, UnitState } from '../engine/backends/systemd/unit-control.js';
+import { AuditLog } from './audit-log.js';
+import { HelperRequestError, HelperUnitControl, helperRequest } from './helper-client.js';
+import { startHelperServer, type HelperServer } from './helper-server.js';
+import { createHelperOperations } from './operations.js';
+
+const SHOWN: UnitState = { activeState: 'inactive', subState: 'dead', mainPid: 0, execMainStatus: 0, execMainCode: '', nRestarts: 0, invocationId: '', result: 'success' };
+const catalog = catalogSchema.parse({ backend: { kind: 'systemd', unit: 'sglang.service' }, models: [{ id: 'a', modelPath: '/m/a' }] });
+
+let dir: string;
+let socketPath: string;
+let audit: AuditLog;
+let server: HelperServer | undefined;
+let raw: Server | undefined;
+let calls: string[];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'helper-client-'));
+  socketPath = join(dir, 'h.sock');
+  audit = await AuditLog.open(join(dir, 'audit.jsonl'));
+  calls = [];
+});
+afterEach(async () => {
+  await server?.close();
+  raw?.close();
+  server = raw = undefined;
+  await audit.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function startHelper(show: () => Promise<UnitState> = async () => SHOWN): Promise<void> {
+  const control: UnitControl = {
+    unit: 'sglang.service',
+    selectModel: async (id) => void calls.push(`select ${id}`),
+    start: async () => void calls.push('start'),
+    stop: async () => void calls.push('stop'),
+    restart: async () => {
+      throw new Error('Job for sglang.service failed because the control process exited with error code.');
+    },
+    resetFailed: async () => void calls.push('resetFailed'),
+    show,
+  };
+  const dispatch = createHelperOperations({ unit: 'sglang.service', readCatalog: async () => catalog, unitControlFor: () => control, startupCatalog: catalog, powerLimits: null, startedAtMs: Date.now() });
+  server = await startHelperServer({ socketPath, gid: null, dispatch, audit, lookupPeer: async () => null, log: () => undefined });
+}
+
+/** A socket that answers every line with `reply` (or never, when null). */
+async function startRaw(reply: string | null): Promise<void> {
+  raw = createServer((s) => s.on('data', () => reply !== null && s.write(reply)));
+  await new Promise<void>((r) => raw!.listen(socketPath, r));
+}
+
+const engineError = (code: string, message: RegExp) => expect.objectContaining({ name: 'EngineError', code, message: expect.stringMatching(message) });
+
+describe('HelperUnitControl', () => {
+  it('performs the unit operations through the helper', async () => {
+    await startHelper();
+    const control = new HelperUnitControl({ socketPath, unit: 'sglang.service' });
+    await control.selectModel('a');
+    await control.start();
+    await control.stop();
+    await control.resetFailed();
+    expect(await control.show()).toEqual(SHOWN);
+    expect(calls).toEqual(['select a', 'start', 'stop', 'resetFailed']);
+  });
+
+  it('maps helper refusals to EngineErrors carrying the helper message and code', async () => {
+    await startHelper();
+    const control = new HelperUnitControl({ socketPath, unit: 'sglang.service' });
+    await expect(control.selectModel('zz')).rejects.toEqual(engineError('unknown_model', /no model "zz"/));
+    await expect(control.selectModel('../x')).rejects.toEqual(engineError('bad_request', /modelId: must not contain "\/"/));
+    await expect(control.restart()).rejects.toEqual(engineError('load_failed', /control process exited with error code/));
+    const err = await control.restart().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EngineError);
+    expect((err as EngineError).details).toEqual({ helperCode: 'failed' });
+  });
+
+  it('is refused for a unit the helper does not manage', async () => {
+    await startHelper();
+    const control = new HelperUnitControl({ socketPath, unit: 'other.service' });
+    await expect(control.stop()).rejects.toEqual(engineError('unauthorized', /"other.service" is not the unit this helper manages/));
+    await expect(control.show()).rejects.toEqual(engineError('conflict', /manages sglang.service, not other.service/));
+    expect(calls).toEqual([]);
+  });
+
+  it('reports a unit state the helper could not read', async () => {
+    await startHelper(async () => Promise.reject(new Error('Failed to connect to bus')));
+    await expect(new HelperUnitControl({ socketPath, unit: 'sglang.service' }).show()).rejects.toEqual(engineError('internal', /Failed to connect to bus/));
+  });
+
+  it('says when the helper is not running', async () => {
+    await expect(new HelperUnitControl({ socketPath, unit: 'sglang.service' }).start()).rejects.toEqual(engineError('internal', /privileged helper is not running/));
+  });
+});
+
+describe('helperRequest', () => {
+  it('resolves to the result', async () => {
+    await startHelper();
+    expect(await helperRequest(socketPath, { op: 'start' })).toEqual({ unit: 'sglang.service' });
+  });
+
+  it('rejects with the helper code', async () => {
+    await startHelper();
+    await expect(helperRequest(socketPath, { op: 'setPowerLimit', gpu: '00000000:01:00.0', watts: 300 })).rejects.toEqual(
+      new HelperRequestError('unsupported', 'no GPU power control configured (nvidia-smi not found)'),
+    );
+  });
+
+  it('rejects an answer that is not the protocol', async () => {
+    await startRaw('HTTP/1.1 400 Bad Request\n');
+    await expect(helperRequest(socketPath, { op: 'status' })).rejects.toMatchObject({ code: 'protocol' });
+  });
+
+  it('times out when nothing answers', async () => {
+    await startRaw(null);
+    await expect(helperRequest(socketPath, { op: 'status' }, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'timeout' });
+  });
+});

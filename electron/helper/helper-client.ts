@@ -1,0 +1,135 @@
+import { connect } from 'node:net';
+import type { z } from 'zod';
+import {
+  HELPER_PROTOCOL_VERSION, helperResponseSchema, helperStatusSchema, powerLimitChangeSchema,
+  type HelperErrorCode, type HelperOp, type HelperRequestOf, type HelperResults, type HelperStatus,
+} from '../../shared/helper-protocol.js';
+import type { ApiError } from '../../shared/engine-state.js';
+import { EngineError } from '../engine/engine-error.js';
+import type { UnitControl, UnitState } from '../engine/backends/systemd/unit-control.js';
+
+/** A request as a caller writes it: the envelope (`v`, `id`) is added by `helperRequest`. */
+export type HelperRequestBody<Op extends HelperOp> = { op: Op } & Omit<HelperRequestOf<Op>, 'v' | 'id' | 'op'>;
+
+/** Why a helper request failed: the helper's own code, or a transport failure seen by the client. */
+export type HelperClientErrorCode = HelperErrorCode | 'unreachable' | 'denied' | 'timeout' | 'protocol';
+
+/** A failed helper request. `code` is the helper's code when it answered. */
+export class HelperRequestError extends Error {
+  override readonly name = 'HelperRequestError';
+  constructor(readonly code: HelperClientErrorCode, message: string) {
+    super(message);
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+const RESULT_SCHEMAS: Partial<Record<HelperOp, z.ZodType>> = { status: helperStatusSchema, setPowerLimit: powerLimitChangeSchema };
+let nextId = 1;
+
+/**
+ * Sends one request on its own connection and resolves to its result; rejects with a
+ * `HelperRequestError`. `timeoutMs` bounds the whole exchange (unit operations wait for systemd).
+ */
+export function helperRequest<Op extends HelperOp>(socketPath: string, body: HelperRequestBody<Op>, opts: { timeoutMs?: number } = {}): Promise<HelperResults[Op]> {
+  const id = nextId++;
+  const line = `${JSON.stringify({ v: HELPER_PROTOCOL_VERSION, id, ...body })}\n`;
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    let received = '';
+    const fail = (err: HelperRequestError) => {
+      socket.destroy();
+      reject(err);
+    };
+    socket.setTimeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => fail(new HelperRequestError('timeout', `the helper did not answer ${body.op} within ${opts.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`)));
+    socket.on('connect', () => socket.write(line));
+    socket.on('error', (err: NodeJS.ErrnoException) => fail(connectError(socketPath, err)));
+    socket.on('end', () => fail(new HelperRequestError('protocol', 'the helper closed the connection without answering')));
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('utf8');
+      const nl = received.indexOf('\n');
+      if (nl === -1 && received.length <= MAX_RESPONSE_BYTES) return;
+      socket.destroy();
+      try {
+        resolve(readResponse(body.op, id, received.slice(0, nl === -1 ? undefined : nl)) as HelperResults[Op]);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+/** UnitControl over the helper's socket, for an engine that is not root and manages a system unit. */
+export class HelperUnitControl implements UnitControl {
+  readonly unit: string;
+  private readonly socketPath: string;
+  private readonly timeoutMs: number | undefined;
+
+  constructor(opts: { socketPath: string; unit: string; timeoutMs?: number }) {
+    this.unit = opts.unit;
+    this.socketPath = opts.socketPath;
+    this.timeoutMs = opts.timeoutMs;
+  }
+
+  async selectModel(modelId: string): Promise<void> {
+    await this.request({ op: 'selectModel', modelId });
+  }
+  async start(): Promise<void> {
+    await this.request({ op: 'start', unit: this.unit });
+  }
+  async stop(): Promise<void> {
+    await this.request({ op: 'stop', unit: this.unit });
+  }
+  async restart(): Promise<void> {
+    await this.request({ op: 'restart', unit: this.unit });
+  }
+  async resetFailed(): Promise<void> {
+    await this.request({ op: 'resetFailed', unit: this.unit });
+  }
+
+  async show(): Promise<UnitState> {
+    const status = (await this.request({ op: 'status' })) as HelperStatus;
+    if (status.unit !== this.unit) throw new EngineError('conflict', `the helper manages ${status.unit}, not ${this.unit}; make the helper's catalog and the engine's agree`);
+    if (!status.unitState) throw new EngineError('internal', status.unitError ?? `the helper could not read the state of ${this.unit}`);
+    return status.unitState;
+  }
+
+  private async request<Op extends HelperOp>(body: HelperRequestBody<Op>): Promise<HelperResults[Op]> {
+    try {
+      return await helperRequest(this.socketPath, body, { timeoutMs: this.timeoutMs });
+    } catch (err) {
+      if (!(err instanceof HelperRequestError)) throw err;
+      throw new EngineError(ENGINE_CODES[err.code], err.message, { helperCode: err.code });
+    }
+  }
+}
+
+const ENGINE_CODES: Record<HelperClientErrorCode, ApiError['code']> = {
+  bad_request: 'bad_request', unknown_op: 'bad_request', too_large: 'bad_request', unsupported: 'bad_request', out_of_range: 'bad_request',
+  unknown_model: 'unknown_model', not_found: 'not_found', forbidden_unit: 'unauthorized', denied: 'unauthorized',
+  failed: 'load_failed', catalog_error: 'internal', internal: 'internal', unreachable: 'internal', timeout: 'internal', protocol: 'internal',
+};
+
+function readResponse(op: HelperOp, id: number, line: string): unknown {
+  let response;
+  try {
+    response = helperResponseSchema.parse(JSON.parse(line));
+  } catch {
+    throw new HelperRequestError('protocol', `the helper's answer to ${op} is not a protocol ${HELPER_PROTOCOL_VERSION} response`);
+  }
+  if (!response.ok) throw new HelperRequestError(response.error.code, response.error.message);
+  if (response.id !== id) throw new HelperRequestError('protocol', `the helper answered request ${String(response.id)}, expected ${id}`);
+  const schema = RESULT_SCHEMAS[op];
+  if (schema && !schema.safeParse(response.result).success) throw new HelperRequestError('protocol', `the helper's ${op} result has an unexpected shape`);
+  return response.result;
+}
+
+function connectError(socketPath: string, err: NodeJS.ErrnoException): HelperRequestError {
+  if (err.code === 'EACCES') {
+    return new HelperRequestError('denied', `permission denied on ${socketPath}: only root and members of the helper's group (sglang-switchboard) may use the helper`);
+  }
+  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+    return new HelperRequestError('unreachable', `the privileged helper is not running (no one listens on ${socketPath}); start sglang-switchboard-helper.service`);
+  }
+  return new HelperRequestError('unreachable', `cannot reach the helper on ${socketPath}: ${err.message}`);
+}
