@@ -56,6 +56,23 @@ export const sglangSettingsSchema = z
   })
   .strict();
 
+const watts = z.number().positive().max(5000);
+
+export const gpuSettingsSchema = z
+  .object({
+    /** Default "nvidia-smi" on PATH. */
+    nvidiaSmiPath: z.string().min(1).optional(),
+    sampleIntervalMs: z.number().int().min(100).max(60_000).default(1000),
+    /** How much per-GPU sample history is kept. */
+    historyS: z.number().int().min(10).max(86_400).default(3600),
+    /** The one-click power limits offered for all GPUs. */
+    presetsW: z.array(watts).default([250, 300, 350]),
+  })
+  .strict();
+
+/** All of the model's GPUs (300), or per GPU index ({ "0": 300, "1": 280 }). */
+const powerLimitW = z.union([watts, z.record(z.string().regex(/^\d+$/, 'keys are GPU indexes (0, 1, …)'), watts)]);
+
 const samplingValue = z.union([z.number(), z.string(), z.boolean(), z.array(z.union([z.number(), z.string()]))]);
 
 export const modelEntrySchema = z
@@ -75,6 +92,8 @@ export const modelEntrySchema = z
     memFractionStatic: z.number().gt(0).lt(1).optional(),
     torchCompile: z.boolean().default(false),
     gpus: z.array(z.number().int().min(0).max(255)).optional(),
+    /** Applied (and confirmed) before the model launches. */
+    powerLimitW: powerLimitW.optional(),
     extraArgs: z.array(z.string()).default([]),
     env: envMap.default({}),
     sampling: z.record(z.string(), samplingValue).default({}),
@@ -95,6 +114,7 @@ export const catalogSchema = z
     router: routerSettingsSchema.default(routerSettingsSchema.parse({})),
     backend: backendSettingsSchema.default(backendSettingsSchema.parse({})),
     sglang: sglangSettingsSchema.default(sglangSettingsSchema.parse({})),
+    gpu: gpuSettingsSchema.default(gpuSettingsSchema.parse({})),
     models: z.array(modelEntrySchema).default([]),
   })
   .strict();
@@ -106,6 +126,7 @@ export type ModelEntry = z.infer<typeof modelEntrySchema>;
 export type RouterSettings = z.infer<typeof routerSettingsSchema>;
 export type BackendSettings = z.infer<typeof backendSettingsSchema>;
 export type SglangSettings = z.infer<typeof sglangSettingsSchema>;
+export type GpuSettings = z.infer<typeof gpuSettingsSchema>;
 /** A catalog as written by a person (before defaults). */
 export type CatalogInput = z.input<typeof catalogSchema>;
 /** How the router shows load progress: visible text, the thinking box, SSE comments or nothing. */

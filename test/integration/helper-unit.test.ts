@@ -4,7 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTempGroup, exchange, HELPER_BIN, inSandbox, requestLine, systemdSandbox } from './support/helper-daemon.js';
+import { createTempGroup, exchange, HELPER_BIN, inSandbox, requestLine, stopSystemdSandbox, systemdSandbox } from './support/helper-daemon.js';
 import { waitFor } from './support/sim-host.js';
 
 const SHIPPED_UNIT = fileURLToPath(new URL('../../resources/systemd/sglang-switchboard-helper.service', import.meta.url));
@@ -27,6 +27,7 @@ describe.skipIf(!isRoot)('the shipped helper unit on a real systemd', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    await stopSystemdSandbox();
   });
 
   it('starts with all its hardening, drives systemctl, writes the drop-in and audits', async (ctx) => {

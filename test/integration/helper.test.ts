@@ -10,7 +10,7 @@ import { catalogSchema, type CatalogInput } from '../../shared/catalog-schema.js
 import { MAX_REQUEST_BYTES } from '../../shared/helper-protocol.js';
 import { renderDropIn } from '../../shared/systemd-drop-in.js';
 import {
-  connectAs, createTempGroup, exchange, inSandbox, requestLine, SANDBOX_BIN, startHelperDaemon, systemdSandbox, type HelperDaemon,
+  connectAs, createTempGroup, exchange, inSandbox, requestLine, SANDBOX_BIN, startHelperDaemon, stopSystemdSandbox, systemdSandbox, type HelperDaemon,
 } from './support/helper-daemon.js';
 import { waitFor } from './support/sim-host.js';
 
@@ -51,7 +51,7 @@ describe.skipIf(!isRoot)('privileged helper over its socket', () => {
   });
   const writeCatalog = (ids: string[]) => writeFile(catalogPath, stringify(catalogInput(ids)), { mode: 0o644 });
   const helperArgs = (): string[] => [
-    '--socket', socketPath, '--catalog', catalogPath, '--group', group.name, '--audit-log', auditPath,
+    '--socket', socketPath, '--catalog', catalogPath, '--group', group.name, '--audit-log', auditPath, '--nvidia-smi', 'none',
     ...(hasSystemd()
       ? ['--unit-control', 'direct', '--systemctl-command', `${SANDBOX_BIN} exec systemctl`, '--drop-in-root', `${sandboxRun()}/systemd/system`]
       : ['--unit-control', 'none']),
@@ -83,6 +83,7 @@ describe.skipIf(!isRoot)('privileged helper over its socket', () => {
       await rm(`${sandboxRun()}/${runDir}`, { recursive: true, force: true });
       await inSandbox('systemctl', 'daemon-reload').catch(() => undefined);
     }
+    await stopSystemdSandbox();
     await group?.remove();
   });
 

@@ -14,6 +14,12 @@ const execFileAsync = promisify(execFile);
 /** The sandbox script (a copy of the team's tool, so the project does not depend on ../shared). */
 export const SANDBOX_SCRIPT = fileURLToPath(new URL('./systemd-sandbox', import.meta.url));
 
+/**
+ * The checkout, kept visible inside the sandbox: its private /tmp would hide a clone that lives
+ * there (as CI's may), and units run the simulator and the helper from it.
+ */
+export const SANDBOX_KEEP = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+
 /** Whether a sandbox can boot here, and if not, why. */
 export function sandboxAvailable(): { ok: true } | { ok: false; reason: string } {
   if (process.platform !== 'linux') return { ok: false, reason: `not Linux (${process.platform})` };
@@ -52,7 +58,7 @@ export interface SystemdSandbox {
 /** Boots a fresh sandbox with its own state folder. */
 export async function startSandbox(): Promise<SystemdSandbox> {
   const stateDir = await mkdtemp('/var/tmp/switchboard-sandbox-');
-  const env = { ...process.env, SYSTEMD_SANDBOX_STATE: stateDir };
+  const env = { ...process.env, SYSTEMD_SANDBOX_STATE: stateDir, SYSTEMD_SANDBOX_KEEP: SANDBOX_KEEP };
   const { stdout } = await execFileAsync(SANDBOX_SCRIPT, ['start'], { env });
   const pid = Number(stdout.trim().split('\n').at(-1));
   if (!Number.isInteger(pid) || pid <= 1) throw new Error(`systemd-sandbox start printed ${JSON.stringify(stdout)}`);

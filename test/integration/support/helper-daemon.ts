@@ -1,8 +1,10 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { SANDBOX_KEEP } from '../../support/systemd-sandbox.js';
 import { promisify } from 'node:util';
 import { waitFor } from './sim-host.js';
 
@@ -12,6 +14,11 @@ const run = promisify(execFile);
 export const HELPER_BIN = fileURLToPath(new URL('../../../bin/switchboard-helper.js', import.meta.url));
 /** The systemd sandbox script (a real systemd in its own namespaces). */
 export const SANDBOX_BIN = fileURLToPath(new URL('../../support/systemd-sandbox', import.meta.url));
+
+// One sandbox per test process, with the checkout visible inside (the daemons started here inherit
+// both variables, so their `systemd-sandbox exec systemctl` reaches the same sandbox).
+process.env.SYSTEMD_SANDBOX_STATE ??= `/var/tmp/switchboard-helper-sandbox-${process.pid}`;
+process.env.SYSTEMD_SANDBOX_KEEP ??= SANDBOX_KEEP;
 
 /** A helper daemon running as a child process in its own process group. */
 export interface HelperDaemon {
@@ -24,9 +31,10 @@ export interface HelperDaemon {
   stop(): Promise<void>;
 }
 
-/** Starts `switchboard-helper ARGS`; resolves once it says it serves (or rejects with its stderr when it exits first). */
-export async function startHelperDaemon(args: string[], opts: { expectServing?: boolean } = {}): Promise<HelperDaemon> {
-  const child = spawn(process.execPath, [HELPER_BIN, ...args], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+/** Starts `switchboard-helper ARGS` (`env` added to ours); resolves once it says it serves (or rejects with its stderr when it exits first). */
+export async function startHelperDaemon(args: string[], opts: { expectServing?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<HelperDaemon> {
+  const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+  const child = spawn(process.execPath, [HELPER_BIN, ...args], { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -113,6 +121,13 @@ export async function systemdSandbox(): Promise<{ pid: number } | { reason: stri
   } catch (err) {
     return { reason: `systemd-sandbox start failed: ${err instanceof Error ? err.message : String(err)}` };
   }
+}
+
+/** Stops this test process's sandbox (and everything in it). */
+export async function stopSystemdSandbox(): Promise<void> {
+  if (process.getuid?.() !== 0 || !existsSync(process.env.SYSTEMD_SANDBOX_STATE!)) return;
+  await run(SANDBOX_BIN, ['stop'], { timeout: 60_000 }).catch(() => undefined);
+  await rm(process.env.SYSTEMD_SANDBOX_STATE!, { recursive: true, force: true });
 }
 
 /** Runs a command inside the sandbox. */
