@@ -23,7 +23,10 @@ async function main(): Promise<void> {
   for (const speed of SPEEDS) cells.push(...(await benchSpeed(speed)));
   const checks = checkTargets(cells);
   console.log(`\n${formatTable(cells)}\n\nTargets:\n${formatChecks(checks)}`);
-  const config = { model: MODEL_ID, concurrency: CONCURRENCY, speeds: SPEEDS, minRounds: MIN_ROUNDS, minStreams: MIN_STREAMS };
+  const config = {
+    model: MODEL_ID, concurrency: CONCURRENCY, speeds: SPEEDS, minRounds: MIN_ROUNDS, minStreams: MIN_STREAMS,
+    simArgs: process.env.BENCH_SIM_ARGS ?? '', routerNodeFlags: process.env.BENCH_ROUTER_NODE_FLAGS ?? '',
+  };
   await writeResults(RESULTS, cells, checks, config);
   console.log(`\nwritten: ${RESULTS}.md, ${RESULTS}.json`);
 }

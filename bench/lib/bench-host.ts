@@ -68,7 +68,8 @@ async function catalogInput(dir: string, tokensPerS: number): Promise<CatalogInp
       command: [process.execPath, SIM_BIN],
       env: { SGLANG_SIM_TIME_SCALE: '0.01', SGLANG_SIM_TOKENS_PER_S: String(tokensPerS) },
     },
-    models: [{ id: MODEL_ID, modelPath: join(dir, 'model'), tp: 1 }],
+    // BENCH_SIM_ARGS: extra simulator flags, e.g. "--log-level warning" to see what log ingestion costs.
+    models: [{ id: MODEL_ID, modelPath: join(dir, 'model'), tp: 1, extraArgs: (process.env.BENCH_SIM_ARGS ?? '').split(' ').filter(Boolean) }],
   };
 }
 

@@ -1,6 +1,6 @@
 // The results table, the target checks and the committed result files.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, platform, release, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import type { CellResult } from './measure-cell.js';
 
@@ -9,6 +9,9 @@ export interface TargetCheck {
   value: string;
   pass: boolean;
 }
+
+/** Taken when the bench starts (this module is imported first thing). */
+const LOAD_AT_START = loadavg()[0]!;
 
 const HEADER = [
   'speed', 'C', 'TTFT p50 direct', 'TTFT p99 direct', 'TTFT p50 router', 'TTFT p99 router', 'added TTFT p50 (ms)',
@@ -56,6 +59,9 @@ export function machineInfo(): Record<string, string | number> {
     cpus: cpu.length,
     cpuModel: cpu[0]?.model.trim() ?? 'unknown',
     memGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    /** Other work on the machine skews everything; see README "Noise". */
+    loadAvg1mAtStart: round2(LOAD_AT_START),
+    loadAvg1mAtEnd: round2(loadavg()[0]!),
     date: new Date().toISOString().slice(0, 10),
   };
 }
@@ -104,6 +110,10 @@ function addedTtft(c: CellResult): number {
 
 function ratio(c: CellResult): number {
   return c.direct.chunksPerS > 0 ? c.router.chunksPerS / c.direct.chunksPerS : NaN;
+}
+
+function round2(value: number): number {
+  return Math.round(value * 100) / 100;
 }
 
 function ms(value: number): string {

@@ -4,6 +4,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SANDBOX_KEEP } from '../support/systemd-sandbox.js';
 import { createTempGroup, exchange, HELPER_BIN, inSandbox, requestLine, stopSystemdSandbox, systemdSandbox } from './support/helper-daemon.js';
 import { waitFor } from './support/sim-host.js';
 
@@ -48,6 +49,9 @@ describe.skipIf(!isRoot)('the shipped helper unit on a real systemd', () => {
 
     const underHome = /^\/(root|home)\//.test(HELPER_BIN);
     if (underHome) console.log('the checkout is under /root or /home: the test unit uses ProtectHome=read-only instead of yes');
+    // PrivateTmp=yes gives the unit its own /tmp: a checkout there (as a CI clone may be) is bound in read-only.
+    const underTmp = /^\/(var\/)?tmp\//.test(HELPER_BIN);
+    if (underTmp) console.log(`the checkout is under /tmp: the test unit binds ${SANDBOX_KEEP} in read-only`);
     const args = `--catalog /run/${name}/switchboard.yaml --group ${group.name} --socket /run/${name}-rt/helper.sock --drop-in-root /run/systemd/system --audit-log /run/${name}/audit.jsonl --state-dir /run/${name}/state`;
     const unitText = adaptUnit(await readFile(SHIPPED_UNIT, 'utf8'), {
       ExecStart: `${process.execPath} ${HELPER_BIN} ${args}`,
@@ -60,7 +64,8 @@ describe.skipIf(!isRoot)('the shipped helper unit on a real systemd', () => {
       LogsDirectoryMode: null,
       ...(underHome ? { ProtectHome: 'read-only' } : {}),
     });
-    await writeFile(`${run}/systemd/system/${name}-helper.service`, unitText);
+    const bound = underTmp ? unitText.replace(/^\[Service\]\n/m, `[Service]\nBindReadOnlyPaths=${SANDBOX_KEEP}\n`) : unitText;
+    await writeFile(`${run}/systemd/system/${name}-helper.service`, bound);
     cleanups.push(async () => {
       await inSandbox('systemctl', 'stop', `${name}-helper.service`, `${name}.service`);
       await rm(`${run}/systemd/system/${name}-helper.service`, { force: true });
