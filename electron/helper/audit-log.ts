@@ -7,7 +7,7 @@ import type { PeerCredentials } from './peer-credentials.js';
 export interface AuditEntry {
   /** ISO 8601. */
   time: string;
-  /** Null when the peer could not be identified (see peer-credentials.ts). */
+  /** Null when the peer could not be identified (see peer-credentials.ts), and for the helper's own actions (timed reverts, re-applied limits). */
   peer: PeerCredentials | null;
   /** Null when the line was not a readable request (malformed, oversized). */
   op: string | null;

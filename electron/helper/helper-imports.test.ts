@@ -26,11 +26,13 @@ function importClosure(entry: string): { files: string[]; packages: string[] } {
 describe('the helper daemon stays small enough to audit', () => {
   const { files, packages } = importClosure('electron/helper/main.ts');
 
-  it('loads only shared/, its own folder and the direct systemd unit control', () => {
-    const allowed = /^(shared\/[\w-]+\.ts|electron\/helper\/[\w-]+\.ts|electron\/engine\/backends\/systemd\/(unit-control|direct-unit-control|systemctl)\.ts)$/;
+  it('loads only shared/, its own folder, the direct systemd unit control and the pure nvidia-smi parsers', () => {
+    const allowed =
+      /^(shared\/[\w-]+\.ts|electron\/helper\/[\w-]+\.ts|electron\/engine\/backends\/systemd\/(unit-control|direct-unit-control|systemctl)\.ts|electron\/engine\/gpu\/(parse-query-csv|query-fields|parse-power-limit-output)\.ts)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files).toEqual(expect.arrayContaining(['electron/helper/helper-server.ts', 'shared/helper-protocol.ts', 'electron/engine/backends/systemd/direct-unit-control.ts']));
     expect(files).not.toContain('electron/helper/helper-client.ts');
+    expect(files).toContain('electron/helper/nvidia-power-limits.ts');
   });
 
   it('uses only node:*, zod and yaml from outside', () => {

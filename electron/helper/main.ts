@@ -6,6 +6,8 @@ import { SWITCHBOARD_VERSION } from '../../shared/version.js';
 import { AuditLog } from './audit-log.js';
 import { createHelperUnitControl, UNIT_CONTROL_KINDS, type UnitControlKind } from './create-helper-unit-control.js';
 import { HelperStartError, startHelperServer } from './helper-server.js';
+import { findExecutable } from './find-executable.js';
+import { NvidiaPowerLimits } from './nvidia-power-limits.js';
 import { createHelperOperations } from './operations.js';
 import { readGroupId } from './read-group-id.js';
 import { readTrustedCatalog } from './read-trusted-catalog.js';
@@ -21,6 +23,7 @@ options:
   --group NAME          group allowed to connect (default sglang-switchboard)
   --audit-log PATH      JSON-lines audit log (default /var/log/sglang-switchboard/helper-audit.jsonl)
   --state-dir PATH      where persisted power limits live (default /var/lib/sglang-switchboard)
+  --nvidia-smi PATH     nvidia-smi for GPU power limits (default: nvidia-smi on PATH, none if absent; "none" disables)
   --unit-control KIND   ${UNIT_CONTROL_KINDS.join('|')} (default direct; none refuses unit operations, for tests)
   --systemctl-command CMD  run CMD instead of systemctl (words split on spaces; tests: "systemd-sandbox exec systemctl")
   --drop-in-root DIR    where <unit>.d/ drop-ins are written (default /etc/systemd/system; tests)
@@ -32,6 +35,8 @@ interface HelperArgs {
   group: string;
   auditLogPath: string;
   stateDir: string;
+  /** Undefined: look for nvidia-smi on PATH; "none": no power control. */
+  nvidiaSmi: string | undefined;
   unitControl: UnitControlKind;
   systemctlCommand: string[] | undefined;
   dropInRoot: string | undefined;
@@ -69,21 +74,25 @@ async function serve(args: HelperArgs): Promise<number> {
     throw new HelperStartError(`${args.catalogPath}: backend.scope is "${catalog.backend.scope}"; the helper only manages system units (user units need no helper)`);
   }
   const unit = catalog.backend.unit;
+  const audit = await AuditLog.open(args.auditLogPath);
+  const powerLimits = await createPowerLimits(args, audit);
   const dispatch = createHelperOperations({
     unit,
     readCatalog: () => readTrustedCatalog(args.catalogPath),
     unitControlFor: (fresh) => createHelperUnitControl(args.unitControl, { catalog: fresh, unit, systemctlCommand: args.systemctlCommand, dropInRoot: args.dropInRoot }),
     startupCatalog: catalog,
-    // Power limits come from the GPU work; until it is wired, power requests answer `unsupported`.
-    powerLimits: null,
+    powerLimits,
     startedAtMs: Date.now(),
   });
-  const audit = await AuditLog.open(args.auditLogPath);
   await mkdir(dirname(args.socketPath), { recursive: true, mode: 0o755 });
   const server = await startHelperServer({ socketPath: args.socketPath, gid, dispatch, audit });
-  console.error(`switchboard-helper ${SWITCHBOARD_VERSION} (pid ${process.pid}): serving ${unit} on ${args.socketPath} for group ${args.group} (gid ${gid}); audit log ${args.auditLogPath}`);
+  // Only once the socket is ours: a second helper that is about to exit must not touch the GPUs. Requests that
+  // arrive meanwhile queue behind it.
+  await powerLimits?.reapplyPersisted();
+  console.error(`switchboard-helper ${SWITCHBOARD_VERSION} (pid ${process.pid}): serving ${unit} on ${args.socketPath} for group ${args.group} (gid ${gid}); audit log ${args.auditLogPath}; GPU power limits ${powerLimits ? `through ${powerLimits.nvidiaSmiPath}` : 'off'}`);
   await waitForSignal();
   await server.close();
+  await powerLimits?.revertPending();
   await audit.close();
   return 0;
 }
@@ -99,6 +108,7 @@ function parseHelperArgs(argv: string[]): HelperArgs | 'help' | 'version' {
       group: { type: 'string', default: 'sglang-switchboard' },
       'audit-log': { type: 'string', default: '/var/log/sglang-switchboard/helper-audit.jsonl' },
       'state-dir': { type: 'string', default: '/var/lib/sglang-switchboard' },
+      'nvidia-smi': { type: 'string' },
       'unit-control': { type: 'string', default: 'direct' },
       'systemctl-command': { type: 'string' },
       'drop-in-root': { type: 'string' },
@@ -116,10 +126,31 @@ function parseHelperArgs(argv: string[]): HelperArgs | 'help' | 'version' {
     group: values.group,
     auditLogPath: values['audit-log'],
     stateDir: values['state-dir'],
+    nvidiaSmi: values['nvidia-smi'],
     unitControl: kind as UnitControlKind,
     systemctlCommand: values['systemctl-command']?.split(/\s+/).filter(Boolean),
     dropInRoot: values['drop-in-root'],
   };
+}
+
+/** Power control through nvidia-smi, its own actions audited; null without nvidia-smi (requests then answer `unsupported`). */
+async function createPowerLimits(args: HelperArgs, audit: AuditLog): Promise<NvidiaPowerLimits | null> {
+  if (args.nvidiaSmi === 'none') return null;
+  const nvidiaSmiPath = await findExecutable(args.nvidiaSmi ?? 'nvidia-smi');
+  if (!nvidiaSmiPath) {
+    if (args.nvidiaSmi !== undefined) throw new HelperStartError(`--nvidia-smi ${args.nvidiaSmi}: not an executable file`);
+    console.error('switchboard-helper: no nvidia-smi on PATH; GPU power limits are unavailable');
+    return null;
+  }
+  return new NvidiaPowerLimits({
+    nvidiaSmiPath,
+    stateDir: args.stateDir,
+    onEvent: (event) => {
+      const failure = event.outcome.ok ? '' : `: ${event.outcome.error.message}`;
+      console.error(`switchboard-helper: ${event.op} ${JSON.stringify(event.args)}${failure}`);
+      void audit.append({ time: new Date().toISOString(), peer: null, ...event }).catch((err: unknown) => console.error(`switchboard-helper: audit log: ${String(err)}`));
+    },
+  });
 }
 
 function waitForSignal(): Promise<void> {

@@ -3,7 +3,8 @@ import type { PowerLimitChange } from '../../shared/helper-protocol.js';
 /**
  * GPU power limits as the helper applies them. Implemented by the GPU work (nvidia-smi); the
  * daemon only validates requests and calls this. Errors are `HelperError`s: `out_of_range` with
- * the GPU's real bounds, `not_found` for an unknown GPU or change, `failed` when nvidia-smi fails.
+ * the GPU's real bounds, `not_found` for an unknown GPU or change, `failed` when nvidia-smi fails,
+ * `unsupported` when the GPU cannot change its limit.
  */
 export interface PowerLimitControl {
   /**

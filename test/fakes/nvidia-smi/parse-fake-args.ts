@@ -1,0 +1,59 @@
+// The nvidia-smi command lines the fake understands; anything else gets nvidia-smi's usage refusal.
+
+/** One invocation. */
+export type FakeCommand =
+  | { kind: 'table' }
+  | { kind: 'help-query-gpu' }
+  | { kind: 'list'; ids?: string }
+  | { kind: 'nvlink-status'; ids?: string }
+  | { kind: 'topo-matrix' }
+  | { kind: 'power-limit'; ids?: string; watts: string }
+  | { kind: 'query'; ids?: string; fields: string; format: string; loopMs?: number };
+
+const OPTIONS: Record<string, string> = {
+  '-i': 'id', '--id': 'id',
+  '--query-gpu': 'query', '--format': 'format',
+  '-lms': 'loopMs', '--loop-ms': 'loopMs', '-l': 'loopS', '--loop': 'loopS',
+  '-pl': 'watts', '--power-limit': 'watts',
+};
+const FLAGS: Record<string, string> = {
+  '-L': 'list', '--list-gpus': 'list', '--help-query-gpu': 'helpQuery',
+  '-s': 'status', '--status': 'status', '-m': 'matrix', '--matrix': 'matrix',
+};
+
+/** The command, or null when nvidia-smi would answer "Invalid combination of input arguments". */
+export function parseFakeArgs(argv: string[]): FakeCommand | null {
+  const sub = argv[0] === 'nvlink' || argv[0] === 'topo' ? argv[0] : null;
+  const opts = readOptions(sub ? argv.slice(1) : argv);
+  if (!opts) return null;
+  const ids = opts.get('id');
+  if (sub === 'nvlink') return opts.has('status') ? { kind: 'nvlink-status', ids } : null;
+  if (sub === 'topo') return opts.has('matrix') ? { kind: 'topo-matrix' } : null;
+  if (opts.has('helpQuery')) return { kind: 'help-query-gpu' };
+  if (opts.has('list')) return { kind: 'list', ids };
+  if (opts.has('watts')) return { kind: 'power-limit', ids, watts: opts.get('watts')! };
+  if (opts.has('query')) return { kind: 'query', ids, fields: opts.get('query')!, format: opts.get('format') ?? 'csv', loopMs: loopMs(opts) };
+  return opts.size === 0 ? { kind: 'table' } : null;
+}
+
+function readOptions(argv: string[]): Map<string, string> | null {
+  const opts = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const [name, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
+    if (FLAGS[name] && inline === undefined) {
+      opts.set(FLAGS[name], '');
+      continue;
+    }
+    const key = OPTIONS[name];
+    const value = inline ?? argv[++i];
+    if (!key || value === undefined) return null;
+    opts.set(key, value);
+  }
+  return opts;
+}
+
+function loopMs(opts: Map<string, string>): number | undefined {
+  if (opts.has('loopMs')) return Number(opts.get('loopMs'));
+  if (opts.has('loopS')) return Number(opts.get('loopS')) * 1000;
+  return undefined;
+}
