@@ -56,7 +56,8 @@ export const sglangSettingsSchema = z
   })
   .strict();
 
-const watts = z.number().positive().max(5000);
+/** nvidia-smi -pl takes whole watts. */
+const watts = z.number().int().positive().max(5000);
 
 export const gpuSettingsSchema = z
   .object({

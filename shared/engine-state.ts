@@ -1,4 +1,6 @@
 import type { Failure } from './failure.js';
+import type { AppliedPowerLimit, GpuAvailability, GpuSample, HostStats } from './gpu-types.js';
+import type { BenchResult, ThroughputSample } from './throughput.js';
 import type { LoadPhase, LoadProgress } from './load-phase.js';
 
 /** A model's state as clients see it (the llama.cpp-router `status.value` Open WebUI reads). */
@@ -85,6 +87,8 @@ export interface EngineState {
   /** Requests the router holds, waiting ones first in FIFO order. */
   requests: RouterRequestView[];
   configPath: string;
+  /** Whether GPU telemetry works on this host ("no NVIDIA GPU found (…)" otherwise). */
+  gpu?: GpuAvailability;
 }
 
 /** One backend log line with its origin. */
@@ -107,17 +111,23 @@ export interface LoadRecord {
   /** Milliseconds spent in each phase that was seen. */
   phaseMs: Partial<Record<LoadPhase, number>>;
   failure?: Pick<Failure, 'cause' | 'message'>;
+  /** The model's power profile as applied before the launch (catalog `powerLimitW`). */
+  powerLimits?: AppliedPowerLimit[];
 }
 
 /** Events the engine pushes (SSE `/api/events`, later the WebSocket and IPC). */
 export type EngineEvent =
   | { type: 'state'; state: EngineState }
   | { type: 'log'; line: LogLine }
-  | { type: 'load'; record: LoadRecord };
+  | { type: 'load'; record: LoadRecord }
+  /** One per sampling tick: every GPU's sample and the latest host reading. */
+  | { type: 'gpu.sample'; samples: GpuSample[]; host: HostStats | null }
+  | { type: 'throughput'; sample: ThroughputSample }
+  | { type: 'bench'; result: BenchResult };
 
 /** Errors crossing the API: the UI and CLI branch on `code`. */
 export interface ApiError {
-  code: 'unknown_model' | 'bad_request' | 'load_failed' | 'not_found' | 'conflict' | 'internal' | 'unauthorized';
+  code: 'unknown_model' | 'bad_request' | 'load_failed' | 'not_found' | 'conflict' | 'internal' | 'unauthorized' | 'unavailable';
   message: string;
   /** Extra machine-readable detail, e.g. the known ids for unknown_model. */
   details?: Record<string, unknown>;

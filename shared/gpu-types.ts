@@ -113,3 +113,64 @@ export interface HostStats {
   swapTotalMiB: number | null;
   swapUsedMiB: number | null;
 }
+
+/** The GPUs' interconnect as read once (at start, or on demand): `topo -m` and `nvlink --status`. */
+export interface GpuTopologySnapshot {
+  atMs: number;
+  /** Null when `topo -m` could not be read. */
+  topology: Topology | null;
+  /** Null when `nvlink --status` could not be read. */
+  nvlink: NvlinkStatus[] | null;
+  /** From the topology when there is one, else from the link status. */
+  nvlinkSets: NvlinkSet[];
+  /** Why a part is missing, one line each. */
+  errors: string[];
+}
+
+/** A power-limit change that reverts at `revertAt` unless confirmed. */
+export interface PendingPowerLimit {
+  changeId: string;
+  /** The GPU's UUID. */
+  gpu: string;
+  previousW: number;
+  enforcedW: number;
+  /** ISO 8601. */
+  revertAt: string;
+}
+
+/** Everything the GPU view shows at once (`GET /api/gpu`). */
+export interface GpuOverview {
+  available: boolean;
+  /** Why not available, e.g. "no NVIDIA GPU found (nvidia-smi not found at nvidia-smi)". */
+  reason?: string;
+  /** The latest sample of each GPU, by index. */
+  samples: GpuSample[];
+  host: HostStats | null;
+  topology: Topology | null;
+  nvlink: NvlinkStatus[] | null;
+  nvlinkSets: NvlinkSet[];
+  /** Preset power limits offered for all GPUs (catalog `gpu.presetsW`). */
+  presetsW: number[];
+  /** Changes made through this engine that are neither confirmed nor reverted yet. */
+  pendingPowerLimits: PendingPowerLimit[];
+}
+
+/** One GPU's limit from a model's power profile, as applied before its launch. */
+export interface AppliedPowerLimit {
+  index: number;
+  /** The GPU's UUID; null when no GPU has that index. */
+  uuid: string | null;
+  requestedW: number;
+  /** What the GPU enforces afterwards; null when the change failed. */
+  enforcedW: number | null;
+  /** True when the GPU already had that limit (nothing was changed). */
+  unchanged?: boolean;
+  /** Why it was not applied. */
+  error?: string;
+}
+
+/** The result of a preset: one change per GPU, each pending until confirmed. */
+export interface PowerPresetResult {
+  watts: number;
+  changes: PendingPowerLimit[];
+}

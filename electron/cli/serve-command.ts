@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import { parseOrUsage } from './usage-error.js';
 import type { Catalog } from '../../shared/catalog-schema.js';
+import type { GpuAvailability } from '../../shared/gpu-types.js';
 import { startHttpServer } from '../engine/api/start-http-server.js';
 import { defaultConfigPath, defaultStateDir } from '../engine/catalog/default-config-path.js';
-import { formatCatalogIssues, loadCatalogFile } from '../engine/catalog/load-catalog.js';
+import { formatCatalogIssues } from '../engine/catalog/load-catalog.js';
+import { loadCatalogOnHost } from '../engine/catalog/load-catalog-on-host.js';
 import { createEngine } from '../engine/engine.js';
 import { createEngineHttpHandler } from '../engine/engine-http-handler.js';
 import { EngineError } from '../engine/engine-error.js';
@@ -50,7 +52,7 @@ export async function runServe(args: string[]): Promise<number> {
 
 /** Loads the catalog, starts the engine and its HTTP server, and runs until SIGINT/SIGTERM. */
 export async function serve(options: ServeOptions): Promise<number> {
-  const loaded = await loadCatalogFile(options.configPath);
+  const { loaded, topology } = await loadCatalogOnHost(options.configPath);
   if (!loaded.ok) {
     console.error(formatCatalogIssues(options.configPath, loaded.issues));
     return 1;
@@ -62,7 +64,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   if (!isLoopback(host) && catalog.router.apiKeys.length === 0) {
     console.error(`warning: serving on ${host} without router.apiKeys — anyone who can reach this host can switch models`);
   }
-  const engine = await createEngine({ catalog, configPath: options.configPath, stateDir: options.stateDir });
+  const engine = await createEngine({ catalog, configPath: options.configPath, stateDir: options.stateDir, ...(topology ? { gpuTopology: topology } : {}) });
   let server;
   try {
     server = await startHttpServer({ host, port, handler: createEngineHttpHandler(engine) });
@@ -76,6 +78,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   }
   console.log(`switchboard ${engine.state().version} serving on ${server.url} (config ${options.configPath})`);
   console.log(`models: ${catalog.models.map((m) => m.id).join(', ') || '(none — add some to the catalog)'}`);
+  console.log(describeGpus(engine.state().gpu));
   if (options.banner) console.log(options.banner(server.url, catalog));
   await waitForShutdownSignal();
   console.log('switchboard: stopping the backend…');
@@ -94,6 +97,11 @@ function waitForShutdownSignal(): Promise<void> {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
+}
+
+function describeGpus(gpu: GpuAvailability | undefined): string {
+  if (!gpu) return 'GPUs: not monitored';
+  return gpu.available ? `GPUs: ${gpu.gpuCount} monitored` : `GPUs: ${gpu.reason}`;
 }
 
 function isLoopback(host: string): boolean {

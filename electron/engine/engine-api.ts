@@ -1,5 +1,7 @@
 import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
 import type { EngineEvent, EngineState, LogLine, SlotView, SwitchCause } from '../../shared/engine-state.js';
+import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
+import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
 
 /**
  * What the engine offers to its hosts (the `serve` HTTP API, later the router, IPC and WebSocket).
@@ -32,6 +34,34 @@ export interface Engine {
   stop(cause: SwitchCause): Promise<void>;
   /** The last `tail` backend log lines, oldest first. */
   logs(tail: number): LogLine[];
+  /**
+   * The latest sample of each GPU, host stats, topology and NVLink sets. `available: false` with the reason
+   * ("no NVIDIA GPU found (…)") on a host without nvidia-smi. `refreshTopology` reads topo/nvlink again.
+   */
+  gpu(options?: { refreshTopology?: boolean }): Promise<GpuOverview>;
+  /** One GPU's samples (by UUID or bus id), oldest first. Throws `not_found` for a GPU the monitor does not know. */
+  gpuHistory(gpu: string, sinceMs?: number): GpuSample[];
+  /**
+   * Sets a GPU's (UUID or bus id) power limit, checked against its live bounds (`bad_request` with
+   * details.minW/maxW, never clamped). Reverts after `revertAfterS` unless confirmed. `unavailable` when the
+   * helper cannot be reached (the message names its socket).
+   */
+  setPowerLimit(gpu: string, watts: number, revertAfterS?: number): Promise<PendingPowerLimit>;
+  /** Keeps a pending change (the helper persists it and re-applies it at boot). */
+  confirmPowerLimit(changeId: string): Promise<{ changeId: string }>;
+  /** Restores the limit a pending change replaced. */
+  revertPowerLimit(changeId: string): Promise<{ changeId: string; restoredW: number }>;
+  /** Sets every GPU to `watts` (all checked first); each change is pending like setPowerLimit's. */
+  applyPowerPreset(watts: number, revertAfterS?: number): Promise<PowerPresetResult>;
+  /** A model's recent tok/s samples (decode log lines and /metrics), oldest first. */
+  throughput(modelIdOrAlias: string, sinceMs?: number): ThroughputSample[];
+  /**
+   * Ensures the model is ready, streams one fixed prompt for `maxTokens` (default 256) tokens and records
+   * tok/s, TTFT and the GPUs' power limits and draw. `conflict` while another benchmark runs.
+   */
+  runBenchmark(modelIdOrAlias: string, options?: { maxTokens?: number }): Promise<BenchResult>;
+  /** Every recorded run and the per-model, per-power-limit table. */
+  benchHistory(): BenchHistoryView;
   /** Subscribes to engine events; returns the unsubscribe function. */
   subscribe(listener: (event: EngineEvent) => void): () => void;
   /** Stops the backend and releases everything. */

@@ -1,24 +1,29 @@
-import { join } from 'node:path';
 import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
 import type { EngineEvent, EngineState, LogLine, ModelStatus, ModelView, SlotView, SwitchCause } from '../../shared/engine-state.js';
 import type { Failure } from '../../shared/failure.js';
+import type { GpuOverview, GpuSample, GpuTopologySnapshot, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
+import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
 import { SWITCHBOARD_VERSION } from '../../shared/version.js';
 import type { ProcessBackend } from './backends/process-backend.js';
-import { ChildProcessBackend } from './backends/child-process-backend.js';
 import { formatHost } from './backends/probe-health.js';
 import type { SystemdAccessOptions } from './backends/systemd/create-unit-control.js';
+import { BenchRunner } from './bench/bench-runner.js';
 import { buildLaunch } from './catalog/build-launch-argv.js';
 import type { AcquireOptions, Engine, ModelLease } from './engine-api.js';
 import { EngineError } from './engine-error.js';
-import { findPortOwner, waitForPortFree } from './host/find-port-owner.js';
+import { createEngineParts, type EngineParts } from './engine-parts.js';
+import type { GpuMonitor } from './gpu/gpu-monitor.js';
+import type { GpuPowerControl } from './gpu/gpu-power-control.js';
+import type { PowerLimits } from './gpu/power-limits.js';
+import { ensurePortFree } from './host/ensure-port-free.js';
+import { abortable } from './abortable.js';
 import { LogBuffer } from './logs/log-buffer.js';
 import { typicalLoadMs } from './switcher/estimate-eta.js';
-import { LoadHistory } from './switcher/load-history.js';
+import type { LoadHistory } from './switcher/load-history.js';
 import { RequestRegistry } from './switcher/request-registry.js';
-import { SlotSwitcher } from './switcher/slot-switcher.js';
+import { SlotSwitcher, type LoadNotes } from './switcher/slot-switcher.js';
+import { ThroughputTracker } from './throughput/throughput-tracker.js';
 
-/** A previous instance's socket may linger a moment after its process group is gone. */
-const PORT_RELEASE_WAIT_MS = 3_000;
 /** State events that only move a progress bar are coalesced to at most one per this interval. */
 const PROGRESS_EVENT_INTERVAL_MS = 100;
 
@@ -34,22 +39,24 @@ export interface CreateEngineOptions {
   /** Health-probe interval while loading (default 250 ms). */
   probeIntervalMs?: number;
   logCapacity?: number;
+  /**
+   * GPU telemetry from the catalog's `gpu` settings; on by default (a host without nvidia-smi gets
+   * "no NVIDIA GPU found" and everything else works). false turns it off; a GpuMonitor replaces it.
+   */
+  gpuMonitor?: boolean | GpuMonitor;
+  /** A topology the host already read (serve reads it to validate the catalog), so start does not read it again. */
+  gpuTopology?: GpuTopologySnapshot;
+  /** Default: in-process when root, else the helper at systemd.helperSocketPath (see createPowerLimits). */
+  powerLimits?: PowerLimits;
+  /** /metrics poll interval for models run with --enable-metrics (default 5000 ms). */
+  metricsPollMs?: number;
 }
 
-/** Composes the engine: catalog, backend, switcher, log buffer, history and events. */
+const MONITOR_OFF = { available: false as const, reason: 'GPU monitoring is off in this engine' };
+
+/** Composes the engine: catalog, backend, switcher, log buffer, histories, GPU monitor and events. */
 export async function createEngine(options: CreateEngineOptions): Promise<Engine> {
-  const history = await LoadHistory.open(options.stateDir ? join(options.stateDir, 'load-history.jsonl') : null);
-  const backend = options.backend ?? (await createBackend(options.catalog, options.systemd));
-  return new SwitchboardEngine({ ...options, backend }, history);
-}
-
-async function createBackend(catalog: Catalog, systemd: SystemdAccessOptions | undefined): Promise<ProcessBackend> {
-  if (catalog.backend.kind !== 'systemd') return new ChildProcessBackend();
-  // Loaded on demand: node-pty is a native module that only the systemd backend needs.
-  const { createUnitControl } = await import('./backends/systemd/create-unit-control.js');
-  const { SystemdBackend } = await import('./backends/systemd/systemd-backend.js');
-  const control = await createUnitControl(() => catalog, systemd);
-  return new SystemdBackend({ control, scope: catalog.backend.scope, journalctlCommand: systemd?.journalctlCommand });
+  return new SwitchboardEngine(options, await createEngineParts(options));
 }
 
 class SwitchboardEngine implements Engine {
@@ -60,12 +67,25 @@ class SwitchboardEngine implements Engine {
   private readonly byName = new Map<string, ModelEntry>();
   private readonly lastFailure = new Map<string, Failure>();
   private readonly requests: RequestRegistry;
+  private readonly history: LoadHistory;
+  private readonly bench: BenchRunner;
+  private readonly monitor: GpuMonitor | null;
+  private readonly power: GpuPowerControl;
+  private readonly throughputTracker: ThroughputTracker;
+  private readonly stopMonitorEvents: () => void;
   private lastEmitted: string | undefined;
   private pendingEmit: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly options: CreateEngineOptions & { backend: ProcessBackend }, private readonly history: LoadHistory) {
+  constructor(private readonly options: CreateEngineOptions, parts: EngineParts) {
     const { catalog } = options;
+    const { backend, history } = parts;
+    this.history = history;
+    this.bench = new BenchRunner(parts.benchHistory, (result) => this.emit({ type: 'bench', result }));
+    this.monitor = parts.monitor;
+    this.power = parts.power;
+    this.stopMonitorEvents = this.monitor?.subscribe((tick) => this.emit({ type: 'gpu.sample', ...tick })) ?? (() => undefined);
+    this.throughputTracker = new ThroughputTracker({ metricsPollMs: options.metricsPollMs, onSample: (sample) => this.emit({ type: 'throughput', sample }) });
     for (const model of catalog.models) {
       this.byName.set(model.id, model);
       for (const alias of model.aliases) this.byName.set(alias, model);
@@ -76,16 +96,21 @@ class SwitchboardEngine implements Engine {
       slotId: 'default',
       host: catalog.backend.host,
       port: catalog.backend.port,
-      backend: options.backend,
+      backend,
       history,
       launchFor: (modelId, host, port) => buildLaunch(this.model(modelId), catalog, { host, port }),
-      ensurePortFree: (host, port) => ensurePortFree(host, port, options.backend),
+      ensurePortFree: (host, port) => ensurePortFree(host, port, backend),
       readyTimeoutMs: catalog.backend.readyTimeoutS * 1000,
       stopTimeoutMs: catalog.backend.stopTimeoutS * 1000,
       drain: (modelId) => this.requests.waitIdle(modelId, catalog.backend.drainTimeoutS * 1000),
       probeIntervalMs: options.probeIntervalMs,
       onLine: (stream, text, modelId) => this.addLog(stream, text, modelId),
-      onChange: () => this.emitState(),
+      onEvent: (event, modelId) => this.throughputTracker.onLogEvent(event, modelId),
+      beforeLaunch: (modelId) => this.applyPowerProfile(modelId),
+      onChange: () => {
+        this.followThroughput();
+        this.emitState();
+      },
       onLoadFinished: (record) => {
         if (record.outcome === 'failed') this.lastFailure.set(record.modelId, this.switcher.view().failure ?? this.lastFailure.get(record.modelId)!);
         if (record.outcome === 'ready') this.lastFailure.delete(record.modelId);
@@ -108,6 +133,7 @@ class SwitchboardEngine implements Engine {
       models: this.options.catalog.models.map((m) => this.modelView(m, slot)),
       requests: this.requests.views(),
       configPath: this.options.configPath,
+      gpu: this.monitor?.availability() ?? MONITOR_OFF,
     };
   }
 
@@ -161,6 +187,45 @@ class SwitchboardEngine implements Engine {
     return this.logBuffer.tail(tail);
   }
 
+  async gpu(options: { refreshTopology?: boolean } = {}): Promise<GpuOverview> {
+    const view = this.monitor ? await this.monitor.view(options) : { ...MONITOR_OFF, samples: [], host: null, topology: null, nvlink: null, nvlinkSets: [] };
+    return { ...view, presetsW: this.options.catalog.gpu.presetsW, pendingPowerLimits: this.power.pending() };
+  }
+
+  gpuHistory(gpu: string, sinceMs?: number): GpuSample[] {
+    const sample = this.monitor?.findGpu(gpu);
+    if (!sample) throw new EngineError('not_found', `no GPU "${gpu}"`, { known: this.monitor?.latest().map((s) => s.uuid) ?? [] });
+    return this.monitor!.history(sample.uuid, sinceMs);
+  }
+
+  setPowerLimit(gpu: string, watts: number, revertAfterS?: number): Promise<PendingPowerLimit> {
+    return this.power.set(gpu, watts, revertAfterS);
+  }
+
+  confirmPowerLimit(changeId: string): Promise<{ changeId: string }> {
+    return this.power.confirm(changeId);
+  }
+
+  revertPowerLimit(changeId: string): Promise<{ changeId: string; restoredW: number }> {
+    return this.power.revert(changeId);
+  }
+
+  applyPowerPreset(watts: number, revertAfterS?: number): Promise<PowerPresetResult> {
+    return this.power.applyPreset(watts, revertAfterS);
+  }
+
+  throughput(modelIdOrAlias: string, sinceMs?: number): ThroughputSample[] {
+    return this.throughputTracker.samples(this.model(modelIdOrAlias).id, sinceMs);
+  }
+
+  async runBenchmark(modelIdOrAlias: string, options: { maxTokens?: number } = {}): Promise<BenchResult> {
+    return this.bench.run(this, this.model(modelIdOrAlias).id, options);
+  }
+
+  benchHistory(): BenchHistoryView {
+    return this.bench.view();
+  }
+
   subscribe(listener: (event: EngineEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -170,8 +235,27 @@ class SwitchboardEngine implements Engine {
     if (this.closed) return;
     this.closed = true;
     await this.switcher.stop('stop');
+    this.throughputTracker.stop();
+    this.stopMonitorEvents();
+    await this.power.close();
+    await this.monitor?.stop();
     clearTimeout(this.pendingEmit);
     this.listeners.clear();
+  }
+
+  /** The model's catalog power profile, applied before its launch; failures go to the log, never block. */
+  private async applyPowerProfile(modelId: string): Promise<LoadNotes> {
+    const model = this.model(modelId);
+    if (model.powerLimitW === undefined || model.upstream !== undefined) return {};
+    const powerLimits = await this.power.applyProfile(model, (text) => this.addLog('engine', text, model.id));
+    return { powerLimits };
+  }
+
+  /** /metrics polling follows the slot: on while a model is ready, off otherwise. */
+  private followThroughput(): void {
+    const slot = this.switcher.view();
+    const ready = slot.status === 'ready' && slot.modelId !== null;
+    this.throughputTracker.follow(ready ? this.model(slot.modelId!) : null, ready ? slotUrl(slot) : null);
   }
 
   private model(modelId: string): ModelEntry {
@@ -199,7 +283,7 @@ class SwitchboardEngine implements Engine {
     };
   }
 
-  private addLog(stream: 'stdout' | 'stderr', text: string, modelId: string): void {
+  private addLog(stream: LogLine['stream'], text: string, modelId: string): void {
     const line = this.logBuffer.push({ atMs: Date.now(), stream, text, modelId });
     this.emit({ type: 'log', line });
   }
@@ -247,31 +331,6 @@ function unknownModel(name: string, catalog: Catalog): EngineError {
   return new EngineError('unknown_model', `unknown model "${name}"; known: ${known.join(', ') || '(none)'}`, { known });
 }
 
-async function ensurePortFree(host: string, port: number, backend: ProcessBackend): Promise<void> {
-  if (await waitForPortFree(host, port, PORT_RELEASE_WAIT_MS)) return;
-  const owner = await findPortOwner(port, host);
-  if (owner && backend.ownsProcess?.(owner.pid)) return;
-  const who = owner ? `pid ${owner.pid} (${owner.command})` : 'another process';
-  const failure: Failure = {
-    cause: 'port_busy',
-    message: `backend port ${port} on ${host} is already in use by ${who}`,
-    hint: 'stop that process or change backend.port',
-    atMs: Date.now(),
-  };
-  throw new EngineError('conflict', failure.message, { failure });
-}
-
 function slotUrl(slot: SlotView): string {
   return `http://${formatHost(slot.host)}:${slot.port}`;
-}
-
-/** Rejects when `signal` aborts; the underlying promise (a load) goes on. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new EngineError('conflict', 'request withdrawn by the client'));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

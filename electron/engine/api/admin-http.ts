@@ -1,9 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine-api.js';
 import { EngineError } from '../engine-error.js';
+import { BENCH_ROUTES } from './bench-routes.js';
 import { handleEvents } from './events-route.js';
+import { GPU_ROUTES } from './gpu-routes.js';
 import { isAuthorized } from './is-authorized.js';
 import { readJsonBody } from './read-json-body.js';
+import type { Route, RouteContext } from './route.js';
 import { sendError, sendJson } from './send-json.js';
 import { handleSwitch } from './switch-route.js';
 
@@ -15,21 +18,6 @@ export interface AdminRoutesOptions {
   apiKeys: readonly string[];
   /** Interval of the SSE `: keepalive` comment; 15 s by default. */
   sseKeepaliveMs?: number;
-}
-
-interface RouteContext {
-  engine: Engine;
-  req: IncomingMessage;
-  res: ServerResponse;
-  params: string[];
-  query: URLSearchParams;
-  keepaliveMs: number;
-}
-
-interface Route {
-  method: 'GET' | 'POST';
-  path: RegExp;
-  handle(ctx: RouteContext): Promise<void> | void;
 }
 
 const DEFAULT_TAIL = 200;
@@ -46,6 +34,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: /^\/api\/stop$/, handle: handleStop },
   { method: 'GET', path: /^\/api\/events$/, handle: ({ engine, res, keepaliveMs }) => handleEvents(engine, res, keepaliveMs) },
   { method: 'GET', path: /^\/api\/logs$/, handle: handleLogs },
+  ...GPU_ROUTES,
+  ...BENCH_ROUTES,
 ];
 
 /** The admin API (`/health`, `/api/*`) over `engine`; leaves every other path to the next handler. */

@@ -3,11 +3,20 @@ import type { EngineEvent } from '../../../shared/engine-state.js';
 import type { Engine } from '../engine-api.js';
 import { openSseStream, type SseDelivery } from './sse-stream.js';
 
-const DELIVERY: Record<EngineEvent['type'], SseDelivery> = { state: 'latest', log: 'droppable', load: 'always' };
+const DELIVERY: Record<EngineEvent['type'], SseDelivery> = {
+  state: 'latest',
+  log: 'droppable',
+  load: 'always',
+  // Not 'latest': the stream keeps one latest event of any name, and a tick must not displace a state.
+  'gpu.sample': 'droppable',
+  throughput: 'droppable',
+  bench: 'always',
+};
 
 /**
  * `GET /api/events` — SSE. First `event: state` with the current EngineState, then each engine
- * event as `event: <type>` whose `data` is its payload: EngineState, LogLine or LoadRecord.
+ * event as `event: <type>` whose `data` is its payload: EngineState, LogLine, LoadRecord,
+ * `{ samples, host }`, ThroughputSample or BenchResult.
  */
 export function handleEvents(engine: Engine, res: ServerResponse, keepaliveMs: number): void {
   const stream = openSseStream(res, keepaliveMs);
@@ -25,5 +34,11 @@ function payloadOf(event: EngineEvent): unknown {
       return event.line;
     case 'load':
       return event.record;
+    case 'gpu.sample':
+      return { samples: event.samples, host: event.host };
+    case 'throughput':
+      return event.sample;
+    case 'bench':
+      return event.result;
   }
 }

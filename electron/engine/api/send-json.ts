@@ -10,6 +10,7 @@ const STATUS_BY_CODE: Record<ApiError['code'], number> = {
   conflict: 409,
   internal: 500,
   load_failed: 503,
+  unavailable: 503,
 };
 
 /** Writes `body` as a JSON response (no-op when the client already went away). */

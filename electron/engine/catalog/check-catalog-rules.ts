@@ -8,6 +8,7 @@ export function checkCatalogRules(catalog: Catalog, out: IssueCollector): void {
   checkPorts(catalog, out);
   catalog.models.forEach((model, i) => {
     checkGpus(model, i, catalog, out);
+    checkPowerProfile(model, i, out);
     if (model.memFractionStatic !== undefined && model.memFractionStatic > 0.95) {
       out.warning(['models', i, 'memFractionStatic'], `${model.memFractionStatic} leaves almost no GPU memory for activations and CUDA graphs; expect out-of-memory errors`);
     }
@@ -57,6 +58,16 @@ function checkGpus(model: ModelEntry, i: number, catalog: Catalog, out: IssueCol
     if (env.CUDA_VISIBLE_DEVICES !== undefined) {
       out.error(['models', i, 'gpus'], `conflicts with ${where}.CUDA_VISIBLE_DEVICES; set only one of them`);
     }
+  }
+}
+
+/** Per-GPU limits must name the model's own GPUs: a profile changing another model's GPUs is a typo. */
+function checkPowerProfile(model: ModelEntry, i: number, out: IssueCollector): void {
+  const profile = model.powerLimitW;
+  if (profile === undefined || typeof profile === 'number' || model.upstream !== undefined) return;
+  const own = model.gpus ?? Array.from({ length: model.tp }, (_, k) => k);
+  for (const key of Object.keys(profile)) {
+    if (!own.includes(Number(key))) out.warning(['models', i, 'powerLimitW', Number(key)], `GPU ${key} is not one of this model's GPUs (${own.join(', ')})`);
   }
 }
 
@@ -112,6 +123,7 @@ function checkUpstreamModel(model: ModelEntry, i: number, out: IssueCollector): 
   if (model.torchCompile) ignored('torchCompile');
   if (model.extraArgs.length > 0) ignored('extraArgs');
   if (model.gpus !== undefined) ignored('gpus');
+  if (model.powerLimitW !== undefined) ignored('powerLimitW');
   if (Object.keys(model.env).length > 0) ignored('env');
   for (const field of LAUNCH_ONLY_FIELDS) if (model[field] !== undefined) ignored(field);
 }

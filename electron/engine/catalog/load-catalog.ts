@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { catalogSchema, type Catalog, type CatalogIssue } from '../../../shared/catalog-schema.js';
+import type { Topology } from '../../../shared/gpu-types.js';
 import { validateCatalog } from './validate-catalog.js';
 import { createYamlLocator } from './yaml-locator.js';
 import { zodIssuesToCatalog } from './zod-issues-to-catalog.js';
@@ -15,6 +16,8 @@ export interface ParseCatalogOptions {
   path?: string;
   /** Check model paths, scripts and config.json files (default true). */
   checkFiles?: boolean;
+  /** The host's GPU topology, for the NVLink placement warnings (none without it). */
+  topology?: Topology | null;
 }
 
 /** Reads, parses and validates a catalog file. Never throws: a missing file is an issue too. */
@@ -50,7 +53,7 @@ export function parseCatalogText(text: string, opts: ParseCatalogOptions = {}): 
   if (!parsed.success) {
     return { ok: false, issues: byPosition([...zodIssuesToCatalog(parsed.error.issues, data, locator), ...yamlWarnings]) };
   }
-  const semantic = validateCatalog(parsed.data, { checkFiles: opts.checkFiles, locate: locator.locate, catalogPath: opts.path });
+  const semantic = validateCatalog(parsed.data, { checkFiles: opts.checkFiles, locate: locator.locate, catalogPath: opts.path, topology: opts.topology });
   const issues = byPosition([...semantic, ...yamlWarnings]);
   if (issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   return { ok: true, catalog: parsed.data, issues };

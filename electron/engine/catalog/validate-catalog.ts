@@ -1,8 +1,10 @@
 import { accessSync, constants, readFileSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Catalog, CatalogIssue, ModelEntry } from '../../../shared/catalog-schema.js';
+import type { Topology } from '../../../shared/gpu-types.js';
 import { modelShapeOf, tpShardingProblem } from './attention-heads.js';
 import { checkCatalogRules } from './check-catalog-rules.js';
+import { checkGpuPlacement } from './check-gpu-placement.js';
 import { IssueCollector, type LocateFn } from './issue-collector.js';
 
 export interface ValidateCatalogOptions {
@@ -12,6 +14,8 @@ export interface ValidateCatalogOptions {
   locate?: LocateFn;
   /** The catalog file itself, to warn when it holds API keys but others can read it. */
   catalogPath?: string;
+  /** The host's `nvidia-smi topo -m`, to warn about TP groups that miss NVLink; no GPU checks without it. */
+  topology?: Topology | null;
 }
 
 /**
@@ -21,6 +25,7 @@ export interface ValidateCatalogOptions {
 export function validateCatalog(catalog: Catalog, opts: ValidateCatalogOptions = {}): CatalogIssue[] {
   const out = new IssueCollector(opts.locate);
   checkCatalogRules(catalog, out);
+  if (opts.topology) checkGpuPlacement(catalog, opts.topology, out);
   if (opts.checkFiles ?? true) {
     catalog.models.forEach((model, i) => checkModelFiles(model, i, { ...catalog.sglang.env, ...model.env }, out));
     checkCommand(catalog, out);

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import {
   backendSettingsSchema,
   catalogSchema,
+  gpuSettingsSchema,
   modelEntrySchema,
   routerSettingsSchema,
   sglangSettingsSchema,
@@ -22,7 +23,9 @@ export function zodIssuesToCatalog(issues: readonly ZodIssue[], data: unknown, l
     }
     const atKey = issue.code === 'invalid_key';
     const pos = locator.locate(path, atKey);
-    const message = messageFor(issue, rawAt(data, path), locator.sourceOf(path));
+    const message = path.at(-1) === 'powerLimitW' && issue.code === 'invalid_union'
+      ? `must be watts for all the model's GPUs (300) or watts per GPU index ({ 0: 300, 1: 280 }); got ${describe(rawAt(data, path))}`
+      : messageFor(issue, rawAt(data, path), locator.sourceOf(path));
     return [{ severity: 'error' as const, field: formatFieldPath(path), ...pos, message }];
   });
 }
@@ -45,6 +48,7 @@ function knownKeysAt(path: PathSegment[]): string[] {
     router: routerSettingsSchema,
     backend: backendSettingsSchema,
     sglang: sglangSettingsSchema,
+    gpu: gpuSettingsSchema,
   };
   const schema = path.length === 2 && path[0] === 'models' ? modelEntrySchema : schemas[path.join('.')];
   return schema ? Object.keys(schema.shape) : [];

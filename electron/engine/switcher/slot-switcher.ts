@@ -27,10 +27,18 @@ export interface SlotSwitcherOptions {
   probeIntervalMs?: number;
   onLine(stream: 'stdout' | 'stderr', text: string, modelId: string): void;
   onEvent?(event: LogEvent, modelId: string): void;
+  /**
+   * Runs after the previous model is stopped and before the launch (the power profile); what it returns is
+   * added to the load record. Must not throw: its failures are its own to report.
+   */
+  beforeLaunch?(modelId: string): Promise<LoadNotes>;
   onChange(): void;
   onLoadFinished(record: LoadRecord): void;
   now?: () => number;
 }
+
+/** What a load's record carries besides its outcome and timing. */
+export type LoadNotes = Pick<LoadRecord, 'powerLimits'>;
 
 interface Waiter<T> {
   resolve(value: T): void;
@@ -261,8 +269,10 @@ export class SlotSwitcher {
     this.setState('starting', { phase: 'launching' });
 
     let outcome: ReadyOutcome;
+    let notes: LoadNotes = {};
     try {
       await this.opts.ensurePortFree(host, port);
+      notes = (await this.opts.beforeLaunch?.(modelId).catch(() => ({}))) ?? {};
       const launch = this.opts.launchFor(modelId, host, port);
       this.instance = await this.opts.backend.start(launch, (stream, chunk) => watch.push(stream, chunk));
       this.setState('loading', watch.progress);
@@ -279,16 +289,17 @@ export class SlotSwitcher {
     } finally {
       this.abortLoad = undefined;
     }
-    return this.finishLoad(op, watch, startedAtMs, outcome);
+    return this.finishLoad(op, watch, startedAtMs, outcome, notes);
   }
 
-  private async finishLoad(op: Extract<Op, { kind: 'load' }>, watch: LoadWatch, startedAtMs: number, outcome: ReadyOutcome): Promise<Failure | undefined> {
+  private async finishLoad(op: Extract<Op, { kind: 'load' }>, watch: LoadWatch, startedAtMs: number, outcome: ReadyOutcome, notes: LoadNotes): Promise<Failure | undefined> {
     const phaseMs = watch.finishPhases();
     delete phaseMs.ready;
     const record: LoadRecord = {
       modelId: op.modelId, startedAtMs, endedAtMs: this.now(), cause: op.cause, phaseMs,
       outcome: outcome.kind === 'ready' ? 'ready' : outcome.kind === 'aborted' ? 'cancelled' : 'failed',
       ...(outcome.kind === 'failed' ? { failure: { cause: outcome.failure.cause, message: outcome.failure.message } } : {}),
+      ...notes,
     };
     await this.opts.history.append(record).catch(() => undefined);
     this.opts.onLoadFinished(record);

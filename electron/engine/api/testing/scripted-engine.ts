@@ -1,6 +1,8 @@
 import { catalogSchema, type Catalog, type CatalogInput, type ModelEntry } from '../../../../shared/catalog-schema.js';
 import type { EngineEvent, EngineState, LogLine, ModelStatus, ModelView, SlotView, SwitchCause } from '../../../../shared/engine-state.js';
 import type { Failure } from '../../../../shared/failure.js';
+import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../../../shared/gpu-types.js';
+import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../../../shared/throughput.js';
 import type { LoadPhase } from '../../../../shared/load-phase.js';
 import type { Engine, ModelLease } from '../../engine-api.js';
 import { EngineError } from '../../engine-error.js';
@@ -14,6 +16,8 @@ export const TEST_CATALOG: CatalogInput = {
     { id: 'mistral-123b', aliases: ['mistral', 'large'], modelPath: '/models/mistral', tp: 4 },
   ],
 };
+
+const NO_GPU = 'no NVIDIA GPU found (scripted engine)';
 
 interface Waiter {
   resolve(slot: SlotView): void;
@@ -91,6 +95,42 @@ export class ScriptedEngine implements Engine {
 
   logs(tail: number): LogLine[] {
     return tail === 0 ? [] : this.lines.slice(-tail).map((l) => ({ ...l }));
+  }
+
+  async gpu(_options?: { refreshTopology?: boolean }): Promise<GpuOverview> {
+    return { available: false, reason: NO_GPU, samples: [], host: null, topology: null, nvlink: null, nvlinkSets: [], presetsW: this.validCatalog.gpu.presetsW, pendingPowerLimits: [] };
+  }
+
+  gpuHistory(gpu: string, _sinceMs?: number): GpuSample[] {
+    throw new EngineError('not_found', `no GPU "${gpu}"`);
+  }
+
+  async setPowerLimit(_gpu: string, _watts: number, _revertAfterS?: number): Promise<PendingPowerLimit> {
+    throw new EngineError('unavailable', NO_GPU);
+  }
+
+  async confirmPowerLimit(_changeId: string): Promise<{ changeId: string }> {
+    throw new EngineError('unavailable', NO_GPU);
+  }
+
+  async revertPowerLimit(_changeId: string): Promise<{ changeId: string; restoredW: number }> {
+    throw new EngineError('unavailable', NO_GPU);
+  }
+
+  async applyPowerPreset(_watts: number, _revertAfterS?: number): Promise<PowerPresetResult> {
+    throw new EngineError('unavailable', NO_GPU);
+  }
+
+  throughput(_modelIdOrAlias: string, _sinceMs?: number): ThroughputSample[] {
+    return [];
+  }
+
+  async runBenchmark(_modelIdOrAlias: string, _options?: { maxTokens?: number }): Promise<BenchResult> {
+    throw new EngineError('conflict', 'the scripted engine does not run benchmarks');
+  }
+
+  benchHistory(): BenchHistoryView {
+    return { runs: [], summary: [] };
   }
 
   subscribe(listener: (event: EngineEvent) => void): () => void {

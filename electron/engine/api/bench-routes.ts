@@ -1,0 +1,28 @@
+// The built-in benchmark: `POST /api/bench/{model}` runs one, `GET /api/bench/history` lists them.
+
+import { EngineError } from '../engine-error.js';
+import { readJsonBody } from './read-json-body.js';
+import { unknownModelError } from './resolve-model-id.js';
+import type { Route, RouteContext } from './route.js';
+import { sendJson } from './send-json.js';
+
+const MAX_TOKENS_LIMIT = 32_768;
+
+export const BENCH_ROUTES: Route[] = [
+  { method: 'GET', path: /^\/api\/bench\/history$/, handle: ({ engine, res }) => sendJson(res, 200, engine.benchHistory()) },
+  { method: 'POST', path: /^\/api\/bench\/([^/]+)$/, handle: handleRun },
+];
+
+/**
+ * `POST /api/bench/{model}` `{ maxTokens? }` — loads the model when needed, runs, and answers with the
+ * BenchResult (after the whole run). 409 while another benchmark runs.
+ */
+async function handleRun({ engine, req, res, params }: RouteContext): Promise<void> {
+  const body = await readJsonBody(req);
+  const maxTokens = body.maxTokens;
+  if (maxTokens !== undefined && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 2 || maxTokens > MAX_TOKENS_LIMIT)) {
+    throw new EngineError('bad_request', `"maxTokens" must be a whole number from 2 to ${MAX_TOKENS_LIMIT}`);
+  }
+  if (!engine.resolveModel(params[0])) throw unknownModelError(engine.catalog(), params[0]);
+  sendJson(res, 200, await engine.runBenchmark(params[0], { maxTokens }));
+}
