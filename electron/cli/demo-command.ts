@@ -9,7 +9,8 @@ import { writeDemoHost } from './write-demo-host.js';
 const USAGE = `usage: switchboard demo [--dir DIR] [--time-scale X] [--port PORT]
 
 Runs the engine on a simulated GPU host: three models served by the SGLang simulator
-(a small one, a big tp=4 one with torch.compile, and one that fails with CUDA OOM).`;
+(a small one, a big tp=4 one with torch.compile, and one that fails with CUDA OOM) and
+six RTX 3090 answered by a fake nvidia-smi built from real captures.`;
 
 export async function runDemo(args: string[]): Promise<number> {
   const { values } = parseOrUsage(USAGE, () =>
@@ -32,6 +33,9 @@ export async function runDemo(args: string[]): Promise<number> {
   const backendPort = await preferredOrFree(routerPort === 8001 ? 8003 : 8001);
   const dir = values.dir ?? join(tmpdir(), `sglang-switchboard-demo-${process.getuid?.() ?? 'user'}`);
   const configPath = await writeDemoHost({ dir, routerPort, backendPort, timeScale });
+  // The fake nvidia-smi keeps the simulated GPUs' power limits here; the demo may change them freely.
+  process.env.FAKE_NVIDIA_SMI_STATE ??= join(dir, 'fake-nvidia-smi-state.json');
+  process.env.FAKE_NVIDIA_SMI_PRIVILEGED ??= '1';
   return serve({
     configPath,
     stateDir: join(dir, 'state'),
@@ -44,6 +48,8 @@ export async function runDemo(args: string[]): Promise<number> {
       `  node bin/switchboard.js status --url ${url}`,
       `  node bin/switchboard.js logs -f --url ${url}`,
       `  curl ${url}/api/state`,
+      `  curl ${url}/api/gpu                 # six simulated RTX 3090 (fake nvidia-smi), NVLink pairs 1-2 and 3-4`,
+      `  node bin/switchboard.js bench mistral --url ${url}   # tok/s at the current power limits`,
       'Ctrl-C stops the engine and its backend.',
     ].join('\n'),
   });

@@ -6,6 +6,8 @@ import { writeCatalogFile } from '../engine/catalog/write-catalog.js';
 
 /** The SGLang simulator's executable, resolved from this file so the demo runs from any directory. */
 export const SIMULATOR_BIN = fileURLToPath(new URL('../../test/fakes/bin/sglang-sim.js', import.meta.url));
+/** The fake nvidia-smi (six RTX 3090, two NVLink pairs, built from real captures). */
+export const FAKE_NVIDIA_SMI_BIN = fileURLToPath(new URL('../../test/fakes/bin/nvidia-smi', import.meta.url));
 
 export interface DemoHostOptions {
   dir: string;
@@ -35,6 +37,7 @@ export async function writeDemoHost(options: DemoHostOptions): Promise<string> {
   const catalog: CatalogInput = {
     router: { host: '127.0.0.1', port: options.routerPort, apiKeys: [], loadingMessages: 'content' },
     backend: { kind: 'process', host: '127.0.0.1', port: options.backendPort, readyTimeoutS: 600, stopTimeoutS: 15 },
+    gpu: { nvidiaSmiPath: FAKE_NVIDIA_SMI_BIN, presetsW: [250, 300, 350] },
     sglang: {
       command: [process.execPath, SIMULATOR_BIN],
       // The reference host: six RTX 3090 (24 GiB each).
@@ -42,7 +45,7 @@ export async function writeDemoHost(options: DemoHostOptions): Promise<string> {
     },
     models: [
       { id: 'qwen2.5-7b-instruct', label: 'Qwen2.5 7B Instruct', aliases: ['qwen'], modelPath: join(modelsDir, DEMO_MODELS[0]!.dir), tp: 1, contextLength: 32768, memFractionStatic: 0.85, gpus: [0], sampling: { temperature: 0.7 } },
-      { id: 'mistral-large-2411-awq', label: 'Mistral Large 2411 (AWQ)', aliases: ['mistral'], modelPath: join(modelsDir, DEMO_MODELS[1]!.dir), tp: 4, contextLength: 24576, quantization: 'awq_marlin', memFractionStatic: 0.8, torchCompile: true, gpus: [1, 2, 3, 4], extraArgs: ['--sleep-on-idle', '--log-requests', '--torch-compile-max-bs', '8'], sampling: { temperature: 0.7 } },
+      { id: 'mistral-large-2411-awq', label: 'Mistral Large 2411 (AWQ)', aliases: ['mistral'], modelPath: join(modelsDir, DEMO_MODELS[1]!.dir), tp: 4, contextLength: 24576, quantization: 'awq_marlin', memFractionStatic: 0.8, torchCompile: true, gpus: [1, 2, 3, 4], extraArgs: ['--sleep-on-idle', '--log-requests', '--torch-compile-max-bs', '8', '--enable-metrics'], sampling: { temperature: 0.7 }, powerLimitW: 300 },
       { id: 'kat-dev-awq-8bit', label: 'KAT-Dev 72B (AWQ 8-bit) — fails with CUDA OOM', aliases: ['kat-dev'], modelPath: join(modelsDir, DEMO_MODELS[2]!.dir), tp: 2, contextLength: 65536, memFractionStatic: 0.92, gpus: [4, 5], env: { SGLANG_SIM_FAIL: 'oom-weights' } },
     ],
   };

@@ -64,6 +64,8 @@ class SwitchboardEngine implements Engine {
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly logBuffer: LogBuffer;
   private readonly switcher: SlotSwitcher;
+  /** The slot's address, computed once: acquire() runs on every proxied request. */
+  private readonly slotUrl: string;
   private readonly byName = new Map<string, ModelEntry>();
   private readonly lastFailure = new Map<string, Failure>();
   private readonly requests: RequestRegistry;
@@ -92,6 +94,7 @@ class SwitchboardEngine implements Engine {
     }
     this.logBuffer = new LogBuffer(options.logCapacity);
     this.requests = new RequestRegistry(() => this.emitState());
+    this.slotUrl = `http://${formatHost(options.catalog.backend.host)}:${options.catalog.backend.port}`;
     this.switcher = new SlotSwitcher({
       slotId: 'default',
       host: catalog.backend.host,
@@ -167,11 +170,11 @@ class SwitchboardEngine implements Engine {
       for (;;) {
         if (signal?.aborted) throw new EngineError('conflict', 'request withdrawn by the client');
         // A newcomer goes straight through only when no switch is pending (FIFO otherwise).
-        if (this.switcher.isServing(model.id)) return lease(slotUrl(this.switcher.view()));
+        if (this.switcher.isServing(model.id)) return lease(this.slotUrl);
         await abortable(this.ensureReady(model.id, cause), signal);
         // Same tick as the load's resolution: a queued switch has not started draining yet,
         // and it will wait for this lease.
-        if (this.switcher.isReadyFor(model.id)) return lease(slotUrl(this.switcher.view()));
+        if (this.switcher.isReadyFor(model.id)) return lease(this.slotUrl);
       }
     } catch (err) {
       this.requests.finish(id);
