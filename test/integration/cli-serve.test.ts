@@ -6,6 +6,7 @@ import { request } from 'undici';
 import type { EngineState } from '../../shared/engine-state.js';
 import { writeCatalogFile } from '../../electron/engine/catalog/write-catalog.js';
 import { listGroupMembers } from '../../electron/engine/host/process-group.js';
+import { stopGracefully } from './support/stop-gracefully.js';
 import { CLI_BIN, createSimHost, waitFor, type SimHost } from './support/sim-host.js';
 
 interface Run {
@@ -18,9 +19,7 @@ const started: ChildProcess[] = [];
 let host: SimHost | undefined;
 
 afterEach(async () => {
-  for (const child of started.splice(0)) {
-    if (child.pid && listGroupMembers(child.pid).length > 0) process.kill(-child.pid, 'SIGKILL');
-  }
+  for (const child of started.splice(0)) await stopGracefully(child);
   await host?.cleanup();
   host = undefined;
 });

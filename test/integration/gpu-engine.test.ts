@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stopGracefully } from './support/stop-gracefully.js';
 import { request } from 'undici';
 import { catalogSchema, type CatalogInput } from '../../shared/catalog-schema.js';
 import type { EngineEvent, LoadRecord } from '../../shared/engine-state.js';
@@ -39,7 +40,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await engine?.close();
   await server?.close();
-  for (const child of children.splice(0)) if (child.pid && listGroupMembers(child.pid).length > 0) process.kill(-child.pid, 'SIGKILL');
+  // serve stops its SGLang child (its own process group) only on a graceful stop: SIGTERM first.
+  for (const child of children.splice(0)) await stopGracefully(child);
   for (const pid of pids) if (listGroupMembers(pid).length > 0) process.kill(-pid, 'SIGKILL');
   pids.clear();
   await host?.cleanup();
@@ -242,7 +244,7 @@ describe('throughput and the benchmark (simulator at 50 tok/s)', () => {
     serve.stderr!.on('data', (c) => (output += c));
     const url = `http://127.0.0.1:${input.router!.port}`;
     await waitFor(() => output.includes('serving on'), 'serve to listen');
-    expect(output).toContain('GPUs: 6 monitored');
+    await waitFor(() => output.includes('GPUs: 6 monitored'), 'serve to report the simulated GPUs');
 
     const run = await cli(['bench', 'metered', '--tokens', '100', '--url', url]);
     expect(run.stderr).toBe('');
