@@ -37,19 +37,20 @@ async function benchSpeed(speed: (typeof SPEEDS)[number]): Promise<CellResult[]>
   running.add(host);
   const router = createPool(host.routerUrl);
   const direct = createPool(host.directUrl);
+  const floor = createPool(host.floorUrl);
   log(`router ${host.routerUrl} (pid ${host.routerPid}), simulator ${host.directUrl} (pid ${host.simPid})`);
   try {
     const cells: CellResult[] = [];
     for (const concurrency of CONCURRENCY) {
       const rounds = Math.max(MIN_ROUNDS, Math.ceil(MIN_STREAMS / concurrency));
       const spec = { model: MODEL_ID, maxTokens: speed.maxTokens };
-      const cell = await measureCell({ router, direct, routerPid: host.routerPid }, { speed: speed.label, tokensPerS: speed.tokensPerS, spec, concurrency, rounds });
+      const cell = await measureCell({ router, direct, floor, routerPid: host.routerPid }, { speed: speed.label, tokensPerS: speed.tokensPerS, spec, concurrency, rounds });
       log(`${speed.label} C=${concurrency}: ${cell.direct.chunksPerS.toFixed(0)} vs ${cell.router.chunksPerS.toFixed(0)} chunks/s, errors ${cell.direct.errors}/${cell.router.errors}`);
       cells.push(cell);
     }
     return cells;
   } finally {
-    await Promise.all([router.close(), direct.close()]);
+    await Promise.all([router.close(), direct.close(), floor.close()]);
     await host.stop();
     running.delete(host);
   }

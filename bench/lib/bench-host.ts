@@ -20,6 +20,8 @@ export interface BenchHost {
   directUrl: string;
   routerPid: number;
   simPid: number;
+  /** A minimal pass-through proxy to the same simulator: the cost of any extra Node process. */
+  floorUrl: string;
   stop(): Promise<void>;
 }
 
@@ -40,7 +42,13 @@ export async function startBenchHost(tokensPerS: number): Promise<BenchHost> {
   const routerPid = child.pid!;
   liveGroups.add(routerPid);
   let simPid = 0;
+  let floor: ChildProcess | undefined;
   const stop = async (): Promise<void> => {
+    if (floor?.pid) {
+      killGroupQuietly(floor.pid);
+      await waitGroupGone(floor.pid, 5_000);
+      liveGroups.delete(floor.pid);
+    }
     await stopGroups(child, routerPid, simPid);
     liveGroups.delete(routerPid);
     liveGroups.delete(simPid);
@@ -53,7 +61,11 @@ export async function startBenchHost(tokensPerS: number): Promise<BenchHost> {
     const slot = await slotOf(routerUrl);
     simPid = slot.pid;
     liveGroups.add(simPid);
-    return { routerUrl, directUrl: `http://127.0.0.1:${slot.port}`, routerPid, simPid, stop };
+    const directUrl = `http://127.0.0.1:${slot.port}`;
+    const floorPort = await freePort();
+    floor = await startFloorProxy(floorPort, directUrl);
+    liveGroups.add(floor.pid!);
+    return { routerUrl, directUrl, floorUrl: `http://127.0.0.1:${floorPort}`, routerPid, simPid, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -118,6 +130,17 @@ async function slotOf(url: string): Promise<{ pid: number; port: number }> {
   const slot = state.slots[0];
   if (!slot || slot.status !== 'ready' || !slot.pid) throw new Error(`backend not ready: ${JSON.stringify(slot)}`);
   return { pid: slot.pid, port: slot.port };
+}
+
+/** Starts bench/lib/min-proxy.mjs in its own process group; resolves once it listens. */
+function startFloorProxy(port: number, upstream: string): Promise<ChildProcess> {
+  const script = fileURLToPath(new URL('./min-proxy.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, String(port), upstream], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the floor proxy exited (${code})`)));
+    child.stdout!.once('data', () => resolve(child));
+  });
 }
 
 /** SIGTERM to serve's group (it stops the simulator itself), then SIGKILL whatever of both groups is left. */

@@ -1,4 +1,5 @@
-// One table cell: the same streams through the router and straight to the simulator, rounds alternated.
+// One table cell: the same streams through the router, straight to the simulator, and through a
+// minimal pass-through proxy (the floor of any extra Node process), rounds alternated.
 import type { Pool } from 'undici';
 import { cpuMs, rssMiB } from './proc-stats.js';
 import { runRound, type RoundResult, type StreamSpec } from './load-generator.js';
@@ -27,11 +28,14 @@ export interface CellResult {
   rounds: number;
   direct: SideStats;
   router: RouterStats;
+  /** The minimal pass-through proxy (min-proxy.mjs) to the same backend. */
+  floor: SideStats;
 }
 
 export interface CellTargets {
   direct: Pool;
   router: Pool;
+  floor: Pool;
   routerPid: number;
 }
 
@@ -50,14 +54,16 @@ export async function measureCell(targets: CellTargets, plan: CellPlan): Promise
   const warmSpec = { ...plan.spec, maxTokens: WARMUP_TOKENS };
   await runRound(targets.router, warmSpec, plan.concurrency, 1);
   await runRound(targets.direct, warmSpec, plan.concurrency, 1);
+  await runRound(targets.floor, warmSpec, plan.concurrency, 1);
   const direct: RoundResult[] = [];
   const router: RoundResult[] = [];
+  const floor: RoundResult[] = [];
   let routerCpuMs = 0;
   for (let r = 0; r < plan.rounds; r++) {
     // D R, R D, D R, …: a drift (thermal, page cache, GC) lands on both sides alike.
-    for (const side of r % 2 === 0 ? ['direct', 'router'] : ['router', 'direct']) {
-      if (side === 'direct') {
-        direct.push(await runRound(targets.direct, plan.spec, plan.concurrency, 1));
+    for (const side of r % 2 === 0 ? ['direct', 'router', 'floor'] : ['floor', 'router', 'direct']) {
+      if (side === 'direct' || side === 'floor') {
+        (side === 'direct' ? direct : floor).push(await runRound(targets[side], plan.spec, plan.concurrency, 1));
         continue;
       }
       const before = cpuMs(targets.routerPid);
@@ -73,6 +79,7 @@ export async function measureCell(targets: CellTargets, plan: CellPlan): Promise
     concurrency: plan.concurrency,
     rounds: plan.rounds,
     direct: sideStats(direct),
+    floor: sideStats(floor),
     router: { ...routerSide, cpuUsPerChunk: routerSide.chunks > 0 ? (routerCpuMs * 1000) / routerSide.chunks : NaN, rssMiB: rssMiB(targets.routerPid) },
   };
 }

@@ -16,6 +16,7 @@ const LOAD_AT_START = loadavg()[0]!;
 const HEADER = [
   'speed', 'C', 'TTFT p50 direct', 'TTFT p99 direct', 'TTFT p50 router', 'TTFT p99 router', 'added TTFT p50 (ms)',
   'chunks/s direct', 'chunks/s router', 'router/direct', 'router CPU µs/chunk', 'router RSS MiB', 'errors direct/router',
+  'floor: added TTFT p50', 'floor/direct',
 ];
 
 export function formatTable(cells: CellResult[]): string {
@@ -24,6 +25,7 @@ export function formatTable(cells: CellResult[]): string {
     ms(c.direct.ttftP50Ms), ms(c.direct.ttftP99Ms), ms(c.router.ttftP50Ms), ms(c.router.ttftP99Ms), signed(addedTtft(c)),
     c.direct.chunksPerS.toFixed(0), c.router.chunksPerS.toFixed(0), ratio(c).toFixed(3),
     c.router.cpuUsPerChunk.toFixed(1), c.router.rssMiB.toFixed(1), `${c.direct.errors}/${c.router.errors}`,
+    signed(c.floor.ttftP50Ms - c.direct.ttftP50Ms), floorRatio(c).toFixed(3),
   ]);
   const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cols: string[]) => `| ${cols.map((col, i) => (i < 2 ? col.padEnd(widths[i]!) : col.padStart(widths[i]!))).join(' | ')} |`;
@@ -95,7 +97,7 @@ function markdown(machine: Record<string, string | number>, cells: CellResult[],
 
 function errorNotes(cells: CellResult[]): string[] {
   const notes = cells.flatMap((c) =>
-    (['direct', 'router'] as const).flatMap((side) => Object.entries(c[side].errorKinds).map(([kind, n]) => `- ${c.speed} C=${c.concurrency} ${side}: ${n} × ${kind}`)),
+    (['direct', 'router', 'floor'] as const).flatMap((side) => Object.entries(c[side].errorKinds).map(([kind, n]) => `- ${c.speed} C=${c.concurrency} ${side}: ${n} × ${kind}`)),
   );
   return notes.length > 0 ? ['## Errors', '', ...notes, ''] : [];
 }
@@ -110,6 +112,11 @@ function addedTtft(c: CellResult): number {
 
 function ratio(c: CellResult): number {
   return c.direct.chunksPerS > 0 ? c.router.chunksPerS / c.direct.chunksPerS : NaN;
+}
+
+/** chunks/s of the minimal pass-through proxy over direct: what any extra Node process costs here. */
+function floorRatio(c: CellResult): number {
+  return c.direct.chunksPerS > 0 ? c.floor.chunksPerS / c.direct.chunksPerS : NaN;
 }
 
 function round2(value: number): number {
