@@ -11,6 +11,7 @@ import { BenchRunner } from './bench/bench-runner.js';
 import { buildLaunch } from './catalog/build-launch-argv.js';
 import type { AcquireOptions, Engine, ModelLease } from './engine-api.js';
 import { EngineError } from './engine-error.js';
+import { unknownModelError } from './catalog/resolve-model-id.js';
 import { createEngineParts, type EngineParts } from './engine-parts.js';
 import type { GpuMonitor } from './gpu/gpu-monitor.js';
 import type { GpuPowerControl } from './gpu/gpu-power-control.js';
@@ -143,7 +144,7 @@ class SwitchboardEngine implements Engine {
   ensureReady(modelIdOrAlias: string, cause: SwitchCause): Promise<SlotView> {
     if (this.closed) return Promise.reject(new EngineError('conflict', 'the engine is shutting down'));
     const model = this.byName.get(modelIdOrAlias);
-    if (!model) return Promise.reject(unknownModel(modelIdOrAlias, this.options.catalog));
+    if (!model) return Promise.reject(unknownModelError(this.options.catalog, modelIdOrAlias));
     return this.switcher.ensureReady(model.id, cause);
   }
 
@@ -158,7 +159,7 @@ class SwitchboardEngine implements Engine {
 
   async acquire(modelIdOrAlias: string, cause: SwitchCause, options: AcquireOptions = {}): Promise<ModelLease> {
     const model = this.byName.get(modelIdOrAlias);
-    if (!model) throw unknownModel(modelIdOrAlias, this.options.catalog);
+    if (!model) throw unknownModelError(this.options.catalog, modelIdOrAlias);
     const id = this.requests.wait(model.id, options.stream ?? false);
     const lease = (baseUrl: string): ModelLease => {
       this.requests.activate(id, model.id);
@@ -263,7 +264,7 @@ class SwitchboardEngine implements Engine {
 
   private model(modelId: string): ModelEntry {
     const model = this.byName.get(modelId);
-    if (!model) throw unknownModel(modelId, this.options.catalog);
+    if (!model) throw unknownModelError(this.options.catalog, modelId);
     return model;
   }
 
@@ -327,11 +328,6 @@ function modelStatus(slot: SlotView | undefined, pending: boolean, failedBefore:
   if (pending) return 'loading';
   if (slot?.status === 'failed' || failedBefore) return 'failed';
   return 'unloaded';
-}
-
-function unknownModel(name: string, catalog: Catalog): EngineError {
-  const known = catalog.models.map((m) => m.id);
-  return new EngineError('unknown_model', `unknown model "${name}"; known: ${known.join(', ') || '(none)'}`, { known });
 }
 
 function slotUrl(slot: SlotView): string {

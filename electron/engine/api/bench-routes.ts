@@ -2,7 +2,7 @@
 
 import { EngineError } from '../engine-error.js';
 import { readJsonBody } from './read-json-body.js';
-import { unknownModelError } from './resolve-model-id.js';
+import { unknownModelError } from '../catalog/resolve-model-id.js';
 import type { Route, RouteContext } from './route.js';
 import { sendJson } from './send-json.js';
 

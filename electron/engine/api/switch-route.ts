@@ -3,7 +3,7 @@ import type { SlotView, SwitchCause } from '../../../shared/engine-state.js';
 import type { Engine } from '../engine-api.js';
 import { EngineError } from '../engine-error.js';
 import { readJsonBody } from './read-json-body.js';
-import { resolveModelId, unknownModelError } from './resolve-model-id.js';
+import { resolveModelId, unknownModelError } from '../catalog/resolve-model-id.js';
 import { sendError, sendJson } from './send-json.js';
 
 /** Causes a client may claim for a switch; the rest are the engine's own. */

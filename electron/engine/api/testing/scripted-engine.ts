@@ -6,7 +6,7 @@ import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../../.
 import type { LoadPhase } from '../../../../shared/load-phase.js';
 import type { Engine, ModelLease } from '../../engine-api.js';
 import { EngineError } from '../../engine-error.js';
-import { resolveModelId, unknownModelError } from '../resolve-model-id.js';
+import { resolveModelId, unknownModelError } from '../../catalog/resolve-model-id.js';
 
 /** The catalog the API and CLI tests use: three models, some aliases. */
 export const TEST_CATALOG: CatalogInput = {
