@@ -123,7 +123,9 @@ export type EngineEvent =
   /** One per sampling tick: every GPU's sample and the latest host reading. */
   | { type: 'gpu.sample'; samples: GpuSample[]; host: HostStats | null }
   | { type: 'throughput'; sample: ThroughputSample }
-  | { type: 'bench'; result: BenchResult };
+  | { type: 'bench'; result: BenchResult }
+  /** The catalog file was rewritten through the engine (models added, edited, removed; settings). */
+  | { type: 'catalog'; revision: string };
 
 /** Errors crossing the API: the UI and CLI branch on `code`. */
 export interface ApiError {

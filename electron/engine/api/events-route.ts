@@ -11,6 +11,7 @@ const DELIVERY: Record<EngineEvent['type'], SseDelivery> = {
   'gpu.sample': 'droppable',
   throughput: 'droppable',
   bench: 'always',
+  catalog: 'always',
 };
 
 /**

@@ -1,0 +1,258 @@
+// The one engine contract: what the UI (renderer, tray) may ask the engine and what it hears back.
+// Two transports carry it with generic code (Electron IPC and the WebSocket at /api/ws); both
+// dispatch by the runtime name lists below, which the compiler checks against the types.
+import type { CatalogIssue, LoadingMessageStyle, ModelEntry, ModelEntryInput } from './catalog-schema.js';
+import type { ApiError, EngineEvent, EngineState, LoadRecord, LogLine, ModelView, SlotView } from './engine-state.js';
+import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from './gpu-types.js';
+import type { BenchHistoryView, BenchResult, ThroughputSample } from './throughput.js';
+
+/** Protocol version of the envelopes below; bumped on any incompatible change. */
+export const API_PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Catalog editing
+
+/** The catalog file as the editor sees it. `revision` guards against editing a file that changed meanwhile. */
+export interface CatalogDocument {
+  path: string;
+  /** The file's YAML text, exactly as on disk. */
+  text: string;
+  /** sha256 of `text`, hex. Pass it back as `expectedRevision` to refuse a write over someone else's change. */
+  revision: string;
+  /** Every model entry (defaults filled). */
+  models: ModelEntry[];
+  /** Warnings of the catalog as it is (errors cannot occur: the engine runs on a valid catalog). */
+  issues: CatalogIssue[];
+}
+
+/** One line of a unified line diff between the catalog on disk and the catalog after a change. */
+export interface DiffLine {
+  kind: 'same' | 'add' | 'remove';
+  text: string;
+  /** 1-based line in the old (same/remove) or new (add) text. */
+  oldLine?: number;
+  newLine?: number;
+}
+
+/** What a catalog change would do: checked, and shown before anything is written. */
+export interface CatalogChangePreview {
+  /** False when `issues` has errors: saving would be refused. */
+  ok: boolean;
+  /** Errors and warnings of the catalog after the change; fields like "models[3].tp". */
+  issues: CatalogIssue[];
+  /** Issues of the edited model alone, keyed by its field ("tp", "modelPath", …) for inline display. */
+  fieldIssues: Record<string, CatalogIssue[]>;
+  /** The new file text (comments and layout of the rest kept). */
+  text: string;
+  diff: DiffLine[];
+  /** The revision the preview was computed against. */
+  revision: string;
+}
+
+/** After a successful write: the new document and whether the running engine took it as it is. */
+export interface CatalogChangeResult {
+  document: CatalogDocument;
+  /** Settings that only take effect after a restart of the engine (e.g. "router.port"). Empty when all applied. */
+  restartRequired: string[];
+}
+
+/** A catalog change the editor can preview and then apply. */
+export type CatalogChange =
+  | { op: 'add'; model: ModelEntryInput }
+  | { op: 'edit'; id: string; model: ModelEntryInput }
+  | { op: 'remove'; id: string }
+  | { op: 'settings'; settings: SettingsPatch };
+
+/** Something the start-script importer noticed. 'error' = that script was not imported. */
+export interface ImportNote {
+  line?: number;
+  severity: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+/** What happened to one start script. */
+export interface ImportReport {
+  script: string;
+  /** The id of the entry made from it, when one was made. */
+  id?: string;
+  /** The launcher the script used, as a value for `sglang.command`. */
+  suggestedCommand?: string[];
+  notes: ImportNote[];
+}
+
+/** Start scripts to import: files or a folder on the engine's host, or script texts (a browser upload). */
+export interface ImportScriptsParams {
+  /** A folder whose `start_sglang_*.sh` files are read, or single script files. */
+  paths?: string[];
+  scripts?: { name: string; text: string }[];
+  /** false: only preview; true: write the merged catalog (guarded by expectedRevision when given). */
+  apply: boolean;
+  expectedRevision?: string;
+}
+
+export interface ImportScriptsResult {
+  reports: ImportReport[];
+  added: string[];
+  skipped: { id: string; reason: string }[];
+  preview: CatalogChangePreview;
+  /** Present when apply was true and the write happened. */
+  applied?: CatalogChangeResult;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+/** The engine-wide settings the UI shows and may change (the catalog's top-level sections). */
+export interface Settings {
+  configPath: string;
+  version: string;
+  router: { host: string; port: number; loadingMessages: LoadingMessageStyle; apiKeyCount: number };
+  backend: { kind: 'process' | 'systemd'; unit?: string; drainTimeoutS: number; readyTimeoutS: number; stopTimeoutS: number };
+  gpu: { presetsW: number[]; sampleIntervalMs: number; historyS: number };
+}
+
+/** The settings a client may change. Changing host or port needs a restart (reported in restartRequired). */
+export interface SettingsPatch {
+  router?: { host?: string; port?: number; loadingMessages?: LoadingMessageStyle };
+  backend?: { drainTimeoutS?: number; readyTimeoutS?: number; stopTimeoutS?: number };
+  gpu?: { presetsW?: number[] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The methods
+
+/** Every method: its one params object and its result. Add a method here, to API_METHOD_NAMES and to the handlers. */
+export interface ApiMethods {
+  /** The whole engine state (slots, models, requests); the `state` event carries the same. */
+  'state.get': { params: Record<string, never>; result: EngineState };
+
+  'models.list': { params: Record<string, never>; result: ModelView[] };
+  /** Starts a switch. wait=false (default) returns once it is queued; wait=true when the model is ready or failed. */
+  'models.switchTo': { params: { model: string; wait?: boolean }; result: SlotView };
+  'models.stop': { params: Record<string, never>; result: { stopped: true } };
+  /** The last loads (newest last), from the load history. */
+  'models.loadHistory': { params: { model?: string; limit?: number }; result: LoadRecord[] };
+
+  'catalog.get': { params: Record<string, never>; result: CatalogDocument };
+  /** Checks a change and returns the YAML diff; writes nothing. */
+  'catalog.preview': { params: { change: CatalogChange }; result: CatalogChangePreview };
+  /** Writes a change atomically (refused with `conflict` when expectedRevision no longer matches, `bad_request` with issues when invalid). */
+  'catalog.apply': { params: { change: CatalogChange; expectedRevision?: string }; result: CatalogChangeResult };
+  'catalog.importScripts': { params: ImportScriptsParams; result: ImportScriptsResult };
+
+  'logs.tail': { params: { tail?: number }; result: LogLine[] };
+
+  'gpu.overview': { params: { refreshTopology?: boolean }; result: GpuOverview };
+  'gpu.history': { params: { gpu: string; sinceMs?: number }; result: GpuSample[] };
+  'gpu.setPowerLimit': { params: { gpu: string; watts: number; revertAfterS?: number }; result: PendingPowerLimit };
+  'gpu.confirmPowerLimit': { params: { changeId: string }; result: { changeId: string } };
+  'gpu.revertPowerLimit': { params: { changeId: string }; result: { changeId: string; restoredW: number } };
+  'gpu.applyPreset': { params: { watts: number; revertAfterS?: number }; result: PowerPresetResult };
+
+  'throughput.samples': { params: { model: string; sinceMs?: number }; result: ThroughputSample[] };
+  'bench.run': { params: { model: string; maxTokens?: number }; result: BenchResult };
+  'bench.history': { params: Record<string, never>; result: BenchHistoryView };
+
+  'settings.get': { params: Record<string, never>; result: Settings };
+  'settings.update': { params: { patch: SettingsPatch; expectedRevision?: string }; result: CatalogChangeResult };
+}
+
+export type ApiMethodName = keyof ApiMethods;
+export type ApiParams<M extends ApiMethodName> = ApiMethods[M]['params'];
+export type ApiResult<M extends ApiMethodName> = ApiMethods[M]['result'];
+
+/** What the engine side implements: one async function per method. A missing one is a compile error. */
+export type ApiHandlers = { [M in ApiMethodName]: (params: ApiParams<M>) => Promise<ApiResult<M>> };
+
+/** The runtime list of methods both transports dispatch on. */
+export const API_METHOD_NAMES = [
+  'state.get',
+  'models.list',
+  'models.switchTo',
+  'models.stop',
+  'models.loadHistory',
+  'catalog.get',
+  'catalog.preview',
+  'catalog.apply',
+  'catalog.importScripts',
+  'logs.tail',
+  'gpu.overview',
+  'gpu.history',
+  'gpu.setPowerLimit',
+  'gpu.confirmPowerLimit',
+  'gpu.revertPowerLimit',
+  'gpu.applyPreset',
+  'throughput.samples',
+  'bench.run',
+  'bench.history',
+  'settings.get',
+  'settings.update',
+] as const satisfies readonly ApiMethodName[];
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+export type ApiEvent = EngineEvent;
+export type ApiEventType = ApiEvent['type'];
+
+/** The runtime list of event types. */
+export const API_EVENT_TYPES = ['state', 'log', 'load', 'gpu.sample', 'throughput', 'bench', 'catalog'] as const satisfies readonly ApiEventType[];
+
+// Compile-time checks: each list names every member of its type, and nothing else (satisfies above).
+type MissingMethods = Exclude<ApiMethodName, (typeof API_METHOD_NAMES)[number]>;
+type MissingEvents = Exclude<ApiEventType, (typeof API_EVENT_TYPES)[number]>;
+export const API_LISTS_COMPLETE: [MissingMethods, MissingEvents] extends [never, never] ? true : { missingMethods: MissingMethods; missingEvents: MissingEvents } = true;
+
+export function isApiMethodName(name: unknown): name is ApiMethodName {
+  return typeof name === 'string' && (API_METHOD_NAMES as readonly string[]).includes(name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transport envelopes (the same JSON on the WebSocket and over IPC)
+
+/** Client → engine. `id` is the caller's, echoed in the reply. */
+export interface ApiRequestMessage {
+  type: 'call';
+  id: number;
+  method: ApiMethodName;
+  params: unknown;
+}
+
+/** Engine → client: the reply to one call, or a batch of events (coalesced per tick; order kept). */
+export type ApiServerMessage =
+  | { type: 'hello'; protocol: number; version: string }
+  | { type: 'result'; id: number; result: unknown }
+  | { type: 'error'; id: number; error: ApiError }
+  | { type: 'events'; events: ApiEvent[] };
+
+/**
+ * What a renderer holds: IPC (preload) and WebSocket transports both implement it, and the UI
+ * cannot tell them apart. `subscribe` delivers events in batches, in the order they happened.
+ */
+export interface ApiTransport {
+  readonly kind: 'ipc' | 'websocket';
+  call<M extends ApiMethodName>(method: M, params: ApiParams<M>): Promise<ApiResult<M>>;
+  subscribe(listener: (events: ApiEvent[]) => void): () => void;
+  /** Connection state, for a banner; IPC is always 'open'. */
+  onConnection?(listener: (state: 'connecting' | 'open' | 'closed') => void): () => void;
+  close?(): void;
+}
+
+/** The name the preload gives the IPC transport on `window`. */
+export const PRELOAD_GLOBAL = 'switchboard';
+/** IPC channels (main side checks the sender's frame on each). */
+export const IPC_CALL_CHANNEL = 'switchboard:call';
+export const IPC_EVENTS_CHANNEL = 'switchboard:events';
+export const IPC_SUBSCRIBE_CHANNEL = 'switchboard:subscribe';
+
+/** Thrown by transports for an `error` reply: the UI branches on `code`. */
+export class ApiCallError extends Error implements ApiError {
+  readonly code: ApiError['code'];
+  readonly details?: Record<string, unknown>;
+  constructor(error: ApiError) {
+    super(error.message);
+    this.name = 'ApiCallError';
+    this.code = error.code;
+    this.details = error.details;
+  }
+}
