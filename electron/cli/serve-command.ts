@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import { parseOrUsage } from './usage-error.js';
 import type { Catalog } from '../../shared/catalog-schema.js';
 import type { GpuAvailability } from '../../shared/gpu-types.js';
+import { createEngineApi } from '../engine/api/create-engine-api.js';
 import { startHttpServer } from '../engine/api/start-http-server.js';
+import { createWebSocketRoute } from '../engine/api/websocket-route.js';
 import { defaultConfigPath, defaultStateDir } from '../engine/catalog/default-config-path.js';
 import { formatCatalogIssues } from '../engine/catalog/load-catalog.js';
 import { loadCatalogOnHost } from '../engine/catalog/load-catalog-on-host.js';
@@ -12,8 +14,8 @@ import { EngineError } from '../engine/engine-error.js';
 
 const USAGE = `usage: switchboard serve [--config FILE] [--host HOST] [--port PORT] [--state-dir DIR]
 
-Hosts the engine headless on router.host:router.port: the OpenAI-compatible router (/v1/*)
-and the admin API (/health, /api/*).`;
+Hosts the engine headless on router.host:router.port: the OpenAI-compatible router (/v1/*),
+the admin API (/health, /api/*), the engine API's WebSocket (/api/ws) and the browser UI (/ui/).`;
 
 /** What a running `serve` holds, so `demo` can reuse it. */
 export interface ServeOptions {
@@ -67,7 +69,9 @@ export async function serve(options: ServeOptions): Promise<number> {
   const engine = await createEngine({ catalog, configPath: options.configPath, stateDir: options.stateDir, ...(topology ? { gpuTopology: topology } : {}) });
   let server;
   try {
-    server = await startHttpServer({ host, port, handler: createEngineHttpHandler(engine) });
+    const api = createEngineApi(engine, options.configPath);
+    const upgrade = createWebSocketRoute(engine, api.handlers, { apiKeys: catalog.router.apiKeys });
+    server = await startHttpServer({ host, port, handler: createEngineHttpHandler(engine), upgrade });
   } catch (err) {
     await engine.close();
     if (err instanceof EngineError) {
@@ -79,6 +83,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   console.log(`switchboard ${engine.state().version} serving on ${server.url} (config ${options.configPath})`);
   console.log(`models: ${catalog.models.map((m) => m.id).join(', ') || '(none — add some to the catalog)'}`);
   console.log(describeGpus(engine.state().gpu));
+  console.log(`UI: ${server.url}/ui/`);
   if (options.banner) console.log(options.banner(server.url, catalog));
   await waitForShutdownSignal();
   console.log('switchboard: stopping the backend…');

@@ -17,7 +17,7 @@ const DELIVERY: Record<EngineEvent['type'], SseDelivery> = {
 /**
  * `GET /api/events` — SSE. First `event: state` with the current EngineState, then each engine
  * event as `event: <type>` whose `data` is its payload: EngineState, LogLine, LoadRecord,
- * `{ samples, host }`, ThroughputSample or BenchResult.
+ * `{ samples, host }`, ThroughputSample, BenchResult or `{ revision }`.
  */
 export function handleEvents(engine: Engine, res: ServerResponse, keepaliveMs: number): void {
   const stream = openSseStream(res, keepaliveMs);
@@ -41,5 +41,11 @@ function payloadOf(event: EngineEvent): unknown {
       return event.sample;
     case 'bench':
       return event.result;
+    case 'catalog':
+      return { revision: event.revision };
+    default: {
+      const unhandled: never = event;
+      return unhandled;
+    }
   }
 }
