@@ -1,4 +1,92 @@
-/** Placeholder until its feature lands. */
-export function ModelsScreen() {
-  return <section aria-label="models-screen">Not built yet.</section>;
+import { useEffect } from 'react';
+import { useStore } from 'zustand';
+import type { CatalogIssue } from '../../../shared/catalog-schema.js';
+import { useEngineStore } from '../engine/engine-store.js';
+import { requestNotificationPermission } from '../switch/switch-notifier.js';
+import { ImportScriptsDialog } from './import-scripts-dialog.js';
+import { ModelFormDialog } from './model-form-dialog.js';
+import { ModelTable } from './model-table.js';
+import { appModelsStores, type ModelsStores } from './models-stores.js';
+import { QueuePanel } from './queue-panel.js';
+import { RemoveModelDialog } from './remove-model-dialog.js';
+
+const NO_ISSUES: CatalogIssue[] = [];
+
+/** The catalog with each model's state; switch, stop, add/edit/remove models, import start scripts; the queue. */
+export function ModelsScreen({ stores = appModelsStores() }: { stores?: ModelsStores }) {
+  const state = useEngineStore((s) => s.state);
+  const busy = useStore(stores.actions, (s) => s.busy);
+  const actionError = useStore(stores.actions, (s) => s.actionError);
+  const saved = useStore(stores.form, (s) => s.saved);
+  const imported = useStore(stores.importScripts, (s) => s.imported);
+  const catalogIssues = useStore(stores.catalog, (s) => s.document?.issues ?? NO_ISSUES);
+  useEffect(() => {
+    if (!stores.catalog.getState().document) void stores.catalog.getState().load();
+  }, [stores]);
+  const slotIdle = !state || state.slots.every((s) => s.status === 'stopped' && !s.pending);
+  return (
+    <section className="screen" aria-labelledby="models-title">
+      <div className="screen-head">
+        <h1 id="models-title" className="screen-title">
+          Models
+        </h1>
+        <div className="toolbar">
+          <button type="button" onClick={() => void stores.form.getState().openAdd()}>
+            Add model
+          </button>
+          <button type="button" onClick={() => stores.importScripts.getState().openDialog()}>
+            Import scripts
+          </button>
+          <button type="button" disabled={slotIdle || busy === 'stop'} onClick={() => void stores.actions.getState().stop()}>
+            {busy === 'stop' ? 'Stopping…' : 'Stop backend'}
+          </button>
+        </div>
+      </div>
+      {actionError && (
+        <div className="notice notice-bad" role="alert">
+          <p>{actionError}</p>
+          <button type="button" className="link" onClick={stores.actions.getState().clearError}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {saved && (
+        <p className="notice notice-ok" role="status">
+          Saved {saved.id}.{saved.restartRequired.length > 0 && ` Restart the engine to apply: ${saved.restartRequired.join(', ')}.`}
+        </p>
+      )}
+      {imported && <p className="notice notice-ok" role="status">Imported {imported.length > 0 ? imported.join(', ') : 'nothing new'}.</p>}
+      {!state ? (
+        <p className="dim">Waiting for the engine state…</p>
+      ) : (
+        <>
+          <ModelTable
+            state={state}
+            busy={busy}
+            actions={{
+              onSwitch: (id) => {
+                requestNotificationPermission();
+                void stores.actions.getState().switchTo(id);
+              },
+              onEdit: (id) => void stores.form.getState().openEdit(id),
+              onRemove: (id) => void stores.catalog.getState().startRemove(id),
+            }}
+          />
+          <QueuePanel state={state} />
+        </>
+      )}
+      {catalogIssues.length > 0 && (
+        <ul className="issue-list" aria-label="Catalog warnings">
+          {catalogIssues.map((issue, i) => (
+            <li key={i} className={`issue issue-${issue.severity}`}>
+              {issue.field}: {issue.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      <ModelFormDialog store={stores.form} />
+      <RemoveModelDialog store={stores.catalog} />
+      <ImportScriptsDialog store={stores.importScripts} />
+    </section>
+  );
 }

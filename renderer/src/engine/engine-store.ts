@@ -1,0 +1,100 @@
+import { create } from 'zustand';
+import type { EngineState, ModelView, SlotView } from '../../../shared/engine-state.js';
+import type { ApiHub } from '../api/api-hub.js';
+
+/** The engine connection as the banner shows it. */
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+export interface EngineStoreState {
+  /** The latest engine state (`state.get`, then every `state` event); null until the first arrives. */
+  state: EngineState | null;
+  connection: ConnectionState;
+  /** Why the last `state.get` failed, until a state arrives. */
+  error: string | null;
+  /**
+   * Follows one hub: fetches `state.get` now and after every reconnect, takes every `state` event.
+   * Calling it again drops the previous hub's subscriptions. Returns the unsubscribe function.
+   */
+  init(hub: ApiHub): () => void;
+  /** Fetches `state.get` again (a no-op before init). */
+  refresh(): Promise<void>;
+}
+
+/**
+ * The shared engine state every screen reads (the shell's header, Models, Switch, GPUs…). Only this
+ * store listens to `state` events for the whole app; feature stores keep their own data.
+ */
+export const useEngineStore = create<EngineStoreState>()((set, get) => {
+  let hub: ApiHub | null = null;
+  let dispose: (() => void) | null = null;
+  // A state.get answer older than an event that arrived meanwhile must not overwrite it.
+  let eventsSeen = 0;
+
+  async function refresh(): Promise<void> {
+    const current = hub;
+    if (!current) return;
+    const eventsBefore = eventsSeen;
+    try {
+      const state = await current.call('state.get', {});
+      if (hub === current && eventsSeen === eventsBefore) set({ state, error: null });
+    } catch (err) {
+      if (hub === current) set({ error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  return {
+    state: null,
+    connection: 'connecting',
+    error: null,
+    refresh,
+    init(next) {
+      dispose?.();
+      hub = next;
+      eventsSeen = 0;
+      set({ state: null, connection: 'connecting', error: null });
+      const offState = next.on('state', (event) => {
+        eventsSeen++;
+        set({ state: event.state, error: null });
+      });
+      const offConnection = next.onConnection((connection) => {
+        const was = get().connection;
+        set({ connection });
+        if (connection === 'open' && was !== 'open') void refresh();
+      });
+      // onConnection may already have reported 'open' (IPC, the fake transport) and refreshed.
+      if (get().connection !== 'open') void refresh();
+      const own = () => {
+        offState();
+        offConnection();
+        if (hub === next) {
+          hub = null;
+          dispose = null;
+        }
+      };
+      dispose = own;
+      return own;
+    },
+  };
+});
+
+/** The model that is loaded and ready, with its view; null when none. */
+export function selectActiveModel(store: Pick<EngineStoreState, 'state'>): ModelView | null {
+  const state = store.state;
+  if (!state?.activeModel) return null;
+  return state.models.find((m) => m.id === state.activeModel) ?? null;
+}
+
+/** The first backend slot (the app shows one slot until multi-model slots land), or null. */
+export function selectMainSlot(store: Pick<EngineStoreState, 'state'>): SlotView | null {
+  return store.state?.slots[0] ?? null;
+}
+
+/** The active model's view (hook form of selectActiveModel). */
+export function useActiveModel(): ModelView | null {
+  return useEngineStore(selectActiveModel);
+}
+
+/** The first slot's view (hook form of selectMainSlot). */
+export function useMainSlot(): SlotView | null {
+  return useEngineStore(selectMainSlot);
+}

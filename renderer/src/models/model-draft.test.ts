@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelEntry } from '../../../shared/catalog-schema.js';
+import { draftFieldOf, draftFromEntry, draftToInput, emptyDraft, joinWords, splitWords } from './model-draft.js';
+
+const MISTRAL: ModelEntry = {
+  id: 'mistral-large-2411-awq', label: 'Mistral Large 2411 (AWQ)', aliases: ['mistral'], modelPath: '/models/Mistral-Large-Instruct-2411-AWQ',
+  tp: 4, contextLength: 24576, quantization: 'awq_marlin', memFractionStatic: 0.8, torchCompile: true, gpus: [1, 2, 3, 4],
+  powerLimitW: 300, extraArgs: ['--sleep-on-idle', '--json-model-override-args', '{"rope_scaling": null}'], env: { NCCL_P2P_LEVEL: 'NVL' }, sampling: { temperature: 0.7 },
+};
+
+describe('model drafts', () => {
+  it('round-trips a catalog entry through the form, sampling kept', () => {
+    const { draft, kept } = draftFromEntry(MISTRAL);
+    expect(draft).toMatchObject({ aliases: 'mistral', gpus: '1, 2, 3, 4', tp: '4', extraArgs: `--sleep-on-idle --json-model-override-args '{"rope_scaling": null}'`, env: 'NCCL_P2P_LEVEL=NVL' });
+    expect(draftToInput(draft, kept, { includeDefaults: true })).toEqual({ model: MISTRAL, issues: {} });
+  });
+
+  it('adds leave out empty fields and defaults; edits send them', () => {
+    const draft = { ...emptyDraft(), id: 'qwen', location: '/models/qwen' };
+    expect(draftToInput(draft).model).toEqual({ id: 'qwen', modelPath: '/models/qwen' });
+    expect(draftToInput(draft, {}, { includeDefaults: true }).model).toEqual({ id: 'qwen', modelPath: '/models/qwen', aliases: [], tp: 1, torchCompile: false, extraArgs: [], env: {} });
+  });
+
+  it('sends only the fields of the chosen source', () => {
+    const { draft } = draftFromEntry(MISTRAL);
+    expect(draftToInput({ ...draft, source: 'upstream', location: 'http://10.0.0.7:30000' }).model).toEqual({
+      id: 'mistral-large-2411-awq', label: 'Mistral Large 2411 (AWQ)', aliases: ['mistral'], upstream: 'http://10.0.0.7:30000',
+    });
+    expect(Object.keys(draftToInput({ ...draft, source: 'script', location: '/opt/start.sh' }).model).sort()).toEqual(['aliases', 'env', 'gpus', 'id', 'label', 'powerLimitW', 'script', 'tp']);
+  });
+
+  it('reports text it cannot parse per field and leaves it out', () => {
+    const draft = { ...emptyDraft(), id: 'x', location: '/m', tp: 'four', gpus: '1, two', memFractionStatic: 'lots', env: 'NOEQUALS', extraArgs: `--x 'open`, powerLimitW: '1:300 2' };
+    const { model, issues } = draftToInput(draft);
+    expect(Object.keys(issues).sort()).toEqual(['env', 'extraArgs', 'gpus', 'memFractionStatic', 'powerLimitW', 'tp']);
+    expect(model).toEqual({ id: 'x', modelPath: '/m' });
+  });
+
+  it('reads per-GPU power limits', () => {
+    expect(draftToInput({ ...emptyDraft(), id: 'x', location: '/m', powerLimitW: '1:300, 2=280' }).model.powerLimitW).toEqual({ '1': 300, '2': 280 });
+  });
+
+  it('splits and joins words like a shell', () => {
+    expect(splitWords(`--a 1  --b "two words" --c 'x"y' --d ""`)).toEqual(['--a', '1', '--b', 'two words', '--c', 'x"y', '--d', '']);
+    const words = ['plain', 'two words', `it's`, 'say "hi"', ''];
+    expect(splitWords(joinWords(words))).toEqual(words);
+  });
+
+  it('places engine issue keys on form fields', () => {
+    expect(['tp', 'gpus', 'modelPath', 'upstream', 'script', 'env', 'entry', 'models[2].memFractionStatic', 'sampling'].map(draftFieldOf)).toEqual([
+      'tp', 'gpus', 'location', 'location', 'location', 'env', null, 'memFractionStatic', null,
+    ]);
+  });
+});

@@ -1,0 +1,202 @@
+import type { ModelEntry, ModelEntryInput } from '../../../shared/catalog-schema.js';
+
+/** Where a model comes from: launch settings (a model folder), a legacy start script, or a server elsewhere. */
+export type ModelSource = 'modelPath' | 'script' | 'upstream';
+
+/** The Add/Edit form as typed: text for every field, parsed only when sent. */
+export interface ModelDraft {
+  id: string;
+  label: string;
+  /** Separated by commas or spaces. */
+  aliases: string;
+  source: ModelSource;
+  /** The modelPath, script path or upstream URL, per `source`. */
+  location: string;
+  tp: string;
+  /** GPU indexes, e.g. "1, 2, 3, 4". */
+  gpus: string;
+  contextLength: string;
+  quantization: string;
+  memFractionStatic: string;
+  torchCompile: boolean;
+  /** Shell-like words: `--chunked-prefill-size 4096 --json-model-override-args '{"a": 1}'`. */
+  extraArgs: string;
+  /** One KEY=value per line. */
+  env: string;
+  /** "300" for all the model's GPUs, or "1:300, 2:280" per GPU index. */
+  powerLimitW: string;
+}
+
+/** The form's fields (catalog field names, except `source`/`location` which stand for modelPath|script|upstream). */
+export type DraftField = Exclude<keyof ModelDraft, 'source'>;
+
+/** Fields that only mean something for some sources (hidden and not sent for the others). */
+const FIELDS_FOR: Record<ModelSource, ReadonlySet<DraftField>> = {
+  modelPath: new Set(['tp', 'gpus', 'contextLength', 'quantization', 'memFractionStatic', 'torchCompile', 'extraArgs', 'env', 'powerLimitW']),
+  script: new Set(['tp', 'gpus', 'env', 'powerLimitW']),
+  upstream: new Set([]),
+};
+const ALWAYS: ReadonlySet<DraftField> = new Set(['id', 'label', 'aliases', 'location']);
+
+/** True when the field applies to the draft's source. */
+export function isFieldShown(source: ModelSource, field: DraftField): boolean {
+  return ALWAYS.has(field) || FIELDS_FOR[source].has(field);
+}
+
+export function emptyDraft(): ModelDraft {
+  return {
+    id: '', label: '', aliases: '', source: 'modelPath', location: '', tp: '1', gpus: '', contextLength: '',
+    quantization: '', memFractionStatic: '', torchCompile: false, extraArgs: '', env: '', powerLimitW: '',
+  };
+}
+
+/** A catalog entry as the form shows it; `kept` holds what the form does not edit (sampling), sent back as it was. */
+export function draftFromEntry(entry: ModelEntry): { draft: ModelDraft; kept: Partial<ModelEntryInput> } {
+  const source: ModelSource = entry.script !== undefined ? 'script' : entry.upstream !== undefined ? 'upstream' : 'modelPath';
+  const draft: ModelDraft = {
+    id: entry.id,
+    label: entry.label ?? '',
+    aliases: entry.aliases.join(', '),
+    source,
+    location: entry[source] ?? '',
+    tp: String(entry.tp),
+    gpus: entry.gpus?.join(', ') ?? '',
+    contextLength: entry.contextLength === undefined ? '' : String(entry.contextLength),
+    quantization: entry.quantization ?? '',
+    memFractionStatic: entry.memFractionStatic === undefined ? '' : String(entry.memFractionStatic),
+    torchCompile: entry.torchCompile,
+    extraArgs: joinWords(entry.extraArgs),
+    env: Object.entries(entry.env).map(([k, v]) => `${k}=${v}`).join('\n'),
+    powerLimitW: formatPowerLimit(entry.powerLimitW),
+  };
+  return { draft, kept: { sampling: entry.sampling } };
+}
+
+/** What the form can tell before asking the engine: text that is not a number, a list or KEY=value. */
+export type LocalIssues = Partial<Record<DraftField, string>>;
+
+/**
+ * The model entry to preview or save, and the fields whose text could not be parsed (left out of
+ * the entry; the form blocks saving while any remain). Empty fields are left out. For an add,
+ * default values are left out too, so the new YAML is as short as a person would write it; an
+ * edit sends them (the engine drops a field the edit leaves out, and writes a default only where
+ * the file already had that field).
+ */
+export function draftToInput(draft: ModelDraft, kept: Partial<ModelEntryInput> = {}, options: { includeDefaults?: boolean } = {}): { model: ModelEntryInput; issues: LocalIssues } {
+  const withDefaults = options.includeDefaults === true;
+  const issues: LocalIssues = {};
+  const shown = (field: DraftField) => isFieldShown(draft.source, field);
+  const model: Record<string, unknown> = { id: draft.id.trim() };
+  const text = (value: string) => value.trim();
+  if (text(draft.label)) model['label'] = text(draft.label);
+  const aliases = draft.aliases.split(/[\s,]+/).filter(Boolean);
+  if (aliases.length > 0 || withDefaults) model['aliases'] = aliases;
+  if (text(draft.location)) model[draft.source] = text(draft.location);
+
+  const integer = (field: 'tp' | 'contextLength', message: string) => {
+    const value = text(draft[field]);
+    if (!shown(field) || value === '') return;
+    if (/^\d+$/.test(value)) model[field] = Number(value);
+    else issues[field] = message;
+  };
+  integer('tp', 'must be a whole number (GPUs per model)');
+  if (model['tp'] === 1 && !withDefaults) delete model['tp'];
+  integer('contextLength', 'must be a whole number of tokens');
+
+  if (shown('gpus') && text(draft.gpus)) {
+    const words = draft.gpus.split(/[\s,]+/).filter(Boolean);
+    if (words.every((w) => /^\d+$/.test(w))) model['gpus'] = words.map(Number);
+    else issues.gpus = 'list GPU indexes, e.g. 1, 2, 3, 4';
+  }
+  if (shown('quantization') && draft.quantization) model['quantization'] = draft.quantization;
+  if (shown('memFractionStatic') && text(draft.memFractionStatic)) {
+    const value = Number(text(draft.memFractionStatic));
+    if (Number.isFinite(value)) model['memFractionStatic'] = value;
+    else issues.memFractionStatic = 'must be a number between 0 and 1, e.g. 0.85';
+  }
+  if (shown('torchCompile') && (draft.torchCompile || withDefaults)) model['torchCompile'] = draft.torchCompile;
+  if (shown('extraArgs') && (text(draft.extraArgs) || withDefaults)) {
+    const words = splitWords(draft.extraArgs);
+    if (words === null) issues.extraArgs = 'a quote is not closed';
+    else model['extraArgs'] = words;
+  }
+  if (shown('env') && (text(draft.env) || withDefaults)) {
+    const env = parseEnv(draft.env);
+    if (typeof env === 'string') issues.env = env;
+    else model['env'] = env;
+  }
+  if (shown('powerLimitW') && text(draft.powerLimitW)) {
+    const limit = parsePowerLimit(draft.powerLimitW);
+    if (limit === null) issues.powerLimitW = 'watts for all GPUs (300), or per GPU index (1:300, 2:280)';
+    else model['powerLimitW'] = limit;
+  }
+  return { model: { ...kept, ...model } as ModelEntryInput, issues };
+}
+
+function parseEnv(text: string): Record<string, string> | string {
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n').map((l) => l.trim())) {
+    if (line === '' || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) return `"${line}" is not KEY=value`;
+    env[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  }
+  return env;
+}
+
+function parsePowerLimit(text: string): number | Record<string, number> | null {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const perGpu: Record<string, number> = {};
+  for (const pair of trimmed.split(/[\s,]+/).filter(Boolean)) {
+    const match = /^(\d+)[:=](\d+)$/.exec(pair);
+    if (!match) return null;
+    perGpu[match[1]!] = Number(match[2]);
+  }
+  return Object.keys(perGpu).length > 0 ? perGpu : null;
+}
+
+function formatPowerLimit(limit: ModelEntry['powerLimitW']): string {
+  if (limit === undefined) return '';
+  if (typeof limit === 'number') return String(limit);
+  return Object.entries(limit).map(([gpu, watts]) => `${gpu}:${watts}`).join(', ');
+}
+
+/** Splits like a shell does for plain words, '…' and "…" (no variables, no escapes but \" inside "…"); null when a quote is open. */
+export function splitWords(text: string): string[] | null {
+  const words: string[] = [];
+  let word: string | null = null;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === '\\' && quote === '"' && text[i + 1] === '"') word = `${word ?? ''}${text[++i]!}`;
+      else word = `${word ?? ''}${ch}`;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      word ??= '';
+    } else if (/\s/.test(ch)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else {
+      word = (word ?? '') + ch;
+    }
+  }
+  if (quote) return null;
+  if (word !== null) words.push(word);
+  return words;
+}
+
+/** The inverse of splitWords: words with spaces or quotes are quoted. */
+export function joinWords(words: string[]): string {
+  return words.map((w) => (w === '' || /[\s'"\\]/.test(w) ? (w.includes("'") ? `"${w.replace(/"/g, '\\"')}"` : `'${w}'`) : w)).join(' ');
+}
+
+/** The form field an issue key belongs to: "tp", "gpus[2]", "models[3].env.FOO" → tp, gpus, env; modelPath|script|upstream → location. */
+export function draftFieldOf(key: string): DraftField | null {
+  const top = key.replace(/^models\[\d+\]\.?/, '').split(/[.[]/)[0] ?? '';
+  if (top === 'modelPath' || top === 'script' || top === 'upstream') return 'location';
+  const fields: readonly string[] = ['id', 'label', 'aliases', 'tp', 'gpus', 'contextLength', 'quantization', 'memFractionStatic', 'torchCompile', 'extraArgs', 'env', 'powerLimitW'];
+  return fields.includes(top) ? (top as DraftField) : null;
+}

@@ -1,0 +1,79 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiHub, setApiHub } from '../api/api-hub.js';
+import { App } from '../app.js';
+import { sampleEngineState } from '../engine/sample-engine-state.js';
+import { createFakeTransport, type FakeTransport } from '../testing/fake-transport.js';
+import { THEME_STORAGE_KEY, useThemeStore } from './theme-store.js';
+
+// The GPU screen's chart library reads matchMedia when it is imported; jsdom has none.
+vi.hoisted(() => {
+  window.matchMedia ??= ((query: string) => ({
+    matches: false, media: query, onchange: null,
+    addEventListener() {}, removeEventListener() {}, addListener() {}, removeListener() {}, dispatchEvent: () => false,
+  })) as unknown as typeof window.matchMedia;
+});
+
+let transport: FakeTransport;
+
+beforeEach(() => {
+  location.hash = '';
+  localStorage.clear();
+  useThemeStore.setState({ choice: 'system' });
+  transport = createFakeTransport({
+    'state.get': async () => sampleEngineState({ status: 'loading', modelId: 'mistral-large-2411-awq', progress: { phase: 'weights', phaseFraction: 0.44, detail: 'shard 4/9' }, loadStartedAtMs: Date.now() - 20_000, etaMs: 150_000 }),
+    'catalog.get': async () => ({ path: '/c.yaml', text: '', revision: 'a'.repeat(64), models: [], issues: [] }),
+    'models.loadHistory': async () => [],
+  });
+  setApiHub(new ApiHub(transport));
+});
+afterEach(cleanup);
+
+describe('App shell', () => {
+  it('shows the active model and what the slot is doing in the header', async () => {
+    render(<App />);
+    const status = await screen.findByRole('status', { name: 'Slot status' });
+    await waitFor(() => expect(status.textContent).toBe('Loading mistral-large-2411-awq — Loading weights 44%'));
+    expect(screen.getByLabelText('Active model').textContent).toBe('none');
+    act(() => transport.emit({ type: 'state', state: sampleEngineState({ status: 'ready', modelId: 'mistral-large-2411-awq' }) }));
+    expect(screen.getByLabelText('Active model').textContent).toBe('mistral-large-2411-awq');
+    expect(status.textContent).toBe('mistral-large-2411-awq ready');
+  });
+
+  it('switches screens with Alt+1…6 and marks the current one', async () => {
+    render(<App />);
+    expect(screen.getByRole('link', { name: /Models/ }).getAttribute('aria-current')).toBe('page');
+    fireEvent.keyDown(window, { key: '2', code: 'Digit2', altKey: true });
+    await waitFor(() => expect(screen.getByRole('link', { name: /Switch/ }).getAttribute('aria-current')).toBe('page'));
+    expect(await screen.findByRole('heading', { name: 'Switch progress' })).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByRole('link', { name: /Switch/ }));
+    fireEvent.keyDown(window, { key: '9', code: 'Digit9', altKey: true });
+    fireEvent.keyDown(window, { key: '1', code: 'Digit1' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(location.hash).toBe('#switch');
+  });
+
+  it('says when the engine connection is lost, and clears it on reconnect', async () => {
+    render(<App />);
+    await screen.findByRole('status', { name: 'Slot status' });
+    expect(screen.queryByTestId('connection-banner')).toBeNull();
+    act(() => transport.setConnection('closed'));
+    expect(screen.getByTestId('connection-banner').textContent).toMatch(/reconnecting/);
+    act(() => transport.setConnection('open'));
+    expect(screen.queryByTestId('connection-banner')).toBeNull();
+  });
+
+  it('cycles the theme, sets data-theme on <html> and keeps the choice', () => {
+    render(<App />);
+    const toggle = screen.getByRole('button', { name: /^Theme: System/ });
+    fireEvent.click(toggle);
+    expect(document.documentElement.getAttribute('data-theme')).toBe('dark');
+    expect(localStorage.getItem(THEME_STORAGE_KEY)).toBe('dark');
+    fireEvent.click(toggle);
+    expect(document.documentElement.getAttribute('data-theme')).toBe('light');
+    fireEvent.click(toggle);
+    expect(document.documentElement.hasAttribute('data-theme')).toBe(false);
+    expect(localStorage.getItem(THEME_STORAGE_KEY)).toBe('system');
+  });
+});

@@ -1,0 +1,70 @@
+import type { SlotView } from '../../../shared/engine-state.js';
+import { FailureCard } from './failure-card.js';
+import { formatDuration } from './format-duration.js';
+import { overallFraction, phaseSteps } from './phase-steps.js';
+import { PhaseTimeline } from './phase-timeline.js';
+import { elapsedMs, etaLeftMs, type SwitchTrack } from './switch-track.js';
+import { useNow } from './use-now.js';
+
+/** One slot's switch: summary, elapsed and ETA, a progress bar, the phase timeline and the failure if any. */
+export function SlotSwitchPanel({ track, slot, failureLines }: { track: SwitchTrack; slot: SlotView | undefined; failureLines: string[] }) {
+  const now = useNow(1000, track.active);
+  const elapsed = elapsedMs(track, now);
+  const left = etaLeftMs(track, now);
+  const fraction = overallFraction(track, elapsed, left);
+  const showTimeline = track.phase !== null;
+  return (
+    <section className="panel slot-panel" aria-label={`Slot ${track.slotId}`} data-testid={`slot-${track.slotId}`}>
+      <h2 className="slot-summary" data-testid="switch-summary">
+        {summaryOf(track)}
+      </h2>
+      {track.active && track.fromModelId && (
+        <p className="dim">
+          Replacing {track.fromModelId}
+          {track.draining ? ' — waiting for its in-flight requests to finish' : ''}
+        </p>
+      )}
+      <div className="switch-times">
+        {elapsed !== null && (
+          <span data-testid="switch-elapsed">
+            {track.active ? 'Elapsed' : 'Took'} {formatDuration(elapsed)}
+          </span>
+        )}
+        {track.active && (
+          <span data-testid="switch-eta">{left === null ? 'ETA unknown' : left > 0 ? `~${formatDuration(left)} left` : 'any moment now'}</span>
+        )}
+        {track.active && track.waiters > 0 && <span>{track.waiters} waiting</span>}
+      </div>
+      {track.active && (
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label="Switch progress"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={fraction === null ? undefined : Math.round(fraction * 100)}
+          data-indeterminate={fraction === null ? '' : undefined}
+        >
+          <div className="progress-fill" style={{ width: `${Math.round((fraction ?? 0) * 100)}%` }} />
+        </div>
+      )}
+      {showTimeline && <PhaseTimeline steps={phaseSteps(track)} />}
+      {track.failure && track.status === 'failed' && <FailureCard failure={track.failure} modelId={track.modelId} lines={failureLines} />}
+      {slot && slot.queue.length > 0 && (
+        <p className="dim" data-testid="switch-queued">
+          Next: {slot.queue.map((q) => q.modelId).join(', ')}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function summaryOf(track: SwitchTrack): string {
+  const model = track.modelId ?? 'the model';
+  if (track.kind === 'stop') return `Stopping ${model}…`;
+  if (track.active) return `Switching to ${model}…`;
+  if (track.outcome === 'ready' || track.status === 'ready') return `${model} is ready`;
+  if (track.outcome === 'failed' || track.status === 'failed') return `${model} failed to load`;
+  if (track.outcome === 'cancelled') return `Switch to ${model} was cancelled`;
+  return 'No model loaded';
+}
