@@ -1,4 +1,4 @@
-import { SGLANG_QUANTIZATIONS } from '../../../shared/catalog-schema.js';
+import { SGLANG_QUANTIZATIONS } from '../../../shared/catalog-constants.js';
 import { FormField } from './form-field.js';
 import type { PlacedIssues } from './field-issues.js';
 import { isFieldShown, type DraftField, type LocalIssues, type ModelDraft, type ModelSource } from './model-draft.js';

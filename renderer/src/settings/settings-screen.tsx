@@ -1,6 +1,7 @@
 import { useEffect, type ReactNode } from 'react';
 import { useStore } from 'zustand';
-import { LOADING_MESSAGE_STYLES, type LoadingMessageStyle } from '../../../shared/catalog-schema.js';
+import { LOADING_MESSAGE_STYLES } from '../../../shared/catalog-constants.js';
+import type { LoadingMessageStyle } from '../../../shared/catalog-schema.js';
 import { apiHub } from '../api/api-hub.js';
 import { ThemeChoiceGroup } from '../shell/theme-toggle.js';
 import { appSettingsStore, type SettingsStore } from './settings-store.js';
