@@ -1,5 +1,5 @@
 import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
-import type { EngineEvent, EngineState, LogLine, SlotView, SwitchCause } from '../../shared/engine-state.js';
+import type { EngineEvent, EngineState, LoadRecord, LogLine, SlotView, SwitchCause } from '../../shared/engine-state.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
 
@@ -12,6 +12,13 @@ export interface Engine {
   state(): EngineState;
   /** The validated catalog in use. */
   catalog(): Catalog;
+  /**
+   * Takes a new validated catalog (the editor wrote it, `revision` is the file's sha256): models,
+   * launch settings, timeouts, loading messages and power presets apply from the next request or
+   * launch; a model being served keeps running as it was launched. Emits `catalog`, then `state`.
+   * Returns the changed settings that only a restart applies ("router.port", …).
+   */
+  replaceCatalog(catalog: Catalog, revision: string): string[];
   /**
    * Resolves a model id or alias and waits until that model is ready (joining a load under way,
    * queueing FIFO behind a switch to another model). Rejects with an EngineError:
@@ -32,6 +39,11 @@ export interface Engine {
   resolveModel(modelIdOrAlias: string): ModelEntry | undefined;
   /** Stops the backend (waits for the stop to finish). Pending switches are rejected. */
   stop(cause: SwitchCause): Promise<void>;
+  /**
+   * Finished loads from the load history, newest last: the last `limit` (default 100), of one model
+   * when `model` (id or alias; an id no longer in the catalog still finds its old loads) is given.
+   */
+  loadHistory(options?: { model?: string; limit?: number }): LoadRecord[];
   /** The last `tail` backend log lines, oldest first. */
   logs(tail: number): LogLine[];
   /**

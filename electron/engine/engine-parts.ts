@@ -21,12 +21,15 @@ export interface EngineParts {
   power: GpuPowerControl;
 }
 
-/** Opens the histories, creates the backend, and starts the GPU monitor (its probe is awaited). */
-export async function createEngineParts(options: CreateEngineOptions): Promise<EngineParts> {
+/**
+ * Opens the histories, creates the backend, and starts the GPU monitor (its probe is awaited).
+ * `currentCatalog` is what the backend reads at each launch (the engine's catalog after a replace).
+ */
+export async function createEngineParts(options: CreateEngineOptions, currentCatalog: () => Catalog = () => options.catalog): Promise<EngineParts> {
   const stateFile = (name: string) => (options.stateDir ? join(options.stateDir, name) : null);
   const history = await LoadHistory.open(stateFile('load-history.jsonl'));
   const benchHistory = await BenchHistory.open(stateFile('bench-history.jsonl'));
-  const backend = options.backend ?? (await createBackend(options.catalog, options.systemd));
+  const backend = options.backend ?? (await createBackend(options.catalog, currentCatalog, options.systemd));
   const monitor = createMonitor(options);
   await monitor?.start();
   return { backend, history, benchHistory, monitor, power: createPowerControl(options, monitor) };
@@ -53,11 +56,11 @@ function createPowerControl(options: CreateEngineOptions, monitor: GpuMonitor | 
   );
 }
 
-async function createBackend(catalog: Catalog, systemd: SystemdAccessOptions | undefined): Promise<ProcessBackend> {
+async function createBackend(catalog: Catalog, currentCatalog: () => Catalog, systemd: SystemdAccessOptions | undefined): Promise<ProcessBackend> {
   if (catalog.backend.kind !== 'systemd') return new ChildProcessBackend();
   // Loaded on demand: node-pty is a native module that only the systemd backend needs.
   const { createUnitControl } = await import('./backends/systemd/create-unit-control.js');
   const { SystemdBackend } = await import('./backends/systemd/systemd-backend.js');
-  const control = await createUnitControl(() => catalog, systemd);
+  const control = await createUnitControl(currentCatalog, systemd);
   return new SystemdBackend({ control, scope: catalog.backend.scope, journalctlCommand: systemd?.journalctlCommand });
 }

@@ -1,5 +1,5 @@
 import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
-import type { EngineEvent, EngineState, LogLine, ModelStatus, ModelView, SlotView, SwitchCause } from '../../shared/engine-state.js';
+import type { EngineEvent, EngineState, LoadRecord, LogLine, ModelStatus, ModelView, SlotView, SwitchCause } from '../../shared/engine-state.js';
 import type { Failure } from '../../shared/failure.js';
 import type { GpuOverview, GpuSample, GpuTopologySnapshot, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
@@ -9,6 +9,7 @@ import { formatHost } from './backends/probe-health.js';
 import type { SystemdAccessOptions } from './backends/systemd/create-unit-control.js';
 import { BenchRunner } from './bench/bench-runner.js';
 import { buildLaunch } from './catalog/build-launch-argv.js';
+import { listRestartFields } from './catalog/catalog-settings.js';
 import type { AcquireOptions, Engine, ModelLease } from './engine-api.js';
 import { EngineError } from './engine-error.js';
 import { unknownModelError } from './catalog/resolve-model-id.js';
@@ -54,10 +55,16 @@ export interface CreateEngineOptions {
 }
 
 const MONITOR_OFF = { available: false as const, reason: 'GPU monitoring is off in this engine' };
+/** Load records loadHistory returns when no limit is given. */
+const DEFAULT_LOAD_HISTORY_LIMIT = 100;
 
 /** Composes the engine: catalog, backend, switcher, log buffer, histories, GPU monitor and events. */
 export async function createEngine(options: CreateEngineOptions): Promise<Engine> {
-  return new SwitchboardEngine(options, await createEngineParts(options));
+  let engine: SwitchboardEngine | undefined;
+  // The backend (systemd) reads the catalog at each launch: the current one, after replaceCatalog too.
+  const parts = await createEngineParts(options, () => engine?.catalog() ?? options.catalog);
+  engine = new SwitchboardEngine(options, parts);
+  return engine;
 }
 
 class SwitchboardEngine implements Engine {
@@ -68,6 +75,8 @@ class SwitchboardEngine implements Engine {
   /** The slot's address, computed once: acquire() runs on every proxied request. */
   private readonly slotUrl: string;
   private readonly byName = new Map<string, ModelEntry>();
+  /** The catalog in use: the one the engine started with until replaceCatalog swaps it. */
+  private current: Catalog;
   private readonly lastFailure = new Map<string, Failure>();
   private readonly requests: RequestRegistry;
   private readonly history: LoadHistory;
@@ -81,7 +90,8 @@ class SwitchboardEngine implements Engine {
   private closed = false;
 
   constructor(private readonly options: CreateEngineOptions, parts: EngineParts) {
-    const { catalog } = options;
+    const catalog = options.catalog;
+    this.current = catalog;
     const { backend, history } = parts;
     this.history = history;
     this.bench = new BenchRunner(parts.benchHistory, (result) => this.emit({ type: 'bench', result }));
@@ -89,24 +99,27 @@ class SwitchboardEngine implements Engine {
     this.power = parts.power;
     this.stopMonitorEvents = this.monitor?.subscribe((tick) => this.emit({ type: 'gpu.sample', ...tick })) ?? (() => undefined);
     this.throughputTracker = new ThroughputTracker({ metricsPollMs: options.metricsPollMs, onSample: (sample) => this.emit({ type: 'throughput', sample }) });
-    for (const model of catalog.models) {
-      this.byName.set(model.id, model);
-      for (const alias of model.aliases) this.byName.set(alias, model);
-    }
+    this.indexModels();
     this.logBuffer = new LogBuffer(options.logCapacity);
     this.requests = new RequestRegistry(() => this.emitState());
-    this.slotUrl = `http://${formatHost(options.catalog.backend.host)}:${options.catalog.backend.port}`;
+    this.slotUrl = `http://${formatHost(catalog.backend.host)}:${catalog.backend.port}`;
+    const current = () => this.current;
+    // Host and port stay as started (a change needs a restart); the rest is read at each use.
     this.switcher = new SlotSwitcher({
       slotId: 'default',
       host: catalog.backend.host,
       port: catalog.backend.port,
       backend,
       history,
-      launchFor: (modelId, host, port) => buildLaunch(this.model(modelId), catalog, { host, port }),
+      launchFor: (modelId, host, port) => buildLaunch(this.model(modelId), current(), { host, port }),
       ensurePortFree: (host, port) => ensurePortFree(host, port, backend),
-      readyTimeoutMs: catalog.backend.readyTimeoutS * 1000,
-      stopTimeoutMs: catalog.backend.stopTimeoutS * 1000,
-      drain: (modelId) => this.requests.waitIdle(modelId, catalog.backend.drainTimeoutS * 1000),
+      get readyTimeoutMs() {
+        return current().backend.readyTimeoutS * 1000;
+      },
+      get stopTimeoutMs() {
+        return current().backend.stopTimeoutS * 1000;
+      },
+      drain: (modelId) => this.requests.waitIdle(modelId, current().backend.drainTimeoutS * 1000),
       probeIntervalMs: options.probeIntervalMs,
       onLine: (stream, text, modelId) => this.addLog(stream, text, modelId),
       onEvent: (event, modelId) => this.throughputTracker.onLogEvent(event, modelId),
@@ -124,7 +137,25 @@ class SwitchboardEngine implements Engine {
   }
 
   catalog(): Catalog {
-    return this.options.catalog;
+    return this.current;
+  }
+
+  replaceCatalog(catalog: Catalog, revision: string): string[] {
+    // Compared with the catalog the engine started with: those settings were read only then.
+    const restartRequired = listRestartFields(this.options.catalog, catalog);
+    this.current = catalog;
+    this.indexModels();
+    for (const id of [...this.lastFailure.keys()]) if (!this.byName.has(id)) this.lastFailure.delete(id);
+    this.emit({ type: 'catalog', revision });
+    if (this.listeners.size > 0) this.emit({ type: 'state', state: this.state() });
+    return restartRequired;
+  }
+
+  loadHistory(options: { model?: string; limit?: number } = {}): LoadRecord[] {
+    const limit = options.limit ?? DEFAULT_LOAD_HISTORY_LIMIT;
+    if (limit <= 0) return [];
+    const records = options.model === undefined ? this.history.all() : [...this.history.recordsOf(this.byName.get(options.model)?.id ?? options.model)];
+    return records.slice(-limit);
   }
 
   state(): EngineState {
@@ -134,7 +165,7 @@ class SwitchboardEngine implements Engine {
       startedAtMs: this.startedAtMs,
       activeModel: slot.status === 'ready' ? slot.modelId : null,
       slots: [slot],
-      models: this.options.catalog.models.map((m) => this.modelView(m, slot)),
+      models: this.current.models.map((m) => this.modelView(m, slot)),
       requests: this.requests.views(),
       configPath: this.options.configPath,
       gpu: this.monitor?.availability() ?? MONITOR_OFF,
@@ -144,7 +175,7 @@ class SwitchboardEngine implements Engine {
   ensureReady(modelIdOrAlias: string, cause: SwitchCause): Promise<SlotView> {
     if (this.closed) return Promise.reject(new EngineError('conflict', 'the engine is shutting down'));
     const model = this.byName.get(modelIdOrAlias);
-    if (!model) return Promise.reject(unknownModelError(this.options.catalog, modelIdOrAlias));
+    if (!model) return Promise.reject(unknownModelError(this.current, modelIdOrAlias));
     return this.switcher.ensureReady(model.id, cause);
   }
 
@@ -159,7 +190,7 @@ class SwitchboardEngine implements Engine {
 
   async acquire(modelIdOrAlias: string, cause: SwitchCause, options: AcquireOptions = {}): Promise<ModelLease> {
     const model = this.byName.get(modelIdOrAlias);
-    if (!model) throw unknownModelError(this.options.catalog, modelIdOrAlias);
+    if (!model) throw unknownModelError(this.current, modelIdOrAlias);
     const id = this.requests.wait(model.id, options.stream ?? false);
     const lease = (baseUrl: string): ModelLease => {
       this.requests.activate(id, model.id);
@@ -193,7 +224,7 @@ class SwitchboardEngine implements Engine {
 
   async gpu(options: { refreshTopology?: boolean } = {}): Promise<GpuOverview> {
     const view = this.monitor ? await this.monitor.view(options) : { ...MONITOR_OFF, samples: [], host: null, topology: null, nvlink: null, nvlinkSets: [] };
-    return { ...view, presetsW: this.options.catalog.gpu.presetsW, pendingPowerLimits: this.power.pending() };
+    return { ...view, presetsW: this.current.gpu.presetsW, pendingPowerLimits: this.power.pending() };
   }
 
   gpuHistory(gpu: string, sinceMs?: number): GpuSample[] {
@@ -258,13 +289,23 @@ class SwitchboardEngine implements Engine {
   /** /metrics polling follows the slot: on while a model is ready, off otherwise. */
   private followThroughput(): void {
     const slot = this.switcher.view();
-    const ready = slot.status === 'ready' && slot.modelId !== null;
-    this.throughputTracker.follow(ready ? this.model(slot.modelId!) : null, ready ? slotUrl(slot) : null);
+    // A model removed from the catalog while it runs is no longer followed.
+    const model = slot.status === 'ready' && slot.modelId !== null ? this.byName.get(slot.modelId) : undefined;
+    this.throughputTracker.follow(model ?? null, model ? slotUrl(slot) : null);
+  }
+
+  /** Ids and aliases of the current catalog. */
+  private indexModels(): void {
+    this.byName.clear();
+    for (const model of this.current.models) {
+      this.byName.set(model.id, model);
+      for (const alias of model.aliases) this.byName.set(alias, model);
+    }
   }
 
   private model(modelId: string): ModelEntry {
     const model = this.byName.get(modelId);
-    if (!model) throw unknownModelError(this.options.catalog, modelId);
+    if (!model) throw unknownModelError(this.current, modelId);
     return model;
   }
 

@@ -1,24 +1,10 @@
 import { basename } from 'node:path';
 import type { ModelEntryInput } from '../../../shared/catalog-schema.js';
+import type { ImportNote, ImportReport } from '../../../shared/switchboard-api.js';
 import { mapLaunchArgs, sanitizeModelId, type ResolvedWord } from './map-launch-args.js';
 import { parseShellScript, type ShellCommand, type ShellWord } from './shell-words.js';
 
-/** Something the importer noticed: 'error' = the script was not imported at all. */
-export interface ImportNote {
-  line?: number;
-  severity: 'info' | 'warning' | 'error';
-  message: string;
-}
-
-/** What happened to one start script. */
-export interface ImportReport {
-  script: string;
-  /** The id of the entry made from it, when one was made. */
-  id?: string;
-  /** The launcher the script used, as a value for `sglang.command`. */
-  suggestedCommand?: string[];
-  notes: ImportNote[];
-}
+export type { ImportNote, ImportReport } from '../../../shared/switchboard-api.js';
 
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
 const PREFIX_COMMANDS = new Set(['nohup', 'exec', 'time', 'env']);

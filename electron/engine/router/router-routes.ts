@@ -19,11 +19,14 @@ export interface RouterRoutesOptions {
  * `/v1/chat/completions`, `/v1/completions`. Leaves every other path to the next handler.
  */
 export function createRouterRoutes(engine: Engine, opts: RouterRoutesOptions): RequestHandler {
-  const catalog = engine.catalog();
-  const completion: CompletionRouteOptions = {
-    maxBodyBytes: opts.maxBodyBytes ?? MAX_BODY_BYTES,
-    defaultLoadingStyle: catalog.router.loadingMessages,
-    readyTimeoutMs: catalog.backend.readyTimeoutS * 1000,
+  // Read per request: the catalog editor may change these while the engine runs.
+  const completionOptions = (): CompletionRouteOptions => {
+    const catalog = engine.catalog();
+    return {
+      maxBodyBytes: opts.maxBodyBytes ?? MAX_BODY_BYTES,
+      defaultLoadingStyle: catalog.router.loadingMessages,
+      readyTimeoutMs: catalog.backend.readyTimeoutS * 1000,
+    };
   };
   return (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
@@ -37,7 +40,7 @@ export function createRouterRoutes(engine: Engine, opts: RouterRoutesOptions): R
       sendOpenAiError(res, 405, openAiError(`${req.method} is not allowed on ${path}; use ${route.method}`, 'invalid_request_error', 'method_not_allowed'), { allow: route.method });
       return true;
     }
-    Promise.resolve(route.handle(engine, req, res, completion)).catch((err: unknown) => {
+    Promise.resolve(route.handle(engine, req, res, completionOptions())).catch((err: unknown) => {
       sendOpenAiError(res, 500, openAiError(err instanceof Error ? err.message : String(err), 'internal_error'));
     });
     return true;

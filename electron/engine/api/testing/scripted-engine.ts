@@ -1,5 +1,5 @@
 import { catalogSchema, type Catalog, type CatalogInput, type ModelEntry } from '../../../../shared/catalog-schema.js';
-import type { EngineEvent, EngineState, LogLine, ModelStatus, ModelView, SlotView, SwitchCause } from '../../../../shared/engine-state.js';
+import type { EngineEvent, EngineState, LoadRecord, LogLine, ModelStatus, ModelView, SlotView, SwitchCause } from '../../../../shared/engine-state.js';
 import type { Failure } from '../../../../shared/failure.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../../../shared/throughput.js';
@@ -33,7 +33,8 @@ export class ScriptedEngine implements Engine {
   onSwitch: ((modelId: string, cause: SwitchCause) => void) | null = null;
   readonly switches: Array<{ modelId: string; cause: SwitchCause }> = [];
   readonly stops: SwitchCause[] = [];
-  private readonly validCatalog: Catalog;
+  private validCatalog: Catalog;
+  private readonly loads: LoadRecord[] = [];
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly lines: LogLine[] = [];
   private readonly waiters: Waiter[] = [];
@@ -59,6 +60,19 @@ export class ScriptedEngine implements Engine {
 
   catalog(): Catalog {
     return this.validCatalog;
+  }
+
+  replaceCatalog(catalog: Catalog, revision: string): string[] {
+    this.validCatalog = catalog;
+    this.emit({ type: 'catalog', revision });
+    this.emitState();
+    return [];
+  }
+
+  loadHistory(options: { model?: string; limit?: number } = {}): LoadRecord[] {
+    const id = options.model === undefined ? undefined : (resolveModelId(this.validCatalog, options.model) ?? options.model);
+    const records = this.loads.filter((r) => id === undefined || r.modelId === id);
+    return records.slice(-(options.limit ?? 100));
   }
 
   ensureReady(modelIdOrAlias: string, cause: SwitchCause): Promise<SlotView> {
@@ -210,18 +224,17 @@ export class ScriptedEngine implements Engine {
 
   private emitLoad(outcome: 'ready' | 'failed'): void {
     const failure = this.slot.failure;
-    this.emit({
-      type: 'load',
-      record: {
-        modelId: this.slot.modelId!,
-        startedAtMs: this.slot.loadStartedAtMs ?? Date.now(),
-        endedAtMs: Date.now(),
-        outcome,
-        cause: this.switches.at(-1)?.cause ?? 'manual',
-        phaseMs: {},
-        ...(failure ? { failure: { cause: failure.cause, message: failure.message } } : {}),
-      },
-    });
+    const record: LoadRecord = {
+      modelId: this.slot.modelId!,
+      startedAtMs: this.slot.loadStartedAtMs ?? Date.now(),
+      endedAtMs: Date.now(),
+      outcome,
+      cause: this.switches.at(-1)?.cause ?? 'manual',
+      phaseMs: {},
+      ...(failure ? { failure: { cause: failure.cause, message: failure.message } } : {}),
+    };
+    this.loads.push(record);
+    this.emit({ type: 'load', record });
   }
 
   private emitState(): void {

@@ -1,0 +1,85 @@
+import type { EngineState, SlotView } from '../../../shared/engine-state.js';
+import type { ApiHandlers } from '../../../shared/switchboard-api.js';
+import type { CatalogEditor } from '../catalog/catalog-editor.js';
+import { unknownModelError } from '../catalog/resolve-model-id.js';
+import type { Engine } from '../engine-api.js';
+import { EngineError } from '../engine-error.js';
+
+/** Log lines `logs.tail` returns when the caller gives no count. */
+const DEFAULT_LOG_TAIL = 200;
+
+export interface ApiHandlersOptions {
+  catalogEditor: CatalogEditor;
+}
+
+/**
+ * The engine side of the UI contract: one handler per method of ApiMethods, mapped onto the Engine
+ * and the catalog editor. Params arrive checked (dispatchApiCall); errors are EngineErrors.
+ */
+export function createApiHandlers(engine: Engine, options: ApiHandlersOptions): ApiHandlers {
+  const editor = options.catalogEditor;
+  const handlers: ApiHandlers = {
+    'state.get': async () => engine.state(),
+    'models.list': async () => engine.state().models,
+    'models.switchTo': ({ model, wait }) => switchTo(engine, model, wait ?? false),
+    'models.stop': async () => {
+      await engine.stop('manual');
+      return { stopped: true };
+    },
+    'models.loadHistory': async ({ model, limit }) => engine.loadHistory({ model, limit }),
+
+    'catalog.get': () => editor.document(),
+    'catalog.preview': ({ change }) => editor.preview(change),
+    'catalog.apply': ({ change, expectedRevision }) => editor.apply(change, expectedRevision),
+    'catalog.importScripts': (params) => editor.importScripts(params),
+
+    'logs.tail': async ({ tail }) => engine.logs(tail ?? DEFAULT_LOG_TAIL),
+
+    'gpu.overview': ({ refreshTopology }) => engine.gpu({ refreshTopology }),
+    'gpu.history': async ({ gpu, sinceMs }) => engine.gpuHistory(gpu, sinceMs),
+    'gpu.setPowerLimit': ({ gpu, watts, revertAfterS }) => engine.setPowerLimit(gpu, watts, revertAfterS),
+    'gpu.confirmPowerLimit': ({ changeId }) => engine.confirmPowerLimit(changeId),
+    'gpu.revertPowerLimit': ({ changeId }) => engine.revertPowerLimit(changeId),
+    'gpu.applyPreset': ({ watts, revertAfterS }) => engine.applyPowerPreset(watts, revertAfterS),
+
+    'throughput.samples': async ({ model, sinceMs }) => engine.throughput(model, sinceMs),
+    'bench.run': ({ model, maxTokens }) => engine.runBenchmark(model, { maxTokens }),
+    'bench.history': async () => engine.benchHistory(),
+
+    'settings.get': () => editor.settings(),
+    'settings.update': ({ patch, expectedRevision }) => editor.updateSettings(patch, expectedRevision),
+  };
+  return handlers;
+}
+
+/**
+ * wait=true: resolves when the model is ready (rejects with load_failed). wait=false: returns the
+ * slot once the switch is queued (its state shows it pending or loading); how the load ends reaches
+ * the client through the `state` and `load` events. An unknown model is refused at once either way.
+ */
+async function switchTo(engine: Engine, modelIdOrAlias: string, wait: boolean): Promise<SlotView> {
+  const model = engine.resolveModel(modelIdOrAlias);
+  if (!model) throw unknownModelError(engine.catalog(), modelIdOrAlias);
+  if (model.upstream !== undefined) {
+    throw new EngineError('bad_request', `${model.id} is served elsewhere (${model.upstream}); it is never switched`, { modelId: model.id });
+  }
+  const load = engine.ensureReady(model.id, 'manual');
+  if (wait) return load;
+  const refused = await refusalWithinTick(load);
+  if (refused) throw refused;
+  return slotOf(engine.state(), model.id);
+}
+
+/** The error when the load is refused straight away (a closing engine), else undefined once a tick passed. */
+function refusalWithinTick(load: Promise<unknown>): Promise<unknown> {
+  const refusal = load.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  return Promise.race([refusal, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+}
+
+function slotOf(state: EngineState, modelId: string): SlotView {
+  const holds = (s: SlotView) => s.modelId === modelId || s.pending?.modelId === modelId || s.queue.some((q) => q.modelId === modelId);
+  return state.slots.find(holds) ?? state.slots[0]!;
+}
