@@ -1,40 +1,96 @@
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
+import { WebSocket } from 'ws';
+import { ApiCallError, type ApiEvent, type ApiHandlers } from '../../shared/switchboard-api.js';
+import { createRemoteHandlers } from '../../shared/transports/remote-handlers.js';
+import { createWebSocketTransport } from '../../shared/transports/websocket-transport.js';
+import { createEngineApi } from '../engine/api/create-engine-api.js';
 import { startHttpServer } from '../engine/api/start-http-server.js';
+import { createWebSocketRoute } from '../engine/api/websocket-route.js';
 import { defaultConfigPath, defaultStateDir } from '../engine/catalog/default-config-path.js';
-import { formatCatalogIssues, loadCatalogFile } from '../engine/catalog/load-catalog.js';
+import { formatCatalogIssues } from '../engine/catalog/load-catalog.js';
+import { loadCatalogOnHost } from '../engine/catalog/load-catalog-on-host.js';
 import { createEngine } from '../engine/engine.js';
+import { EngineError } from '../engine/engine-error.js';
 import { createEngineHttpHandler } from '../engine/engine-http-handler.js';
 
-/** The engine the window talks to: hosted in this process, or a `switchboard serve` found running. */
+/**
+ * The engine the desktop app talks to, the same shape whether it runs in this process or is a
+ * `switchboard serve` found on the catalog's router port: IPC, the tray and notifications only
+ * ever see `handlers` and `subscribe`.
+ */
 export interface EngineHost {
+  /** The router's base URL (what Open WebUI points at). */
   url: string;
   attached: boolean;
+  handlers: ApiHandlers;
+  /** Engine events one by one, in order; returns the unsubscribe function. */
+  subscribe(listener: (event: ApiEvent) => void): () => void;
+  /** Attached only: the WebSocket to the remote engine dropped ('closed') or came back ('open'). */
+  onConnection?(listener: (state: 'connecting' | 'open' | 'closed') => void): () => void;
+  /** In-process: stops the engine (and its SGLang child) and the router. Attached: closes the socket. */
   close(): Promise<void>;
 }
 
 /**
- * Attaches to an engine already answering on the catalog's router port, or hosts one in-process.
+ * Attaches to an engine already answering on the catalog's router port, or hosts one in-process
+ * (engine + router on that port). `--config FILE` picks the catalog. Throws with the catalog's
+ * issues (file:line:col field: message) when it does not load. `stateDir` (load history) defaults to
+ * $XDG_STATE_HOME/sglang-switchboard.
  * No electron import here: this is plain Node, testable without the Electron binary.
  */
-export async function startEngineHost(argv: string[]): Promise<EngineHost> {
-  const { values } = parseArgs({ args: argv.slice(1), options: { config: { type: 'string' } }, strict: false });
+export async function startEngineHost(argv: string[], options: { stateDir?: string } = {}): Promise<EngineHost> {
+  const { values } = parseArgs({ args: argv.slice(1), options: { config: { type: 'string' } }, strict: false, allowPositionals: true });
   const configPath = typeof values.config === 'string' ? values.config : defaultConfigPath();
-  const loaded = await loadCatalogFile(configPath);
+  const { loaded, topology } = await loadCatalogOnHost(configPath);
   if (!loaded.ok) throw new Error(formatCatalogIssues(configPath, loaded.issues));
   const { host, port, apiKeys } = loaded.catalog.router;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  if (await isEngineAnswering(url, apiKeys[0])) return { url, attached: true, close: async () => undefined };
-  const engine = await createEngine({ catalog: loaded.catalog, configPath, stateDir: defaultStateDir() });
-  const server = await startHttpServer({ host, port, handler: createEngineHttpHandler(engine) });
+  if (await isEngineAnswering(url, apiKeys[0])) return attachToEngine(url, apiKeys[0]);
+
+  const engine = await createEngine({ catalog: loaded.catalog, configPath, stateDir: options.stateDir ?? defaultStateDir(), ...(topology ? { gpuTopology: topology } : {}) });
+  // The same as `switchboard serve`: router, admin API and /api/ws, so other clients can attach.
+  const api = createEngineApi(engine, configPath);
+  let server;
+  try {
+    const upgrade = createWebSocketRoute(engine, api.handlers, { apiKeys });
+    server = await startHttpServer({ host, port, handler: createEngineHttpHandler(engine), upgrade });
+  } catch (err) {
+    await engine.close();
+    throw err;
+  }
   return {
     url: server.url,
     attached: false,
+    handlers: api.handlers,
+    subscribe: (listener) => engine.subscribe(listener),
     close: async () => {
       await engine.close();
       await server.close();
     },
   };
+}
+
+/** A remote engine through its /api/ws: calls keep their error codes, event batches are unrolled. */
+export function attachToEngine(url: string, apiKey: string | undefined): EngineHost {
+  const transport = createWebSocketTransport({
+    url: `${url.replace(/^http/, 'ws')}/api/ws`,
+    apiKey: () => apiKey,
+    WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket,
+  });
+  return {
+    url,
+    attached: true,
+    handlers: createRemoteHandlers(transport, { mapError: toEngineError }),
+    subscribe: (listener) => transport.subscribe((events) => events.forEach(listener)),
+    onConnection: transport.onConnection ? (listener) => transport.onConnection!(listener) : undefined,
+    close: async () => transport.close?.(),
+  };
+}
+
+/** dispatchApiCall keeps the code of an EngineError only; a remote ApiCallError becomes one. */
+function toEngineError(err: unknown): unknown {
+  return err instanceof ApiCallError ? new EngineError(err.code, err.message, err.details) : err;
 }
 
 async function isEngineAnswering(url: string, apiKey: string | undefined): Promise<boolean> {

@@ -1,4 +1,6 @@
-import { contextBridge } from 'electron';
+import { contextBridge, ipcRenderer } from 'electron';
+import { PRELOAD_GLOBAL } from '../../shared/switchboard-api.js';
+import { createIpcTransport } from './ipc-transport.js';
 
-// The typed engine contract is bridged here by a generic loop over shared/'s method list (desktop-app issue).
-contextBridge.exposeInMainWorld('switchboard', { transport: 'ipc' as const });
+// Only the generic transport crosses the bridge (its functions are proxied); ipcRenderer stays here.
+contextBridge.exposeInMainWorld(PRELOAD_GLOBAL, createIpcTransport(ipcRenderer));

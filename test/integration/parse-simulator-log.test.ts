@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../shared/log-event.js';
 import type { LoadPhase } from '../../shared/load-phase.js';
 import { diagnoseFailure } from '../../electron/engine/logs/diagnose-failure.js';
-import { parseSglangLine } from '../../electron/engine/logs/parse-sglang-line.js';
+import { parseSglangLine } from '../../shared/parse-sglang-line.js';
 import { initialLoadState, reduceLoadState } from '../../electron/engine/logs/reduce-load-progress.js';
 import { LogLineSplitter } from '../../electron/engine/logs/split-log-lines.js';
 import { freePort, makeModelDir, removeTempDirs, startSim, type SimProcess } from '../fakes/sglang-sim/sim-harness.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FailureCause } from '../../../shared/failure.js';
 import { readSglangRecords, SGLANG_LOG_FIXTURES } from '../../../test/fixtures/read-sglang-log.js';
 import { diagnoseFailure, FAILURE_HINTS, hintFor, type DiagnoseInput } from './diagnose-failure.js';
-import { parseSglangLine } from './parse-sglang-line.js';
+import { parseSglangLine } from '../../../shared/parse-sglang-line.js';
 import { initialLoadState, reduceLoadState } from './reduce-load-progress.js';
 
 const crash = '[2025-10-14 11:20:50 TP0] Scheduler hit an exception: Traceback (most recent call last):';

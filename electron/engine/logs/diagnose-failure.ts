@@ -1,6 +1,6 @@
 import type { Failure, FailureCause } from '../../../shared/failure.js';
 import type { LoadPhase } from '../../../shared/load-phase.js';
-import { parseSglangLine } from './parse-sglang-line.js';
+import { parseSglangLine } from '../../../shared/parse-sglang-line.js';
 import type { FailureSeen } from './reduce-load-progress.js';
 
 /** Everything known when a load or a running backend failed. */

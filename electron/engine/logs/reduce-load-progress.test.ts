@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LoadPhase } from '../../../shared/load-phase.js';
 import type { LogEvent } from '../../../shared/log-event.js';
 import { readSglangRecords, SGLANG_LOG_FIXTURES } from '../../../test/fixtures/read-sglang-log.js';
-import { parseSglangLine } from './parse-sglang-line.js';
+import { parseSglangLine } from '../../../shared/parse-sglang-line.js';
 import { initialLoadState, reduceLoadState, type LoadState } from './reduce-load-progress.js';
 
 /** Every state after each fixture line that parsed, tagged with the line number. */

@@ -1,7 +1,7 @@
 import type { LoadPhase, LoadProgress } from '../../../shared/load-phase.js';
 import type { LogEvent } from '../../../shared/log-event.js';
 import { LogLineSplitter } from '../logs/split-log-lines.js';
-import { parseSglangLine } from '../logs/parse-sglang-line.js';
+import { parseSglangLine } from '../../../shared/parse-sglang-line.js';
 import { initialLoadState, reduceLoadState, type LoadState } from '../logs/reduce-load-progress.js';
 
 const LAST_LINES = 40;

@@ -1,5 +1,5 @@
 // The parser is pure (no Node imports), so the terminal colours lines exactly as the engine reads them.
-import { parseSglangLine } from '../../../electron/engine/logs/parse-sglang-line.js';
+import { parseSglangLine } from '../../../shared/parse-sglang-line.js';
 import type { LogEventKind } from '../../../shared/log-event.js';
 import type { LogLine } from '../../../shared/engine-state.js';
 

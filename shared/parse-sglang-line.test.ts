@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LogEvent } from '../../../shared/log-event.js';
-import { readSglangRecords, SGLANG_LOG_FIXTURES } from '../../../test/fixtures/read-sglang-log.js';
+import type { LogEvent } from './log-event.js';
+import { readSglangRecords, SGLANG_LOG_FIXTURES } from '../test/fixtures/read-sglang-log.js';
 import { parseSglangLine } from './parse-sglang-line.js';
 
 /** `L12 kind TPn key=value`: one line per event, so a whole fixture's parse reads like SOURCES.md. */

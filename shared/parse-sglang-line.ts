@@ -1,5 +1,5 @@
-import type { FailureCause } from '../../../shared/failure.js';
-import type { LogEvent } from '../../../shared/log-event.js';
+import type { FailureCause } from './failure.js';
+import type { LogEvent } from './log-event.js';
 
 /**
  * Reads one clean SGLang log line (see LogLineSplitter) as a LogEvent, or null for anything else.

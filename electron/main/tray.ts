@@ -1,0 +1,47 @@
+import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
+import type { EngineState } from '../../shared/engine-state.js';
+import { throttleLatest } from './throttle-latest.js';
+import { trayMenuItems, trayTooltip, type TrayIntent, type TrayItem } from './tray-menu.js';
+
+export interface AppTray {
+  /** The newest engine state (null: not reachable); applied at most twice a second. */
+  update(state: EngineState | null): void;
+  destroy(): void;
+}
+
+/** The tray icon and its menu, built from tray-menu.ts; clicks become intents for the shell. */
+export function createAppTray(iconPath: string, onIntent: (intent: TrayIntent) => void): AppTray {
+  const tray = new Tray(nativeImage.createFromPath(iconPath));
+  tray.on('click', () => onIntent({ kind: 'show' }));
+  let lastMenu = '';
+  const apply = (state: EngineState | null): void => {
+    tray.setToolTip(trayTooltip(state));
+    const items = trayMenuItems(state);
+    const key = JSON.stringify(items);
+    // Rebuilding an identical menu makes some trays (AppIndicator) flicker and close it.
+    if (key === lastMenu) return;
+    lastMenu = key;
+    tray.setContextMenu(Menu.buildFromTemplate(items.map((item) => toMenuItem(item, onIntent))));
+  };
+  apply(null);
+  const update = throttleLatest(apply, 500);
+  return {
+    update,
+    destroy: () => {
+      update.cancel();
+      tray.destroy();
+    },
+  };
+}
+
+function toMenuItem(item: TrayItem, onIntent: (intent: TrayIntent) => void): MenuItemConstructorOptions {
+  if (item.type === 'separator') return { type: 'separator' };
+  const intent = item.intent;
+  return {
+    type: item.type,
+    label: item.label,
+    ...(item.checked !== undefined ? { checked: item.checked } : {}),
+    enabled: item.enabled ?? true,
+    ...(intent ? { click: () => onIntent(intent) } : {}),
+  };
+}

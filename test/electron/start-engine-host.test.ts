@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineState, LoadRecord } from '../../shared/engine-state.js';
+import type { ApiEvent } from '../../shared/switchboard-api.js';
+import { writeDemoHost } from '../../electron/cli/write-demo-host.js';
+import { dispatchApiCall } from '../../electron/engine/api/dispatch-api-call.js';
+import { startEngineHost, type EngineHost } from '../../electron/main/start-engine-host.js';
+import { freePort } from '../fakes/sglang-sim/sim-harness.js';
+
+// The desktop app's engine, without Electron: hosted in-process on the demo catalog, then a
+// second app instance on the same catalog attaching to it over /api/ws.
+
+let dir: string;
+let configPath: string;
+const hosts: EngineHost[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sb-engine-host-'));
+  configPath = await writeDemoHost({ dir, routerPort: await freePort(), backendPort: await freePort(), timeScale: 0.02 });
+  process.env.FAKE_NVIDIA_SMI_STATE = join(dir, 'fake-nvidia-smi-state.json');
+});
+afterAll(async () => {
+  for (const host of hosts.reverse()) await host.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Resolves with the first event `pick` accepts. */
+function nextEvent<T>(host: EngineHost, pick: (event: ApiEvent) => T | undefined): Promise<T> {
+  return new Promise((resolve) => {
+    const stop = host.subscribe((event) => {
+      const picked = pick(event);
+      if (picked === undefined) return;
+      stop();
+      resolve(picked);
+    });
+  });
+}
+
+describe('startEngineHost', () => {
+  it('hosts the engine in-process: handlers answer, events flow', async () => {
+    const host = await startEngineHost(['electron', '.', '--config', configPath], { stateDir: join(dir, 'state') });
+    hosts.push(host);
+    expect(host.attached).toBe(false);
+    const state = await dispatchApiCall(host.handlers, 'state.get', {});
+    expect(state).toMatchObject({ ok: true, result: { configPath, activeModel: null } });
+
+    const ready = nextEvent(host, (e) => (e.type === 'load' ? e.record : undefined));
+    await expect(dispatchApiCall(host.handlers, 'models.switchTo', { model: 'qwen' })).resolves.toMatchObject({ ok: true });
+    expect(await ready).toMatchObject({ modelId: 'qwen2.5-7b-instruct', outcome: 'ready' } satisfies Partial<LoadRecord>);
+  });
+
+  it('a second instance attaches over the WebSocket: same engine, same errors, same events', async () => {
+    const attached = await startEngineHost(['electron', '.', '--config', configPath], { stateDir: join(dir, 'state-2') });
+    hosts.push(attached);
+    expect(attached.attached).toBe(true);
+    const outcome = await dispatchApiCall(attached.handlers, 'state.get', {});
+    expect(outcome.ok && (outcome.result as EngineState).activeModel).toBe('qwen2.5-7b-instruct');
+
+    await expect(dispatchApiCall(attached.handlers, 'models.switchTo', { model: 'nope' })).resolves.toMatchObject({ ok: false, error: { code: 'unknown_model' } });
+
+    const failed = nextEvent(attached, (e) => (e.type === 'load' && e.record.outcome === 'failed' ? e.record : undefined));
+    await dispatchApiCall(attached.handlers, 'models.switchTo', { model: 'kat-dev' });
+    expect(await failed).toMatchObject({ modelId: 'kat-dev-awq-8bit', failure: { cause: 'oom' } });
+  });
+
+  it('a catalog that does not load is an error naming the file', async () => {
+    await expect(startEngineHost(['electron', '--config', join(dir, 'missing.yaml')])).rejects.toThrow(/missing\.yaml/);
+  });
+});
