@@ -137,6 +137,37 @@ describe.skipIf(skipReason !== null)('the UI in Chromium against serve on the de
     await shot('throughput');
   });
 
+  it('is keyboard reachable: Alt+N changes screens and Tab reaches a model\'s Switch button', async () => {
+    await page.keyboard.press('Alt+1');
+    await page.waitForFunction(() => location.hash === '#models');
+    await page.getByTestId('model-row-qwen2.5-7b-instruct').waitFor();
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') === 'switch-mistral-large-2411-awq');
+    }
+    expect(reached).toBe(true);
+  });
+
+  it('fits a small X-forwarded window in the dark theme', async () => {
+    const small = await browser.context.newPage();
+    try {
+      await small.setViewportSize({ width: 800, height: 500 });
+      await small.emulateMedia({ colorScheme: 'dark' });
+      await small.goto(`${server.url}/ui/#switch`);
+      await small.getByTestId('slot-status').waitFor();
+      // Nothing wider than the window: no horizontal scrolling of the whole page.
+      expect(await small.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(800);
+      await small.screenshot({ path: join(SCREENSHOTS, 'small-dark-switch.png') });
+      await small.goto(`${server.url}/ui/#gpus`);
+      await small.getByTestId('gpu-card-0').waitFor();
+      expect(await small.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(800);
+      await small.screenshot({ path: join(SCREENSHOTS, 'small-dark-gpus.png') });
+    } finally {
+      await small.close();
+    }
+  });
+
   it('raised no page errors', () => {
     // The CSP's report that zod's eval probe is blocked would show here; nothing else should.
     expect(browser.errors.filter((e) => !/favicon/.test(e))).toEqual([]);
