@@ -38,6 +38,11 @@ export const backendSettingsSchema = z
       .regex(/^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.service$/, 'must be a systemd service name such as sglang.service or sglang@1.service')
       .default('sglang.service'),
     scope: z.enum(['system', 'user']).default('system'),
+    /**
+     * The ports slots may use, [first, last] inclusive; default backend.port … backend.port+31. The
+     * slot without `gpus` (or else the first slot) takes backend.port when it lies in the range.
+     */
+    portRange: z.tuple([port, port]).optional(),
   })
   .strict();
 
@@ -84,7 +89,14 @@ export const modelEntrySchema = z
     quantization: z.enum(SGLANG_QUANTIZATIONS).optional(),
     memFractionStatic: z.number().gt(0).lt(1).optional(),
     torchCompile: z.boolean().default(false),
+    /** Without it the model uses all GPUs. Models with the same set share one slot (server and port). */
     gpus: z.array(z.number().int().min(0).max(255)).optional(),
+    /** The backend port of this model's slot; default: assigned from backend.portRange. */
+    port: port.optional(),
+    /** Never evicted by a request for another model (a manual switch still may). */
+    pinned: z.boolean().default(false),
+    /** Stop the model after this many seconds without requests; 0 = never. Default: the catalog's idleUnloadS. */
+    idleUnloadS: z.number().int().min(0).optional(),
     /** Applied (and confirmed) before the model launches. */
     powerLimitW: powerLimitW.optional(),
     extraArgs: z.array(z.string()).default([]),
@@ -109,6 +121,12 @@ export const catalogSchema = z
     sglang: sglangSettingsSchema.default(sglangSettingsSchema.parse({})),
     gpu: gpuSettingsSchema.default(gpuSettingsSchema.parse({})),
     models: z.array(modelEntrySchema).default([]),
+    /** Models (ids or aliases) loaded when the engine starts, in order; their GPU sets must not overlap. */
+    preload: z.array(modelId).default([]),
+    /** The model (id or alias) the engine comes back to; no pinned model may share its GPUs. */
+    defaultModel: modelId.optional(),
+    /** Stop a model after this many seconds without requests; 0 = never. A model's own idleUnloadS wins. */
+    idleUnloadS: z.number().int().min(0).default(0),
   })
   .strict();
 

@@ -10,7 +10,12 @@ export type ModelStatus = 'unloaded' | 'loading' | 'loaded' | 'failed';
 export type SlotStatus = 'stopped' | 'starting' | 'loading' | 'ready' | 'stopping' | 'failed';
 
 /** What made a load or unload happen. */
-export type SwitchCause = 'request' | 'manual' | 'cli' | 'preload' | 'idle' | 'stop';
+/**
+ * What made a load or unload happen: a router request, the UI/tray ('manual'), the CLI, the
+ * catalog's preload list, an idle timeout, the return to the default model, an eviction (another
+ * model needed the GPUs) or the engine stopping.
+ */
+export type SwitchCause = 'request' | 'manual' | 'cli' | 'preload' | 'idle' | 'default' | 'evict' | 'stop';
 
 /** One backend slot (one SGLang server on one port). */
 export interface SlotView {
@@ -29,6 +34,8 @@ export interface SlotView {
   pid?: number;
   host: string;
   port: number;
+  /** The GPUs this slot's models use; null = all GPUs (models without a `gpus` list). */
+  gpus?: number[] | null;
   /** The switch under way (draining the current model, stopping it, or loading), if any. */
   pending?: QueuedSwitch;
   /** Switches waiting their turn behind the current one, in FIFO order. */
@@ -63,6 +70,13 @@ export interface ModelView {
   gpus?: number[];
   /** Requests being served by this model right now. */
   inFlight: number;
+  /** The slot (GPU set) it runs in. */
+  slotId?: string;
+  pinned?: boolean;
+  /** Seconds without requests before it is unloaded; 0 = never. */
+  idleUnloadS?: number;
+  /** While loaded and idle: when the idle unload will happen (unix ms). */
+  idleUnloadAtMs?: number;
 }
 
 /** One client request the router holds: waiting for its model, or being served. */
@@ -80,9 +94,14 @@ export interface RouterRequestView {
 export interface EngineState {
   version: string;
   startedAtMs: number;
-  /** The model that is loaded and ready, or null. */
+  /** The model that is loaded and ready, or null (with several, the first by slot id; see activeModels). */
   activeModel: string | null;
+  /** Every model loaded and ready, one per slot. */
+  activeModels: string[];
   slots: SlotView[];
+  /** The catalog's `preload` list (started with the engine) and `defaultModel` (returned to after an idle unload). */
+  preload: string[];
+  defaultModel: string | null;
   models: ModelView[];
   /** Requests the router holds, waiting ones first in FIFO order. */
   requests: RouterRequestView[];
@@ -113,6 +132,27 @@ export interface LoadRecord {
   failure?: Pick<Failure, 'cause' | 'message'>;
   /** The model's power profile as applied before the launch (catalog `powerLimitW`). */
   powerLimits?: AppliedPowerLimit[];
+  /** The slot it loaded in (absent in records written before slots existed). */
+  slotId?: string;
+  /** Who asked: the router request, or the model that was asked for. */
+  trigger?: { forModel?: string; requestId?: string };
+}
+
+/** One entry of the swap history: a model loaded (with its outcome) or unloaded, and why. */
+export interface SwapRecord {
+  atMs: number;
+  action: 'load' | 'unload';
+  modelId: string;
+  slotId: string;
+  cause: SwitchCause;
+  /** Unloads by eviction: the model that needed the GPUs. Loads: the model asked for (alias resolved). */
+  forModel?: string;
+  /** Loads caused by a router request: its id (as in the state's request list). */
+  requestId?: string;
+  /** Loads only. */
+  outcome?: LoadRecord['outcome'];
+  /** Loads only: from start to ready or failure. */
+  durationMs?: number;
 }
 
 /** Events the engine pushes (SSE `/api/events`, later the WebSocket and IPC). */
@@ -124,6 +164,8 @@ export type EngineEvent =
   | { type: 'gpu.sample'; samples: GpuSample[]; host: HostStats | null }
   | { type: 'throughput'; sample: ThroughputSample }
   | { type: 'bench'; result: BenchResult }
+  /** A model was loaded or unloaded (the swap history's newest entry). */
+  | { type: 'swap'; record: SwapRecord }
   /** The catalog file was rewritten through the engine (models added, edited, removed; settings). */
   | { type: 'catalog'; revision: string };
 

@@ -2,7 +2,7 @@
 // Two transports carry it with generic code (Electron IPC and the WebSocket at /api/ws); both
 // dispatch by the runtime name lists below, which the compiler checks against the types.
 import type { CatalogIssue, LoadingMessageStyle, ModelEntry, ModelEntryInput } from './catalog-schema.js';
-import type { ApiError, EngineEvent, EngineState, LoadRecord, LogLine, ModelView, SlotView } from './engine-state.js';
+import type { ApiError, EngineEvent, EngineState, LoadRecord, LogLine, ModelView, SlotView, SwapRecord } from './engine-state.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from './gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from './throughput.js';
 
@@ -132,6 +132,10 @@ export interface ApiMethods {
   'models.stop': { params: Record<string, never>; result: { stopped: true } };
   /** The last loads (newest last), from the load history. */
   'models.loadHistory': { params: { model?: string; limit?: number }; result: LoadRecord[] };
+  /** Unloads one model after its in-flight requests finish (other slots keep serving). */
+  'models.unload': { params: { model: string }; result: { unloaded: true } };
+  /** Every load and unload with its cause (request, manual, preload, idle, default, evict), newest last. */
+  'models.swapHistory': { params: { limit?: number }; result: SwapRecord[] };
 
   'catalog.get': { params: Record<string, never>; result: CatalogDocument };
   /** Checks a change and returns the YAML diff; writes nothing. */
@@ -171,6 +175,8 @@ export const API_METHOD_NAMES = [
   'models.switchTo',
   'models.stop',
   'models.loadHistory',
+  'models.unload',
+  'models.swapHistory',
   'catalog.get',
   'catalog.preview',
   'catalog.apply',
@@ -196,7 +202,7 @@ export type ApiEvent = EngineEvent;
 export type ApiEventType = ApiEvent['type'];
 
 /** The runtime list of event types. */
-export const API_EVENT_TYPES = ['state', 'log', 'load', 'gpu.sample', 'throughput', 'bench', 'catalog'] as const satisfies readonly ApiEventType[];
+export const API_EVENT_TYPES = ['state', 'log', 'load', 'gpu.sample', 'throughput', 'bench', 'swap', 'catalog'] as const satisfies readonly ApiEventType[];
 
 // Compile-time checks: each list names every member of its type, and nothing else (satisfies above).
 type MissingMethods = Exclude<ApiMethodName, (typeof API_METHOD_NAMES)[number]>;

@@ -1,5 +1,6 @@
 import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
-import type { EngineEvent, EngineState, LoadRecord, LogLine, SlotView, SwitchCause } from '../../shared/engine-state.js';
+import type { EngineEvent, EngineState, LoadRecord, LogLine, SlotView, SwapRecord, SwitchCause } from '../../shared/engine-state.js';
+import type { EngineError } from './engine-error.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
 
@@ -35,6 +36,15 @@ export interface Engine {
   acquire(modelIdOrAlias: string, cause: SwitchCause, options?: AcquireOptions): Promise<ModelLease>;
   /** True when a request for this model would go out at once (ready, no switch pending). */
   isServing(modelIdOrAlias: string): boolean;
+  /**
+   * Why a load of this model would be refused right now — a pinned model holds GPUs it needs
+   * (EngineError 'conflict' with details.pinned) — or undefined. The router answers 409 with it.
+   */
+  placementRefusal(modelIdOrAlias: string, cause: SwitchCause): EngineError | undefined;
+  /** Unloads one model (after its in-flight requests drain), in FIFO order with switches. */
+  unload(modelIdOrAlias: string, cause: SwitchCause): Promise<void>;
+  /** Loads and unloads with their causes, newest last. */
+  swapHistory(options?: { limit?: number }): SwapRecord[];
   /** The catalog entry for an id or alias, or undefined. */
   resolveModel(modelIdOrAlias: string): ModelEntry | undefined;
   /** Stops the backend (waits for the stop to finish). Pending switches are rejected. */

@@ -11,9 +11,13 @@ import { GpuMonitor } from './gpu/gpu-monitor.js';
 import { GpuPowerControl } from './gpu/gpu-power-control.js';
 import { createPowerLimits } from './gpu/power-limits.js';
 import { LoadHistory } from './switcher/load-history.js';
+import { SwapHistory } from './switcher/swap-history.js';
+import { LazySystemdBackend } from './backends/systemd/lazy-backend.js';
 
 export interface EngineParts {
-  backend: ProcessBackend;
+  /** The backend of one slot: the child-process backend serves every slot; systemd has a unit per slot. */
+  backendFor(slotId: string): ProcessBackend;
+  swaps: SwapHistory;
   history: LoadHistory;
   benchHistory: BenchHistory;
   /** Null when GPU monitoring is off. */
@@ -29,10 +33,11 @@ export async function createEngineParts(options: CreateEngineOptions, currentCat
   const stateFile = (name: string) => (options.stateDir ? join(options.stateDir, name) : null);
   const history = await LoadHistory.open(stateFile('load-history.jsonl'));
   const benchHistory = await BenchHistory.open(stateFile('bench-history.jsonl'));
-  const backend = options.backend ?? (await createBackend(options.catalog, currentCatalog, options.systemd));
+  const swaps = await SwapHistory.open(stateFile('swap-history.jsonl'));
+  const backendFor = options.backend ? () => options.backend! : await createBackendFactory(options.catalog, currentCatalog, options.systemd);
   const monitor = createMonitor(options);
   await monitor?.start();
-  return { backend, history, benchHistory, monitor, power: createPowerControl(options, monitor) };
+  return { backendFor, swaps, history, benchHistory, monitor, power: createPowerControl(options, monitor) };
 }
 
 function createMonitor({ gpuMonitor, catalog, gpuTopology }: CreateEngineOptions): GpuMonitor | null {
@@ -56,11 +61,32 @@ function createPowerControl(options: CreateEngineOptions, monitor: GpuMonitor | 
   );
 }
 
-async function createBackend(catalog: Catalog, currentCatalog: () => Catalog, systemd: SystemdAccessOptions | undefined): Promise<ProcessBackend> {
-  if (catalog.backend.kind !== 'systemd') return new ChildProcessBackend();
+/**
+ * The child-process backend serves every slot. The systemd backend drives one unit per slot: the
+ * configured unit when it is a plain one (then every model shares one slot: the catalog check
+ * refuses several GPU sets), or `name@<slot>.service` of a template unit `name@.service`.
+ */
+async function createBackendFactory(catalog: Catalog, currentCatalog: () => Catalog, systemd: SystemdAccessOptions | undefined): Promise<(slotId: string) => ProcessBackend> {
+  if (catalog.backend.kind !== 'systemd') {
+    const backend = new ChildProcessBackend();
+    return () => backend;
+  }
   // Loaded on demand: node-pty is a native module that only the systemd backend needs.
   const { createUnitControl } = await import('./backends/systemd/create-unit-control.js');
   const { SystemdBackend } = await import('./backends/systemd/systemd-backend.js');
-  const control = await createUnitControl(currentCatalog, systemd);
-  return new SystemdBackend({ control, scope: catalog.backend.scope, journalctlCommand: systemd?.journalctlCommand });
+  const backends = new Map<string, ProcessBackend>();
+  const template = /^(.+)@\.service$/.exec(catalog.backend.unit);
+  const single = template ? undefined : new SystemdBackend({ control: await createUnitControl(currentCatalog, systemd), scope: catalog.backend.scope, journalctlCommand: systemd?.journalctlCommand });
+  if (single) return () => single;
+  // One control per slot, created on the slot's first use; each reads the catalog with its instance unit.
+  return (slotId: string) => {
+    let backend = backends.get(slotId);
+    if (!backend) {
+      const unit = `${template![1]}@${slotId}.service`;
+      const withUnit = () => ({ ...currentCatalog(), backend: { ...currentCatalog().backend, unit } });
+      backend = new LazySystemdBackend(() => createUnitControl(withUnit, systemd).then((control) => new SystemdBackend({ control, scope: catalog.backend.scope, journalctlCommand: systemd?.journalctlCommand })));
+      backends.set(slotId, backend);
+    }
+    return backend;
+  };
 }

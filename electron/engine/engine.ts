@@ -1,5 +1,5 @@
 import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
-import type { EngineEvent, EngineState, LoadRecord, LogLine, ModelStatus, ModelView, SlotView, SwitchCause } from '../../shared/engine-state.js';
+import type { EngineEvent, EngineState, LoadRecord, LogLine, ModelStatus, ModelView, SlotView, SwapRecord, SwitchCause } from '../../shared/engine-state.js';
 import type { Failure } from '../../shared/failure.js';
 import type { GpuOverview, GpuSample, GpuTopologySnapshot, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
@@ -23,7 +23,11 @@ import { LogBuffer } from './logs/log-buffer.js';
 import { typicalLoadMs } from './switcher/estimate-eta.js';
 import type { LoadHistory } from './switcher/load-history.js';
 import { RequestRegistry } from './switcher/request-registry.js';
+import { gpuSetKey, gpuSetOf } from './switcher/gpu-sets.js';
+import { ModelLifecycle } from './switcher/model-lifecycle.js';
+import { SlotPool, type SwapTrigger } from './switcher/slot-pool.js';
 import { SlotSwitcher, type LoadNotes } from './switcher/slot-switcher.js';
+import type { SwapHistory } from './switcher/swap-history.js';
 import { ThroughputTracker } from './throughput/throughput-tracker.js';
 
 /** State events that only move a progress bar are coalesced to at most one per this interval. */
@@ -64,6 +68,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
   // The backend (systemd) reads the catalog at each launch: the current one, after replaceCatalog too.
   const parts = await createEngineParts(options, () => engine?.catalog() ?? options.catalog);
   engine = new SwitchboardEngine(options, parts);
+  engine.start();
   return engine;
 }
 
@@ -71,9 +76,9 @@ class SwitchboardEngine implements Engine {
   private readonly startedAtMs = Date.now();
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   private readonly logBuffer: LogBuffer;
-  private readonly switcher: SlotSwitcher;
-  /** The slot's address, computed once: acquire() runs on every proxied request. */
-  private readonly slotUrl: string;
+  private readonly pool: SlotPool;
+  private readonly lifecycle: ModelLifecycle;
+  private readonly swaps: SwapHistory;
   private readonly byName = new Map<string, ModelEntry>();
   /** The catalog in use: the one the engine started with until replaceCatalog swaps it. */
   private current: Catalog;
@@ -92,7 +97,8 @@ class SwitchboardEngine implements Engine {
   constructor(private readonly options: CreateEngineOptions, parts: EngineParts) {
     const catalog = options.catalog;
     this.current = catalog;
-    const { backend, history } = parts;
+    const { history } = parts;
+    this.swaps = parts.swaps;
     this.history = history;
     this.bench = new BenchRunner(parts.benchHistory, (result) => this.emit({ type: 'bench', result }));
     this.monitor = parts.monitor;
@@ -102,37 +108,62 @@ class SwitchboardEngine implements Engine {
     this.indexModels();
     this.logBuffer = new LogBuffer(options.logCapacity);
     this.requests = new RequestRegistry(() => this.emitState());
-    this.slotUrl = `http://${formatHost(catalog.backend.host)}:${catalog.backend.port}`;
     const current = () => this.current;
-    // Host and port stay as started (a change needs a restart); the rest is read at each use.
-    this.switcher = new SlotSwitcher({
-      slotId: 'default',
-      host: catalog.backend.host,
-      port: catalog.backend.port,
-      backend,
-      history,
-      launchFor: (modelId, host, port) => buildLaunch(this.model(modelId), current(), { host, port }),
-      ensurePortFree: (host, port) => ensurePortFree(host, port, backend),
-      get readyTimeoutMs() {
-        return current().backend.readyTimeoutS * 1000;
-      },
-      get stopTimeoutMs() {
-        return current().backend.stopTimeoutS * 1000;
-      },
-      drain: (modelId) => this.requests.waitIdle(modelId, current().backend.drainTimeoutS * 1000),
-      probeIntervalMs: options.probeIntervalMs,
-      onLine: (stream, text, modelId) => this.addLog(stream, text, modelId),
-      onEvent: (event, modelId) => this.throughputTracker.onLogEvent(event, modelId),
-      beforeLaunch: (modelId) => this.applyPowerProfile(modelId),
+    // Host and ports stay as started (a change needs a restart); the rest is read at each use.
+    this.pool = new SlotPool({
+      catalog: current,
       onChange: () => {
         this.followThroughput();
         this.emitState();
       },
-      onLoadFinished: (record) => {
-        if (record.outcome === 'failed') this.lastFailure.set(record.modelId, this.switcher.view().failure ?? this.lastFailure.get(record.modelId)!);
-        if (record.outcome === 'ready') this.lastFailure.delete(record.modelId);
-        this.emit({ type: 'load', record });
+      createSlot: (slotId, port) => {
+        const backend = parts.backendFor(slotId);
+        const switcher: SlotSwitcher = new SlotSwitcher({
+          slotId,
+          host: catalog.backend.host,
+          port,
+          backend,
+          history,
+          launchFor: (modelId, host, slotPort) => buildLaunch(this.model(modelId), current(), { host, port: slotPort }),
+          ensurePortFree: (host, slotPort) => ensurePortFree(host, slotPort, backend),
+          get readyTimeoutMs() {
+            return current().backend.readyTimeoutS * 1000;
+          },
+          get stopTimeoutMs() {
+            return current().backend.stopTimeoutS * 1000;
+          },
+          drain: (modelId) => this.requests.waitIdle(modelId, current().backend.drainTimeoutS * 1000),
+          probeIntervalMs: options.probeIntervalMs,
+          onLine: (stream, text, modelId) => this.addLog(stream, text, modelId),
+          onEvent: (event, modelId) => this.throughputTracker.onLogEvent(event, modelId),
+          beforeLaunch: (modelId) => this.applyPowerProfile(modelId),
+          onChange: () => this.pool.notifyChange(),
+          onLoadFinished: (record) => {
+            if (record.outcome === 'failed') this.lastFailure.set(record.modelId, switcher.view().failure ?? this.lastFailure.get(record.modelId)!);
+            if (record.outcome === 'ready') this.lastFailure.delete(record.modelId);
+            this.emit({ type: 'load', record });
+            this.recordSwap({
+              atMs: record.endedAtMs, action: 'load', modelId: record.modelId, slotId, cause: record.cause, outcome: record.outcome,
+              durationMs: record.endedAtMs - record.startedAtMs,
+              ...(record.trigger?.forModel && record.trigger.forModel !== record.modelId ? { forModel: record.trigger.forModel } : {}),
+              ...(record.trigger?.requestId ? { requestId: record.trigger.requestId } : {}),
+            });
+          },
+          onUnloaded: (unload) => {
+            this.requests.forgetActivity(unload.modelId);
+            this.recordSwap({ atMs: unload.atMs, action: 'unload', modelId: unload.modelId, slotId, cause: unload.cause, ...(unload.forModel ? { forModel: unload.forModel } : {}) });
+          },
+        });
+        return switcher;
       },
+    });
+    this.pool.syncWithCatalog();
+    this.lifecycle = new ModelLifecycle({
+      catalog: current,
+      pool: this.pool,
+      requests: this.requests,
+      model: (id) => this.byName.get(id),
+      onError: (text) => this.addLog('engine', text, null),
     });
   }
 
@@ -145,6 +176,7 @@ class SwitchboardEngine implements Engine {
     const restartRequired = listRestartFields(this.options.catalog, catalog);
     this.current = catalog;
     this.indexModels();
+    this.pool.syncWithCatalog();
     for (const id of [...this.lastFailure.keys()]) if (!this.byName.has(id)) this.lastFailure.delete(id);
     this.emit({ type: 'catalog', revision });
     if (this.listeners.size > 0) this.emit({ type: 'state', state: this.state() });
@@ -159,29 +191,41 @@ class SwitchboardEngine implements Engine {
   }
 
   state(): EngineState {
-    const slot = this.switcher.view();
+    const slots = this.pool.views();
+    const activeModels = slots.filter((s) => s.status === 'ready' && s.modelId !== null).map((s) => s.modelId!);
+    const pending = this.pool.pendingModels();
     return {
       version: SWITCHBOARD_VERSION,
       startedAtMs: this.startedAtMs,
-      activeModel: slot.status === 'ready' ? slot.modelId : null,
-      slots: [slot],
-      models: this.current.models.map((m) => this.modelView(m, slot)),
+      activeModel: activeModels[0] ?? null,
+      activeModels,
+      slots,
+      preload: this.current.preload,
+      defaultModel: this.current.defaultModel ?? null,
+      models: this.current.models.map((m) => this.modelView(m, slots, pending)),
       requests: this.requests.views(),
       configPath: this.options.configPath,
       gpu: this.monitor?.availability() ?? MONITOR_OFF,
     };
   }
 
-  ensureReady(modelIdOrAlias: string, cause: SwitchCause): Promise<SlotView> {
+  ensureReady(modelIdOrAlias: string, cause: SwitchCause, trigger?: SwapTrigger): Promise<SlotView> {
     if (this.closed) return Promise.reject(new EngineError('conflict', 'the engine is shutting down'));
     const model = this.byName.get(modelIdOrAlias);
     if (!model) return Promise.reject(unknownModelError(this.current, modelIdOrAlias));
-    return this.switcher.ensureReady(model.id, cause);
+    if (model.upstream !== undefined) return Promise.reject(new EngineError('bad_request', `${model.id} is served elsewhere (upstream); there is nothing to load`));
+    return this.pool.ensureReady(model, cause, trigger);
   }
 
   isServing(modelIdOrAlias: string): boolean {
     const model = this.byName.get(modelIdOrAlias);
-    return model !== undefined && (model.upstream !== undefined || this.switcher.isServing(model.id));
+    return model !== undefined && (model.upstream !== undefined || this.pool.isServing(model));
+  }
+
+  placementRefusal(modelIdOrAlias: string, cause: SwitchCause): EngineError | undefined {
+    const model = this.byName.get(modelIdOrAlias);
+    if (!model || model.upstream !== undefined) return undefined;
+    return this.pool.refusal(model, cause);
   }
 
   resolveModel(modelIdOrAlias: string): ModelEntry | undefined {
@@ -202,11 +246,11 @@ class SwitchboardEngine implements Engine {
       for (;;) {
         if (signal?.aborted) throw new EngineError('conflict', 'request withdrawn by the client');
         // A newcomer goes straight through only when no switch is pending (FIFO otherwise).
-        if (this.switcher.isServing(model.id)) return lease(this.slotUrl);
-        await abortable(this.ensureReady(model.id, cause), signal);
+        if (this.pool.isServing(model)) return lease(this.slotUrlOf(model));
+        await abortable(this.ensureReady(model.id, cause, cause === 'request' ? { requestId: id } : {}), signal);
         // Same tick as the load's resolution: a queued switch has not started draining yet,
         // and it will wait for this lease.
-        if (this.switcher.isReadyFor(model.id)) return lease(this.slotUrl);
+        if (this.pool.isReadyFor(model)) return lease(this.slotUrlOf(model));
       }
     } catch (err) {
       this.requests.finish(id);
@@ -215,7 +259,23 @@ class SwitchboardEngine implements Engine {
   }
 
   stop(cause: SwitchCause): Promise<void> {
-    return this.switcher.stop(cause);
+    return this.pool.stopAll(cause);
+  }
+
+  unload(modelIdOrAlias: string, cause: SwitchCause): Promise<void> {
+    const model = this.model(modelIdOrAlias);
+    const slot = this.pool.views().find((s) => s.modelId === model.id && s.status !== 'stopped');
+    if (!slot) return Promise.resolve();
+    return this.pool.unload(slot.id, cause);
+  }
+
+  swapHistory(options: { limit?: number } = {}): SwapRecord[] {
+    return this.swaps.recent(options.limit ?? DEFAULT_LOAD_HISTORY_LIMIT);
+  }
+
+  /** Starts the catalog's preload models (in order, one load at a time). */
+  start(): void {
+    this.lifecycle.start();
   }
 
   logs(tail: number): LogLine[] {
@@ -269,7 +329,8 @@ class SwitchboardEngine implements Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.switcher.stop('stop');
+    this.lifecycle.stop();
+    await this.pool.stopAll('stop');
     this.throughputTracker.stop();
     this.stopMonitorEvents();
     await this.power.close();
@@ -286,12 +347,26 @@ class SwitchboardEngine implements Engine {
     return { powerLimits };
   }
 
-  /** /metrics polling follows the slot: on while a model is ready, off otherwise. */
+  /**
+   * /metrics polling follows one ready slot (the most recently loaded); decode log lines give
+   * every loaded model's tok/s regardless.
+   */
   private followThroughput(): void {
-    const slot = this.switcher.view();
+    const ready = this.pool.views().filter((s) => s.status === 'ready' && s.modelId !== null);
+    const slot = ready.sort((a, b) => (b.readyAtMs ?? 0) - (a.readyAtMs ?? 0))[0];
     // A model removed from the catalog while it runs is no longer followed.
-    const model = slot.status === 'ready' && slot.modelId !== null ? this.byName.get(slot.modelId) : undefined;
-    this.throughputTracker.follow(model ?? null, model ? slotUrl(slot) : null);
+    const model = slot ? this.byName.get(slot.modelId!) : undefined;
+    this.throughputTracker.follow(model ?? null, model && slot ? slotUrl(slot) : null);
+  }
+
+  private slotUrlOf(model: ModelEntry): string {
+    const slot = this.pool.slotOf(model);
+    return slot.url ??= `http://${formatHost(this.options.catalog.backend.host)}:${slot.port}`;
+  }
+
+  private recordSwap(record: SwapRecord): void {
+    this.swaps.append(record);
+    this.emit({ type: 'swap', record });
   }
 
   /** Ids and aliases of the current catalog. */
@@ -309,9 +384,11 @@ class SwitchboardEngine implements Engine {
     return model;
   }
 
-  private modelView(model: ModelEntry, slot: SlotView): ModelView {
-    const mine = slot.modelId === model.id;
-    const status = modelStatus(mine ? slot : undefined, this.switcher.pendingModels().has(model.id), this.lastFailure.has(model.id));
+  private modelView(model: ModelEntry, slots: SlotView[], pending: Set<string>): ModelView {
+    const slot = slots.find((s) => s.modelId === model.id);
+    const mine = slot !== undefined;
+    const status = modelStatus(slot, pending.has(model.id), this.lastFailure.has(model.id));
+    const idleUnloadAtMs = status === 'loaded' ? this.lifecycle.idleUnloadAtMs(model) : undefined;
     const failure = this.lastFailure.get(model.id);
     return {
       id: model.id,
@@ -325,10 +402,14 @@ class SwitchboardEngine implements Engine {
       tp: model.tp,
       ...(model.gpus ? { gpus: model.gpus } : {}),
       inFlight: this.requests.inFlight(model.id),
+      ...(model.upstream === undefined ? { slotId: gpuSetKey(gpuSetOf(model)) } : {}),
+      pinned: model.pinned,
+      idleUnloadS: this.lifecycle.idleUnloadS(model),
+      ...(idleUnloadAtMs !== undefined ? { idleUnloadAtMs } : {}),
     };
   }
 
-  private addLog(stream: LogLine['stream'], text: string, modelId: string): void {
+  private addLog(stream: LogLine['stream'], text: string, modelId: string | null): void {
     const line = this.logBuffer.push({ atMs: Date.now(), stream, text, modelId });
     this.emit({ type: 'log', line });
   }
@@ -336,8 +417,10 @@ class SwitchboardEngine implements Engine {
   /** Status and phase changes go out at once; progress-only changes are coalesced. */
   private emitState(): void {
     if (this.listeners.size === 0) return;
-    const slot = this.switcher.view();
-    const key = `${slot.status}|${slot.modelId}|${slot.progress?.phase}|${slot.draining}|${slot.queue.map((q) => `${q.modelId}:${q.waiters}`).join(',')}`;
+    const key = this.pool
+      .views()
+      .map((slot) => `${slot.id}:${slot.status}|${slot.modelId}|${slot.progress?.phase}|${slot.draining}|${slot.queue.map((q) => `${q.modelId}:${q.waiters}`).join(',')}`)
+      .join(';');
     if (key !== this.lastEmitted) {
       this.flushState(key);
       return;

@@ -16,6 +16,7 @@ const DELIVERY: Record<ApiEvent['type'], EventDelivery> = {
   load: 'always',
   bench: 'always',
   catalog: 'always',
+  swap: 'always',
 };
 
 export function eventDelivery(event: ApiEvent): EventDelivery {

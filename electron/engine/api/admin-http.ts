@@ -32,6 +32,15 @@ const ROUTES: Route[] = [
     handle: ({ engine, req, res, params, query }) => handleSwitch(engine, req, res, params[0], query),
   },
   { method: 'POST', path: /^\/api\/stop$/, handle: handleStop },
+  {
+    method: 'POST',
+    path: /^\/api\/models\/([^/]+)\/unload$/,
+    handle: async ({ engine, res, params }) => {
+      await engine.unload(params[0]!, 'manual');
+      sendJson(res, 200, { unloaded: true });
+    },
+  },
+  { method: 'GET', path: /^\/api\/swaps$/, handle: ({ engine, res, query }) => sendJson(res, 200, { swaps: engine.swapHistory({ limit: parseTail(query.get('limit')) }) }) },
   { method: 'GET', path: /^\/api\/events$/, handle: ({ engine, res, keepaliveMs }) => handleEvents(engine, res, keepaliveMs) },
   { method: 'GET', path: /^\/api\/logs$/, handle: handleLogs },
   ...GPU_ROUTES,

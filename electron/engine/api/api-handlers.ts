@@ -27,6 +27,11 @@ export function createApiHandlers(engine: Engine, options: ApiHandlersOptions): 
       return { stopped: true };
     },
     'models.loadHistory': async ({ model, limit }) => engine.loadHistory({ model, limit }),
+    'models.unload': async ({ model }) => {
+      await engine.unload(model, 'manual');
+      return { unloaded: true as const };
+    },
+    'models.swapHistory': async ({ limit }) => engine.swapHistory({ limit }),
 
     'catalog.get': () => editor.document(),
     'catalog.preview': ({ change }) => editor.preview(change),
@@ -81,5 +86,8 @@ function refusalWithinTick(load: Promise<unknown>): Promise<unknown> {
 
 function slotOf(state: EngineState, modelId: string): SlotView {
   const holds = (s: SlotView) => s.modelId === modelId || s.pending?.modelId === modelId || s.queue.some((q) => q.modelId === modelId);
-  return state.slots.find(holds) ?? state.slots[0]!;
+  const own = state.slots.find((s) => s.id === state.models.find((m) => m.id === modelId)?.slotId);
+  const slot = state.slots.find(holds) ?? own;
+  if (!slot) throw new EngineError('internal', `no slot for ${modelId}`);
+  return slot;
 }

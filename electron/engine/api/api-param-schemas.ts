@@ -46,6 +46,8 @@ export const API_PARAM_SCHEMAS: { [M in ApiMethodName]: z.ZodType<ApiParams<M>> 
   'models.list': none,
   'models.switchTo': z.object({ model: modelName, wait: z.boolean().optional() }).strict(),
   'models.stop': none,
+  'models.unload': z.object({ model: modelName }).strict(),
+  'models.swapHistory': z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   'models.loadHistory': z.object({ model: modelName.optional(), limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   'catalog.get': none,
   'catalog.preview': z.object({ change: catalogChange }).strict(),

@@ -12,6 +12,7 @@ const DELIVERY: Record<EngineEvent['type'], SseDelivery> = {
   throughput: 'droppable',
   bench: 'always',
   catalog: 'always',
+  swap: 'always',
 };
 
 /**
@@ -41,6 +42,8 @@ function payloadOf(event: EngineEvent): unknown {
       return event.sample;
     case 'bench':
       return event.result;
+    case 'swap':
+      return event.record;
     case 'catalog':
       return { revision: event.revision };
     default: {

@@ -18,6 +18,7 @@ const DELIVERY: Record<ApiEventType, SseDelivery> = {
   throughput: 'droppable',
   bench: 'always',
   catalog: 'always',
+  swap: 'always',
 };
 
 export interface WebSocketConnectionOptions {

@@ -1,11 +1,13 @@
 import type { Catalog, ModelEntry } from '../../../shared/catalog-schema.js';
+import { checkCatalogLifecycle } from './check-catalog-lifecycle.js';
 import { formatFieldPath, type PathSegment } from './format-field-path.js';
 import type { IssueCollector } from './issue-collector.js';
 
-/** Checks that need no file system: names, ports, GPUs, flags. */
+/** Checks that need no file system: names, ports, GPUs, flags, slots, preload and pinning. */
 export function checkCatalogRules(catalog: Catalog, out: IssueCollector): void {
   checkNamesUnique(catalog.models, out);
   checkPorts(catalog, out);
+  checkCatalogLifecycle(catalog, out);
   catalog.models.forEach((model, i) => {
     checkGpus(model, i, catalog, out);
     checkPowerProfile(model, i, out);
@@ -38,10 +40,16 @@ function hostsOverlap(a: string, b: string): boolean {
   return (a === 'localhost' && LOOPBACK_HOSTS.has(b)) || (b === 'localhost' && LOOPBACK_HOSTS.has(a));
 }
 
-function checkPorts({ router, backend }: Catalog, out: IssueCollector): void {
-  if (router.port === backend.port && hostsOverlap(router.host, backend.host)) {
+function checkPorts({ router, backend, models }: Catalog, out: IssueCollector): void {
+  if (!hostsOverlap(router.host, backend.host)) return;
+  if (router.port === backend.port) {
     out.error(['backend', 'port'], `same port as router.port (${router.port}) on an overlapping host; pick another port`);
   }
+  models.forEach((model, i) => {
+    if (model.port === router.port && model.upstream === undefined) {
+      out.error(['models', i, 'port'], `same port as router.port (${router.port}) on an overlapping host; pick another port`);
+    }
+  });
 }
 
 function checkGpus(model: ModelEntry, i: number, catalog: Catalog, out: IssueCollector): void {
@@ -51,8 +59,8 @@ function checkGpus(model: ModelEntry, i: number, catalog: Catalog, out: IssueCol
     if (seen.has(gpu)) out.error(['models', i, 'gpus', j], `GPU ${gpu} is listed twice`);
     seen.add(gpu);
   });
-  if (model.script === undefined && model.upstream === undefined && model.tp > model.gpus.length) {
-    out.error(['models', i, 'tp'], `must be ≤ number of GPUs (${model.gpus.length})`);
+  if (model.script === undefined && model.upstream === undefined && model.tp > seen.size) {
+    out.error(['models', i, 'tp'], `must be ≤ number of GPUs (${seen.size})`);
   }
   for (const [where, env] of [['env', model.env], ['sglang.env', catalog.sglang.env]] as const) {
     if (env.CUDA_VISIBLE_DEVICES !== undefined) {
@@ -73,7 +81,7 @@ function checkPowerProfile(model: ModelEntry, i: number, out: IssueCollector): v
 
 const MANAGED_FLAGS: Record<string, string> = {
   '--host': 'switchboard sets it from backend.host',
-  '--port': 'switchboard sets it from backend.port',
+  '--port': 'use port, or leave it to backend.portRange',
   '--model-path': 'use modelPath',
   '--model': 'use modelPath',
   '--served-model-name': 'switchboard sets it to the model id',
@@ -124,6 +132,9 @@ function checkUpstreamModel(model: ModelEntry, i: number, out: IssueCollector): 
   if (model.extraArgs.length > 0) ignored('extraArgs');
   if (model.gpus !== undefined) ignored('gpus');
   if (model.powerLimitW !== undefined) ignored('powerLimitW');
+  if (model.port !== undefined) ignored('port');
+  if (model.pinned) ignored('pinned');
+  if (model.idleUnloadS !== undefined) ignored('idleUnloadS');
   if (Object.keys(model.env).length > 0) ignored('env');
   for (const field of LAUNCH_ONLY_FIELDS) if (model[field] !== undefined) ignored(field);
 }

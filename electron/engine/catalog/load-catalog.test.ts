@@ -89,7 +89,7 @@ const INVALID: { file: string; checkFiles?: boolean; errors: Expected[] }[] = [
   {
     file: 'invalid-extra-args.yaml',
     errors: [
-      { line: 4, column: 17, field: 'models[0].extraArgs[0]', message: '--port does not belong in extraArgs: switchboard sets it from backend.port' },
+      { line: 4, column: 17, field: 'models[0].extraArgs[0]', message: '--port does not belong in extraArgs: use port, or leave it to backend.portRange' },
       { line: 4, column: 55, field: 'models[0].extraArgs[3]', message: '--tp-size does not belong in extraArgs: use tp' },
     ],
   },

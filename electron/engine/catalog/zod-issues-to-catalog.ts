@@ -87,6 +87,7 @@ const TYPE_NAMES: Record<string, string> = {
   object: 'a map (key: value)',
   record: 'a map (key: value)',
   array: 'a list',
+  tuple: 'a list',
 };
 
 function typeMessage(expected: string, actual: unknown, source: string | undefined): string {

@@ -66,6 +66,9 @@ function parseRequest(engine: Engine, req: IncomingMessage, raw: Buffer, kind: C
   }
   const model = engine.resolveModel(requestModel);
   if (!model) throw unknownModel(engine, requestModel);
+  // A load that would evict a pinned model is refused before anything streams.
+  const refusal = engine.placementRefusal(model.id, 'request');
+  if (refusal) throw new RouterError(409, openAiError(refusal.message, 'invalid_request_error', 'model_pinned', 'model'));
   let changed = false;
   if (kind === 'chat' && hasStatusMarker(text)) {
     const stripped = stripStatusText(body.messages);
@@ -112,6 +115,10 @@ async function leaseWaiting(engine: Engine, res: ServerResponse, p: ParsedReques
     return await engine.acquire(p.model.id, 'request', { signal: both, stream: false });
   } catch (err) {
     if (signal.aborted) return null;
+    if (err instanceof EngineError && err.code === 'conflict' && err.details?.pinned) {
+      sendOpenAiError(res, 409, openAiError(err.message, 'invalid_request_error', 'model_pinned', 'model'));
+      return null;
+    }
     const failure = timeout.aborted
       ? { cause: 'ready_timeout', message: `${p.model.id} was not ready within ${Math.round(timeoutMs / 1000)} s`, hint: 'raise backend.readyTimeoutS or use streaming' }
       : failureOf(err);

@@ -85,10 +85,11 @@ export class LoadingReporter {
   /** What the target model is doing now, and a key that changes only with the phase or queue place. */
   private describe(state: EngineState): { key: string; text: string } | null {
     const { modelId } = this.opts;
-    const slot = state.slots.find((s) => s.modelId === modelId) ?? state.slots[0];
+    const own = state.slots.find((s) => s.modelId === modelId) ?? slotWaitingFor(state, modelId);
+    if (own && own.modelId === modelId && (own.status === 'starting' || own.status === 'loading') && own.progress) return this.phaseLine(own);
+    // Not loading yet: what it waits for — a slot that gives up its GPUs (draining, stopping), else its own slot.
+    const slot = state.slots.find((s) => s.modelId !== modelId && (s.draining || s.status === 'stopping')) ?? own;
     if (!slot) return null;
-    const mine = slot.modelId === modelId && (slot.status === 'starting' || slot.status === 'loading');
-    if (mine && slot.progress) return this.phaseLine(slot);
     const ahead = slot.queue.findIndex((q) => q.modelId === modelId);
     const what = slot.status === 'ready' && slot.draining ? `${slot.modelId} finishing its requests` : slot.modelId ? `${slot.modelId} (${slot.status})` : slot.status;
     const text = formatStatusLine({ kind: 'tick', modelId, phaseLabel: `Waiting: ${what}${ahead > 0 ? `, ${ahead} switch(es) ahead` : ''}`, elapsedMs: Date.now() - this.startedAtMs });
@@ -131,4 +132,12 @@ export class LoadingReporter {
     const delta = this.opts.style === 'reasoning' ? { role: 'assistant', content: '', reasoning_content: text } : { role: 'assistant', content: text };
     return { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] };
   }
+}
+
+/** The slot a model is switching to or queued in, else the slot its GPU set maps to. */
+function slotWaitingFor(state: EngineState, modelId: string): SlotView | undefined {
+  return (
+    state.slots.find((s) => s.pending?.modelId === modelId || s.queue.some((q) => q.modelId === modelId)) ??
+    state.slots.find((s) => s.id === state.models.find((m) => m.id === modelId)?.slotId)
+  );
 }

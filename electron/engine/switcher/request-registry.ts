@@ -16,6 +16,8 @@ export class RequestRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly active = new Map<string, number>();
   private readonly idleWaiters = new Map<string, Set<() => void>>();
+  /** When each model's last request ended (the idle clock starts there, never during a request). */
+  private readonly lastFinishedAtMs = new Map<string, number>();
   private nextId = 1;
 
   constructor(private readonly onChange: () => void, private readonly now: () => number = Date.now) {}
@@ -45,6 +47,7 @@ export class RequestRegistry {
     if (!entry) return;
     this.entries.delete(id);
     if (entry.state === 'active') {
+      this.lastFinishedAtMs.set(entry.modelId, this.now());
       const left = (this.active.get(entry.modelId) ?? 1) - 1;
       if (left > 0) this.active.set(entry.modelId, left);
       else {
@@ -57,6 +60,23 @@ export class RequestRegistry {
 
   inFlight(modelId: string): number {
     return this.active.get(modelId) ?? 0;
+  }
+
+  /** Requests for the model that wait for it (loading or queued behind a switch). */
+  waiting(modelId: string): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.state === 'waiting' && e.modelId === modelId) n++;
+    return n;
+  }
+
+  /** When the model's last request ended, or undefined when none has since it was (re)loaded. */
+  lastFinished(modelId: string): number | undefined {
+    return this.lastFinishedAtMs.get(modelId);
+  }
+
+  /** The model was unloaded: its next idle period counts from its next load. */
+  forgetActivity(modelId: string): void {
+    this.lastFinishedAtMs.delete(modelId);
   }
 
   /** Resolves when no request of `modelId` is in flight, or after `timeoutMs`. */

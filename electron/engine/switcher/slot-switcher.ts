@@ -34,6 +34,8 @@ export interface SlotSwitcherOptions {
   beforeLaunch?(modelId: string): Promise<LoadNotes>;
   onChange(): void;
   onLoadFinished(record: LoadRecord): void;
+  /** A model's server was stopped on purpose (a switch, an eviction, idle, stop); not called for crashes. */
+  onUnloaded?(unload: { modelId: string; cause: SwitchCause; forModel?: string; atMs: number }): void;
   now?: () => number;
 }
 
@@ -46,8 +48,15 @@ interface Waiter<T> {
 }
 
 type Op =
-  | { kind: 'load'; modelId: string; cause: SwitchCause; waiters: Waiter<SlotView>[]; settled?: boolean }
-  | { kind: 'stop'; cause: SwitchCause; waiters: Waiter<void>[] };
+  | { kind: 'load'; modelId: string; cause: SwitchCause; trigger?: LoadRecord['trigger']; waiters: Waiter<SlotView>[]; settled?: boolean }
+  | { kind: 'stop'; cause: SwitchCause; drain: boolean; forModel?: string; waiters: Waiter<void>[] };
+
+/** How a stop goes: `drain` lets the model's in-flight requests finish first (evictions, idle unloads). */
+export interface StopOptions {
+  drain?: boolean;
+  /** The model whose load needs this slot's GPUs (an eviction), for the swap history. */
+  forModel?: string;
+}
 
 /**
  * The single writer of one backend slot. Callers ask `ensureReady(model)`; one run loop decides,
@@ -75,7 +84,7 @@ export class SlotSwitcher {
   }
 
   /** Waits until `modelId` is ready in this slot, joining or queueing as needed. */
-  ensureReady(modelId: string, cause: SwitchCause): Promise<SlotView> {
+  ensureReady(modelId: string, cause: SwitchCause, trigger?: LoadRecord['trigger']): Promise<SlotView> {
     if (this.status === 'ready' && this.modelId === modelId && !this.current && this.queue.length === 0) {
       return Promise.resolve(this.view());
     }
@@ -83,19 +92,27 @@ export class SlotSwitcher {
       const waiter = { resolve, reject };
       const joinable = this.findJoinableLoad(modelId);
       if (joinable) joinable.waiters.push(waiter);
-      else this.enqueue({ kind: 'load', modelId, cause, waiters: [waiter] });
+      else this.enqueue({ kind: 'load', modelId, cause, ...(trigger ? { trigger } : {}), waiters: [waiter] });
       this.opts.onChange();
     });
   }
 
-  /** Stops the slot: queued switches are rejected, a load under way is abandoned. */
-  stop(cause: SwitchCause): Promise<void> {
-    for (const op of this.queue.splice(0)) {
-      if (op.kind === 'load') rejectAll(op.waiters, new EngineError('conflict', `switch to ${op.modelId} cancelled by stop`));
-      else op.waiters.forEach((w) => w.resolve());
+  /**
+   * Stops the slot: queued switches are rejected, a load under way is abandoned. With `drain`, the
+   * stop instead waits its turn in the FIFO and lets the model's in-flight requests finish first.
+   */
+  stop(cause: SwitchCause, options: StopOptions = {}): Promise<void> {
+    const drain = options.drain ?? false;
+    if (!drain) {
+      for (const op of this.queue.splice(0)) {
+        if (op.kind === 'load') rejectAll(op.waiters, new EngineError('conflict', `switch to ${op.modelId} cancelled by stop`));
+        else op.waiters.forEach((w) => w.resolve());
+      }
+      this.abortLoad?.();
     }
-    this.abortLoad?.();
-    return new Promise<void>((resolve, reject) => this.enqueue({ kind: 'stop', cause, waiters: [{ resolve, reject }] }));
+    return new Promise<void>((resolve, reject) =>
+      this.enqueue({ kind: 'stop', cause, drain, ...(options.forModel ? { forModel: options.forModel } : {}), waiters: [{ resolve, reject }] }),
+    );
   }
 
   /**
@@ -190,7 +207,8 @@ export class SlotSwitcher {
 
   private async executeStop(op: Extract<Op, { kind: 'stop' }>): Promise<void> {
     try {
-      await this.stopInstance();
+      if (op.drain) await this.drainCurrent();
+      await this.stopInstance({ cause: op.cause, forModel: op.forModel });
       this.modelId = null;
       this.failure = undefined;
       this.setState('stopped');
@@ -204,7 +222,8 @@ export class SlotSwitcher {
     if (this.status === 'ready' && this.modelId === op.modelId) return settle(op, this.view());
     try {
       await this.drainCurrent();
-      await this.stopInstance();
+      // The model being replaced leaves for this one: an eviction inside the slot.
+      await this.stopInstance({ cause: 'evict', forModel: op.modelId });
       const failure = await this.load(op);
       settle(op, failure ? loadFailedError(op.modelId, failure) : this.view());
     } catch (err) {
@@ -233,17 +252,19 @@ export class SlotSwitcher {
     this.opts.onChange();
   }
 
-  private async stopInstance(): Promise<void> {
+  private async stopInstance(why: { cause: SwitchCause; forModel?: string }): Promise<void> {
     const instance = this.instance;
     if (!instance) {
       if (this.status !== 'failed') this.setState('stopped');
       return;
     }
+    const modelId = this.modelId;
     this.setState('stopping', { phase: 'stopping' });
     await this.opts.backend.stop(instance, this.opts.stopTimeoutMs);
     this.instance = undefined;
     this.readyAtMs = undefined;
     this.setState('stopped');
+    if (modelId) this.opts.onUnloaded?.({ modelId, cause: why.cause, ...(why.forModel ? { forModel: why.forModel } : {}), atMs: this.now() });
   }
 
   /** Runs one load to its end; returns the failure, or undefined when ready. */
@@ -296,7 +317,8 @@ export class SlotSwitcher {
     const phaseMs = watch.finishPhases();
     delete phaseMs.ready;
     const record: LoadRecord = {
-      modelId: op.modelId, startedAtMs, endedAtMs: this.now(), cause: op.cause, phaseMs,
+      modelId: op.modelId, startedAtMs, endedAtMs: this.now(), cause: op.cause, phaseMs, slotId: this.opts.slotId,
+      ...(op.trigger ? { trigger: op.trigger } : {}),
       outcome: outcome.kind === 'ready' ? 'ready' : outcome.kind === 'aborted' ? 'cancelled' : 'failed',
       ...(outcome.kind === 'failed' ? { failure: { cause: outcome.failure.cause, message: outcome.failure.message } } : {}),
       ...notes,

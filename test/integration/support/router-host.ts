@@ -24,6 +24,8 @@ export interface RouterHostOptions {
   tokensPerS?: number;
   drainTimeoutS?: number;
   sampling?: Record<string, Record<string, number | string | boolean>>;
+  /** Last word on the catalog (lifecycle settings, per-model fields) before it is parsed. */
+  patch?: (input: CatalogInput) => void | Promise<void>;
 }
 
 export async function startRouterHost(models: SimModelSpec[], opts: RouterHostOptions = {}): Promise<RouterHost> {
@@ -33,6 +35,7 @@ export async function startRouterHost(models: SimModelSpec[], opts: RouterHostOp
   input.backend = { ...input.backend, drainTimeoutS: opts.drainTimeoutS ?? 300 };
   input.sglang!.env = { ...input.sglang!.env, SGLANG_SIM_TOKENS_PER_S: String(opts.tokensPerS ?? 0) };
   input.models = [...(input.models ?? []), ...(opts.extraModels ?? [])].map((m) => ({ ...m, ...(opts.sampling?.[m.id] ? { sampling: opts.sampling[m.id] } : {}) }));
+  await opts.patch?.(input);
   const catalog = catalogSchema.parse(input);
   const engine = await createEngine({ catalog, configPath: 'test', stateDir: sim.dir, probeIntervalMs: 50 });
   const pids = new Set<number>();

@@ -1,5 +1,5 @@
 import { catalogSchema, type Catalog, type CatalogInput, type ModelEntry } from '../../../../shared/catalog-schema.js';
-import type { EngineEvent, EngineState, LoadRecord, LogLine, ModelStatus, ModelView, SlotView, SwitchCause } from '../../../../shared/engine-state.js';
+import type { EngineEvent, EngineState, LoadRecord, LogLine, ModelStatus, ModelView, SlotView, SwapRecord, SwitchCause } from '../../../../shared/engine-state.js';
 import type { Failure } from '../../../../shared/failure.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../../../shared/throughput.js';
@@ -51,6 +51,9 @@ export class ScriptedEngine implements Engine {
       version: '0.0.0-test',
       startedAtMs: this.startedAtMs,
       activeModel: this.slot.status === 'ready' ? this.slot.modelId : null,
+      activeModels: this.slot.status === 'ready' && this.slot.modelId ? [this.slot.modelId] : [],
+      preload: [],
+      defaultModel: null,
       slots: [structuredClone(this.slot)],
       models: this.validCatalog.models.map((m) => this.modelView(m.id)),
       requests: [],
@@ -93,6 +96,18 @@ export class ScriptedEngine implements Engine {
   isServing(modelIdOrAlias: string): boolean {
     const id = resolveModelId(this.validCatalog, modelIdOrAlias);
     return this.slot.status === 'ready' && this.slot.modelId === id;
+  }
+
+  placementRefusal(): EngineError | undefined {
+    return undefined;
+  }
+
+  async unload(modelIdOrAlias: string, cause: SwitchCause): Promise<void> {
+    if (this.resolveModel(modelIdOrAlias)?.id === this.slot.modelId) await this.stop(cause);
+  }
+
+  swapHistory(): SwapRecord[] {
+    return [];
   }
 
   resolveModel(modelIdOrAlias: string): ModelEntry | undefined {

@@ -1,0 +1,262 @@
+import type { Catalog, ModelEntry } from '../../../shared/catalog-schema.js';
+import type { QueuedSwitch, SlotView, SwitchCause } from '../../../shared/engine-state.js';
+import { EngineError } from '../engine-error.js';
+import { assignSlotPorts, gpuSetKey, gpuSetOf, isSlotModel, overlaps, type GpuSet } from './gpu-sets.js';
+import { planEviction, type RunningSlot } from './plan-eviction.js';
+import type { SlotSwitcher } from './slot-switcher.js';
+
+/** Who asked for a load or an unload: shown in the swap history. */
+export interface SwapTrigger {
+  /** The model whose load needed the GPUs (evictions), or that was asked for. */
+  forModel?: string;
+  /** The router request that asked (cause 'request'). */
+  requestId?: string;
+}
+
+export interface SlotPoolOptions {
+  /** The catalog in use (read at each decision: models, ports, pins). */
+  catalog(): Catalog;
+  /** Builds the switcher of one slot (the engine wires its backend, logs and history). */
+  createSlot(slotId: string, port: number, gpus: GpuSet): SlotSwitcher;
+  onChange(): void;
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+type HostOp =
+  | { kind: 'load'; modelId: string; cause: SwitchCause; trigger: SwapTrigger; waiters: Waiter<SlotView>[]; settled?: boolean }
+  | { kind: 'unload'; slotId: string; cause: SwitchCause; waiters: Waiter<void>[] };
+
+export interface Slot {
+  id: string;
+  gpus: GpuSet;
+  port: number;
+  switcher: SlotSwitcher;
+  /** `http://host:port`, cached by the engine (acquire runs on every proxied request). */
+  url?: string;
+}
+
+/**
+ * The host's slots: one SlotSwitcher per GPU set, and one FIFO that decides every load and unload
+ * across them. A load evicts exactly the running slots whose GPUs overlap the model's (after their
+ * in-flight requests drain), then loads the model in its own slot. Only this loop enqueues work into
+ * the slots and it awaits each step, so two slots never hold one GPU and no slot waits on another.
+ * Slots whose GPU sets are disjoint serve at the same time; their loads run one after another.
+ */
+export class SlotPool {
+  private readonly slots = new Map<string, Slot>();
+  private readonly queue: HostOp[] = [];
+  private current: HostOp | null = null;
+  private running = false;
+
+  constructor(private readonly opts: SlotPoolOptions) {}
+
+  /** Waits until `model` is ready in its slot, joining a load of it under way or queued. */
+  ensureReady(model: ModelEntry, cause: SwitchCause, trigger: SwapTrigger = {}): Promise<SlotView> {
+    const slot = this.slotOf(model);
+    if (this.isServing(model)) return Promise.resolve(slot.switcher.view());
+    // A request that would have to evict a pinned model is refused now, not after waiting its turn.
+    const refusal = this.refusal(model, cause);
+    if (refusal) return Promise.reject(refusal);
+    return new Promise<SlotView>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      const joinable = this.findJoinableLoad(model.id);
+      if (joinable) joinable.waiters.push(waiter);
+      else this.enqueue({ kind: 'load', modelId: model.id, cause, trigger: { forModel: model.id, ...trigger }, waiters: [waiter] });
+      this.opts.onChange();
+    });
+  }
+
+  /** Unloads one slot in FIFO order, after its in-flight requests drain (idle unload). */
+  unload(slotId: string, cause: SwitchCause): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.enqueue({ kind: 'unload', slotId, cause, waiters: [{ resolve, reject }] }));
+  }
+
+  /** Stops every slot now: queued loads are rejected, loads under way are abandoned. */
+  async stopAll(cause: SwitchCause): Promise<void> {
+    for (const op of this.queue.splice(0)) {
+      if (op.kind === 'load') rejectAll(op.waiters, new EngineError('conflict', `switch to ${op.modelId} cancelled by stop`));
+      else op.waiters.forEach((w) => w.resolve());
+    }
+    await Promise.all([...this.slots.values()].map((s) => s.switcher.stop(cause)));
+  }
+
+  /**
+   * True when a request for the model may go out at once: loaded in its slot, and no load or unload
+   * waiting in the FIFO would replace or evict that slot (newcomers queue behind those).
+   */
+  isServing(model: ModelEntry): boolean {
+    const slot = this.slots.get(gpuSetKey(gpuSetOf(model)));
+    if (!slot?.switcher.isServing(model.id)) return false;
+    return ![this.current, ...this.queue].some((op) => op !== null && this.opAffects(op, slot, model.id));
+  }
+
+  /** True when the model is loaded and its slot not draining (a caller whose wait just ended may send). */
+  isReadyFor(model: ModelEntry): boolean {
+    return this.slots.get(gpuSetKey(gpuSetOf(model)))?.switcher.isReadyFor(model.id) ?? false;
+  }
+
+  /** The slot a model runs in (created on first use, with its port). */
+  slotOf(model: ModelEntry): Slot {
+    const gpus = gpuSetOf(model);
+    const id = gpuSetKey(gpus);
+    let slot = this.slots.get(id);
+    if (!slot) {
+      const port = assignSlotPorts(this.opts.catalog()).get(id);
+      if (port === undefined) throw new EngineError('internal', `no port for slot ${id}`);
+      slot = { id, gpus, port, switcher: this.opts.createSlot(id, port, gpus) };
+      this.slots.set(id, slot);
+    }
+    return slot;
+  }
+
+  /** Creates the slot of every launchable catalog model, so the state lists them before their first load. */
+  syncWithCatalog(): void {
+    for (const model of this.opts.catalog().models) if (isSlotModel(model)) this.slotOf(model);
+  }
+
+  /** Every slot created so far, by id, each with the host-wide queue entries that concern it. */
+  views(): SlotView[] {
+    return [...this.slots.values()]
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((slot) => {
+        const view = slot.switcher.view();
+        const hostQueue = this.queuedFor(slot);
+        // The host is evicting other slots for a load into this one: that load is this slot's pending switch.
+        const current = this.current;
+        const evictingFor =
+          !view.pending && current?.kind === 'load' && !current.settled && this.slotIdOf(current.modelId) === slot.id
+            ? { pending: { modelId: current.modelId, waiters: current.waiters.length, cause: current.cause } }
+            : {};
+        return { ...view, ...evictingFor, gpus: slot.gpus.all ? null : slot.gpus.gpus, queue: [...view.queue, ...hostQueue] };
+      });
+  }
+
+  /** Models with a load under way or queued anywhere. */
+  pendingModels(): Set<string> {
+    const ids = new Set<string>();
+    for (const op of [this.current, ...this.queue]) if (op?.kind === 'load' && !op.settled) ids.add(op.modelId);
+    for (const slot of this.slots.values()) for (const id of slot.switcher.pendingModels()) ids.add(id);
+    return ids;
+  }
+
+  /** A slot changed (its switcher calls this): passes the change on. */
+  notifyChange(): void {
+    this.opts.onChange();
+  }
+
+  /** True when nothing is queued or running host-wide (the idle reaper only acts then). */
+  isQuiet(): boolean {
+    return this.current === null && this.queue.length === 0;
+  }
+
+  private queuedFor(slot: Slot): QueuedSwitch[] {
+    return this.queue
+      .filter((op): op is Extract<HostOp, { kind: 'load' }> => op.kind === 'load' && this.slotIdOf(op.modelId) === slot.id)
+      .map((op) => ({ modelId: op.modelId, waiters: op.waiters.length, cause: op.cause }));
+  }
+
+  private slotIdOf(modelId: string): string | undefined {
+    const model = this.opts.catalog().models.find((m) => m.id === modelId);
+    return model ? gpuSetKey(gpuSetOf(model)) : undefined;
+  }
+
+  /** Whether a queued or running op would replace or evict `slot` (so `modelId` there must wait). */
+  private opAffects(op: HostOp, slot: Slot, modelId: string): boolean {
+    if (op.kind === 'unload') return op.slotId === slot.id;
+    if (op.settled || op.modelId === modelId) return false;
+    const target = this.opts.catalog().models.find((m) => m.id === op.modelId);
+    return target !== undefined && overlaps(gpuSetOf(target), slot.gpus);
+  }
+
+  /** Why loading the model now would be refused (a pinned model on its GPUs), or undefined. */
+  refusal(model: ModelEntry, cause: SwitchCause): EngineError | undefined {
+    if (this.isServing(model)) return undefined;
+    const plan = planEviction({ modelId: model.id, slotId: gpuSetKey(gpuSetOf(model)), gpus: gpuSetOf(model) }, this.runningSlots(), cause);
+    if (plan.ok) return undefined;
+    return new EngineError('conflict', plan.message, { pinned: plan.pinned.map((s) => s.modelId), model: model.id });
+  }
+
+  private runningSlots(): RunningSlot[] {
+    const pinned = new Set(this.opts.catalog().models.filter((m) => m.pinned).map((m) => m.id));
+    return [...this.slots.values()].flatMap((slot) => {
+      const view = slot.switcher.view();
+      if (!view.modelId || view.status === 'stopped' || view.status === 'failed') return [];
+      return [{ slotId: slot.id, modelId: view.modelId, gpus: slot.gpus, pinned: pinned.has(view.modelId), status: view.status }];
+    });
+  }
+
+  private findJoinableLoad(modelId: string): Extract<HostOp, { kind: 'load' }> | undefined {
+    const queued = this.queue.find((op) => op.kind === 'load' && op.modelId === modelId);
+    if (queued?.kind === 'load') return queued;
+    const current = this.current;
+    if (current?.kind === 'load' && current.modelId === modelId && !current.settled) return current;
+    return undefined;
+  }
+
+  private enqueue(op: HostOp): void {
+    this.queue.push(op);
+    void this.run();
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let op = this.queue.shift(); op; op = this.queue.shift()) {
+        this.current = op;
+        this.opts.onChange();
+        try {
+          if (op.kind === 'load') await this.executeLoad(op);
+          else await this.executeUnload(op);
+        } finally {
+          this.current = null;
+        }
+        this.opts.onChange();
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async executeLoad(op: Extract<HostOp, { kind: 'load' }>): Promise<void> {
+    try {
+      const model = this.opts.catalog().models.find((m) => m.id === op.modelId);
+      if (!model) throw new EngineError('unknown_model', `model ${op.modelId} is no longer in the catalog`);
+      const slot = this.slotOf(model);
+      const plan = planEviction({ modelId: model.id, slotId: slot.id, gpus: slot.gpus }, this.runningSlots(), op.cause);
+      if (!plan.ok) throw new EngineError('conflict', plan.message, { pinned: plan.pinned.map((s) => s.modelId), model: model.id });
+      // The model's own slot switches inside itself (drain, stop, load); other overlapping slots are evicted first.
+      for (const victim of plan.evict.filter((v) => v.slotId !== slot.id)) {
+        await this.slots.get(victim.slotId)!.switcher.stop('evict', { drain: true, forModel: model.id });
+      }
+      settle(op, await slot.switcher.ensureReady(model.id, op.cause, op.trigger));
+    } catch (err) {
+      settle(op, err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private async executeUnload(op: Extract<HostOp, { kind: 'unload' }>): Promise<void> {
+    try {
+      await this.slots.get(op.slotId)?.switcher.stop(op.cause, { drain: true });
+      op.waiters.forEach((w) => w.resolve());
+    } catch (err) {
+      rejectAll(op.waiters, err);
+    }
+  }
+}
+
+function settle(op: Extract<HostOp, { kind: 'load' }>, outcome: SlotView | Error): void {
+  op.settled = true;
+  for (const w of op.waiters) {
+    if (outcome instanceof Error) w.reject(outcome);
+    else w.resolve(outcome);
+  }
+}
+
+function rejectAll<T>(waiters: Waiter<T>[], err: unknown): void {
+  for (const w of waiters) w.reject(err);
+}
