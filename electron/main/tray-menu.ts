@@ -6,7 +6,7 @@ export type TrayIntent = { kind: 'switch'; model: string } | { kind: 'stop' } | 
 
 /** One tray menu item as plain data (tray.ts turns it into an Electron MenuItem). */
 export interface TrayItem {
-  type: 'normal' | 'radio' | 'separator';
+  type: 'normal' | 'checkbox' | 'separator';
   label?: string;
   checked?: boolean;
   enabled?: boolean;
@@ -18,61 +18,75 @@ const APP = 'SGLang Switchboard';
 /**
  * The tray menu for a state (null: the engine is not reachable). A status line first (trays that
  * show no tooltip, like GNOME's AppIndicator, still say what is going on), then every switchable
- * model as a radio item (the loaded one checked; the loading one "— loading 42%"; a failed one
- * "⚠ … — failed"), Stop model, Show window, Quit. Upstream models are never switched: not listed.
+ * model as a checkbox item (each active one checked — several run at once on disjoint GPUs; a
+ * loading one "— loading 42%"; a failed one "⚠ … — failed"), Stop, Show window, Quit. Checkboxes,
+ * not radio items: Electron keeps a radio group's first item checked when none is. Upstream
+ * models are never switched: not listed.
  */
 export function trayMenuItems(state: EngineState | null): TrayItem[] {
   const tail: TrayItem[] = [{ type: 'separator' }, { type: 'normal', label: 'Show window', intent: { kind: 'show' } }, { type: 'normal', label: `Quit ${APP}`, intent: { kind: 'quit' } }];
   if (!state) return [{ type: 'normal', label: 'Engine not reachable', enabled: false }, ...tail];
-  const slot = state.slots[0];
+  const active = new Set(activeIds(state));
   const models = state.models.filter((m) => m.kind !== 'upstream');
   const modelItems: TrayItem[] = models.map((model) => ({
-    type: 'radio',
-    label: modelLabel(model, slot),
-    checked: model.status === 'loaded' && state.activeModel === model.id,
+    type: 'checkbox',
+    label: modelLabel(model, state.slots),
+    checked: model.status === 'loaded' && active.has(model.id),
     intent: { kind: 'switch', model: model.id },
   }));
-  const canStop = slot !== undefined && slot.status !== 'stopped' && slot.status !== 'stopping';
+  const running = state.slots.filter((s) => s.status !== 'stopped' && s.status !== 'stopping').length;
   return [
     { type: 'normal', label: statusLine(state), enabled: false },
     { type: 'separator' },
     ...(modelItems.length > 0 ? modelItems : [{ type: 'normal' as const, label: 'No models in the catalog', enabled: false }]),
     { type: 'separator' },
-    { type: 'normal', label: 'Stop model', enabled: canStop, intent: { kind: 'stop' } },
+    { type: 'normal', label: running > 1 ? 'Stop all models' : 'Stop model', enabled: running > 0, intent: { kind: 'stop' } },
     ...tail,
   ];
 }
 
-/** "SGLang Switchboard — qwen ready", "SGLang Switchboard — loading mistral: weights 40%". */
+/** "SGLang Switchboard — qwen, coder ready", "SGLang Switchboard — loading mistral: weights 40%". */
 export function trayTooltip(state: EngineState | null): string {
   return state ? `${APP} — ${statusLine(state)}` : `${APP} — engine not reachable`;
 }
 
-/** The slot's state in a few words, models by their short name (first alias, else id). */
+/**
+ * The slots' state in a few words, models by their short name (first alias, else id): the ready
+ * ones together first ("qwen, coder ready"), then each slot doing something else, joined by "; ".
+ * Stopped slots with nothing pending are left out.
+ */
 export function statusLine(state: EngineState): string {
-  const slot = state.slots[0];
-  if (!slot || slot.modelId === null) return slot?.pending ? `switching to ${shortName(state, slot.pending.modelId)}` : 'no model loaded';
+  const shown = state.slots.filter((s) => s.status !== 'stopped' || s.pending);
+  const settled = shown.filter((s) => s.status === 'ready' && !s.pending && s.modelId !== null);
+  const parts = settled.length > 0 ? [`${settled.map((s) => shortName(state, s.modelId!)).join(', ')} ready`] : [];
+  for (const slot of shown) if (!settled.includes(slot)) parts.push(slotLine(state, slot));
+  return parts.length > 0 ? parts.join('; ') : 'no model loaded';
+}
+
+function slotLine(state: EngineState, slot: SlotView): string {
+  const switching = slot.pending ? `switching to ${shortName(state, slot.pending.modelId)}` : null;
+  if (slot.modelId === null) return switching ?? 'no model loaded';
   const name = shortName(state, slot.modelId);
   switch (slot.status) {
     case 'ready':
-      return slot.pending ? `${name} ready · switching to ${shortName(state, slot.pending.modelId)}` : `${name} ready`;
+      return switching ? `${name} ready · ${switching}` : `${name} ready`;
     case 'starting':
     case 'loading':
       return `loading ${name}: ${slot.progress ? phaseText(slot.progress) : 'starting'}`;
     case 'stopping':
-      return slot.pending ? `stopping ${name} · switching to ${shortName(state, slot.pending.modelId)}` : `stopping ${name}`;
+      return switching ? `stopping ${name} · ${switching}` : `stopping ${name}`;
     case 'failed':
       return `${name} failed${slot.failure ? `: ${slot.failure.message}` : ''}`;
     case 'stopped':
-      return 'no model loaded';
+      return switching ?? 'no model loaded';
   }
 }
 
-function modelLabel(model: ModelView, slot: SlotView | undefined): string {
-  const queued = slot?.queue.some((q) => q.modelId === model.id) ?? false;
+function modelLabel(model: ModelView, slots: readonly SlotView[]): string {
+  const queued = slots.some((s) => s.queue.some((q) => q.modelId === model.id));
   switch (model.status) {
     case 'loading': {
-      const loadingNow = slot?.modelId === model.id && (slot.status === 'starting' || slot.status === 'loading');
+      const loadingNow = slots.some((s) => s.modelId === model.id && (s.status === 'starting' || s.status === 'loading'));
       if (!loadingNow) return `${model.label} — ${queued ? 'queued' : 'switching…'}`;
       const fraction = model.progress?.phaseFraction;
       return `${model.label} — loading${fraction === undefined ? '…' : ` ${Math.round(fraction * 100)}%`}`;
@@ -82,6 +96,11 @@ function modelLabel(model: ModelView, slot: SlotView | undefined): string {
     default:
       return queued ? `${model.label} — queued` : model.label;
   }
+}
+
+/** Every model loaded and ready; an engine from before multi-model slots sends only `activeModel`. */
+function activeIds(state: EngineState): string[] {
+  return state.activeModels ?? (state.activeModel ? [state.activeModel] : []);
 }
 
 /** "weights 40% (shard 4/9)", "kv cache", phase ids read as words. */

@@ -1,16 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineState } from '../../shared/engine-state.js';
+import type { EngineState, SlotView } from '../../shared/engine-state.js';
 import { trayMenuItems, trayTooltip, type TrayItem } from '../../electron/main/tray-menu.js';
-import { engineState } from './engine-state-fixtures.js';
+import { engineState, models, slot } from './engine-state-fixtures.js';
 
 const QWEN = 'qwen2.5-7b-instruct';
 const MISTRAL = 'mistral-large-2411-awq';
 const KAT = 'kat-dev-awq-8bit';
+const CODER = 'qwen2.5-coder-7b';
 const OOM = { cause: 'oom' as const, message: 'CUDA out of memory while loading weights', hint: 'lower memFractionStatic or contextLength', atMs: 5 };
 
 /** The model rows only: [label, checked]. */
 function modelRows(items: TrayItem[]): Array<[string, boolean]> {
-  return items.filter((i) => i.type === 'radio').map((i) => [i.label!, i.checked ?? false]);
+  return items.filter((i) => i.type === 'checkbox').map((i) => [i.label!, i.checked ?? false]);
+}
+
+/** Several slots at once: qwen on GPU 0 and coder on GPU 5 ready, mistral loading on GPUs 1–4 (the `models` fixture plus coder). */
+function multiSlotState(patch: Partial<EngineState> = {}): EngineState {
+  const slots: SlotView[] = [
+    slot({ id: 'gpu0', gpus: [0], port: 8001, status: 'ready', modelId: QWEN }),
+    slot({ id: 'gpu1-2-3-4', gpus: [1, 2, 3, 4], port: 8002, status: 'loading', modelId: MISTRAL, progress: { phase: 'weights', phaseFraction: 0.4 } }),
+    slot({ id: 'gpu4-5', gpus: [4, 5], port: 8003, status: 'stopped', modelId: null }),
+    slot({ id: 'gpu5', gpus: [5], port: 8004, status: 'ready', modelId: CODER }),
+  ];
+  const loaded = { status: 'loaded' as const };
+  return {
+    ...engineState(),
+    activeModel: QWEN,
+    activeModels: [QWEN, CODER],
+    slots,
+    models: [
+      ...models().map((m) => (m.id === QWEN ? { ...m, ...loaded } : m.id === MISTRAL ? { ...m, status: 'loading' as const, progress: { phase: 'weights' as const, phaseFraction: 0.4 } } : m)),
+      { ...models()[0]!, id: CODER, label: 'Qwen2.5 Coder 7B', aliases: ['coder'], ...loaded },
+    ],
+    ...patch,
+  };
 }
 
 describe('trayMenuItems', () => {
@@ -76,13 +99,31 @@ describe('trayMenuItems', () => {
     const items = trayMenuItems(state);
     expect(items[0]).toEqual({ type: 'normal', label: status, enabled: false });
     expect(modelRows(items)).toEqual(rows);
-    expect(items.find((i) => i.label === 'Stop model')).toMatchObject({ enabled: canStop, intent: { kind: 'stop' } });
+    expect(items.find((i) => i.intent?.kind === 'stop')).toMatchObject({ label: 'Stop model', enabled: canStop });
     expect(items.slice(-2).map((i) => i.intent)).toEqual([{ kind: 'show' }, { kind: 'quit' }]);
+  });
+
+  it('checks every active model and marks the loading one; Stop stops them all', () => {
+    const items = trayMenuItems(multiSlotState());
+    expect(items[0]!.label).toBe('qwen, coder ready; loading mistral: weights 40%');
+    expect(modelRows(items)).toEqual([
+      ['Qwen2.5 7B Instruct', true],
+      ['Mistral Large 2411 (AWQ) — loading 40%', false],
+      ['KAT-Dev 72B', false],
+      ['Qwen2.5 Coder 7B', true],
+    ]);
+    expect(items.find((i) => i.intent?.kind === 'stop')).toMatchObject({ label: 'Stop all models', enabled: true });
+  });
+
+  it('without slots (a catalog of upstream models only): nothing loaded, nothing to stop', () => {
+    const items = trayMenuItems({ ...engineState(), slots: [] });
+    expect(items[0]!.label).toBe('no model loaded');
+    expect(items.find((i) => i.intent?.kind === 'stop')).toMatchObject({ enabled: false });
   });
 
   it('switches by model id and never lists upstream models', () => {
     const items = trayMenuItems(engineState());
-    expect(items.filter((i) => i.type === 'radio').map((i) => i.intent)).toEqual([QWEN, MISTRAL, KAT].map((model) => ({ kind: 'switch', model })));
+    expect(items.filter((i) => i.type === 'checkbox').map((i) => i.intent)).toEqual([QWEN, MISTRAL, KAT].map((model) => ({ kind: 'switch', model })));
     expect(items.some((i) => i.label?.includes('Embeddings'))).toBe(false);
   });
 
@@ -107,6 +148,13 @@ describe('trayTooltip', () => {
     [null, 'SGLang Switchboard — engine not reachable'],
   ])('%#: %s', (state, tooltip) => {
     expect(trayTooltip(state as EngineState | null)).toBe(tooltip);
+  });
+
+  it('lists every active model, then what the other slots do', () => {
+    expect(trayTooltip(multiSlotState())).toBe('SGLang Switchboard — qwen, coder ready; loading mistral: weights 40%');
+    const failed = multiSlotState();
+    failed.slots[1] = { ...failed.slots[1]!, status: 'failed', progress: undefined, failure: OOM };
+    expect(trayTooltip(failed)).toBe('SGLang Switchboard — qwen, coder ready; mistral failed: CUDA out of memory while loading weights');
   });
 
   it('names a model without aliases by its id', () => {

@@ -3,7 +3,8 @@ import type { EngineState } from '../../../shared/engine-state.js';
 import { ApiHub } from '../api/api-hub.js';
 import { createFakeTransport } from '../testing/fake-transport.js';
 import { sampleEngineState } from './sample-engine-state.js';
-import { selectActiveModel, useEngineStore } from './engine-store.js';
+import { activeModelIds, selectActiveModel, useEngineStore } from './engine-store.js';
+import { CODER_ID, sampleMultiSlotState } from './sample-multi-slot-state.js';
 
 let off: () => void = () => undefined;
 afterEach(() => off());
@@ -50,5 +51,13 @@ describe('engine store', () => {
     await settle();
     first.emit({ type: 'state', state: sampleEngineState({ status: 'ready', modelId: 'qwen2.5-7b-instruct' }) });
     expect(useEngineStore.getState().state?.activeModel).toBeNull();
+  });
+
+  it('lists every active model; an older engine that sends only activeModel counts as one', () => {
+    expect(activeModelIds(sampleMultiSlotState())).toEqual(['qwen2.5-7b-instruct', CODER_ID]);
+    expect(selectActiveModel({ state: sampleMultiSlotState() })?.id).toBe('qwen2.5-7b-instruct');
+    const older = { ...sampleEngineState({ status: 'ready', modelId: 'kat-dev-awq-8bit' }), activeModels: undefined } as unknown as EngineState;
+    expect(activeModelIds(older)).toEqual(['kat-dev-awq-8bit']);
+    expect(activeModelIds(null)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { EngineState, ModelView, SlotView } from '../../../shared/engine-state.js';
+import type { EngineState, ModelView } from '../../../shared/engine-state.js';
 import type { ApiHub } from '../api/api-hub.js';
 
 /** The engine connection as the banner shows it. */
@@ -77,24 +77,24 @@ export const useEngineStore = create<EngineStoreState>()((set, get) => {
   };
 });
 
-/** The model that is loaded and ready, with its view; null when none. */
+/**
+ * Every model loaded and ready (one per slot), in the engine's order; [] without a state. An
+ * engine from before multi-model slots sends only `activeModel`.
+ */
+export function activeModelIds(state: EngineState | null): string[] {
+  if (!state) return [];
+  return state.activeModels ?? (state.activeModel ? [state.activeModel] : []);
+}
+
+/** The first model that is loaded and ready, with its view; null when none (see activeModelIds for all). */
 export function selectActiveModel(store: Pick<EngineStoreState, 'state'>): ModelView | null {
   const state = store.state;
-  if (!state?.activeModel) return null;
-  return state.models.find((m) => m.id === state.activeModel) ?? null;
+  const first = activeModelIds(state)[0];
+  if (!state || first === undefined) return null;
+  return state.models.find((m) => m.id === first) ?? null;
 }
 
-/** The first backend slot (the app shows one slot until multi-model slots land), or null. */
-export function selectMainSlot(store: Pick<EngineStoreState, 'state'>): SlotView | null {
-  return store.state?.slots[0] ?? null;
-}
-
-/** The active model's view (hook form of selectActiveModel). */
+/** The first active model's view (hook form of selectActiveModel). */
 export function useActiveModel(): ModelView | null {
   return useEngineStore(selectActiveModel);
-}
-
-/** The first slot's view (hook form of selectMainSlot). */
-export function useMainSlot(): SlotView | null {
-  return useEngineStore(selectMainSlot);
 }

@@ -23,6 +23,13 @@ export function errorCode(err: unknown): string | null {
   return null;
 }
 
+/** The pinned models that refused a load (`conflict` with details.pinned: they hold GPUs it needs); [] otherwise. */
+export function pinnedBlockers(err: unknown): string[] {
+  if (!(err instanceof ApiCallError) || err.code !== 'conflict') return [];
+  const pinned = err.details?.['pinned'];
+  return Array.isArray(pinned) ? pinned.filter((id): id is string => typeof id === 'string') : [];
+}
+
 /** What to say about a refused write: the issues list follows separately when it has any. */
 export function saveErrorMessage(err: unknown): string {
   return issuesOf(err).length > 0 ? 'The catalog would not be valid:' : errorMessage(err);

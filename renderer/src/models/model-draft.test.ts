@@ -4,7 +4,7 @@ import { draftFieldOf, draftFromEntry, draftToInput, emptyDraft, joinWords, spli
 
 const MISTRAL: ModelEntry = {
   id: 'mistral-large-2411-awq', label: 'Mistral Large 2411 (AWQ)', aliases: ['mistral'], modelPath: '/models/Mistral-Large-Instruct-2411-AWQ',
-  tp: 4, contextLength: 24576, quantization: 'awq_marlin', memFractionStatic: 0.8, torchCompile: true, gpus: [1, 2, 3, 4],
+  tp: 4, contextLength: 24576, quantization: 'awq_marlin', memFractionStatic: 0.8, torchCompile: true, pinned: false, gpus: [1, 2, 3, 4],
   powerLimitW: 300, extraArgs: ['--sleep-on-idle', '--json-model-override-args', '{"rope_scaling": null}'], env: { NCCL_P2P_LEVEL: 'NVL' }, sampling: { temperature: 0.7 },
 };
 
@@ -18,7 +18,32 @@ describe('model drafts', () => {
   it('adds leave out empty fields and defaults; edits send them', () => {
     const draft = { ...emptyDraft(), id: 'qwen', location: '/models/qwen' };
     expect(draftToInput(draft).model).toEqual({ id: 'qwen', modelPath: '/models/qwen' });
-    expect(draftToInput(draft, {}, { includeDefaults: true }).model).toEqual({ id: 'qwen', modelPath: '/models/qwen', aliases: [], tp: 1, torchCompile: false, extraArgs: [], env: {} });
+    expect(draftToInput(draft, {}, { includeDefaults: true }).model).toEqual({ id: 'qwen', modelPath: '/models/qwen', aliases: [], tp: 1, torchCompile: false, pinned: false, extraArgs: [], env: {} });
+  });
+
+  it('round-trips the slot fields: pinned, idle unload (0 = never) and port', () => {
+    const coder: ModelEntry = { ...MISTRAL, id: 'coder', pinned: true, idleUnloadS: 0, port: 30010 };
+    const { draft, kept } = draftFromEntry(coder);
+    expect(draft).toMatchObject({ pinned: true, idleUnloadS: '0', port: '30010' });
+    expect(draftToInput(draft, kept, { includeDefaults: true })).toEqual({ model: coder, issues: {} });
+    expect(draftFromEntry(MISTRAL).draft).toMatchObject({ pinned: false, idleUnloadS: '', port: '' });
+  });
+
+  it.each([
+    { name: 'empty: catalog default and an assigned port', idleUnloadS: ' ', port: '', model: {}, issues: [] },
+    { name: 'set', idleUnloadS: '300', port: '30001', model: { idleUnloadS: 300, port: 30001 }, issues: [] },
+    { name: 'not numbers', idleUnloadS: 'soon', port: 'auto', model: {}, issues: ['idleUnloadS', 'port'] },
+    { name: 'out of range', idleUnloadS: '-5', port: '70000', model: {}, issues: ['idleUnloadS', 'port'] },
+  ])('reads idle unload and port: $name', ({ idleUnloadS, port, model, issues }) => {
+    const out = draftToInput({ ...emptyDraft(), id: 'x', location: '/m', idleUnloadS, port });
+    expect(out.model).toEqual({ id: 'x', modelPath: '/m', ...model });
+    expect(Object.keys(out.issues).sort()).toEqual(issues);
+  });
+
+  it('sends pinned on an add only when set, and never for an upstream model', () => {
+    const draft = { ...emptyDraft(), id: 'x', location: '/m', pinned: true, idleUnloadS: '60', port: '30001' };
+    expect(draftToInput(draft).model).toEqual({ id: 'x', modelPath: '/m', pinned: true, idleUnloadS: 60, port: 30001 });
+    expect(draftToInput({ ...draft, source: 'upstream', location: 'http://h:1' }, {}, { includeDefaults: true }).model).toEqual({ id: 'x', aliases: [], upstream: 'http://h:1' });
   });
 
   it('sends only the fields of the chosen source', () => {
@@ -47,8 +72,8 @@ describe('model drafts', () => {
   });
 
   it('places engine issue keys on form fields', () => {
-    expect(['tp', 'gpus', 'modelPath', 'upstream', 'script', 'env', 'entry', 'models[2].memFractionStatic', 'sampling'].map(draftFieldOf)).toEqual([
-      'tp', 'gpus', 'location', 'location', 'location', 'env', null, 'memFractionStatic', null,
+    expect(['tp', 'gpus', 'modelPath', 'upstream', 'script', 'env', 'entry', 'models[2].memFractionStatic', 'sampling', 'models[1].port', 'pinned', 'idleUnloadS'].map(draftFieldOf)).toEqual([
+      'tp', 'gpus', 'location', 'location', 'location', 'env', null, 'memFractionStatic', null, 'port', 'pinned', 'idleUnloadS',
     ]);
   });
 });

@@ -25,6 +25,12 @@ export interface ModelDraft {
   env: string;
   /** "300" for all the model's GPUs, or "1:300, 2:280" per GPU index. */
   powerLimitW: string;
+  /** Never evicted by a request for another model. */
+  pinned: boolean;
+  /** Seconds without requests before it is unloaded; "" = the catalog's idleUnloadS, "0" = never. */
+  idleUnloadS: string;
+  /** The backend port of its slot; "" = assigned from backend.portRange. */
+  port: string;
 }
 
 /** The form's fields (catalog field names, except `source`/`location` which stand for modelPath|script|upstream). */
@@ -32,8 +38,8 @@ export type DraftField = Exclude<keyof ModelDraft, 'source'>;
 
 /** Fields that only mean something for some sources (hidden and not sent for the others). */
 const FIELDS_FOR: Record<ModelSource, ReadonlySet<DraftField>> = {
-  modelPath: new Set(['tp', 'gpus', 'contextLength', 'quantization', 'memFractionStatic', 'torchCompile', 'extraArgs', 'env', 'powerLimitW']),
-  script: new Set(['tp', 'gpus', 'env', 'powerLimitW']),
+  modelPath: new Set(['tp', 'gpus', 'contextLength', 'quantization', 'memFractionStatic', 'torchCompile', 'extraArgs', 'env', 'powerLimitW', 'pinned', 'idleUnloadS', 'port']),
+  script: new Set(['tp', 'gpus', 'env', 'powerLimitW', 'pinned', 'idleUnloadS', 'port']),
   upstream: new Set([]),
 };
 const ALWAYS: ReadonlySet<DraftField> = new Set(['id', 'label', 'aliases', 'location']);
@@ -47,6 +53,7 @@ export function emptyDraft(): ModelDraft {
   return {
     id: '', label: '', aliases: '', source: 'modelPath', location: '', tp: '1', gpus: '', contextLength: '',
     quantization: '', memFractionStatic: '', torchCompile: false, extraArgs: '', env: '', powerLimitW: '',
+    pinned: false, idleUnloadS: '', port: '',
   };
 }
 
@@ -68,6 +75,10 @@ export function draftFromEntry(entry: ModelEntry): { draft: ModelDraft; kept: Pa
     extraArgs: joinWords(entry.extraArgs),
     env: Object.entries(entry.env).map(([k, v]) => `${k}=${v}`).join('\n'),
     powerLimitW: formatPowerLimit(entry.powerLimitW),
+    // A document from an engine before multi-model slots has no `pinned`.
+    pinned: entry.pinned ?? false,
+    idleUnloadS: entry.idleUnloadS === undefined ? '' : String(entry.idleUnloadS),
+    port: entry.port === undefined ? '' : String(entry.port),
   };
   return { draft, kept: { sampling: entry.sampling } };
 }
@@ -93,10 +104,10 @@ export function draftToInput(draft: ModelDraft, kept: Partial<ModelEntryInput> =
   if (aliases.length > 0 || withDefaults) model['aliases'] = aliases;
   if (text(draft.location)) model[draft.source] = text(draft.location);
 
-  const integer = (field: 'tp' | 'contextLength', message: string) => {
+  const integer = (field: 'tp' | 'contextLength' | 'idleUnloadS' | 'port', message: string, isValid: (n: number) => boolean = () => true) => {
     const value = text(draft[field]);
     if (!shown(field) || value === '') return;
-    if (/^\d+$/.test(value)) model[field] = Number(value);
+    if (/^\d+$/.test(value) && isValid(Number(value))) model[field] = Number(value);
     else issues[field] = message;
   };
   integer('tp', 'must be a whole number (GPUs per model)');
@@ -115,6 +126,9 @@ export function draftToInput(draft: ModelDraft, kept: Partial<ModelEntryInput> =
     else issues.memFractionStatic = 'must be a number between 0 and 1, e.g. 0.85';
   }
   if (shown('torchCompile') && (draft.torchCompile || withDefaults)) model['torchCompile'] = draft.torchCompile;
+  if (shown('pinned') && (draft.pinned || withDefaults)) model['pinned'] = draft.pinned;
+  integer('idleUnloadS', 'a whole number of seconds (0 = never); leave empty for the catalog default');
+  integer('port', 'a port number, 1–65535', (n) => n >= 1 && n <= 65535);
   if (shown('extraArgs') && (text(draft.extraArgs) || withDefaults)) {
     const words = splitWords(draft.extraArgs);
     if (words === null) issues.extraArgs = 'a quote is not closed';
@@ -197,6 +211,9 @@ export function joinWords(words: string[]): string {
 export function draftFieldOf(key: string): DraftField | null {
   const top = key.replace(/^models\[\d+\]\.?/, '').split(/[.[]/)[0] ?? '';
   if (top === 'modelPath' || top === 'script' || top === 'upstream') return 'location';
-  const fields: readonly string[] = ['id', 'label', 'aliases', 'tp', 'gpus', 'contextLength', 'quantization', 'memFractionStatic', 'torchCompile', 'extraArgs', 'env', 'powerLimitW'];
+  const fields: readonly string[] = [
+    'id', 'label', 'aliases', 'tp', 'gpus', 'contextLength', 'quantization', 'memFractionStatic', 'torchCompile', 'extraArgs', 'env', 'powerLimitW',
+    'pinned', 'idleUnloadS', 'port',
+  ];
   return fields.includes(top) ? (top as DraftField) : null;
 }

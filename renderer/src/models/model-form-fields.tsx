@@ -9,7 +9,7 @@ const SOURCES: { value: ModelSource; label: string; fieldLabel: string; placehol
   { value: 'upstream', label: 'Served elsewhere', fieldLabel: 'Upstream URL', placeholder: 'http://127.0.0.1:30010' },
 ];
 
-type TextField = Exclude<DraftField, 'torchCompile' | 'quantization'>;
+type TextField = Exclude<DraftField, 'torchCompile' | 'quantization' | 'pinned'>;
 
 const TEXT_FIELDS: { field: TextField; label: string; hint?: string; placeholder?: string; multiline?: boolean; numeric?: boolean }[] = [
   { field: 'id', label: 'Id (the model name clients send)', placeholder: 'mistral-large-2411-awq' },
@@ -20,9 +20,14 @@ const TEXT_FIELDS: { field: TextField; label: string; hint?: string; placeholder
   { field: 'contextLength', label: 'Context length', numeric: true, placeholder: '24576' },
   { field: 'memFractionStatic', label: 'Memory fraction (static)', numeric: true, placeholder: '0.85' },
   { field: 'powerLimitW', label: 'Power limit (W)', hint: '300 for all its GPUs, or 1:300, 2:280', placeholder: '300' },
+  { field: 'idleUnloadS', label: 'Idle unload (s)', hint: 'empty: the catalog default; 0: never', numeric: true, placeholder: 'catalog default' },
+  { field: 'port', label: 'Port', hint: 'empty: assigned; models on the same GPUs share one', numeric: true, placeholder: 'assigned' },
   { field: 'extraArgs', label: 'Extra SGLang arguments', hint: 'as on a command line; quotes group words', multiline: true, placeholder: '--chunked-prefill-size 4096' },
   { field: 'env', label: 'Environment', hint: 'one KEY=value per line', multiline: true, placeholder: 'NCCL_P2P_DISABLE=1' },
 ];
+
+/** The text fields by name (the form places them in groups around the other controls). */
+const TEXT = Object.fromEntries(TEXT_FIELDS.map((spec) => [spec.field, spec])) as Record<TextField, (typeof TEXT_FIELDS)[number]>;
 
 /** The Add/Edit model fields, each with its issues. */
 export function ModelFormFields({ draft, localIssues, placed, onChange }: {
@@ -56,7 +61,7 @@ export function ModelFormFields({ draft, localIssues, placed, onChange }: {
     );
   return (
     <div className="form-grid">
-      {TEXT_FIELDS.slice(0, 3).map(text)}
+      {(['id', 'label', 'aliases'] as const).map((f) => text(TEXT[f]))}
       <fieldset className="form-field source-field">
         <legend>Source</legend>
         <div className="segmented" role="radiogroup" aria-label="Source">
@@ -73,7 +78,7 @@ export function ModelFormFields({ draft, localIssues, placed, onChange }: {
           <input {...control} type="text" spellCheck={false} autoComplete="off" placeholder={source.placeholder} value={draft.location} onChange={(e) => onChange('location', e.target.value)} />
         )}
       </FormField>
-      {TEXT_FIELDS.slice(3, 7).map(text)}
+      {(['tp', 'gpus', 'contextLength', 'memFractionStatic'] as const).map((f) => text(TEXT[f]))}
       {isFieldShown(draft.source, 'quantization') && (
         <FormField name="quantization" label="Quantization" {...field('quantization')}>
           {(control) => (
@@ -95,7 +100,12 @@ export function ModelFormFields({ draft, localIssues, placed, onChange }: {
           )}
         </FormField>
       )}
-      {TEXT_FIELDS.slice(7).map(text)}
+      {isFieldShown(draft.source, 'pinned') && (
+        <FormField name="pinned" label="Pinned" hint="a request for another model never evicts it" {...field('pinned')}>
+          {(control) => <input {...control} type="checkbox" checked={draft.pinned} onChange={(e) => onChange('pinned', e.target.checked)} />}
+        </FormField>
+      )}
+      {(['idleUnloadS', 'port', 'powerLimitW', 'extraArgs', 'env'] as const).map((f) => text(TEXT[f]))}
     </div>
   );
 }

@@ -1,17 +1,11 @@
 import type { EngineState, ModelView } from '../../../shared/engine-state.js';
-import { LOAD_PHASE_LABELS } from '../../../shared/load-phase.js';
-import { formatDuration } from '../switch/format-duration.js';
-import { StatusBadge } from './status-badge.js';
+import { activeModelIds } from '../engine/engine-store.js';
+import { ModelRow, type ModelActions, type ModelRowFacts } from './model-row.js';
+import type { ModelsAction } from './models-store.js';
 
-export interface ModelActions {
-  onSwitch(id: string): void;
-  onEdit(id: string): void;
-  onRemove(id: string): void;
-}
-
-/** The catalog's models with their state, the active one marked, and Switch / Edit / Remove per row. */
-export function ModelTable({ state, busy, actions }: { state: EngineState; busy: string | null; actions: ModelActions }) {
-  const queued = new Map(state.slots.flatMap((s) => s.queue.map((q, i) => [q.modelId, i + 1] as const)));
+/** The catalog's models with their state and slot, the active ones marked, and Switch / Unload / Edit / Remove per row. */
+export function ModelTable({ state, busy, actions }: { state: EngineState; busy: ModelsAction | null; actions: ModelActions }) {
+  const facts = modelFacts(state);
   return (
     <div className="table-scroll">
       <table className="data-table model-table" aria-label="Models">
@@ -20,7 +14,9 @@ export function ModelTable({ state, busy, actions }: { state: EngineState; busy:
             <th scope="col">Model</th>
             <th scope="col">State</th>
             <th scope="col" className="num">TP</th>
-            <th scope="col">GPUs</th>
+            <th scope="col" title="The model's GPUs and its slot's port; models on the same GPUs share one slot">
+              GPUs · port
+            </th>
             <th scope="col" className="col-optional">Typical load</th>
             <th scope="col" className="num col-optional">In flight</th>
             <th scope="col" className="col-optional">Last failure</th>
@@ -31,7 +27,7 @@ export function ModelTable({ state, busy, actions }: { state: EngineState; busy:
         </thead>
         <tbody>
           {state.models.map((m) => (
-            <ModelRow key={m.id} model={m} active={state.activeModel === m.id} queuedAt={queued.get(m.id)} busy={busy} actions={actions} />
+            <ModelRow key={m.id} model={m} facts={facts(m)} busy={busy} actions={actions} />
           ))}
         </tbody>
       </table>
@@ -39,47 +35,18 @@ export function ModelTable({ state, busy, actions }: { state: EngineState; busy:
   );
 }
 
-function ModelRow({ model: m, active, queuedAt, busy, actions }: { model: ModelView; active: boolean; queuedAt: number | undefined; busy: string | null; actions: ModelActions }) {
-  const canSwitch = m.kind !== 'upstream' && !(active && m.status === 'loaded') && m.status !== 'loading' && busy !== m.id;
-  return (
-    <tr data-testid={`model-row-${m.id}`} data-active={active ? 'true' : undefined} className={active ? 'row-active' : undefined}>
-      <th scope="row" className="model-name">
-        <span className="model-label">{m.label}</span>
-        {active && <span className="tag tag-active">active</span>}
-        {m.kind !== 'launch' && <span className="tag">{m.kind}</span>}
-        <span className="model-id mono">
-          {m.id}
-          {m.aliases.length > 0 && ` · ${m.aliases.join(', ')}`}
-        </span>
-      </th>
-      <td>
-        <StatusBadge status={m.status} />
-        {m.status === 'loading' && m.progress && (
-          <span className="row-progress">
-            {' '}
-            {LOAD_PHASE_LABELS[m.progress.phase]}
-            {m.progress.phaseFraction !== undefined && ` ${Math.round(m.progress.phaseFraction * 100)}%`}
-            {m.etaMs ? ` · ~${formatDuration(m.etaMs)} left` : ''}
-          </span>
-        )}
-        {queuedAt !== undefined && <span className="tag">queued #{queuedAt}</span>}
-      </td>
-      <td className="num">{m.tp}</td>
-      <td className="mono">{m.gpus?.join(', ') ?? '—'}</td>
-      <td className="col-optional">{m.typicalLoadMs === null ? '—' : formatDuration(m.typicalLoadMs)}</td>
-      <td className="num col-optional">{m.inFlight}</td>
-      <td className="col-optional failure-cell">{m.lastFailure ? <span title={`${m.lastFailure.message} — ${m.lastFailure.hint}`}>{m.lastFailure.cause}: {m.lastFailure.message}</span> : ''}</td>
-      <td className="row-actions">
-        <button type="button" className="primary" data-testid={`switch-${m.id}`} aria-label={`Switch to ${m.id}`} disabled={!canSwitch} onClick={() => actions.onSwitch(m.id)}>
-          {busy === m.id ? 'Switching…' : 'Switch'}
-        </button>
-        <button type="button" aria-label={`Edit ${m.id}`} onClick={() => actions.onEdit(m.id)}>
-          Edit
-        </button>
-        <button type="button" aria-label={`Remove ${m.id}`} onClick={() => actions.onRemove(m.id)}>
-          Remove
-        </button>
-      </td>
-    </tr>
-  );
+/** Per model: active, queue place, slot, and whether the catalog preloads it or returns to it (lists may name aliases). */
+function modelFacts(state: EngineState): (m: ModelView) => ModelRowFacts {
+  const active = new Set(activeModelIds(state));
+  const queued = new Map(state.slots.flatMap((s) => s.queue.map((q, i) => [q.modelId, i + 1] as const)));
+  const slots = new Map(state.slots.map((s) => [s.id, s]));
+  const named = (list: readonly string[], m: ModelView) => list.includes(m.id) || m.aliases.some((a) => list.includes(a));
+  const defaults = state.defaultModel === null || state.defaultModel === undefined ? [] : [state.defaultModel];
+  return (m) => ({
+    active: active.has(m.id),
+    queuedAt: queued.get(m.id),
+    slot: m.slotId === undefined ? undefined : slots.get(m.slotId),
+    preload: named(state.preload ?? [], m),
+    isDefault: named(defaults, m),
+  });
 }

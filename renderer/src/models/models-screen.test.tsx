@@ -25,7 +25,7 @@ function documentAt(revision: string): CatalogDocument {
     path: '/home/me/.config/sglang-switchboard/switchboard.yaml',
     text: CATALOG_TEXT,
     revision,
-    models: [{ id: 'qwen2.5-7b-instruct', aliases: ['qwen'], modelPath: '/models/qwen', tp: 1, torchCompile: false, extraArgs: [], env: {}, sampling: {} }],
+    models: [{ id: 'qwen2.5-7b-instruct', aliases: ['qwen'], modelPath: '/models/qwen', tp: 1, torchCompile: false, pinned: false, extraArgs: [], env: {}, sampling: {} }],
     issues: [],
   };
 }
@@ -142,7 +142,7 @@ describe('Models screen', () => {
         }),
     });
     const dialog = await openAddForm();
-    type(/^Id/, 'new-model');
+    type(/^Id \(/, 'new-model');
     type(/Model path/, '/models/nope');
     type(/Tensor parallel/, '3');
     type(/GPUs/, '4, 5');
@@ -163,7 +163,7 @@ describe('Models screen', () => {
   it('reviews the YAML diff, then saves with the document’s revision', async () => {
     setup();
     const dialog = await openAddForm();
-    type(/^Id/, 'llama-3.1-8b');
+    type(/^Id \(/, 'llama-3.1-8b');
     type(/Model path/, '/models/llama');
     fireEvent.click(within(dialog).getByRole('button', { name: 'Review changes' }));
     const diff = await within(dialog).findByRole('figure', { name: 'Catalog changes' });
@@ -189,7 +189,7 @@ describe('Models screen', () => {
       },
     });
     const dialog = await openAddForm();
-    type(/^Id/, 'llama-3.1-8b');
+    type(/^Id \(/, 'llama-3.1-8b');
     type(/Model path/, '/models/llama');
     fireEvent.click(within(dialog).getByRole('button', { name: 'Review changes' }));
     fireEvent.click(await within(dialog).findByRole('button', { name: 'Save' }));

@@ -6,13 +6,14 @@ import { requestNotificationPermission } from '../switch/switch-notifier.js';
 import { ImportScriptsDialog } from './import-scripts-dialog.js';
 import { ModelFormDialog } from './model-form-dialog.js';
 import { ModelTable } from './model-table.js';
+import { isBusyWith } from './models-store.js';
 import { appModelsStores, type ModelsStores } from './models-stores.js';
 import { QueuePanel } from './queue-panel.js';
 import { RemoveModelDialog } from './remove-model-dialog.js';
 
 const NO_ISSUES: CatalogIssue[] = [];
 
-/** The catalog with each model's state; switch, stop, add/edit/remove models, import start scripts; the queue. */
+/** The catalog with each model's state and slot; switch, unload, stop all, add/edit/remove models, import start scripts; the queue. */
 export function ModelsScreen({ stores = appModelsStores() }: { stores?: ModelsStores }) {
   const state = useEngineStore((s) => s.state);
   const busy = useStore(stores.actions, (s) => s.busy);
@@ -23,7 +24,8 @@ export function ModelsScreen({ stores = appModelsStores() }: { stores?: ModelsSt
   useEffect(() => {
     if (!stores.catalog.getState().document) void stores.catalog.getState().load();
   }, [stores]);
-  const slotIdle = !state || state.slots.every((s) => s.status === 'stopped' && !s.pending);
+  const allIdle = !state || state.slots.every((s) => s.status === 'stopped' && !s.pending);
+  const stopping = isBusyWith(busy, 'stop');
   return (
     <section className="screen" aria-labelledby="models-title">
       <div className="screen-head">
@@ -37,14 +39,17 @@ export function ModelsScreen({ stores = appModelsStores() }: { stores?: ModelsSt
           <button type="button" onClick={() => stores.importScripts.getState().openDialog()}>
             Import scripts
           </button>
-          <button type="button" disabled={slotIdle || busy === 'stop'} onClick={() => void stores.actions.getState().stop()}>
-            {busy === 'stop' ? 'Stopping…' : 'Stop backend'}
+          <button type="button" title="Stop every loaded model (all slots)" disabled={allIdle || stopping} onClick={() => void stores.actions.getState().stop()}>
+            {stopping ? 'Stopping…' : 'Stop all'}
           </button>
         </div>
       </div>
       {actionError && (
-        <div className="notice notice-bad" role="alert">
-          <p>{actionError}</p>
+        <div className="notice notice-bad" role="alert" data-testid="action-error">
+          <p>
+            {actionError.pinned.length > 0 && <strong>Pinned: {actionError.pinned.join(', ')}. </strong>}
+            {actionError.message}
+          </p>
           <button type="button" className="link" onClick={stores.actions.getState().clearError}>
             Dismiss
           </button>
@@ -68,6 +73,7 @@ export function ModelsScreen({ stores = appModelsStores() }: { stores?: ModelsSt
                 requestNotificationPermission();
                 void stores.actions.getState().switchTo(id);
               },
+              onUnload: (id) => void stores.actions.getState().unload(id),
               onEdit: (id) => void stores.form.getState().openEdit(id),
               onRemove: (id) => void stores.catalog.getState().startRemove(id),
             }}

@@ -1,4 +1,5 @@
 import type { EngineState } from '../../../shared/engine-state.js';
+import { formatSlotGpus } from '../engine/format-slot-gpus.js';
 import { formatDuration } from '../switch/format-duration.js';
 import { useNow } from '../switch/use-now.js';
 
@@ -8,6 +9,8 @@ export function QueuePanel({ state }: { state: EngineState }) {
   const now = useNow(1000, waiting.length > 0);
   const inFlight = (modelId: string | null) => state.models.find((m) => m.id === modelId)?.inFlight ?? 0;
   const busy = state.slots.some((s) => s.pending || s.queue.length > 0) || waiting.length > 0;
+  // With one slot "where" goes without saying.
+  const where = (gpus: number[] | null | undefined) => (state.slots.length > 1 ? ` on ${formatSlotGpus(gpus)}` : '');
   return (
     <section className="panel queue-panel" aria-label="Switch queue" data-testid="switch-queue">
       <h2 className="section-title">Queue</h2>
@@ -16,12 +19,12 @@ export function QueuePanel({ state }: { state: EngineState }) {
         <div key={slot.id}>
           {slot.pending && (
             <p data-testid="queue-pending">
-              Under way: <strong>{slot.pending.modelId}</strong> ({slot.pending.cause}, {plural(slot.pending.waiters, 'caller')} waiting)
+              Under way{where(slot.gpus)}: <strong>{slot.pending.modelId}</strong> ({slot.pending.cause}, {plural(slot.pending.waiters, 'caller')} waiting)
               {slot.draining && slot.modelId && ` — draining ${slot.modelId}: ${plural(inFlight(slot.modelId), 'request')} in flight`}
             </p>
           )}
           {slot.queue.length > 0 && (
-            <ol className="queue-list" aria-label={`Queued switches on slot ${slot.id}`}>
+            <ol className="queue-list" aria-label={`Queued switches on ${formatSlotGpus(slot.gpus)}`}>
               {slot.queue.map((q, i) => (
                 <li key={`${q.modelId}-${i}`} data-testid="queue-item">
                   {q.modelId} ({q.cause}, {plural(q.waiters, 'caller')} waiting)

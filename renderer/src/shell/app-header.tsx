@@ -1,20 +1,31 @@
-import { useEngineStore } from '../engine/engine-store.js';
-import { describeSlot } from './describe-slot.js';
+import { activeModelIds, useEngineStore } from '../engine/engine-store.js';
+import { summarizeSlotStatus } from '../engine/summarize-slot-status.js';
+import { describeSlots } from './describe-slot.js';
 import { ThemeToggle } from './theme-toggle.js';
 
-/** The title bar: app name, the active model, what the slot is doing, the theme toggle. */
+/** The title bar: app name, the active models, what the slots are doing, the theme toggle. */
 export function AppHeader() {
-  const activeModel = useEngineStore((s) => s.state?.activeModel ?? null);
-  const slot = useEngineStore((s) => s.state?.slots[0] ?? null);
+  // Strings, not arrays: a selector must return a value that stays equal while nothing changed.
+  const active = useEngineStore((s) => activeModelIds(s.state).join(', '));
+  const slots = useEngineStore((s) => s.state?.slots ?? null);
+  const status = slots ? summarizeSlotStatus(slots) : undefined;
+  const description = describeSlots(slots);
   return (
     <header className="app-header">
       <span className="app-title">SGLang Switchboard</span>
-      <span className="header-active" aria-label="Active model" data-testid="active-model">
-        {activeModel ?? 'none'}
+      <span className="header-active" aria-label="Active models" data-testid="active-model" title={active || undefined}>
+        {active || 'none'}
       </span>
-      <span className={`slot-status slot-${slot?.status ?? 'unknown'}`} role="status" aria-label="Slot status" data-testid="slot-status" data-status={slot?.status}>
+      <span
+        className={`slot-status slot-${status ?? 'unknown'}`}
+        role="status"
+        aria-label="Slot status"
+        data-testid="slot-status"
+        data-status={status}
+        title={description}
+      >
         <span className="status-dot" aria-hidden="true" />
-        {describeSlot(slot)}
+        {description}
       </span>
       <span className="header-spacer" />
       <ThemeToggle />

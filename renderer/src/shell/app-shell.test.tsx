@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiHub, setApiHub } from '../api/api-hub.js';
 import { App } from '../app.js';
 import { sampleEngineState } from '../engine/sample-engine-state.js';
+import { sampleMultiSlotState } from '../engine/sample-multi-slot-state.js';
 import { createFakeTransport, type FakeTransport } from '../testing/fake-transport.js';
 import { THEME_STORAGE_KEY, useThemeStore } from './theme-store.js';
 
@@ -25,6 +26,7 @@ beforeEach(() => {
     'state.get': async () => sampleEngineState({ status: 'loading', modelId: 'mistral-large-2411-awq', progress: { phase: 'weights', phaseFraction: 0.44, detail: 'shard 4/9' }, loadStartedAtMs: Date.now() - 20_000, etaMs: 150_000 }),
     'catalog.get': async () => ({ path: '/c.yaml', text: '', revision: 'a'.repeat(64), models: [], issues: [] }),
     'models.loadHistory': async () => [],
+    'models.swapHistory': async () => [],
   });
   setApiHub(new ApiHub(transport));
 });
@@ -35,10 +37,31 @@ describe('App shell', () => {
     render(<App />);
     const status = await screen.findByRole('status', { name: 'Slot status' });
     await waitFor(() => expect(status.textContent).toBe('Loading mistral-large-2411-awq — Loading weights 44%'));
-    expect(screen.getByLabelText('Active model').textContent).toBe('none');
+    expect(screen.getByLabelText('Active models').textContent).toBe('none');
     act(() => transport.emit({ type: 'state', state: sampleEngineState({ status: 'ready', modelId: 'mistral-large-2411-awq' }) }));
-    expect(screen.getByLabelText('Active model').textContent).toBe('mistral-large-2411-awq');
+    expect(screen.getByLabelText('Active models').textContent).toBe('mistral-large-2411-awq');
     expect(status.textContent).toBe('mistral-large-2411-awq ready');
+  });
+
+  it('with several slots: every active model, the busiest status, each busy slot described', async () => {
+    render(<App />);
+    const status = await screen.findByRole('status', { name: 'Slot status' });
+    act(() => transport.emit({ type: 'state', state: sampleMultiSlotState() }));
+    expect(screen.getByTestId('active-model').textContent).toBe('qwen2.5-7b-instruct, qwen2.5-coder-7b');
+    expect(status.dataset['status']).toBe('loading');
+    expect(status.textContent).toBe('Loading mistral-large-2411-awq — Loading weights 44% · qwen2.5-7b-instruct ready · qwen2.5-coder-7b ready');
+
+    act(() => transport.emit({ type: 'state', state: sampleMultiSlotState({}, { slots: sampleMultiSlotState().slots.filter((s) => s.status === 'ready') }) }));
+    expect(status.dataset['status']).toBe('ready');
+  });
+
+  it('with no slots at all (a catalog of upstream models): nothing active, nothing loaded', async () => {
+    render(<App />);
+    const status = await screen.findByRole('status', { name: 'Slot status' });
+    act(() => transport.emit({ type: 'state', state: sampleEngineState({}, { slots: [], activeModel: null, activeModels: [] }) }));
+    expect(screen.getByTestId('active-model').textContent).toBe('none');
+    expect(status.dataset['status']).toBe('stopped');
+    expect(status.textContent).toBe('No model loaded');
   });
 
   it('switches screens with Alt+1…6 and marks the current one', async () => {

@@ -1,5 +1,6 @@
 import type { SlotView } from '../../../shared/engine-state.js';
 import { LOAD_PHASE_LABELS } from '../../../shared/load-phase.js';
+import { compareSlotInterest } from '../engine/summarize-slot-status.js';
 
 /** One line for the header: what the slot is doing ("Loading mistral… — Loading weights 44%"). */
 export function describeSlot(slot: SlotView | null): string {
@@ -22,4 +23,14 @@ export function describeSlot(slot: SlotView | null): string {
     case 'stopped':
       return slot.pending ? `Switching to ${slot.pending.modelId}` : 'No model loaded';
   }
+}
+
+/**
+ * The header line for every slot: the ones doing something (busy first, then failed, then ready),
+ * joined by " · "; stopped slots with nothing pending are left out. Null: no state yet.
+ */
+export function describeSlots(slots: readonly SlotView[] | null): string {
+  if (!slots) return describeSlot(null);
+  const shown = slots.filter((s) => s.status !== 'stopped' || s.pending).sort(compareSlotInterest);
+  return shown.length === 0 ? 'No model loaded' : shown.map(describeSlot).join(' · ');
 }

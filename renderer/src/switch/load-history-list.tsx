@@ -1,5 +1,6 @@
 import type { LoadRecord } from '../../../shared/engine-state.js';
 import type { AppliedPowerLimit } from '../../../shared/gpu-types.js';
+import { formatClock } from './format-clock.js';
 import { formatDuration } from './format-duration.js';
 
 const OUTCOME_WORDS: Record<LoadRecord['outcome'], string> = { ready: 'ready', failed: 'failed', cancelled: 'cancelled' };
@@ -51,10 +52,4 @@ export function formatPowerLimits(limits: AppliedPowerLimit[] | undefined): stri
   return limits
     .map((l) => (l.enforcedW === null ? `GPU${l.index} ${l.requestedW} W (not applied)` : `GPU${l.index} ${l.enforcedW} W`))
     .join(', ');
-}
-
-function formatClock(ms: number): string {
-  const date = new Date(ms);
-  const sameDay = new Date().toDateString() === date.toDateString();
-  return sameDay ? date.toLocaleTimeString() : date.toLocaleString();
 }

@@ -1,4 +1,5 @@
 import type { SlotView } from '../../../shared/engine-state.js';
+import { formatSlotGpus } from '../engine/format-slot-gpus.js';
 import { FailureCard } from './failure-card.js';
 import { formatDuration } from './format-duration.js';
 import { overallFraction, phaseSteps } from './phase-steps.js';
@@ -6,15 +7,21 @@ import { PhaseTimeline } from './phase-timeline.js';
 import { elapsedMs, etaLeftMs, type SwitchTrack } from './switch-track.js';
 import { useNow } from './use-now.js';
 
-/** One slot's switch: summary, elapsed and ETA, a progress bar, the phase timeline and the failure if any. */
+/** One slot's switch, titled with the slot's GPUs: summary, elapsed and ETA, a progress bar, the phase timeline and the failure if any. */
 export function SlotSwitchPanel({ track, slot, failureLines }: { track: SwitchTrack; slot: SlotView | undefined; failureLines: string[] }) {
   const now = useNow(1000, track.active);
   const elapsed = elapsedMs(track, now);
   const left = etaLeftMs(track, now);
   const fraction = overallFraction(track, elapsed, left);
   const showTimeline = track.phase !== null;
+  // A slot the engine no longer lists (catalog changed) is named by its id.
+  const where = slot ? formatSlotGpus(slot.gpus) : `slot ${track.slotId}`;
   return (
-    <section className="panel slot-panel" aria-label={`Slot ${track.slotId}`} data-testid={`slot-${track.slotId}`}>
+    <section className="panel slot-panel" aria-label={`Slot on ${where}`} data-testid={`slot-${track.slotId}`}>
+      <p className="slot-where" data-testid="slot-gpus">
+        {where}
+        {slot && <span className="dim"> · port {slot.port}</span>}
+      </p>
       <h2 className="slot-summary" data-testid="switch-summary">
         {summaryOf(track)}
       </h2>

@@ -54,6 +54,19 @@ describe('createThroughputStore', () => {
     expect(store.getState().benchModel).toBe('mistral-large-2411-awq');
   });
 
+  it('with several active models, charts the one that became ready last', async () => {
+    setup('mistral-large-2411-awq');
+    await settle();
+    const both = { ...engineState('mistral-large-2411-awq'), activeModels: ['mistral-large-2411-awq', 'qwen2.5-7b-instruct'] };
+    transport.emit({ type: 'state', state: both });
+    await settle();
+    expect(store.getState().chartModel).toBe('qwen2.5-7b-instruct');
+    // qwen idles out: the chart stays until another model arrives
+    transport.emit({ type: 'state', state: engineState('mistral-large-2411-awq') });
+    await settle();
+    expect(store.getState().chartModel).toBe('qwen2.5-7b-instruct');
+  });
+
   it('with no active model, charts the model samples come from', async () => {
     setup(null);
     await settle();

@@ -2,6 +2,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { EngineState } from '../../../shared/engine-state.js';
 import type { BenchResult, BenchSummaryRow, ThroughputSample } from '../../../shared/throughput.js';
 import type { ApiHub } from '../api/api-hub.js';
+import { activeModelIds } from '../engine/engine-store.js';
 import { TimeSeriesRing, type SeriesData } from '../charts/time-series-ring.js';
 import { defaultDirection, type BenchSort } from './sort-bench-rows.js';
 
@@ -15,9 +16,10 @@ export type BenchRun =
   | { kind: 'error'; modelId: string; message: string };
 
 export interface ThroughputState {
-  activeModel: string | null;
+  /** Every model loaded and ready (one per slot). */
+  activeModels: string[];
   models: { id: string; label: string }[];
-  /** The model the chart shows: the active one, or the last one a sample came from when none is active. */
+  /** The model the chart shows: the one that became active last, or the last one a sample came from when none is active. */
   chartModel: string | null;
   chart: SeriesData;
   latest: ThroughputSample | null;
@@ -63,8 +65,8 @@ export function createThroughputStore(hub: ApiHub, options: ThroughputStoreOptio
     }
 
     function onSample(sample: ThroughputSample): void {
-      const { chartModel, activeModel } = get();
-      if (chartModel === null && activeModel === null) return void loadChart(sample.modelId);
+      const { chartModel, activeModels } = get();
+      if (chartModel === null && activeModels.length === 0) return void loadChart(sample.modelId);
       if (sample.modelId !== chartModel) return;
       if (early) return void (early.length < ring.capacity && early.push(sample));
       plot(sample);
@@ -94,9 +96,12 @@ export function createThroughputStore(hub: ApiHub, options: ThroughputStoreOptio
 
     function onState(state: EngineState): void {
       const models = state.models.map((m) => ({ id: m.id, label: m.label }));
-      const previous = get().activeModel;
-      set({ models, activeModel: state.activeModel, benchModel: get().benchModel ?? state.activeModel ?? models[0]?.id ?? null });
-      if (state.activeModel !== null && state.activeModel !== previous && state.activeModel !== get().chartModel) void loadChart(state.activeModel);
+      const previous = get().activeModels;
+      const activeModels = activeModelIds(state);
+      set({ models, activeModels, benchModel: get().benchModel ?? activeModels[0] ?? models[0]?.id ?? null });
+      // The chart follows the model that just became ready; with several at once, the last listed.
+      const arrived = activeModels.filter((id) => !previous.includes(id)).at(-1);
+      if (arrived !== undefined && arrived !== get().chartModel) void loadChart(arrived);
     }
 
     /** Re-reads the table; calls that arrive while one is in flight collapse into one more read. */
@@ -122,7 +127,7 @@ export function createThroughputStore(hub: ApiHub, options: ThroughputStoreOptio
     }
 
     return {
-      activeModel: null,
+      activeModels: [],
       models: [],
       chartModel: null,
       chart: ring.toSeriesData(),
