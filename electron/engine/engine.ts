@@ -200,8 +200,9 @@ class SwitchboardEngine implements Engine {
       activeModel: activeModels[0] ?? null,
       activeModels,
       slots,
-      preload: this.current.preload,
-      defaultModel: this.current.defaultModel ?? null,
+      // Ids, not the aliases the catalog may use.
+      preload: this.current.preload.map((name) => this.byName.get(name)?.id ?? name),
+      defaultModel: this.current.defaultModel === undefined ? null : (this.byName.get(this.current.defaultModel)?.id ?? this.current.defaultModel),
       models: this.current.models.map((m) => this.modelView(m, slots, pending)),
       requests: this.requests.views(),
       configPath: this.options.configPath,

@@ -14,14 +14,22 @@ export function createAppTray(iconPath: string, onIntent: (intent: TrayIntent) =
   const tray = new Tray(nativeImage.createFromPath(iconPath));
   tray.on('click', () => onIntent({ kind: 'show' }));
   let lastMenu = '';
+  let lastState: EngineState | null = null;
+  // Electron flips a checkbox item when it is clicked: rebuild from the engine's state after every click.
+  const clicked = (intent: TrayIntent): void => {
+    lastMenu = '';
+    apply(lastState);
+    onIntent(intent);
+  };
   const apply = (state: EngineState | null): void => {
+    lastState = state;
     tray.setToolTip(trayTooltip(state));
     const items = trayMenuItems(state);
     const key = JSON.stringify(items);
     // Rebuilding an identical menu makes some trays (AppIndicator) flicker and close it.
     if (key === lastMenu) return;
     lastMenu = key;
-    tray.setContextMenu(Menu.buildFromTemplate(items.map((item) => toMenuItem(item, onIntent))));
+    tray.setContextMenu(Menu.buildFromTemplate(items.map((item) => toMenuItem(item, clicked))));
   };
   apply(null);
   const update = throttleLatest(apply, 500);
