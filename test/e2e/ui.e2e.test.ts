@@ -87,6 +87,9 @@ describe.skipIf(skipReason !== null)('the UI in Chromium against serve on the de
     expect(text).toMatch(/mem-fraction-static|memFractionStatic|tensor parallel|tp/i); // the fix hint
     expect(await card.getByLabel('Last log lines').textContent()).toMatch(/OutOfMemoryError|out of memory/i);
     expect(await page.getByTestId('slot-status').getAttribute('data-status')).toBe('failed');
+    // KAT-Dev (GPUs 4-5) shares GPU 4 with Mistral (GPUs 1-4): the swap history shows Mistral evicted for it.
+    const evicted = page.locator('[data-testid="swap-history"] [data-testid="swap-record"][data-action="unload"][data-cause="evict"]');
+    await expect.poll(() => evicted.first().textContent(), { timeout: 20_000 }).toMatch(/mistral-large-2411-awq[\s\S]*kat-dev-awq-8bit/);
     await shot('switch-failed');
   });
 
