@@ -35,7 +35,7 @@ export const backendSettingsSchema = z
     unit: z
       .string()
       .max(256)
-      .regex(/^[A-Za-z0-9:_.\\-]+(@[A-Za-z0-9:_.\\-]*)?\.service$/, 'must be a systemd service name such as sglang.service or sglang@1.service')
+      .regex(/^[A-Za-z0-9:_.\\][A-Za-z0-9:_.\\-]*(@[A-Za-z0-9:_.\\-]*)?\.service$/, 'must be a systemd service name such as sglang.service, or a template such as sglang@.service (one instance per GPU set)')
       .default('sglang.service'),
     scope: z.enum(['system', 'user']).default('system'),
     /**

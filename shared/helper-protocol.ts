@@ -68,6 +68,11 @@ export const gpuIdSchema = z
   );
 
 const changeId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -');
+/**
+ * A unit a request names: the configured unit, or for a template `name@.service` one of its slot
+ * instances `name@<slot>.service`. Only checked for length here: the operations refuse any other
+ * name with `forbidden_unit`, and that refusal is audited.
+ */
 const unitName = z.string().min(1).max(256);
 
 const base = { v: z.literal(HELPER_PROTOCOL_VERSION), id: requestId };
@@ -75,8 +80,8 @@ const unitOp = <Op extends string>(op: Op) => z.object({ ...base, op: z.literal(
 
 /** Every request, validated at run time. Unknown fields are refused (`.strict()`). */
 export const helperRequestSchema = z.discriminatedUnion('op', [
-  z.object({ ...base, op: z.literal('status') }).strict(),
-  z.object({ ...base, op: z.literal('selectModel'), modelId: helperModelIdSchema }).strict(),
+  z.object({ ...base, op: z.literal('status'), unit: unitName.optional() }).strict(),
+  z.object({ ...base, op: z.literal('selectModel'), modelId: helperModelIdSchema, unit: unitName.optional() }).strict(),
   unitOp('start'),
   unitOp('stop'),
   unitOp('restart'),
@@ -120,8 +125,9 @@ export const helperStatusSchema = z.object({
   protocol: z.literal(HELPER_PROTOCOL_VERSION),
   pid: z.number().int(),
   uptimeS: z.number(),
+  /** The configured unit: a plain unit, or a template `name@.service` whose slot instances the helper manages. */
   unit: z.string(),
-  /** Null when `systemctl show` failed; `unitError` says why. */
+  /** The state of the requested instance (status with `unit`), or else of the configured unit. Null when `systemctl show` failed; `unitError` says why. */
   unitState: helperUnitStateSchema.nullable(),
   unitError: z.string().optional(),
   powerControl: z.boolean(),

@@ -90,6 +90,34 @@ describe('HelperUnitControl', () => {
     expect(calls).toEqual([]);
   });
 
+  it('sends a template instance by name, and accepts the template as the unit the helper manages', async () => {
+    const templateCatalog = catalogSchema.parse({ backend: { kind: 'systemd', unit: 'sglang@.service' }, models: [{ id: 'a', modelPath: '/m/a', gpus: [0] }] });
+    const dispatch = createHelperOperations({
+      unit: 'sglang@.service',
+      readCatalog: async () => templateCatalog,
+      unitControlFor: (_catalog, unit) => ({
+        unit,
+        selectModel: async (id) => void calls.push(`select ${id} ${unit}`),
+        start: async () => void calls.push(`start ${unit}`),
+        stop: async () => void calls.push(`stop ${unit}`),
+        restart: async () => void calls.push(`restart ${unit}`),
+        resetFailed: async () => void calls.push(`resetFailed ${unit}`),
+        show: async () => ({ ...SHOWN, invocationId: unit }),
+      }),
+      startupCatalog: templateCatalog,
+      powerLimits: null,
+      startedAtMs: Date.now(),
+    });
+    server = await startHelperServer({ socketPath, gid: null, dispatch, audit, lookupPeer: async () => null, log: () => undefined });
+    const control = new HelperUnitControl({ socketPath, unit: 'sglang@gpu0.service' });
+    await control.selectModel('a');
+    await control.restart();
+    expect(await control.show()).toEqual({ ...SHOWN, invocationId: 'sglang@gpu0.service' });
+    await expect(new HelperUnitControl({ socketPath, unit: 'sglang@gpu1.service' }).selectModel('a')).rejects.toEqual(engineError('bad_request', /runs in slot gpu0/));
+    await expect(new HelperUnitControl({ socketPath, unit: 'other@gpu0.service' }).stop()).rejects.toEqual(engineError('unauthorized', /"other@gpu0.service" is not the unit/));
+    expect(calls).toEqual(['select a sglang@gpu0.service', 'restart sglang@gpu0.service']);
+  });
+
   it('reports a unit state the helper could not read', async () => {
     await startHelper(async () => Promise.reject(new Error('Failed to connect to bus')));
     await expect(new HelperUnitControl({ socketPath, unit: 'sglang.service' }).show()).rejects.toEqual(engineError('internal', /Failed to connect to bus/));

@@ -6,6 +6,7 @@ import {
 } from '../../shared/helper-protocol.js';
 import type { ApiError } from '../../shared/engine-state.js';
 import { EngineError } from '../engine/engine-error.js';
+import { templateOfUnit } from '../engine/backends/systemd/slot-instance-unit.js';
 import type { UnitControl, UnitState } from '../engine/backends/systemd/unit-control.js';
 
 /** A request as a caller writes it: the envelope (`v`, `id`) is added by `helperRequest`. */
@@ -72,7 +73,7 @@ export class HelperUnitControl implements UnitControl {
   }
 
   async selectModel(modelId: string): Promise<void> {
-    await this.request({ op: 'selectModel', modelId });
+    await this.request({ op: 'selectModel', modelId, unit: this.unit });
   }
   async start(): Promise<void> {
     await this.request({ op: 'start', unit: this.unit });
@@ -88,8 +89,13 @@ export class HelperUnitControl implements UnitControl {
   }
 
   async show(): Promise<UnitState> {
-    const status = (await this.request({ op: 'status' })) as HelperStatus;
-    if (status.unit !== this.unit) throw new EngineError('conflict', `the helper manages ${status.unit}, not ${this.unit}; make the helper's catalog and the engine's agree`);
+    // An instance is named, so a helper configured with its template shows it (not the template); a plain unit
+    // is not, so a helper managing another unit answers and the mismatch below says so.
+    const template = templateOfUnit(this.unit);
+    const status = (await this.request({ op: 'status', ...(template ? { unit: this.unit } : {}) })) as HelperStatus;
+    if (status.unit !== this.unit && status.unit !== template) {
+      throw new EngineError('conflict', `the helper manages ${status.unit}, not ${this.unit}; make the helper's catalog and the engine's agree`);
+    }
     if (!status.unitState) throw new EngineError('internal', status.unitError ?? `the helper could not read the state of ${this.unit}`);
     return status.unitState;
   }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HELPER_SOCKET, HelperError } from '../../shared/helper-protocol.js';
 import { SWITCHBOARD_VERSION } from '../../shared/version.js';
+import { isTemplateUnit } from '../engine/backends/systemd/slot-instance-unit.js';
 import { AuditLog } from './audit-log.js';
 import { createHelperUnitControl, UNIT_CONTROL_KINDS, type UnitControlKind } from './create-helper-unit-control.js';
 import { HelperStartError, startHelperServer } from './helper-server.js';
@@ -15,7 +16,8 @@ import { readTrustedCatalog } from './read-trusted-catalog.js';
 const USAGE = `usage: switchboard-helper [options]
 
 The privileged helper of SGLang Switchboard: runs as root, serves fixed operations on the
-catalog's systemd unit (and GPU power limits) to members of one group over a unix socket.
+catalog's systemd unit (or on the slot instances of a template unit name@.service) and GPU
+power limits to members of one group over a unix socket.
 
 options:
   --socket PATH         socket to listen on (default ${DEFAULT_HELPER_SOCKET}, env SWITCHBOARD_HELPER_SOCKET)
@@ -79,7 +81,7 @@ async function serve(args: HelperArgs): Promise<number> {
   const dispatch = createHelperOperations({
     unit,
     readCatalog: () => readTrustedCatalog(args.catalogPath),
-    unitControlFor: (fresh) => createHelperUnitControl(args.unitControl, { catalog: fresh, unit, systemctlCommand: args.systemctlCommand, dropInRoot: args.dropInRoot }),
+    unitControlFor: (fresh, target) => createHelperUnitControl(args.unitControl, { catalog: fresh, unit: target, systemctlCommand: args.systemctlCommand, dropInRoot: args.dropInRoot }),
     startupCatalog: catalog,
     powerLimits,
     startedAtMs: Date.now(),
@@ -89,7 +91,8 @@ async function serve(args: HelperArgs): Promise<number> {
   // Only once the socket is ours: a second helper that is about to exit must not touch the GPUs. Requests that
   // arrive meanwhile queue behind it.
   await powerLimits?.reapplyPersisted();
-  console.error(`switchboard-helper ${SWITCHBOARD_VERSION} (pid ${process.pid}): serving ${unit} on ${args.socketPath} for group ${args.group} (gid ${gid}); audit log ${args.auditLogPath}; GPU power limits ${powerLimits ? `through ${powerLimits.nvidiaSmiPath}` : 'off'}`);
+  const serving = isTemplateUnit(unit) ? `the slot instances of ${unit}` : unit;
+  console.error(`switchboard-helper ${SWITCHBOARD_VERSION} (pid ${process.pid}): serving ${serving} on ${args.socketPath} for group ${args.group} (gid ${gid}); audit log ${args.auditLogPath}; GPU power limits ${powerLimits ? `through ${powerLimits.nvidiaSmiPath}` : 'off'}`);
   await waitForSignal();
   await server.close();
   await powerLimits?.revertPending();

@@ -137,6 +137,101 @@ describe('helper operations', () => {
     expect(order).toEqual(['select>', '<select', 'restart>', '<restart']);
   });
 
+  describe('with a template unit', () => {
+    const TEMPLATE = 'sglang@.service';
+    const slotModels: CatalogInput['models'] = [
+      { id: 'a', modelPath: '/models/a', gpus: [0] },
+      { id: 'b', modelPath: '/models/b', gpus: [1] },
+      { id: 'big', modelPath: '/models/big', gpus: [1, 2], tp: 2 },
+      { id: 'every', modelPath: '/models/every' },
+    ];
+    const templateInput: CatalogInput = { backend: { kind: 'systemd', unit: TEMPLATE }, models: slotModels };
+    /** The helper for the template; each call records the unit it acted on. */
+    function templateOperations() {
+      return createHelperOperations({
+        unit: TEMPLATE,
+        readCatalog: () => readTrustedCatalog(catalogPath),
+        unitControlFor: (_catalog, unit) => ({
+          unit,
+          selectModel: async (id) => void calls.push(`selectModel ${id} ${unit}`),
+          start: async () => void calls.push(`start ${unit}`),
+          stop: async () => void calls.push(`stop ${unit}`),
+          restart: async () => void calls.push(`restart ${unit}`),
+          resetFailed: async () => void calls.push(`resetFailed ${unit}`),
+          show: async () => ({ ...SHOWN, invocationId: unit }),
+        }),
+        startupCatalog: catalogSchema.parse(templateInput),
+        powerLimits: null,
+        startedAtMs: Date.now(),
+      });
+    }
+    beforeEach(() => writeCatalog(templateInput));
+
+    const ops = ['start', 'stop', 'restart', 'resetFailed'] as const;
+    const goodInstances = ['sglang@gpu0.service', 'sglang@gpu1-2.service', 'sglang@gpu0-1-2-3.service', 'sglang@gpu10-11.service', 'sglang@all.service'];
+    it.each(ops.flatMap((op) => goodInstances.map((unit) => [op, unit] as const)))('%s acts on the slot instance %s', async (op, unit) => {
+      expect(await templateOperations()(request({ op, unit }))).toEqual({ unit });
+      expect(calls).toEqual([`${op} ${unit}`]);
+    });
+
+    const refused: [string, string | undefined, RegExp][] = [
+      ['a path in the instance', 'sglang@../x.service', /"sglang@\.\.\/x\.service" is not the unit this helper manages \(an instance of sglang@\.service/],
+      ['a shell word in the instance', 'sglang@gpu0;rm.service', /"sglang@gpu0;rm.service" is not the unit/],
+      ['a drop-in path', 'sglang@gpu0.service.d/../../x.service', /is not the unit/],
+      ["another template's instance", 'other@gpu0.service', /"other@gpu0.service" is not the unit/],
+      ['another template', 'other@.service', /"other@.service" is not the unit/],
+      ['another unit', 'sshd.service', /"sshd.service" is not the unit/],
+      ['the template itself (empty instance)', 'sglang@.service', /"sglang@.service" is not the unit/],
+      ['an instance that is no slot id', 'sglang@1.service', /is not the unit/],
+      ['a slot id cut short', 'sglang@gpu0-.service', /is not the unit/],
+      ['upper case', 'sglang@GPU0.service', /is not the unit/],
+      ['the empty GPU set', 'sglang@none.service', /is not the unit/],
+      ['a trailing newline', 'sglang@gpu0.service\n', /is not the unit/],
+      ['no unit at all', undefined, /manages the instances of the template sglang@.service; name one \(sglang@<slot>.service/],
+    ];
+    it.each(ops.flatMap((op) => refused.map(([what, unit, message]) => [op, what, unit, message] as const)))('%s refuses %s with forbidden_unit', async (op, _what, unit, message) => {
+      await expect(templateOperations()(request({ op, ...(unit === undefined ? {} : { unit }) }))).rejects.toEqual(refusal('forbidden_unit', message));
+      expect(calls).toEqual([]);
+    });
+
+    it.each(refused.filter(([, unit]) => unit !== undefined))('selectModel and status refuse %s too', async (_what, unit, message) => {
+      const dispatch = templateOperations();
+      await expect(dispatch(request({ op: 'selectModel', modelId: 'a', unit }))).rejects.toEqual(refusal('forbidden_unit', message));
+      await expect(dispatch(request({ op: 'status', unit }))).rejects.toEqual(refusal('forbidden_unit', message));
+      expect(calls).toEqual([]);
+    });
+
+    it('selectModel writes the instance of the model\'s own slot, and refuses another slot\'s instance', async () => {
+      const dispatch = templateOperations();
+      expect(await dispatch(request({ op: 'selectModel', modelId: 'a', unit: 'sglang@gpu0.service' }))).toEqual({ unit: 'sglang@gpu0.service', modelId: 'a' });
+      expect(await dispatch(request({ op: 'selectModel', modelId: 'big', unit: 'sglang@gpu1-2.service' }))).toEqual({ unit: 'sglang@gpu1-2.service', modelId: 'big' });
+      expect(await dispatch(request({ op: 'selectModel', modelId: 'every', unit: 'sglang@all.service' }))).toEqual({ unit: 'sglang@all.service', modelId: 'every' });
+      await expect(dispatch(request({ op: 'selectModel', modelId: 'b', unit: 'sglang@gpu0.service' }))).rejects.toEqual(
+        refusal('bad_request', /model "b" runs in slot gpu1, so only sglang@gpu1.service may run it, not sglang@gpu0.service/),
+      );
+      await expect(dispatch(request({ op: 'selectModel', modelId: 'a' }))).rejects.toEqual(refusal('forbidden_unit', /name one/));
+      expect(calls).toEqual(['selectModel a sglang@gpu0.service', 'selectModel big sglang@gpu1-2.service', 'selectModel every sglang@all.service']);
+    });
+
+    it('status shows the named instance and reports the template as its unit; without an instance it still answers', async () => {
+      const dispatch = templateOperations();
+      expect(await dispatch(request({ op: 'status', unit: 'sglang@gpu1-2.service' }))).toMatchObject({ unit: TEMPLATE, unitState: { invocationId: 'sglang@gpu1-2.service' } });
+      expect(await dispatch(request({ op: 'status' }))).toMatchObject({
+        unit: TEMPLATE, pid: process.pid, unitState: null, unitError: 'sglang@.service is a template unit; ask for the status of one of its instances (unit: sglang@<slot>.service)',
+      });
+    });
+  });
+
+  it('a plain unit accepts no template instance, not even its own name with one', async () => {
+    const dispatch = operations();
+    for (const unit of ['sglang@gpu0.service', 'sglang@.service']) {
+      await expect(dispatch(request({ op: 'restart', unit }))).rejects.toEqual(refusal('forbidden_unit', /is not the unit this helper manages \(sglang.service\)/));
+      await expect(dispatch(request({ op: 'selectModel', modelId: 'a', unit }))).rejects.toEqual(refusal('forbidden_unit', /is not the unit/));
+    }
+    expect(await dispatch(request({ op: 'selectModel', modelId: 'a', unit: UNIT }))).toEqual({ unit: UNIT, modelId: 'a' });
+    expect(calls).toEqual(['selectModel a (2 models)']);
+  });
+
   it('answers power operations with unsupported when no power control is configured', async () => {
     const dispatch = operations();
     for (const r of [{ op: 'setPowerLimit', gpu: '00000000:01:00.0', watts: 300 }, { op: 'confirmPowerLimit', changeId: 'x' }, { op: 'revertPowerLimit', changeId: 'x' }]) {

@@ -20,6 +20,13 @@ describe('createUnitControl', () => {
     expect((control as DirectUnitControl).dropInPath).toBe('/run/systemd/system/sglang.service.d/50-switchboard.conf');
   });
 
+  it('controls a template instance with its own drop-in folder', async () => {
+    const instance = () => catalogSchema.parse({ backend: { kind: 'systemd', unit: 'sglang@gpu0-1.service', scope: 'system' } });
+    const control = await createUnitControl(instance, { isRoot: true, dropInRoot: '/run/systemd/system' });
+    expect(control.unit).toBe('sglang@gpu0-1.service');
+    expect((control as DirectUnitControl).dropInPath).toBe('/run/systemd/system/sglang@gpu0-1.service.d/50-switchboard.conf');
+  });
+
   it('goes through the privileged helper for a system unit when not root, but reads state with plain systemctl', async () => {
     const control = await createUnitControl(catalogOf('system'), {
       isRoot: false, helperSocketPath: '/nonexistent/helper.sock', systemctlCommand: [process.execPath, '-e', 'process.exit(3)'],

@@ -3,8 +3,10 @@ import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildLaunch } from '../../../../shared/build-launch-argv.js';
-import type { Catalog } from '../../../../shared/catalog-schema.js';
+import type { Catalog, ModelEntry } from '../../../../shared/catalog-schema.js';
 import { DROP_IN_FILE_NAME, renderDropIn } from '../../../../shared/systemd-drop-in.js';
+import { assignSlotPorts, gpuSetKey, gpuSetOf } from '../../switcher/gpu-sets.js';
+import { isTemplateUnit } from './slot-instance-unit.js';
 import { isValidUnitName, Systemctl, type SystemdScope } from './systemctl.js';
 import type { UnitControl, UnitState } from './unit-control.js';
 
@@ -48,7 +50,9 @@ export class DirectUnitControl implements UnitControl {
     const model = catalog.models.find((m) => m.id === modelId);
     if (!model) throw new Error(`unknown model "${modelId}"`);
     if (model.upstream !== undefined) throw new Error(`model "${modelId}" is served elsewhere (${model.upstream}); there is nothing to launch`);
-    const launch = buildLaunch(model, catalog);
+    // A template's drop-in would reach every instance, the other slots' servers included.
+    if (isTemplateUnit(this.unit)) throw new Error(`${this.unit} is a template unit; select a model for one of its instances`);
+    const launch = buildLaunch(model, catalog, { port: slotPortOf(model, catalog) });
     await writeFileAtomically(this.dropInPath, renderDropIn({ argv: launch.argv, env: launch.env, modelId }));
     await this.systemctl.daemonReload();
   }
@@ -72,6 +76,17 @@ export class DirectUnitControl implements UnitControl {
   show(): Promise<UnitState> {
     return this.systemctl.show(this.unit);
   }
+}
+
+/**
+ * The port the engine serves the model's slot on (the same assignment its slot pool makes), so
+ * each instance of a template unit listens on its own slot's port, not on backend.port.
+ */
+function slotPortOf(model: ModelEntry, catalog: Catalog): number {
+  const slotId = gpuSetKey(gpuSetOf(model));
+  const port = assignSlotPorts(catalog).get(slotId);
+  if (port === undefined) throw new Error(`no port for slot ${slotId} of model "${model.id}"`);
+  return port;
 }
 
 /** Where systemd reads administrator drop-ins for the scope. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { backendSettingsSchema } from '../../../../shared/catalog-schema.js';
 import { isValidUnitName, parseUnitShow } from './systemctl.js';
 
 describe('parseUnitShow', () => {
@@ -37,10 +38,21 @@ describe('parseUnitShow', () => {
 });
 
 describe('isValidUnitName', () => {
-  it.each(['sglang.service', 'sglang@gpu0.service', 'sglang-test-1.service', 'a\\x2db.service'])('accepts %s', (unit) => {
+  it.each(['sglang.service', 'sglang@gpu0.service', 'sglang@gpu0-1.service', 'sglang@all.service', 'sglang@.service', 'sglang-test-1.service', 'a\\x2db.service'])('accepts %s', (unit) => {
     expect(isValidUnitName(unit)).toBe(true);
   });
-  it.each(['', '-sglang.service', '--user', 'sglang', '../x.service', 'a b.service', 'sglang.service\n'])('refuses %j', (unit) => {
+  it.each(['', '-sglang.service', '--user', 'sglang', '../x.service', 'a b.service', 'sglang.service\n', '@gpu0.service', 'a@b@c.service', 'sglang@../x.service', 'sglang@gpu0;rm.service'])('refuses %j', (unit) => {
     expect(isValidUnitName(unit)).toBe(false);
+  });
+});
+
+describe('the catalog\'s backend.unit', () => {
+  // Whatever the catalog accepts, systemctl is given; what it refuses never reaches a DirectUnitControl.
+  it.each([
+    ['sglang.service', true], ['sglang@.service', true], ['sglang@gpu0-1.service', true], ['sglang-test@all.service', true],
+    ['-sglang.service', false], ['@gpu0.service', false], ['a@b@c.service', false], ['sglang@../x.service', false], ['sglang.socket', false], ['sglang', false],
+  ])('%s: %s, as systemctl sees it', (unit, accepted) => {
+    expect(backendSettingsSchema.safeParse({ unit }).success).toBe(accepted);
+    if (accepted) expect(isValidUnitName(unit)).toBe(true);
   });
 });

@@ -10,8 +10,12 @@ const SHOW_PROPERTIES = ['ActiveState', 'SubState', 'MainPID', 'ExecMainStatus',
 /** systemd prints ExecMainCode as the siginfo si_code number (CLD_EXITED, CLD_KILLED, CLD_DUMPED). */
 const EXEC_MAIN_CODES: Record<string, string> = { '1': 'exited', '2': 'killed', '3': 'dumped' };
 
-/** Unit names systemd accepts, without a leading '-' that systemctl would read as an option. */
-const UNIT_NAME = /^[A-Za-z0-9:_.\\@][A-Za-z0-9:_.\\@-]*\.(service|socket|target|timer|scope|slice)$/;
+/**
+ * Unit names systemd accepts (`name.service`, a template `name@.service`, an instance
+ * `name@inst.service`: one `@` at most, after a non-empty prefix), without a leading '-' that
+ * systemctl would read as an option.
+ */
+const UNIT_NAME = /^[A-Za-z0-9:_.\\][A-Za-z0-9:_.\\-]*(@[A-Za-z0-9:_.\\-]*)?\.(service|socket|target|timer|scope|slice)$/;
 
 /** A systemctl call that failed; the message carries systemctl's own stderr. */
 export class SystemctlError extends Error {

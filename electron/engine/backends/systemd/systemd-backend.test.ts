@@ -60,3 +60,14 @@ describe('isInUnitCgroup', () => {
     expect(isInUnitCgroup(text, 'sglang.service')).toBe(inside);
   });
 });
+
+describe('isInUnitCgroup for a template instance', () => {
+  it.each<[string, string, boolean]>([
+    ['its own instance, in the template slice', '0::/system.slice/system-sglang.slice/sglang@gpu0.service\n', true],
+    ['a user instance', '0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-sglang.slice/sglang@gpu0.service\n', true],
+    ['another instance of the template', '0::/system.slice/system-sglang.slice/sglang@gpu0-1.service\n', false],
+    ['the template slice alone', '0::/system.slice/system-sglang.slice\n', false],
+  ])('%s', (_name, text, inside) => {
+    expect(isInUnitCgroup(text, 'sglang@gpu0.service')).toBe(inside);
+  });
+});

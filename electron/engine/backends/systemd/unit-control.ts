@@ -18,14 +18,15 @@ export interface UnitState {
 /**
  * The privileged operations on the managed SGLang unit. Implemented directly with systemctl
  * (when root, in the helper daemon, or for `--user` units) and by the helper client over its
- * unix socket (when the engine is not root). Only the configured unit is ever touched.
+ * unix socket (when the engine is not root). Only the unit it was made for is ever touched: the
+ * configured unit, or one slot's instance `name@<slot>.service` of a configured template.
  */
 export interface UnitControl {
-  /** The unit this controls, e.g. `sglang.service`. */
+  /** The unit this controls, e.g. `sglang.service` or `sglang@gpu0.service`. */
   readonly unit: string;
   /**
    * Points the unit at a catalog model: writes `<unit>.d/50-switchboard.conf` atomically
-   * (ExecStart from the model's argv with systemd quoting, Environment=) and runs daemon-reload.
+   * (ExecStart from the model's argv on its slot's port, with systemd quoting; Environment=) and runs daemon-reload.
    */
   selectModel(modelId: string): Promise<void>;
   start(): Promise<void>;
