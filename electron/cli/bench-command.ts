@@ -37,7 +37,9 @@ export async function runBench(args: string[]): Promise<number> {
 
 async function activeModel(client: EngineClient): Promise<string> {
   const state = await client.getJson<EngineState>('/api/state');
-  if (state.activeModel) return state.activeModel;
+  const active = state.activeModels ?? (state.activeModel ? [state.activeModel] : []);
+  if (active.length === 1) return active[0]!;
+  if (active.length > 1) throw new UsageError(`several models are loaded (${active.join(', ')}); name the one to benchmark`, USAGE);
   throw new UsageError('no model is active; name the model to benchmark', USAGE);
 }
 

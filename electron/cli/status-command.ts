@@ -8,7 +8,7 @@ import { parseOrUsage } from './usage-error.js';
 
 const USAGE = `usage: switchboard status [options]
 
-Shows the active model and each backend slot: status, model, phase, progress, elapsed, ETA and
+Shows the active models and each backend slot: status, model, phase, progress, elapsed, ETA and
 the last failure with its hint.
 ${CONNECTION_USAGE}`;
 
@@ -29,7 +29,7 @@ export function formatStatus(state: EngineState, url: string, nowMs: number): st
   const lines = [
     `engine   ${url} · v${state.version} · up ${formatDuration(nowMs - state.startedAtMs)}`,
     `config   ${state.configPath}`,
-    `active   ${state.activeModel ?? '(none)'}`,
+    `active   ${activeList(state)}`,
   ];
   for (const slot of state.slots) lines.push('', ...formatSlot(slot, nowMs));
   return lines.join('\n');
@@ -52,4 +52,10 @@ function formatSlot(slot: SlotView, nowMs: number): string[] {
     lines.push(`  failure  ${cause}: ${message}`, `  hint     ${hint}`);
   }
   return lines;
+}
+
+/** Every loaded model (one per slot); engines from before slots only send activeModel. */
+function activeList(state: EngineState): string {
+  const active = state.activeModels ?? (state.activeModel ? [state.activeModel] : []);
+  return active.length > 0 ? active.join(', ') : '(none)';
 }
