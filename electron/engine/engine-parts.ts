@@ -33,7 +33,7 @@ export async function createEngineParts(options: CreateEngineOptions, currentCat
   const stateFile = (name: string) => (options.stateDir ? join(options.stateDir, name) : null);
   const history = await LoadHistory.open(stateFile('load-history.jsonl'));
   const benchHistory = await BenchHistory.open(stateFile('bench-history.jsonl'));
-  const swaps = await SwapHistory.open(stateFile('swap-history.jsonl'));
+  const swaps = await SwapHistory.open(stateFile('swap-history.jsonl'), (message) => console.error(message));
   const backendFor = options.backend ? () => options.backend! : await createBackendFactory(options.catalog, currentCatalog, options.systemd);
   const monitor = createMonitor(options);
   await monitor?.start();

@@ -332,6 +332,9 @@ class SwitchboardEngine implements Engine {
     this.closed = true;
     this.lifecycle.stop();
     await this.pool.stopAll('stop');
+    // The unloads just recorded are written in the background: finish them before the caller
+    // (a test, or the process exiting) removes or leaves the state dir.
+    await this.swaps.flushed();
     this.throughputTracker.stop();
     this.stopMonitorEvents();
     await this.power.close();

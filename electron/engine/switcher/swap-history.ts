@@ -33,13 +33,17 @@ export class SwapHistory {
     if (this.records.length > KEPT) this.records.splice(0, this.records.length - KEPT);
     const file = this.file;
     if (!file || this.failed) return;
-    this.writes = this.writes
-      .then(() => mkdir(dirname(file), { recursive: true }))
-      .then(() => appendFile(file, `${JSON.stringify(record)}\n`, 'utf8'))
-      .catch((err: Error) => {
+    const line = `${JSON.stringify(record)}\n`;
+    this.writes = this.writes.then(async () => {
+      if (this.failed) return; // appends queued before the first failure
+      try {
+        await mkdir(dirname(file), { recursive: true });
+        await appendFile(file, line, 'utf8');
+      } catch (err) {
         this.failed = true;
-        this.onError(`swap history: cannot write ${file} (${err.message}); keeping it in memory only`);
-      });
+        this.onError(`swap history: cannot write ${file} (${(err as Error).message}); keeping it in memory only`);
+      }
+    });
   }
 
   /** Resolves when every append so far is on disk (tests, shutdown). */
@@ -52,8 +56,9 @@ export class SwapHistory {
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
+      // Missing: a first start. Unreadable: the history is only a record; the engine starts anyway.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.onError(`swap history: cannot read ${file} (${(err as Error).message}); starting empty`);
+      return;
     }
     for (const line of text.split('\n')) {
       const record = parseRecord(line);

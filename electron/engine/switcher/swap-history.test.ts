@@ -1,0 +1,54 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SwapRecord } from '../../../shared/engine-state.js';
+import { SwapHistory } from './swap-history.js';
+
+let dir: string | undefined;
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+const load = (modelId: string, atMs: number): SwapRecord => ({ atMs, action: 'load', modelId, slotId: 'gpu0', cause: 'request', outcome: 'ready', durationMs: 10 });
+
+describe('SwapHistory', () => {
+  it('writes every record in order; flushed() resolves once they are on disk; a new open reads them back', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'swap-history-'));
+    const file = join(dir, 'state', 'swap-history.jsonl');
+    const history = await SwapHistory.open(file);
+    for (let i = 0; i < 50; i++) history.append(load(`m${i}`, i));
+    await history.flushed();
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as SwapRecord).modelId)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+    const reopened = await SwapHistory.open(file);
+    expect(reopened.recent(3).map((r) => r.modelId)).toEqual(['m47', 'm48', 'm49']);
+  });
+
+  it('skips bad lines and keeps the newest 1000 in memory', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'swap-history-'));
+    const file = join(dir, 'swap-history.jsonl');
+    const good = Array.from({ length: 1005 }, (_, i) => JSON.stringify(load(`m${i}`, i)));
+    await writeFile(file, ['not json', '{"action":"load"}', ...good, '{"modelId":"x","atMs":1,"action":"explode"}', ''].join('\n'));
+    const history = await SwapHistory.open(file);
+    const all = history.recent(5000);
+    expect(all).toHaveLength(1000);
+    expect(all[0]!.modelId).toBe('m5');
+    expect(history.recent(0)).toEqual([]);
+  });
+
+  it('reports an unreadable file and a write failure once each, and goes on in memory', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'swap-history-'));
+    await writeFile(join(dir, 'blocker'), '');
+    const errors: string[] = [];
+    const history = await SwapHistory.open(join(dir, 'blocker', 'swap-history.jsonl'), (m) => errors.push(m));
+    history.append(load('a', 1));
+    history.append(load('b', 2));
+    await history.flushed();
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatch(/cannot read .*starting empty/);
+    expect(errors[1]).toMatch(/cannot write .*keeping it in memory only/);
+    expect(history.recent(10).map((r) => r.modelId)).toEqual(['a', 'b']);
+  });
+});
