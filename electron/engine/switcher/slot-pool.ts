@@ -3,6 +3,7 @@ import type { QueuedSwitch, SlotView, SwitchCause } from '../../../shared/engine
 import { EngineError } from '../engine-error.js';
 import { assignSlotPorts, gpuSetKey, gpuSetOf, isSlotModel, overlaps, type GpuSet } from './gpu-sets.js';
 import { planEviction, type RunningSlot } from './plan-eviction.js';
+import { rejectAll, SerialRunner, type Waiter } from './serial-runner.js';
 import type { SlotSwitcher } from './slot-switcher.js';
 
 /** Who asked for a load or an unload: shown in the swap history. */
@@ -19,11 +20,6 @@ export interface SlotPoolOptions {
   /** Builds the switcher of one slot (the engine wires its backend, logs and history). */
   createSlot(slotId: string, port: number, gpus: GpuSet): SlotSwitcher;
   onChange(): void;
-}
-
-interface Waiter<T> {
-  resolve(value: T): void;
-  reject(err: unknown): void;
 }
 
 type HostOp =
@@ -48,9 +44,10 @@ export interface Slot {
  */
 export class SlotPool {
   private readonly slots = new Map<string, Slot>();
-  private readonly queue: HostOp[] = [];
-  private current: HostOp | null = null;
-  private running = false;
+  private readonly ops = new SerialRunner<HostOp>(
+    (op) => (op.kind === 'load' ? this.executeLoad(op) : this.executeUnload(op)),
+    () => this.opts.onChange(),
+  );
 
   constructor(private readonly opts: SlotPoolOptions) {}
 
@@ -65,19 +62,19 @@ export class SlotPool {
       const waiter = { resolve, reject };
       const joinable = this.findJoinableLoad(model.id);
       if (joinable) joinable.waiters.push(waiter);
-      else this.enqueue({ kind: 'load', modelId: model.id, cause, trigger: { forModel: model.id, ...trigger }, waiters: [waiter] });
+      else this.ops.enqueue({ kind: 'load', modelId: model.id, cause, trigger: { forModel: model.id, ...trigger }, waiters: [waiter] });
       this.opts.onChange();
     });
   }
 
   /** Unloads one slot in FIFO order, after its in-flight requests drain (idle unload). */
   unload(slotId: string, cause: SwitchCause): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.enqueue({ kind: 'unload', slotId, cause, waiters: [{ resolve, reject }] }));
+    return new Promise<void>((resolve, reject) => this.ops.enqueue({ kind: 'unload', slotId, cause, waiters: [{ resolve, reject }] }));
   }
 
   /** Stops every slot now: queued loads are rejected, loads under way are abandoned. */
   async stopAll(cause: SwitchCause): Promise<void> {
-    for (const op of this.queue.splice(0)) {
+    for (const op of this.ops.queue.splice(0)) {
       if (op.kind === 'load') rejectAll(op.waiters, new EngineError('conflict', `switch to ${op.modelId} cancelled by stop`));
       else op.waiters.forEach((w) => w.resolve());
     }
@@ -91,7 +88,7 @@ export class SlotPool {
   isServing(model: ModelEntry): boolean {
     const slot = this.slots.get(gpuSetKey(gpuSetOf(model)));
     if (!slot?.switcher.isServing(model.id)) return false;
-    return ![this.current, ...this.queue].some((op) => op !== null && this.opAffects(op, slot, model.id));
+    return !this.ops.all().some((op) => this.opAffects(op, slot, model.id));
   }
 
   /** True when the model is loaded and its slot not draining (a caller whose wait just ended may send). */
@@ -126,7 +123,7 @@ export class SlotPool {
         const view = slot.switcher.view();
         const hostQueue = this.queuedFor(slot);
         // The host is evicting other slots for a load into this one: that load is this slot's pending switch.
-        const current = this.current;
+        const current = this.ops.current;
         const evictingFor =
           !view.pending && current?.kind === 'load' && !current.settled && this.slotIdOf(current.modelId) === slot.id
             ? { pending: { modelId: current.modelId, waiters: current.waiters.length, cause: current.cause } }
@@ -138,7 +135,7 @@ export class SlotPool {
   /** Models with a load under way or queued anywhere. */
   pendingModels(): Set<string> {
     const ids = new Set<string>();
-    for (const op of [this.current, ...this.queue]) if (op?.kind === 'load' && !op.settled) ids.add(op.modelId);
+    for (const op of this.ops.all()) if (op.kind === 'load' && !op.settled) ids.add(op.modelId);
     for (const slot of this.slots.values()) for (const id of slot.switcher.pendingModels()) ids.add(id);
     return ids;
   }
@@ -150,11 +147,11 @@ export class SlotPool {
 
   /** True when nothing is queued or running host-wide (the idle reaper only acts then). */
   isQuiet(): boolean {
-    return this.current === null && this.queue.length === 0;
+    return this.ops.idle;
   }
 
   private queuedFor(slot: Slot): QueuedSwitch[] {
-    return this.queue
+    return this.ops.queue
       .filter((op): op is Extract<HostOp, { kind: 'load' }> => op.kind === 'load' && this.slotIdOf(op.modelId) === slot.id)
       .map((op) => ({ modelId: op.modelId, waiters: op.waiters.length, cause: op.cause }));
   }
@@ -190,37 +187,13 @@ export class SlotPool {
   }
 
   private findJoinableLoad(modelId: string): Extract<HostOp, { kind: 'load' }> | undefined {
-    const queued = this.queue.find((op) => op.kind === 'load' && op.modelId === modelId);
+    const queued = this.ops.queue.find((op) => op.kind === 'load' && op.modelId === modelId);
     if (queued?.kind === 'load') return queued;
-    const current = this.current;
+    const current = this.ops.current;
     if (current?.kind === 'load' && current.modelId === modelId && !current.settled) return current;
     return undefined;
   }
 
-  private enqueue(op: HostOp): void {
-    this.queue.push(op);
-    void this.run();
-  }
-
-  private async run(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (let op = this.queue.shift(); op; op = this.queue.shift()) {
-        this.current = op;
-        this.opts.onChange();
-        try {
-          if (op.kind === 'load') await this.executeLoad(op);
-          else await this.executeUnload(op);
-        } finally {
-          this.current = null;
-        }
-        this.opts.onChange();
-      }
-    } finally {
-      this.running = false;
-    }
-  }
 
   private async executeLoad(op: Extract<HostOp, { kind: 'load' }>): Promise<void> {
     try {
@@ -255,8 +228,4 @@ function settle(op: Extract<HostOp, { kind: 'load' }>, outcome: SlotView | Error
     if (outcome instanceof Error) w.reject(outcome);
     else w.resolve(outcome);
   }
-}
-
-function rejectAll<T>(waiters: Waiter<T>[], err: unknown): void {
-  for (const w of waiters) w.reject(err);
 }

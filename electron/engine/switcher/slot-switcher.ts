@@ -8,6 +8,7 @@ import { diagnoseFailure } from '../logs/diagnose-failure.js';
 import { estimateEtaMs, typicalPhaseMs } from './estimate-eta.js';
 import type { LoadHistory } from './load-history.js';
 import { LoadWatch } from './load-watch.js';
+import { rejectAll, SerialRunner, type Waiter } from './serial-runner.js';
 import { waitForReady, type ReadyOutcome } from './wait-for-ready.js';
 
 export interface SlotSwitcherOptions {
@@ -42,11 +43,6 @@ export interface SlotSwitcherOptions {
 /** What a load's record carries besides its outcome and timing. */
 export type LoadNotes = Pick<LoadRecord, 'powerLimits'>;
 
-interface Waiter<T> {
-  resolve(value: T): void;
-  reject(err: unknown): void;
-}
-
 type Op =
   | { kind: 'load'; modelId: string; cause: SwitchCause; trigger?: LoadRecord['trigger']; waiters: Waiter<SlotView>[]; settled?: boolean }
   | { kind: 'stop'; cause: SwitchCause; drain: boolean; forModel?: string; waiters: Waiter<void>[] };
@@ -72,9 +68,10 @@ export class SlotSwitcher {
   private readyAtMs: number | undefined;
   private instance: BackendInstance | undefined;
   private watch: LoadWatch | undefined;
-  private current: Op | null = null;
-  private readonly queue: Op[] = [];
-  private running = false;
+  private readonly ops = new SerialRunner<Op>(
+    (op) => (op.kind === 'load' ? this.executeLoad(op) : this.executeStop(op)),
+    () => this.opts.onChange(),
+  );
   private abortLoad: (() => void) | undefined;
   private draining = false;
   private readonly now: () => number;
@@ -85,14 +82,14 @@ export class SlotSwitcher {
 
   /** Waits until `modelId` is ready in this slot, joining or queueing as needed. */
   ensureReady(modelId: string, cause: SwitchCause, trigger?: LoadRecord['trigger']): Promise<SlotView> {
-    if (this.status === 'ready' && this.modelId === modelId && !this.current && this.queue.length === 0) {
+    if (this.status === 'ready' && this.modelId === modelId && this.ops.idle) {
       return Promise.resolve(this.view());
     }
     return new Promise<SlotView>((resolve, reject) => {
       const waiter = { resolve, reject };
       const joinable = this.findJoinableLoad(modelId);
       if (joinable) joinable.waiters.push(waiter);
-      else this.enqueue({ kind: 'load', modelId, cause, ...(trigger ? { trigger } : {}), waiters: [waiter] });
+      else this.ops.enqueue({ kind: 'load', modelId, cause, ...(trigger ? { trigger } : {}), waiters: [waiter] });
       this.opts.onChange();
     });
   }
@@ -104,14 +101,14 @@ export class SlotSwitcher {
   stop(cause: SwitchCause, options: StopOptions = {}): Promise<void> {
     const drain = options.drain ?? false;
     if (!drain) {
-      for (const op of this.queue.splice(0)) {
+      for (const op of this.ops.queue.splice(0)) {
         if (op.kind === 'load') rejectAll(op.waiters, new EngineError('conflict', `switch to ${op.modelId} cancelled by stop`));
         else op.waiters.forEach((w) => w.resolve());
       }
       this.abortLoad?.();
     }
     return new Promise<void>((resolve, reject) =>
-      this.enqueue({ kind: 'stop', cause, drain, ...(options.forModel ? { forModel: options.forModel } : {}), waiters: [{ resolve, reject }] }),
+      this.ops.enqueue({ kind: 'stop', cause, drain, ...(options.forModel ? { forModel: options.forModel } : {}), waiters: [{ resolve, reject }] }),
     );
   }
 
@@ -120,7 +117,7 @@ export class SlotSwitcher {
    * running or queued (a queued switch makes new requests wait their turn, FIFO).
    */
   isServing(modelId: string): boolean {
-    return this.status === 'ready' && this.modelId === modelId && this.current === null && this.queue.length === 0;
+    return this.status === 'ready' && this.modelId === modelId && this.ops.idle;
   }
 
   /**
@@ -149,8 +146,8 @@ export class SlotSwitcher {
       ...(this.instance?.pid !== undefined ? { pid: this.instance.pid } : {}),
       host: this.opts.host,
       port: this.opts.port,
-      ...(this.current?.kind === 'load' && !this.current.settled
-        ? { pending: { modelId: this.current.modelId, waiters: this.current.waiters.length, cause: this.current.cause } }
+      ...(this.ops.current?.kind === 'load' && !this.ops.current.settled
+        ? { pending: { modelId: this.ops.current.modelId, waiters: this.ops.current.waiters.length, cause: this.ops.current.cause } }
         : {}),
       queue: this.queuedSwitches(),
       ...(this.draining ? { draining: true } : {}),
@@ -160,50 +157,26 @@ export class SlotSwitcher {
   /** The model a load under way or queued is for (for per-model status). */
   pendingModels(): Set<string> {
     const ids = new Set<string>();
-    for (const op of [this.current, ...this.queue]) if (op?.kind === 'load') ids.add(op.modelId);
+    for (const op of this.ops.all()) if (op.kind === 'load') ids.add(op.modelId);
     return ids;
   }
 
   private queuedSwitches(): QueuedSwitch[] {
-    return this.queue
+    return this.ops.queue
       .filter((op): op is Extract<Op, { kind: 'load' }> => op.kind === 'load')
       .map((op) => ({ modelId: op.modelId, waiters: op.waiters.length, cause: op.cause }));
   }
 
   /** A load of this model that a new caller may join without jumping over a queued stop. */
   private findJoinableLoad(modelId: string): Extract<Op, { kind: 'load' }> | undefined {
-    const lastStop = this.queue.map((op) => op.kind).lastIndexOf('stop');
-    const queued = this.queue.slice(lastStop + 1).find((op) => op.kind === 'load' && op.modelId === modelId);
+    const lastStop = this.ops.queue.map((op) => op.kind).lastIndexOf('stop');
+    const queued = this.ops.queue.slice(lastStop + 1).find((op) => op.kind === 'load' && op.modelId === modelId);
     if (queued?.kind === 'load') return queued;
-    const current = this.current;
+    const current = this.ops.current;
     if (lastStop === -1 && current?.kind === 'load' && current.modelId === modelId && !current.settled) return current;
     return undefined;
   }
 
-  private enqueue(op: Op): void {
-    this.queue.push(op);
-    void this.run();
-  }
-
-  private async run(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (let op = this.queue.shift(); op; op = this.queue.shift()) {
-        this.current = op;
-        this.opts.onChange();
-        try {
-          if (op.kind === 'load') await this.executeLoad(op);
-          else await this.executeStop(op);
-        } finally {
-          this.current = null;
-        }
-        this.opts.onChange();
-      }
-    } finally {
-      this.running = false;
-    }
-  }
 
   private async executeStop(op: Extract<Op, { kind: 'stop' }>): Promise<void> {
     try {
@@ -370,10 +343,6 @@ function settle(op: Extract<Op, { kind: 'load' }>, outcome: SlotView | Error): v
     if (outcome instanceof Error) w.reject(outcome);
     else w.resolve(outcome);
   }
-}
-
-function rejectAll<T>(waiters: Waiter<T>[], err: unknown): void {
-  for (const w of waiters) w.reject(err);
 }
 
 function loadFailedError(modelId: string, failure: Failure): EngineError {
