@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { GpuOverview, GpuSample, HostStats, NvlinkSet, NvlinkStatus, Topology } from '../../../shared/gpu-types.js';
+import type { GpuOverview, GpuSample } from '../../../shared/gpu-types.js';
 import type { ApiHub } from '../api/api-hub.js';
 import { TimeSeriesRing, type SeriesData } from '../charts/time-series-ring.js';
 import type { CardError } from './card-error.js';
@@ -20,17 +20,11 @@ export interface GpusStoreOptions {
   tickMs?: number;
 }
 
-export interface GpusData {
+/** The overview's fields as last read (samples then follow gpu.sample events). */
+export interface GpusData extends Pick<GpuOverview, 'samples' | 'host' | 'topology' | 'nvlink' | 'nvlinkSets' | 'presetsW'> {
   status: 'idle' | 'loading' | 'ready' | 'unavailable' | 'error';
   /** Why GPUs are unavailable, or what failed. */
   reason: string | null;
-  /** The latest sample per GPU, by index. */
-  samples: GpuSample[];
-  host: HostStats | null;
-  topology: Topology | null;
-  nvlink: NvlinkStatus[] | null;
-  nvlinkSets: NvlinkSet[];
-  presetsW: number[];
   /** Chart data per GPU UUID (see HISTORY_SERIES). */
   history: Record<string, SeriesData>;
   /** Slider values not applied yet, per GPU UUID. */
