@@ -86,5 +86,9 @@ describe('responses', () => {
   it('builds envelopes the response schema accepts', () => {
     expect(helperResponseSchema.parse(okResponse(1, { unit: 'sglang.service' }))).toEqual({ v: 1, id: 1, ok: true, result: { unit: 'sglang.service' } });
     expect(helperResponseSchema.parse(errorResponse(null, 'too_large', 'too big'))).toEqual({ v: 1, id: null, ok: false, error: { code: 'too_large', message: 'too big' } });
+    for (const code of ['busy', 'timeout'] as const) {
+      expect(helperResponseSchema.parse(errorResponse(null, code, 'closing'))).toEqual({ v: 1, id: null, ok: false, error: { code, message: 'closing' } });
+    }
+    expect(() => helperResponseSchema.parse({ v: 1, id: null, ok: false, error: { code: 'overloaded', message: 'x' } })).toThrow();
   });
 });

@@ -34,6 +34,10 @@ export const HELPER_ERROR_CODES = [
   'out_of_range',
   /** No such GPU, or no such pending power-limit change. */
   'not_found',
+  /** The connection was refused or closed because of the connection limits (too many from this process or user, or the helper is full); the line is sent once, then the connection closes. */
+  'busy',
+  /** No complete request line arrived in time (or answers were not read); the line is sent once, then the connection closes. */
+  'timeout',
 ] as const;
 export type HelperErrorCode = (typeof HELPER_ERROR_CODES)[number];
 

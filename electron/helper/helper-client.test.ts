@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -48,7 +49,7 @@ async function startHelper(show: () => Promise<UnitState> = async () => SHOWN): 
     show,
   };
   const dispatch = createHelperOperations({ unit: 'sglang.service', readCatalog: async () => catalog, unitControlFor: () => control, startupCatalog: catalog, powerLimits: null, startedAtMs: Date.now() });
-  server = await startHelperServer({ socketPath, gid: null, dispatch, audit, lookupPeer: async () => null, log: () => undefined });
+  server = await startHelperServer({ socketPath, gid: null, dispatch, audit, readPeer: () => null, log: () => undefined });
 }
 
 /** A socket that answers every line with `reply` (or never, when null). */
@@ -108,7 +109,7 @@ describe('HelperUnitControl', () => {
       powerLimits: null,
       startedAtMs: Date.now(),
     });
-    server = await startHelperServer({ socketPath, gid: null, dispatch, audit, lookupPeer: async () => null, log: () => undefined });
+    server = await startHelperServer({ socketPath, gid: null, dispatch, audit, readPeer: () => null, log: () => undefined });
     const control = new HelperUnitControl({ socketPath, unit: 'sglang@gpu0.service' });
     await control.selectModel('a');
     await control.restart();
@@ -149,5 +150,40 @@ describe('helperRequest', () => {
   it('times out when nothing answers', async () => {
     await startRaw(null);
     await expect(helperRequest(socketPath, { op: 'status' }, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'timeout' });
+  });
+
+  it('retries a connect refused with EAGAIN (the listen queue is full) until the helper accepts', async () => {
+    // A listener with a queue of 1 that accepts nothing until it reads a line on stdin (its event loop is blocked).
+    const script = `
+      const net = require('node:net');
+      const server = net.createServer((s) => s.on('data', (d) => {
+        for (const line of String(d).split('\\n').filter(Boolean)) s.write(JSON.stringify({ v: 1, id: JSON.parse(line).id, ok: true, result: { unit: 'u' } }) + '\\n');
+      }));
+      server.listen({ path: process.argv[1], backlog: 1 }, () => {
+        console.log('listening');
+        require('node:child_process').execFileSync('sh', ['-c', 'read line'], { stdio: ['inherit', 'ignore', 'inherit'] });
+      });`;
+    const child = spawn(process.execPath, ['-e', script, socketPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const fillers: Socket[] = [];
+    try {
+      await new Promise((resolve) => child.stdout!.once('data', resolve));
+      // Fill the queue: connect until the kernel says EAGAIN.
+      for (;;) {
+        const s = connect(socketPath);
+        fillers.push(s);
+        const outcome = await new Promise<string>((resolve) => {
+          s.once('connect', () => resolve('connected'));
+          s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+        });
+        if (outcome === 'EAGAIN') break;
+        expect(outcome).toBe('connected');
+      }
+      const answer = helperRequest(socketPath, { op: 'start' }, { timeoutMs: 30_000 }); // its first connect() got EAGAIN too
+      child.stdin!.write('go\n');
+      expect(await answer).toEqual({ unit: 'u' });
+    } finally {
+      for (const s of fillers) s.destroy();
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { z } from 'zod';
 import {
   HELPER_PROTOCOL_VERSION, helperResponseSchema, helperStatusSchema, powerLimitChangeSchema,
@@ -12,8 +12,8 @@ import type { UnitControl, UnitState } from '../engine/backends/systemd/unit-con
 /** A request as a caller writes it: the envelope (`v`, `id`) is added by `helperRequest`. */
 export type HelperRequestBody<Op extends HelperOp> = { op: Op } & Omit<HelperRequestOf<Op>, 'v' | 'id' | 'op'>;
 
-/** Why a helper request failed: the helper's own code, or a transport failure seen by the client. */
-export type HelperClientErrorCode = HelperErrorCode | 'unreachable' | 'denied' | 'timeout' | 'protocol';
+/** Why a helper request failed: the helper's own code, or a transport failure seen by the client (`timeout` is both: the helper's, or no answer in time). */
+export type HelperClientErrorCode = HelperErrorCode | 'unreachable' | 'denied' | 'protocol';
 
 /** A failed helper request. `code` is the helper's code when it answered. */
 export class HelperRequestError extends Error {
@@ -25,38 +25,75 @@ export class HelperRequestError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Retries of a connect() refused with EAGAIN start this soon and back off to at most MAX_RETRY_DELAY_MS. */
+const FIRST_RETRY_DELAY_MS = 5;
+const MAX_RETRY_DELAY_MS = 250;
 const RESULT_SCHEMAS: Partial<Record<HelperOp, z.ZodType>> = { status: helperStatusSchema, setPowerLimit: powerLimitChangeSchema };
 let nextId = 1;
 
 /**
  * Sends one request on its own connection and resolves to its result; rejects with a
- * `HelperRequestError`. `timeoutMs` bounds the whole exchange (unit operations wait for systemd).
+ * `HelperRequestError`. `timeoutMs` bounds the whole exchange, connecting included (unit
+ * operations wait for systemd). A connect() refused with EAGAIN — the helper's listen queue is
+ * full, as under a flood of connections from another client — is retried with backoff until then.
  */
 export function helperRequest<Op extends HelperOp>(socketPath: string, body: HelperRequestBody<Op>, opts: { timeoutMs?: number } = {}): Promise<HelperResults[Op]> {
   const id = nextId++;
   const line = `${JSON.stringify({ v: HELPER_PROTOCOL_VERSION, id, ...body })}\n`;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
-    const socket = connect(socketPath);
-    let received = '';
-    const fail = (err: HelperRequestError) => {
-      socket.destroy();
-      reject(err);
+    let socket: Socket | null = null;
+    let settled = false;
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket?.destroy();
+      outcome();
     };
-    socket.setTimeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => fail(new HelperRequestError('timeout', `the helper did not answer ${body.op} within ${opts.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`)));
-    socket.on('connect', () => socket.write(line));
-    socket.on('error', (err: NodeJS.ErrnoException) => fail(connectError(socketPath, err)));
-    socket.on('end', () => fail(new HelperRequestError('protocol', 'the helper closed the connection without answering')));
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString('utf8');
-      const nl = received.indexOf('\n');
-      if (nl === -1 && received.length <= MAX_RESPONSE_BYTES) return;
-      socket.destroy();
-      try {
-        resolve(readResponse(body.op, id, received.slice(0, nl === -1 ? undefined : nl)) as HelperResults[Op]);
-      } catch (err) {
-        reject(err);
-      }
-    });
+    const fail = (err: HelperRequestError) => settle(() => reject(err));
+    const timer = setTimeout(() => fail(new HelperRequestError('timeout', `the helper did not answer ${body.op} within ${timeoutMs} ms`)), timeoutMs);
+    const connected = (s: Socket) => {
+      let received = '';
+      s.on('error', (err: NodeJS.ErrnoException) => fail(connectError(socketPath, err)));
+      s.on('end', () => fail(new HelperRequestError('protocol', 'the helper closed the connection without answering')));
+      s.on('data', (chunk: Buffer) => {
+        received += chunk.toString('utf8');
+        const nl = received.indexOf('\n');
+        if (nl === -1 && received.length <= MAX_RESPONSE_BYTES) return;
+        settle(() => {
+          try {
+            resolve(readResponse(body.op, id, received.slice(0, nl === -1 ? undefined : nl)) as HelperResults[Op]);
+          } catch (err) {
+            reject(err);
+          }
+        });
+      });
+      s.write(line);
+    };
+    connectRetrying(socketPath, () => settled, (s) => (socket = s)).then(connected, (err: NodeJS.ErrnoException) => fail(connectError(socketPath, err)));
+  });
+}
+
+/** connect(), retried with backoff while the listen queue is full (EAGAIN); stops trying once `cancelled()`. */
+function connectRetrying(socketPath: string, cancelled: () => boolean, onSocket: (socket: Socket) => void): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const attempt = (delayMs: number) => {
+      if (cancelled()) return;
+      const socket = connect(socketPath);
+      onSocket(socket);
+      const onError = (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EAGAIN') return reject(err);
+        socket.destroy();
+        setTimeout(() => attempt(Math.min(delayMs * 2, MAX_RETRY_DELAY_MS)), delayMs);
+      };
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        resolve(socket);
+      });
+    };
+    attempt(FIRST_RETRY_DELAY_MS);
   });
 }
 
@@ -113,6 +150,7 @@ export class HelperUnitControl implements UnitControl {
 const ENGINE_CODES: Record<HelperClientErrorCode, ApiError['code']> = {
   bad_request: 'bad_request', unknown_op: 'bad_request', too_large: 'bad_request', unsupported: 'bad_request', out_of_range: 'bad_request',
   unknown_model: 'unknown_model', not_found: 'not_found', forbidden_unit: 'unauthorized', denied: 'unauthorized',
+  busy: 'unavailable',
   failed: 'load_failed', catalog_error: 'internal', internal: 'internal', unreachable: 'internal', timeout: 'internal', protocol: 'internal',
 };
 

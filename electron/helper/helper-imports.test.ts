@@ -26,16 +26,17 @@ function importClosure(entry: string): { files: string[]; packages: string[] } {
 describe('the helper daemon stays small enough to audit', () => {
   const { files, packages } = importClosure('electron/helper/main.ts');
 
-  it('loads only shared/, its own folder, the direct systemd unit control, the pure GPU-set rules and nvidia-smi parsers', () => {
+  it('loads only shared/, its own folder, electron/system/, the direct systemd unit control, the pure GPU-set rules and nvidia-smi parsers', () => {
     const allowed =
-      /^(shared\/[\w-]+\.ts|electron\/helper\/[\w-]+\.ts|electron\/engine\/backends\/systemd\/(unit-control|direct-unit-control|systemctl|slot-instance-unit)\.ts|electron\/engine\/switcher\/gpu-sets\.ts|electron\/engine\/gpu\/(parse-query-csv|query-fields|parse-power-limit-output)\.ts)$/;
+      /^(shared\/[\w-]+\.ts|electron\/helper\/[\w-]+\.ts|electron\/system\/[\w-]+\.ts|electron\/engine\/backends\/systemd\/(unit-control|direct-unit-control|systemctl|slot-instance-unit)\.ts|electron\/engine\/switcher\/gpu-sets\.ts|electron\/engine\/gpu\/(parse-query-csv|query-fields|parse-power-limit-output)\.ts)$/;
     expect(files.filter((f) => !allowed.test(f))).toEqual([]);
     expect(files).toEqual(expect.arrayContaining(['electron/helper/helper-server.ts', 'shared/helper-protocol.ts', 'electron/engine/backends/systemd/direct-unit-control.ts']));
     expect(files).not.toContain('electron/helper/helper-client.ts');
     expect(files).toContain('electron/helper/nvidia-power-limits.ts');
+    expect(files).toContain('electron/system/rotating-json-lines.ts');
   });
 
-  it('uses only node:*, zod and yaml from outside', () => {
-    expect(packages.filter((p) => !p.startsWith('node:') && p !== 'zod' && p !== 'yaml')).toEqual([]);
+  it('uses only node:*, zod, yaml and koffi (SO_PEERCRED) from outside', () => {
+    expect(packages.filter((p) => !p.startsWith('node:') && !['zod', 'yaml', 'koffi'].includes(p))).toEqual([]);
   });
 });

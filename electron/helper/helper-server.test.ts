@@ -34,7 +34,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const start = async () => (server = await startHelperServer({ socketPath: join(dir, 'h.sock'), gid: null, dispatch, audit, lookupPeer: async () => null, log: () => undefined }));
+const start = async () => (server = await startHelperServer({ socketPath: join(dir, 'h.sock'), gid: null, dispatch, audit, readPeer: () => null, log: () => undefined }));
 const req = (id: number, op: string, extra: Record<string, unknown> = {}) => `${JSON.stringify({ v: 1, id, op, ...extra })}\n`;
 
 /** Sends `chunks` (one write each), half-closes when `end`, and collects answer lines until the server closes or `lines` arrive. */
@@ -140,7 +140,7 @@ describe('helper server', () => {
 describe('claiming the socket path', () => {
   it('refuses to start while another helper answers on it, naming its pid', async () => {
     const statusDispatch: HelperDispatch = async () => ({ pid: 4242 }) as never;
-    server = await startHelperServer({ socketPath: join(dir, 'h.sock'), gid: null, dispatch: statusDispatch, audit, lookupPeer: async () => null });
+    server = await startHelperServer({ socketPath: join(dir, 'h.sock'), gid: null, dispatch: statusDispatch, audit, readPeer: () => null });
     await expect(start()).rejects.toThrow(new HelperStartError(`another helper is running (pid 4242) on ${join(dir, 'h.sock')}`));
     expect((await exchange([req(1, 'status')], { lines: 1 })).lines[0]).toMatchObject({ ok: true, result: { pid: 4242 } });
   });

@@ -1,10 +1,23 @@
 import { chmod, chown, link, lstat, stat, unlink } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { errorResponse } from '../../shared/helper-protocol.js';
+import { admitConnection, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from './admit-connection.js';
 import type { AuditLog } from './audit-log.js';
-import { HelperConnection } from './helper-connection.js';
+import { ConnectionRefusalLog } from './connection-refusal-log.js';
+import { HelperConnection, type ConnectionContext } from './helper-connection.js';
 import type { HelperDispatch } from './operations.js';
-import { lookupPeerCredentials, type PeerCredentials } from './peer-credentials.js';
+import { loadPeerCredentials, type ReadPeerIds } from './peer-credentials.js';
 import { probeHelperSocket } from './probe-helper-socket.js';
+
+/**
+ * Connections the kernel queues for accept: a burst of 1,000 fits (Node's default is 511; the kernel caps
+ * it at net.core.somaxconn, 4096 by default). Past it connect() fails with EAGAIN, which the engine's
+ * client retries: a churning client can keep any queue full for moments, no server-side limit prevents that.
+ */
+const LISTEN_BACKLOG = 1024;
+
+/** A legitimate client writes its request right after connecting; 10 s is generous for that and short for a slowloris. */
+export const DEFAULT_LINE_TIMEOUT_MS = 10_000;
 
 export interface HelperServerOptions {
   socketPath: string;
@@ -12,13 +25,19 @@ export interface HelperServerOptions {
   gid: number | null;
   dispatch: HelperDispatch;
   audit: AuditLog;
-  lookupPeer?: (socket: Socket) => Promise<PeerCredentials | null>;
+  /** Reads SO_PEERCRED of an accepted socket; by default through koffi (`loadPeerCredentials`). */
+  readPeer?: ReadPeerIds;
+  limits?: ConnectionLimits;
+  /** How long a connection may take to send a complete request line (default DEFAULT_LINE_TIMEOUT_MS). */
+  lineTimeoutMs?: number;
+  /** How often refused connections are summarised in the audit log (default 60 s). */
+  refusalIntervalMs?: number;
   log?: (line: string) => void;
 }
 
 export interface HelperServer {
   readonly socketPath: string;
-  /** Stops accepting, drops open connections and removes the socket file (if it is still ours). */
+  /** Stops accepting, drops open connections, writes the last refusal summaries and removes the socket file (if it is still ours). */
   close(): Promise<void>;
 }
 
@@ -27,18 +46,48 @@ export class HelperStartError extends Error {
   override readonly name = 'HelperStartError';
 }
 
-/** Binds the socket (mode 0660, group `gid`) after making sure no other helper holds it, and serves. */
+/**
+ * Binds the socket (mode 0660, group `gid`) after making sure no other helper holds it, and serves.
+ * Each accepted connection is judged at once on its SO_PEERCRED (`admitConnection`): refused ones
+ * get one `busy` line and are closed, with no other work (no /proc read, no audit line of their
+ * own: `ConnectionRefusalLog` counts them).
+ */
 export async function startHelperServer(opts: HelperServerOptions): Promise<HelperServer> {
   await claimSocketPath(opts.socketPath);
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const readPeer = opts.readPeer ?? (await loadPeerCredentials({ log }));
+  const limits = opts.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const refusals = new ConnectionRefusalLog({ audit: opts.audit, log, intervalMs: opts.refusalIntervalMs });
   const sockets = new Set<Socket>();
-  const context = { dispatch: opts.dispatch, audit: opts.audit, lookupPeer: opts.lookupPeer ?? lookupPeerCredentials, log: opts.log ?? ((line: string) => console.error(line)) };
+  const open = new Set<HelperConnection>();
+  let seq = 0;
+  const context: ConnectionContext = {
+    dispatch: opts.dispatch,
+    audit: opts.audit,
+    log,
+    lineTimeoutMs: opts.lineTimeoutMs ?? DEFAULT_LINE_TIMEOUT_MS,
+    onLineTimeout: (peer, message) => refusals.record(peer, 'line_timeout', message),
+  };
   // Half-open: a client that shuts down its sending side (`nc -U`, `socat`) still gets its answers.
   const server = createServer({ allowHalfOpen: true }, (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    new HelperConnection(socket, context);
+    const peer = readPeer(socket);
+    const verdict = admitConnection([...open], peer, limits);
+    if (!verdict.admit) {
+      refuse(socket, verdict.message);
+      refusals.record(peer, verdict.reason, verdict.message);
+      return;
+    }
+    if (verdict.evict) {
+      const message = `closed to make room for another client: the helper is at its maximum of ${limits.total} connections and this user holds the most`;
+      open.delete(verdict.evict);
+      verdict.evict.evict(message);
+      refusals.record(verdict.evict.peer, 'evicted', message);
+    }
+    const connection: HelperConnection = new HelperConnection(socket, peer, seq++, context, () => open.delete(connection));
+    open.add(connection);
   });
-  server.maxConnections = 128;
   const ino = await bindSocket(server, opts.socketPath, opts.gid);
   return {
     socketPath: opts.socketPath,
@@ -47,10 +96,17 @@ export async function startHelperServer(opts: HelperServerOptions): Promise<Help
         server.close(() => resolve());
         for (const s of sockets) s.destroy();
       });
+      await refusals.close();
       const current = await stat(opts.socketPath).catch(() => null);
       if (current?.ino === ino) await unlink(opts.socketPath).catch(() => undefined);
     },
   };
+}
+
+/** One `busy` line, then the descriptor is closed once it is out, whether or not the client reads. */
+function refuse(socket: Socket, message: string): void {
+  socket.on('error', () => undefined);
+  socket.end(`${JSON.stringify(errorResponse(null, 'busy', message))}\n`, () => socket.destroy());
 }
 
 /** Refuses when a live helper answers on the path; removes a stale socket left by a dead one. */
@@ -74,7 +130,7 @@ async function bindSocket(server: Server, socketPath: string, gid: number | null
   await unlink(privatePath).catch(() => undefined);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(privatePath, () => {
+    server.listen({ path: privatePath, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });

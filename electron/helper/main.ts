@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_HELPER_SOCKET, HelperError } from '../../shared/helper-protocol.js';
 import { SWITCHBOARD_VERSION } from '../../shared/version.js';
 import { isTemplateUnit } from '../engine/backends/systemd/slot-instance-unit.js';
-import { AuditLog } from './audit-log.js';
+import { AuditLog, DEFAULT_AUDIT_ROTATION, type AuditLogRotation } from './audit-log.js';
 import { createHelperUnitControl, UNIT_CONTROL_KINDS, type UnitControlKind } from './create-helper-unit-control.js';
 import { HelperStartError, startHelperServer } from './helper-server.js';
 import { findExecutable } from './find-executable.js';
@@ -24,6 +24,8 @@ options:
   --catalog PATH        root-owned catalog (default /etc/sglang-switchboard/switchboard.yaml)
   --group NAME          group allowed to connect (default sglang-switchboard)
   --audit-log PATH      JSON-lines audit log (default /var/log/sglang-switchboard/helper-audit.jsonl)
+  --audit-log-max-bytes N  rotate the audit log before it passes N bytes (default ${DEFAULT_AUDIT_ROTATION.maxBytes})
+  --audit-log-keep N    rotated audit logs kept, PATH.1 … PATH.N (default ${DEFAULT_AUDIT_ROTATION.keep})
   --state-dir PATH      where persisted power limits live (default /var/lib/sglang-switchboard)
   --nvidia-smi PATH     nvidia-smi for GPU power limits (default: nvidia-smi on PATH, none if absent; "none" disables)
   --unit-control KIND   ${UNIT_CONTROL_KINDS.join('|')} (default direct; none refuses unit operations, for tests)
@@ -36,6 +38,7 @@ interface HelperArgs {
   catalogPath: string;
   group: string;
   auditLogPath: string;
+  auditRotation: AuditLogRotation;
   stateDir: string;
   /** Undefined: look for nvidia-smi on PATH; "none": no power control. */
   nvidiaSmi: string | undefined;
@@ -76,7 +79,7 @@ async function serve(args: HelperArgs): Promise<number> {
     throw new HelperStartError(`${args.catalogPath}: backend.scope is "${catalog.backend.scope}"; the helper only manages system units (user units need no helper)`);
   }
   const unit = catalog.backend.unit;
-  const audit = await AuditLog.open(args.auditLogPath);
+  const audit = await AuditLog.open(args.auditLogPath, args.auditRotation);
   const powerLimits = await createPowerLimits(args, audit);
   const dispatch = createHelperOperations({
     unit,
@@ -92,7 +95,7 @@ async function serve(args: HelperArgs): Promise<number> {
   // arrive meanwhile queue behind it.
   await powerLimits?.reapplyPersisted();
   const serving = isTemplateUnit(unit) ? `the slot instances of ${unit}` : unit;
-  console.error(`switchboard-helper ${SWITCHBOARD_VERSION} (pid ${process.pid}): serving ${serving} on ${args.socketPath} for group ${args.group} (gid ${gid}); audit log ${args.auditLogPath}; GPU power limits ${powerLimits ? `through ${powerLimits.nvidiaSmiPath}` : 'off'}`);
+  console.error(`switchboard-helper ${SWITCHBOARD_VERSION} (pid ${process.pid}): serving ${serving} on ${args.socketPath} for group ${args.group} (gid ${gid}); audit log ${args.auditLogPath} (rotated at ${args.auditRotation.maxBytes} bytes, ${args.auditRotation.keep} kept); GPU power limits ${powerLimits ? `through ${powerLimits.nvidiaSmiPath}` : 'off'}`);
   await waitForSignal();
   await server.close();
   await powerLimits?.revertPending();
@@ -110,6 +113,8 @@ function parseHelperArgs(argv: string[]): HelperArgs | 'help' | 'version' {
       catalog: { type: 'string', default: '/etc/sglang-switchboard/switchboard.yaml' },
       group: { type: 'string', default: 'sglang-switchboard' },
       'audit-log': { type: 'string', default: '/var/log/sglang-switchboard/helper-audit.jsonl' },
+      'audit-log-max-bytes': { type: 'string', default: String(DEFAULT_AUDIT_ROTATION.maxBytes) },
+      'audit-log-keep': { type: 'string', default: String(DEFAULT_AUDIT_ROTATION.keep) },
       'state-dir': { type: 'string', default: '/var/lib/sglang-switchboard' },
       'nvidia-smi': { type: 'string' },
       'unit-control': { type: 'string', default: 'direct' },
@@ -128,12 +133,19 @@ function parseHelperArgs(argv: string[]): HelperArgs | 'help' | 'version' {
     catalogPath: values.catalog,
     group: values.group,
     auditLogPath: values['audit-log'],
+    auditRotation: { maxBytes: positiveInteger('--audit-log-max-bytes', values['audit-log-max-bytes'], 4096), keep: positiveInteger('--audit-log-keep', values['audit-log-keep'], 1) },
     stateDir: values['state-dir'],
     nvidiaSmi: values['nvidia-smi'],
     unitControl: kind as UnitControlKind,
     systemctlCommand: values['systemctl-command']?.split(/\s+/).filter(Boolean),
     dropInRoot: values['drop-in-root'],
   };
+}
+
+function positiveInteger(flag: string, text: string, min: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) throw new Error(`${flag} must be a whole number ≥ ${min}, not "${text}"`);
+  return n;
 }
 
 /** Power control through nvidia-smi, its own actions audited; null without nvidia-smi (requests then answer `unsupported`). */

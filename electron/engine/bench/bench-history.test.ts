@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -27,5 +27,27 @@ describe('BenchHistory', () => {
     const history = await BenchHistory.open(null);
     await history.append(RUN);
     expect(history.all()).toEqual([RUN]);
+  });
+
+  it('rotates at 1 MiB and reads the rotated runs back, oldest first', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-history-'));
+    dirs.push(dir);
+    const file = join(dir, 'bench-history.jsonl');
+    let text = '';
+    let count = 0;
+    // Up to the cap with less room left than a run takes (the appended one, atMs 1000000, is at least as long).
+    for (; ; count++) {
+      const line = `${JSON.stringify({ ...RUN, atMs: 1000 + count })}\n`;
+      if (text.length + line.length > 1024 * 1024) break;
+      text += line;
+    }
+    await writeFile(file, text);
+    const history = await BenchHistory.open(file);
+    await history.append({ ...RUN, atMs: 1_000_000 });
+    expect((await readdir(dir)).sort()).toEqual(['bench-history.jsonl', 'bench-history.jsonl.1']);
+    const runs = (await BenchHistory.open(file)).all();
+    expect(runs).toHaveLength(1000);
+    expect(runs.at(-1)!.atMs).toBe(1_000_000);
+    expect(runs.at(-2)!.atMs).toBe(1000 + count - 1);
   });
 });

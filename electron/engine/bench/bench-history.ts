@@ -1,20 +1,25 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { BenchResult } from '../../../shared/throughput.js';
+import { RotatingJsonLines } from '../../system/rotating-json-lines.js';
 
-/** Runs kept in memory (the file keeps everything). */
+/** Runs kept in memory. */
 const KEPT = 1000;
+/** On disk: a run is ~180 bytes, so 1 MiB holds ~5,000 and 2 rotated files keep ≥ 10,000 (≫ KEPT) through any rotation; at most 3 MiB. */
+const MAX_FILE_BYTES = 1024 * 1024;
+const KEPT_FILES = 2;
 
-/** Every benchmark run as JSON lines in the state dir (`bench-history.jsonl`); bad lines are skipped. */
+/** Every benchmark run as JSON lines in the state dir (`bench-history.jsonl`, rotated by size); bad lines are skipped. */
 export class BenchHistory {
   private readonly runs: BenchResult[] = [];
 
-  private constructor(private readonly file: string | null) {}
+  private constructor(private readonly file: RotatingJsonLines | null) {}
 
-  /** Opens (and reads) the file; `null` keeps runs in memory only. */
+  /** Opens (and reads, rotated files included, oldest first) the file; `null` keeps runs in memory only. */
   static async open(file: string | null): Promise<BenchHistory> {
-    const history = new BenchHistory(file);
-    if (file) await history.read(file);
+    const history = new BenchHistory(file ? new RotatingJsonLines({ path: file, maxBytes: MAX_FILE_BYTES, keep: KEPT_FILES }) : null);
+    for (const line of (await history.file?.readLines()) ?? []) {
+      const run = parseRun(line);
+      if (run) history.remember(run);
+    }
     return history;
   }
 
@@ -25,20 +30,7 @@ export class BenchHistory {
 
   async append(result: BenchResult): Promise<void> {
     this.remember(result);
-    if (!this.file) return;
-    await mkdir(dirname(this.file), { recursive: true });
-    await appendFile(this.file, `${JSON.stringify(result)}\n`, 'utf8');
-  }
-
-  private async read(file: string): Promise<void> {
-    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return '';
-      throw err;
-    });
-    for (const line of text.split('\n')) {
-      const run = parseRun(line);
-      if (run) this.remember(run);
-    }
+    await this.file?.append(result);
   }
 
   private remember(run: BenchResult): void {
@@ -48,7 +40,6 @@ export class BenchHistory {
 }
 
 function parseRun(line: string): BenchResult | null {
-  if (!line.trim()) return null;
   try {
     const run = JSON.parse(line) as BenchResult;
     const ok = typeof run.modelId === 'string' && typeof run.atMs === 'number' && typeof run.tokPerS === 'number' && Array.isArray(run.powerLimitsW);

@@ -15,6 +15,7 @@ describe('toPowerLimitError', () => {
     [new HelperError('failed', 'x'), 'internal'],
     [new HelperRequestError('unreachable', 'x'), 'unavailable'],
     [new HelperRequestError('timeout', 'x'), 'unavailable'],
+    [new HelperRequestError('busy', 'x'), 'unavailable'],
     [new HelperRequestError('denied', 'x'), 'unauthorized'],
     [new HelperRequestError('protocol', 'x'), 'internal'],
   ] as const)('%o → %s, keeping the helper code', (err, code) => {

@@ -39,6 +39,8 @@ const CODES: Record<string, ApiError['code']> = {
   unsupported: 'unavailable',
   unreachable: 'unavailable',
   timeout: 'unavailable',
+  // The helper refused the connection under a flood of them (per-process or per-user cap): try again.
+  busy: 'unavailable',
   denied: 'unauthorized',
 };
 

@@ -1,23 +1,34 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { LoadRecord } from '../../../shared/engine-state.js';
+import { RotatingJsonLines } from '../../system/rotating-json-lines.js';
 
-/** Records kept in memory per model (the file keeps everything). */
+/** Records kept in memory per model (what the ETA looks at). */
 const KEPT_PER_MODEL = 50;
+/**
+ * On disk: a record is ~300–500 bytes (phases, power limits, a failure message), so 1 MiB holds
+ * ~2,000–3,000 loads and, with 3 rotated files, at least ~6,000 survive any rotation — enough for
+ * KEPT_PER_MODEL of every model of a large catalog, so a rotation never makes an ETA forget a model's
+ * recent loads. At most 4 MiB, read once at start.
+ */
+const MAX_FILE_BYTES = 1024 * 1024;
+const KEPT_FILES = 3;
 
 /**
- * Every load's outcome and phase durations, as JSON lines in the state dir. Appends are single
- * writes of one line, so a crash loses at most the record being written; bad lines are skipped.
+ * Every load's outcome and phase durations, as JSON lines in the state dir (rotated by size).
+ * Appends are single writes of one line, so a crash loses at most the record being written; bad
+ * lines are skipped.
  */
 export class LoadHistory {
   private readonly byModel = new Map<string, LoadRecord[]>();
 
-  private constructor(private readonly file: string | null) {}
+  private constructor(private readonly file: RotatingJsonLines | null) {}
 
-  /** Opens (and reads) the history file; `null` keeps history in memory only. */
+  /** Opens (and reads, rotated files included, oldest first) the history file; `null` keeps history in memory only. */
   static async open(file: string | null): Promise<LoadHistory> {
-    const history = new LoadHistory(file);
-    if (file) await history.read(file);
+    const history = new LoadHistory(file ? new RotatingJsonLines({ path: file, maxBytes: MAX_FILE_BYTES, keep: KEPT_FILES }) : null);
+    for (const line of (await history.file?.readLines()) ?? []) {
+      const record = parseRecord(line);
+      if (record) history.remember(record);
+    }
     return history;
   }
 
@@ -33,23 +44,7 @@ export class LoadHistory {
 
   async append(record: LoadRecord): Promise<void> {
     this.remember(record);
-    if (!this.file) return;
-    await mkdir(dirname(this.file), { recursive: true });
-    await appendFile(this.file, `${JSON.stringify(record)}\n`, { encoding: 'utf8' });
-  }
-
-  private async read(file: string): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (const line of text.split('\n')) {
-      const record = parseRecord(line);
-      if (record) this.remember(record);
-    }
+    await this.file?.append(record);
   }
 
   private remember(record: LoadRecord): void {
@@ -61,7 +56,6 @@ export class LoadHistory {
 }
 
 function parseRecord(line: string): LoadRecord | null {
-  if (!line.trim()) return null;
   try {
     const value = JSON.parse(line) as LoadRecord;
     if (typeof value.modelId !== 'string' || typeof value.startedAtMs !== 'number' || typeof value.endedAtMs !== 'number') return null;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,5 +50,33 @@ describe('SwapHistory', () => {
     expect(errors[0]).toMatch(/cannot read .*starting empty/);
     expect(errors[1]).toMatch(/cannot write .*keeping it in memory only/);
     expect(history.recent(10).map((r) => r.modelId)).toEqual(['a', 'b']);
+  });
+
+  it('rotates at 1 MiB, keeps two old files, and reads the newest 1000 back across them', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'swap-history-'));
+    const file = join(dir, 'swap-history.jsonl');
+    /** Records from `from` on, as many as fit in 1 MiB, leaving less room than one of them (or the appended one) takes. */
+    const filled = (from: number) => {
+      let text = '';
+      for (let i = from; ; i++) {
+        const line = `${JSON.stringify(load(`m${i}`, i))}\n`;
+        if (text.length + line.length > 1024 * 1024) return text;
+        text += line;
+      }
+    };
+    await writeFile(`${file}.2`, 'dropped at the next rotation\n');
+    await writeFile(`${file}.1`, filled(0));
+    await writeFile(file, filled(100_000));
+    const history = await SwapHistory.open(file);
+    history.append(load('newest', 200_000));
+    await history.flushed();
+    expect((await readdir(dir)).sort()).toEqual(['swap-history.jsonl', 'swap-history.jsonl.1', 'swap-history.jsonl.2']);
+    expect(await readFile(`${file}.2`, 'utf8')).toBe(filled(0));
+    expect(await readFile(file, 'utf8')).toBe(`${JSON.stringify(load('newest', 200_000))}\n`);
+    const reopened = await SwapHistory.open(file);
+    const recent = reopened.recent(5000);
+    expect(recent).toHaveLength(1000);
+    expect(recent.at(-1)!.modelId).toBe('newest');
+    expect(recent.at(-2)!.atMs).toBeGreaterThan(100_000);
   });
 });

@@ -1,25 +1,30 @@
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { SwapRecord } from '../../../shared/engine-state.js';
+import { RotatingJsonLines } from '../../system/rotating-json-lines.js';
 
-/** Records kept in memory (the file keeps everything). */
+/** Records kept in memory. */
 const KEPT = 1000;
+/**
+ * On disk: a record is ~170 bytes, so 1 MiB holds ~6,000; with 2 rotated files at least ~12,000 (far
+ * more than KEPT) survive any rotation, and the whole history stays under 3 MiB.
+ */
+const MAX_FILE_BYTES = 1024 * 1024;
+const KEPT_FILES = 2;
 
 /**
- * Every load and unload with its cause, as JSON lines in the state dir (`swap-history.jsonl`).
- * Appends are fire-and-forget single-line writes in order; a write error is reported once through
- * `onError` and the history goes on in memory.
+ * Every load and unload with its cause, as JSON lines in the state dir (`swap-history.jsonl`,
+ * rotated by size to `.1`, `.2`). Appends are fire-and-forget single-line writes in order; a write
+ * error is reported once through `onError` and the history goes on in memory.
  */
 export class SwapHistory {
   private readonly records: SwapRecord[] = [];
   private writes: Promise<void> = Promise.resolve();
   private failed = false;
 
-  private constructor(private readonly file: string | null, private readonly onError: (message: string) => void) {}
+  private constructor(private readonly file: RotatingJsonLines | null, private readonly onError: (message: string) => void) {}
 
   static async open(file: string | null, onError: (message: string) => void = () => undefined): Promise<SwapHistory> {
-    const history = new SwapHistory(file, onError);
-    if (file) await history.read(file);
+    const history = new SwapHistory(file ? new RotatingJsonLines({ path: file, maxBytes: MAX_FILE_BYTES, keep: KEPT_FILES }) : null, onError);
+    await history.read();
     return history;
   }
 
@@ -33,16 +38,10 @@ export class SwapHistory {
     if (this.records.length > KEPT) this.records.splice(0, this.records.length - KEPT);
     const file = this.file;
     if (!file || this.failed) return;
-    const line = `${JSON.stringify(record)}\n`;
-    this.writes = this.writes.then(async () => {
+    this.writes = file.append(record).catch((err: Error) => {
       if (this.failed) return; // appends queued before the first failure
-      try {
-        await mkdir(dirname(file), { recursive: true });
-        await appendFile(file, line, 'utf8');
-      } catch (err) {
-        this.failed = true;
-        this.onError(`swap history: cannot write ${file} (${(err as Error).message}); keeping it in memory only`);
-      }
+      this.failed = true;
+      this.onError(`swap history: cannot write ${file.path} (${err.message}); keeping it in memory only`);
     });
   }
 
@@ -51,16 +50,17 @@ export class SwapHistory {
     return this.writes;
   }
 
-  private async read(file: string): Promise<void> {
-    let text: string;
+  private async read(): Promise<void> {
+    if (!this.file) return;
+    let lines: string[];
     try {
-      text = await readFile(file, 'utf8');
+      lines = await this.file.readLines();
     } catch (err) {
-      // Missing: a first start. Unreadable: the history is only a record; the engine starts anyway.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.onError(`swap history: cannot read ${file} (${(err as Error).message}); starting empty`);
+      // Missing files are a first start; unreadable: the history is only a record, the engine starts anyway.
+      this.onError(`swap history: cannot read ${this.file.path} (${(err as Error).message}); starting empty`);
       return;
     }
-    for (const line of text.split('\n')) {
+    for (const line of lines) {
       const record = parseRecord(line);
       if (record) this.records.push(record);
     }
@@ -69,7 +69,6 @@ export class SwapHistory {
 }
 
 function parseRecord(line: string): SwapRecord | null {
-  if (!line.trim()) return null;
   try {
     const value = JSON.parse(line) as SwapRecord;
     if (typeof value.modelId !== 'string' || typeof value.atMs !== 'number' || (value.action !== 'load' && value.action !== 'unload')) return null;

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SANDBOX_KEEP } from '../../support/systemd-sandbox.js';
 import { promisify } from 'node:util';
 import { waitFor } from './sim-host.js';
@@ -101,6 +103,29 @@ export async function connectAs(socketPath: string, ids: { uid: number; gid: num
   const { stdout } = await run(process.execPath, ['-e', script, socketPath, line], { uid: ids.uid, gid: ids.gid, cwd: '/', timeout: 10_000 });
   return JSON.parse(stdout);
 }
+
+const TSX_ESM_API = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+const ENGINE_CLIENT = new URL('../../../electron/helper/helper-client.ts', import.meta.url).href;
+
+/**
+ * `node ...ENGINE_CLIENT_ARGS <socket> <body JSON>` sends one request through the engine's own client
+ * (`helperRequest` of helper-client.ts, run through tsx) and prints `{ ok, result | code, message, pid }`:
+ * a real engine-side call from a process of its own (run it with `uid`/`gid` to be another user).
+ */
+export const ENGINE_CLIENT_ARGS = [
+  '--input-type=module',
+  '-e',
+  `const [tsxApi, client, socketPath, body] = process.argv.slice(1);
+  (await import(tsxApi)).register();
+  const { helperRequest } = await import(client);
+  try {
+    console.log(JSON.stringify({ ok: true, result: await helperRequest(socketPath, JSON.parse(body), { timeoutMs: 30000 }), pid: process.pid }));
+  } catch (err) {
+    console.log(JSON.stringify({ ok: false, code: err.code, message: err.message, pid: process.pid }));
+  }`,
+  TSX_ESM_API,
+  ENGINE_CLIENT,
+];
 
 /** A temporary system group (root only); `remove` deletes it. */
 export async function createTempGroup(): Promise<{ name: string; gid: number; remove(): Promise<void> }> {
