@@ -1,5 +1,6 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { readTcpSockets, TCP_STATE } from '../../system/read-tcp-sockets.js';
 
 /** A process holding a listening socket. */
 export interface PortOwner {
@@ -8,13 +9,6 @@ export interface PortOwner {
   command: string;
 }
 
-interface ListenSocket {
-  address: string;
-  port: number;
-  inode: string;
-}
-
-const LISTEN_STATE = '0A';
 const WILDCARDS = new Set(['0.0.0.0', '::']);
 
 /**
@@ -24,10 +18,10 @@ const WILDCARDS = new Set(['0.0.0.0', '::']);
  */
 export async function findPortOwner(port: number, host?: string): Promise<PortOwner | null> {
   if (process.platform !== 'linux') return null;
-  const sockets = (await Promise.all([readListenSockets('/proc/net/tcp', 4), readListenSockets('/proc/net/tcp6', 6)])).flat();
-  const onPort = sockets.filter((s) => s.port === port);
+  const sockets = (await readTcpSockets()).filter((s) => s.state === TCP_STATE.listen);
+  const onPort = sockets.filter((s) => s.localPort === port);
   const wanted = host === undefined ? [] : normalizeHost(host);
-  const preferred = onPort.filter((s) => wanted.includes(s.address) || WILDCARDS.has(s.address));
+  const preferred = onPort.filter((s) => wanted.includes(s.localAddress) || WILDCARDS.has(s.localAddress));
   const inodes = new Set([...preferred, ...onPort].map((s) => s.inode).filter((inode) => inode !== '0'));
   if (inodes.size === 0) return null;
   return findSocketOwner(inodes);
@@ -53,39 +47,6 @@ export async function waitForPortFree(host: string, port: number, timeoutMs: num
     if (Date.now() >= deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
   }
-}
-
-async function readListenSockets(path: string, family: 4 | 6): Promise<ListenSocket[]> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  const sockets: ListenSocket[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 10 || fields[3] !== LISTEN_STATE) continue;
-    const [addressHex, portHex] = fields[1].split(':');
-    sockets.push({ address: decodeAddress(addressHex, family), port: parseInt(portHex, 16), inode: fields[9] });
-  }
-  return sockets;
-}
-
-/** /proc/net/tcp* print addresses as 32-bit words in host (little-endian) byte order. */
-function decodeAddress(hex: string, family: 4 | 6): string {
-  const bytes: number[] = [];
-  for (let word = 0; word < hex.length; word += 8) {
-    const wordBytes = hex.slice(word, word + 8).match(/../g) ?? [];
-    bytes.push(...wordBytes.reverse().map((b) => parseInt(b, 16)));
-  }
-  if (family === 4) return bytes.join('.');
-  return formatIpv6(bytes);
-}
-
-function formatIpv6(bytes: number[]): string {
-  const isV4Mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  if (isV4Mapped) return bytes.slice(12).join('.');
-  if (bytes.every((b) => b === 0)) return '::';
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
-  const full = groups.join(':');
-  return full === '0:0:0:0:0:0:0:1' ? '::1' : full;
 }
 
 function normalizeHost(host: string): string[] {
