@@ -5,8 +5,11 @@ const RESPAWN_MIN_MS = 250;
 const RESPAWN_MAX_MS = 5_000;
 /** A catch-up query reads a finished invocation; it never needs long. */
 const CATCH_UP_TIMEOUT_MS = 15_000;
-/** After systemd's end message, journald may still be writing the last lines of the process's stream. */
-const SETTLE_QUIET_MS = 250;
+/**
+ * After systemd's end message, journald may still be writing the last lines of the process's stream.
+ * 250 ms was seen to miss a whole 20-line stream on a loaded 2-core machine (journal-tail test).
+ */
+const SETTLE_QUIET_MS = 1_000;
 /** How long a drain waits for systemd's end message before reading what there is. */
 const SETTLE_MAX_MS = 5_000;
 /**
