@@ -14,14 +14,51 @@ const modelId = z
 const port = z.number().int().min(1).max(65535);
 const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are [A-Za-z_][A-Za-z0-9_]*'), z.string());
 
+/** A browser origin as browsers send it: scheme://host[:port], nothing after. */
+const origin = z.string().refine(isOrigin, 'must be an origin such as http://localhost:5173 (scheme://host[:port], no path)');
+/** A host name or IP address as it appears in a Host header, without the port. */
+const hostName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?)$/, 'must be a host name or IP address without a port, e.g. gpu-box.lan or 192.168.1.20');
+
+/** Admin keys steer the host (power limits through the root helper): short ones can be guessed. */
+export const MIN_ADMIN_KEY_CHARS = 16;
+
 export const routerSettingsSchema = z
   .object({
     host: z.string().min(1).default('127.0.0.1'),
     port: port.default(8002),
+    /** Inference keys: /v1/* (and /health) need one of them when set. They never open /api/. */
     apiKeys: z.array(z.string().min(1)).default([]),
+    /** Admin keys for /api/* besides the generated admin token; required when host is not loopback. */
+    adminKeys: z.array(z.string().min(MIN_ADMIN_KEY_CHARS, `admin keys need at least ${MIN_ADMIN_KEY_CHARS} characters (e.g. openssl rand -hex 32)`)).default([]),
+    /** Browser origins besides the UI's own that may use the admin API (e.g. a dev server). */
+    allowedOrigins: z.array(origin).default([]),
+    /** Host names the router answers the admin API and the UI under, besides loopback and the bind address. */
+    allowedHosts: z.array(hostName).default([]),
+    /** Browser origins that may call /v1/* with CORS; [] (the default) sends no CORS headers, ["*"] allows any. */
+    corsOrigins: z.array(z.union([z.literal('*'), origin])).default([]),
     loadingMessages: z.enum(LOADING_MESSAGE_STYLES).default('content'),
   })
-  .strict();
+  .strict()
+  .superRefine((r, ctx) => {
+    const inference = new Set(r.apiKeys);
+    r.adminKeys.forEach((key, i) => {
+      if (inference.has(key)) ctx.addIssue({ code: 'custom', path: ['adminKeys', i], message: 'the same key is in apiKeys: an inference key must not open the admin API' });
+    });
+  });
+
+/** True for `scheme://host[:port]` exactly as URL would print its origin (lower-case, no default port, no slash). */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
 
 export const backendSettingsSchema = z
   .object({

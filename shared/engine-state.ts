@@ -171,7 +171,20 @@ export type EngineEvent =
 
 /** Errors crossing the API: the UI and CLI branch on `code`. */
 export interface ApiError {
-  code: 'unknown_model' | 'bad_request' | 'load_failed' | 'not_found' | 'conflict' | 'internal' | 'unauthorized' | 'unavailable';
+  code:
+    | 'unknown_model'
+    | 'bad_request'
+    | 'load_failed'
+    | 'not_found'
+    | 'conflict'
+    | 'internal'
+    /** No or a wrong key: send one (401). */
+    | 'unauthorized'
+    /** Refused whatever the key: a foreign web page, a foreign Host name (403). */
+    | 'forbidden'
+    /** A body that is not JSON where JSON is required (415). */
+    | 'unsupported_media_type'
+    | 'unavailable';
   message: string;
   /** Extra machine-readable detail, e.g. the known ids for unknown_model. */
   details?: Record<string, unknown>;

@@ -106,7 +106,7 @@ export interface ImportScriptsResult {
 export interface Settings {
   configPath: string;
   version: string;
-  router: { host: string; port: number; loadingMessages: LoadingMessageStyle; apiKeyCount: number };
+  router: { host: string; port: number; loadingMessages: LoadingMessageStyle; apiKeyCount: number; adminKeyCount: number };
   backend: { kind: 'process' | 'systemd'; unit?: string; drainTimeoutS: number; readyTimeoutS: number; stopTimeoutS: number };
   gpu: { presetsW: number[]; sampleIntervalMs: number; historyS: number };
 }

@@ -58,7 +58,7 @@ export async function startBenchHost(tokensPerS: number): Promise<BenchHost> {
     const routerUrl = `http://127.0.0.1:${input.router!.port}`;
     await waitForHealth(routerUrl, child, logPath);
     await warmModel(routerUrl);
-    const slot = await slotOf(routerUrl);
+    const slot = await slotOf(routerUrl, dir);
     simPid = slot.pid;
     liveGroups.add(simPid);
     const directUrl = `http://127.0.0.1:${slot.port}`;
@@ -125,8 +125,10 @@ async function warmModel(url: string): Promise<void> {
   await res.text();
 }
 
-async function slotOf(url: string): Promise<{ pid: number; port: number }> {
-  const state = (await (await fetch(`${url}/api/state`)).json()) as { slots: { status: string; pid?: number; port: number }[] };
+async function slotOf(url: string, stateDir: string): Promise<{ pid: number; port: number }> {
+  // serve's admin token: the admin API wants it, and this process runs as serve's user.
+  const adminToken = readFileSync(join(stateDir, 'admin-token'), 'utf8').trim();
+  const state = (await (await fetch(`${url}/api/state`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { slots: { status: string; pid?: number; port: number }[] };
   const slot = state.slots[0];
   if (!slot || slot.status !== 'ready' || !slot.pid) throw new Error(`backend not ready: ${JSON.stringify(slot)}`);
   return { pid: slot.pid, port: slot.port };

@@ -160,34 +160,66 @@ describe('switchboard logs', () => {
 });
 
 describe('connection settings', () => {
+  const ADMIN_KEY = 'admin-secret-0123456789';
   let secured: AdminTestServer;
   beforeEach(async () => {
-    secured = await startAdminServer({ apiKeys: ['sk-secret'] });
+    // As seen by an engine of another user: /api/session hands this client no token.
+    secured = await startAdminServer({ router: { apiKeys: ['sk-inference'], adminKeys: [ADMIN_KEY] }, peerUid: async () => null });
   });
   afterEach(async () => {
     await secured.close();
   });
 
-  it('fails with the 401 message without a key', async () => {
+  it('asks the engine for its admin token when it runs as this user on this machine', async () => {
+    const { code, stdout } = await runCli(['status', '--url', t.url]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('active   (none)');
+  });
+
+  it('fails with the 401 message when it has no key and the engine is not its own user\'s', async () => {
     const { code, stderr } = await runCli(['status', '--url', secured.url]);
     expect(code).toBe(1);
-    expect(stderr).toContain('switchboard status: missing or wrong API key');
+    expect(stderr).toContain('switchboard status: the admin API needs an admin key');
   });
 
   it.each([
-    ['--api-key', ['--api-key', 'sk-secret'], {}],
-    ['SWITCHBOARD_API_KEY', [], { SWITCHBOARD_API_KEY: 'sk-secret' }],
+    ['--admin-key', ['--admin-key', ADMIN_KEY], {}],
+    ['SWITCHBOARD_ADMIN_KEY', [], { SWITCHBOARD_ADMIN_KEY: ADMIN_KEY }],
   ])('sends the key from %s', async (_name, extraArgs, env) => {
     const { code, stdout } = await runCli(['status', '--url', secured.url, ...extraArgs], env);
     expect(code).toBe(0);
     expect(stdout).toContain('active   (none)');
   });
 
-  it('finds the engine and its key from the config router section, even when models are broken', async () => {
+  it('never gets in with an inference key', async () => {
+    const { code, stderr } = await runCli(['switch', 'qwen', '--url', secured.url, '--admin-key', 'sk-inference']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('inference keys (router.apiKeys) do not open /api/');
+    expect(secured.engine.switches).toEqual([]);
+  });
+
+  it('reads the admin token file of --state-dir', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'switchboard-cli-token-'));
+    await writeFile(join(stateDir, 'admin-token'), `${secured.adminToken}\n`, { mode: 0o600 });
+    const { code, stdout } = await runCli(['status', '--url', secured.url, '--state-dir', stateDir]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('active   (none)');
+  });
+
+  it('gives up a stale token file for the token the engine hands this user', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'switchboard-cli-stale-'));
+    await writeFile(join(stateDir, 'admin-token'), 'stale-token-of-another-engine-000000000000\n', { mode: 0o600 });
+    const { code, stderr } = await runCli(['stop', '--url', t.url, '--state-dir', stateDir]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(t.engine.stops).toEqual(['cli']);
+  });
+
+  it('finds the engine and its admin key from the config router section, even when models are broken', async () => {
     const { port } = new URL(secured.url);
     const dir = await mkdtemp(join(tmpdir(), 'switchboard-cli-config-'));
     const config = join(dir, 'switchboard.yaml');
-    await writeFile(config, `router:\n  host: 0.0.0.0\n  port: ${port}\n  apiKeys: [sk-secret]\nmodels:\n  - id: broken\n    tp: many\n`);
+    await writeFile(config, `router:\n  host: 0.0.0.0\n  port: ${port}\n  adminKeys: [${ADMIN_KEY}]\nmodels:\n  - id: broken\n    tp: many\n`);
     const { code, stdout, stderr } = await runCli(['status', '--config', config]);
     expect(stderr).toBe('');
     expect(code).toBe(0);

@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import type { ApiError } from '../../shared/engine-state.js';
+import { adminTokenOf } from '../engine/api/access/admin-token.js';
 import type { EngineConnection } from './engine-connection.js';
 import { readSseEvents, type SseEvent } from './sse-parser.js';
 
@@ -32,6 +33,10 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 
 
 /** A small typed client for the admin API that the CLI commands share. */
 export class EngineClient {
+  /** The admin key once known: the connection's, else the one /api/session gave (null: it gave none). */
+  private adminKey: Promise<string | null> | undefined;
+  private askedSession = false;
+
   constructor(readonly connection: EngineConnection) {}
 
   get url(): string {
@@ -60,13 +65,50 @@ export class EngineClient {
     throw toRequestError(res.statusCode, text, this.url);
   }
 
+  /** Sends with the admin key; a 401 for a key the user did not choose is retried once with the /api/session token. */
   private async send(method: 'GET' | 'POST', path: string, body: unknown, options: CallOptions) {
+    const res = await this.sendOnce(method, path, body, options);
+    if (res.statusCode !== 401 || !(await this.switchToSessionToken())) return res;
+    // A 401 comes before any route runs, so sending again cannot do anything twice.
+    await res.body.dump();
+    return this.sendOnce(method, path, body, options);
+  }
+
+  private async sendOnce(method: 'GET' | 'POST', path: string, body: unknown, options: CallOptions) {
     const headers: Record<string, string> = { accept: method === 'GET' && path === '/api/events' ? 'text/event-stream' : 'application/json' };
-    if (this.connection.apiKey) headers.authorization = `Bearer ${this.connection.apiKey}`;
+    this.adminKey ??= this.connection.adminKey ? Promise.resolve(this.connection.adminKey) : this.sessionToken();
+    const adminKey = await this.adminKey;
+    if (adminKey) headers.authorization = `Bearer ${adminKey}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const timeouts = options.long ? { headersTimeout: 0, bodyTimeout: 0 } : {};
+    return this.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: options.signal, ...timeouts });
+  }
+
+  /**
+   * After a 401: a key from a token file (perhaps another engine's, with another state dir) gives
+   * way to the token /api/session hands this user. True when there is a different key to try.
+   */
+  private async switchToSessionToken(): Promise<boolean> {
+    if (this.connection.adminKeyIsExplicit || this.askedSession) return false;
+    const before = await this.adminKey;
+    this.adminKey = this.sessionToken();
+    const after = await this.adminKey;
+    return after !== null && after !== before;
+  }
+
+  /** The admin token the engine hands a loopback client of its own user; null for anyone else. */
+  private sessionToken(): Promise<string | null> {
+    this.askedSession = true;
+    return this.request('/api/session', { method: 'GET', headers: { accept: 'application/json' } }).then(async (res) => {
+      const text = await res.body.text();
+      // Not 200: the call itself then gets the engine's 401 with its advice.
+      return res.statusCode === 200 ? adminTokenOf(text) : null;
+    });
+  }
+
+  private async request(path: string, init: NonNullable<Parameters<typeof request>[1]>) {
     try {
-      return await request(this.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: options.signal, ...timeouts });
+      return await request(this.url + path, init);
     } catch (err) {
       if (isUnreachable(err)) throw new EngineUnreachableError(this.url, err);
       throw err;

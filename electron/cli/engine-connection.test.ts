@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ let home: string;
 let env: NodeJS.ProcessEnv;
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'switchboard-connection-'));
-  env = { XDG_CONFIG_HOME: home };
+  env = { XDG_CONFIG_HOME: home, XDG_STATE_HOME: join(home, 'state') };
 });
 
 async function config(text: string): Promise<string> {
@@ -32,15 +32,22 @@ describe('resolveConnection', () => {
     expect((await resolveConnection({ config: path }, env)).url).toBe(url);
   });
 
-  it('prefers --api-key, then SWITCHBOARD_API_KEY, then the config key', async () => {
-    const path = await config('router:\n  apiKeys: [from-config]\n');
-    expect((await resolveConnection({ config: path }, env)).apiKey).toBe('from-config');
-    expect((await resolveConnection({ config: path }, { ...env, SWITCHBOARD_API_KEY: 'from-env' })).apiKey).toBe('from-env');
-    expect((await resolveConnection({ config: path, 'api-key': 'from-flag' }, { ...env, SWITCHBOARD_API_KEY: 'from-env' })).apiKey).toBe('from-flag');
+  it('prefers --admin-key, then SWITCHBOARD_ADMIN_KEY, then the config admin key, then the token file', async () => {
+    const stateDir = join(home, 'state', 'sglang-switchboard');
+    await mkdir(stateDir, { recursive: true });
+    await writeFile(join(stateDir, 'admin-token'), 'from-token-file-0123456789abcdefghijklmnop\n', { mode: 0o600 });
+    const bare = await config('router:\n  apiKeys: [inference-only]\n');
+    expect((await resolveConnection({ config: bare }, env)).adminKey).toBe('from-token-file-0123456789abcdefghijklmnop');
+    const path = await config('router:\n  apiKeys: [inference-only]\n  adminKeys: [from-config-0123456789]\n');
+    expect((await resolveConnection({ config: path }, env)).adminKey).toBe('from-config-0123456789');
+    expect((await resolveConnection({ config: path }, { ...env, SWITCHBOARD_ADMIN_KEY: 'from-env' })).adminKey).toBe('from-env');
+    expect((await resolveConnection({ config: path, 'admin-key': 'from-flag' }, { ...env, SWITCHBOARD_ADMIN_KEY: 'from-env' })).adminKey).toBe('from-flag');
+    const otherState = join(home, 'other-state');
+    expect((await resolveConnection({ config: bare, 'state-dir': otherState }, env)).adminKey).toBeUndefined();
   });
 
   it('keeps --url as given, without a trailing slash', async () => {
-    expect(await resolveConnection({ url: 'http://h:1/', 'api-key': 'k' }, env)).toEqual({ url: 'http://h:1', apiKey: 'k' });
+    expect(await resolveConnection({ url: 'http://h:1/', 'admin-key': 'k' }, env)).toEqual({ url: 'http://h:1', adminKey: 'k', adminKeyIsExplicit: true });
   });
 
   it('explains a config that is not YAML', async () => {

@@ -3,13 +3,11 @@ import { parseOrUsage } from './usage-error.js';
 import type { Catalog } from '../../shared/catalog-schema.js';
 import type { GpuAvailability } from '../../shared/gpu-types.js';
 import { createEngineApi } from '../engine/api/create-engine-api.js';
-import { startHttpServer } from '../engine/api/start-http-server.js';
-import { createWebSocketRoute } from '../engine/api/websocket-route.js';
+import { isLoopbackHost, refuseUnprotectedBind, startEngineServer } from '../engine/api/start-engine-server.js';
 import { defaultConfigPath, defaultStateDir } from '../engine/catalog/default-config-path.js';
 import { formatCatalogIssues } from '../engine/catalog/load-catalog.js';
 import { loadCatalogOnHost } from '../engine/catalog/load-catalog-on-host.js';
 import { createEngine } from '../engine/engine.js';
-import { createEngineHttpHandler } from '../engine/engine-http-handler.js';
 import { EngineError } from '../engine/engine-error.js';
 
 const USAGE = `usage: switchboard serve [--config FILE] [--host HOST] [--port PORT] [--state-dir DIR]
@@ -63,19 +61,24 @@ export async function serve(options: ServeOptions): Promise<number> {
   const catalog = loaded.catalog;
   const host = options.host ?? catalog.router.host;
   const port = options.port ?? catalog.router.port;
-  if (!isLoopback(host) && catalog.router.apiKeys.length === 0) {
-    console.error(`warning: serving on ${host} without router.apiKeys — anyone who can reach this host can switch models`);
+  try {
+    refuseUnprotectedBind(host, catalog);
+  } catch (err) {
+    console.error(`switchboard serve: ${(err as Error).message}`);
+    return 1;
+  }
+  if (!isLoopbackHost(host) && catalog.router.apiKeys.length === 0) {
+    console.error(`warning: serving on ${host} without router.apiKeys — anyone who can reach this host can use the models (and make the router switch between them)`);
   }
   const engine = await createEngine({ catalog, configPath: options.configPath, stateDir: options.stateDir, ...(topology ? { gpuTopology: topology } : {}) });
   let server;
   try {
     const api = createEngineApi(engine, options.configPath);
-    const upgrade = createWebSocketRoute(engine, api.handlers, { apiKeys: catalog.router.apiKeys });
-    server = await startHttpServer({ host, port, handler: createEngineHttpHandler(engine), upgrade });
+    server = await startEngineServer(engine, { host, port, stateDir: options.stateDir, handlers: api.handlers });
   } catch (err) {
     await engine.close();
-    if (err instanceof EngineError) {
-      console.error(`switchboard serve: ${err.message}`);
+    if (err instanceof EngineError || isFileSystemError(err)) {
+      console.error(`switchboard serve: ${(err as Error).message}`);
       return 1;
     }
     throw err;
@@ -84,6 +87,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   console.log(`models: ${catalog.models.map((m) => m.id).join(', ') || '(none — add some to the catalog)'}`);
   console.log(describeGpus(engine.state().gpu));
   console.log(`UI: ${server.url}/ui/`);
+  console.log(server.adminTokenPath ? `admin token: ${server.adminTokenPath} (the CLI and the desktop app read it; curl: -H "Authorization: Bearer $(cat ${server.adminTokenPath})")` : 'admin token: in memory only (no --state-dir)');
   if (options.banner) console.log(options.banner(server.url, catalog));
   await waitForShutdownSignal();
   console.log('switchboard: stopping the backend…');
@@ -109,6 +113,7 @@ function describeGpus(gpu: GpuAvailability | undefined): string {
   return gpu.available ? `GPUs: ${gpu.gpuCount} monitored` : `GPUs: ${gpu.reason}`;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+/** EACCES, EROFS … while creating the state dir or the admin token file: worth a line, not a stack. */
+function isFileSystemError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 }

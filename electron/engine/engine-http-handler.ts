@@ -1,15 +1,24 @@
+import type { EngineAccess } from './api/access/engine-access.js';
 import { createAdminRoutes, type RequestHandler } from './api/admin-http.js';
 import { createUiStaticRoute, type UiStaticRouteOptions } from './api/ui-static-route.js';
 import type { Engine } from './engine-api.js';
 import { createRouterRoutes } from './router/router-routes.js';
 
+export interface EngineHttpHandlerOptions {
+  /** Who may use which part of the port (engine-access.ts). */
+  access: EngineAccess;
+  /** Where the admin token is, for the admin API's 401 message. */
+  adminTokenPath?: string;
+  ui?: UiStaticRouteOptions;
+}
+
 /**
  * Everything the engine serves on the router port over plain HTTP: the OpenAI-compatible router,
- * the admin API and the browser UI at /ui/. The WebSocket at /api/ws is an upgrade handler
- * (websocket-route.ts) given to startHttpServer beside this one.
+ * the admin API and the browser UI at /ui/, each checking its own access first. The WebSocket at
+ * /api/ws is an upgrade handler (websocket-route.ts) given to startHttpServer beside this one.
  */
-export function createEngineHttpHandler(engine: Engine, options: { ui?: UiStaticRouteOptions } = {}): RequestHandler {
-  const { apiKeys } = engine.catalog().router;
-  const handlers = [createRouterRoutes(engine, { apiKeys }), createAdminRoutes(engine, { apiKeys }), createUiStaticRoute(options.ui)];
+export function createEngineHttpHandler(engine: Engine, options: EngineHttpHandlerOptions): RequestHandler {
+  const { access, adminTokenPath } = options;
+  const handlers = [createRouterRoutes(engine, { access }), createAdminRoutes(engine, { access, adminTokenPath }), createUiStaticRoute(access, options.ui)];
   return (req, res) => handlers.some((handle) => handle(req, res));
 }

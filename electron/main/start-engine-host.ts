@@ -5,14 +5,13 @@ import { ApiCallError, type ApiEvent, type ApiHandlers } from '../../shared/swit
 import { createRemoteHandlers } from '../../shared/transports/remote-handlers.js';
 import { createWebSocketTransport } from '../../shared/transports/websocket-transport.js';
 import { createEngineApi } from '../engine/api/create-engine-api.js';
-import { startHttpServer } from '../engine/api/start-http-server.js';
-import { createWebSocketRoute } from '../engine/api/websocket-route.js';
+import { adminTokenOf, readAdminToken } from '../engine/api/access/admin-token.js';
+import { startEngineServer } from '../engine/api/start-engine-server.js';
 import { defaultConfigPath, defaultStateDir } from '../engine/catalog/default-config-path.js';
 import { formatCatalogIssues } from '../engine/catalog/load-catalog.js';
 import { loadCatalogOnHost } from '../engine/catalog/load-catalog-on-host.js';
 import { createEngine } from '../engine/engine.js';
 import { EngineError } from '../engine/engine-error.js';
-import { createEngineHttpHandler } from '../engine/engine-http-handler.js';
 
 /**
  * The engine the desktop app talks to, the same shape whether it runs in this process or is a
@@ -42,19 +41,21 @@ export interface EngineHost {
 export async function startEngineHost(argv: string[], options: { stateDir?: string } = {}): Promise<EngineHost> {
   const { values } = parseArgs({ args: argv.slice(1), options: { config: { type: 'string' } }, strict: false, allowPositionals: true });
   const configPath = typeof values.config === 'string' ? values.config : defaultConfigPath();
+  const stateDir = options.stateDir ?? defaultStateDir();
   const { loaded, topology } = await loadCatalogOnHost(configPath);
   if (!loaded.ok) throw new Error(formatCatalogIssues(configPath, loaded.issues));
-  const { host, port, apiKeys } = loaded.catalog.router;
+  const { host, port, adminKeys } = loaded.catalog.router;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  if (await isEngineAnswering(url, apiKeys[0])) return attachToEngine(url, apiKeys[0]);
+  const running = await probeRunningEngine(url, adminKeys[0] ?? (await readAdminToken(stateDir)) ?? undefined);
+  if (running.kind === 'attach') return attachToEngine(url, running.adminKey);
+  if (running.kind === 'locked-out') throw new Error(running.message);
 
-  const engine = await createEngine({ catalog: loaded.catalog, configPath, stateDir: options.stateDir ?? defaultStateDir(), ...(topology ? { gpuTopology: topology } : {}) });
+  const engine = await createEngine({ catalog: loaded.catalog, configPath, stateDir, ...(topology ? { gpuTopology: topology } : {}) });
   // The same as `switchboard serve`: router, admin API and /api/ws, so other clients can attach.
   const api = createEngineApi(engine, configPath);
   let server;
   try {
-    const upgrade = createWebSocketRoute(engine, api.handlers, { apiKeys });
-    server = await startHttpServer({ host, port, handler: createEngineHttpHandler(engine), upgrade });
+    server = await startEngineServer(engine, { host, port, stateDir, handlers: api.handlers });
   } catch (err) {
     await engine.close();
     throw err;
@@ -72,10 +73,10 @@ export async function startEngineHost(argv: string[], options: { stateDir?: stri
 }
 
 /** A remote engine through its /api/ws: calls keep their error codes, event batches are unrolled. */
-export function attachToEngine(url: string, apiKey: string | undefined): EngineHost {
+export function attachToEngine(url: string, adminKey: string | undefined): EngineHost {
   const transport = createWebSocketTransport({
     url: `${url.replace(/^http/, 'ws')}/api/ws`,
-    apiKey: () => apiKey,
+    adminKey: () => adminKey,
     WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket,
   });
   return {
@@ -93,12 +94,38 @@ function toEngineError(err: unknown): unknown {
   return err instanceof ApiCallError ? new EngineError(err.code, err.message, err.details) : err;
 }
 
-async function isEngineAnswering(url: string, apiKey: string | undefined): Promise<boolean> {
+type RunningEngine = { kind: 'none' } | { kind: 'attach'; adminKey: string | undefined } | { kind: 'locked-out'; message: string };
+
+/**
+ * Whether a Switchboard engine already answers on `url`, and with which admin key the app can
+ * attach: `adminKey` (the catalog's or the token file's), else the token its /api/session hands
+ * this user. An engine that answers but refuses every key this user has is `locked-out`.
+ */
+async function probeRunningEngine(url: string, adminKey: string | undefined): Promise<RunningEngine> {
+  const state = await getState(url, adminKey);
+  if (state === 'none') return { kind: 'none' };
+  if (state === 'ok') return { kind: 'attach', adminKey };
+  const session = await request(`${url}/api/session`, { headersTimeout: 1000 }).then(
+    async (res) => (res.statusCode === 200 ? adminTokenOf(await res.body.text()) : (await res.body.dump(), null)),
+    () => null,
+  );
+  if (session !== null && (await getState(url, session)) === 'ok') return { kind: 'attach', adminKey: session };
+  return {
+    kind: 'locked-out',
+    message: `a Switchboard engine already serves ${url} but refuses this user's admin key: put one of its router.adminKeys in this catalog's router.adminKeys, or stop it`,
+  };
+}
+
+async function getState(url: string, adminKey: string | undefined): Promise<'ok' | 'unauthorized' | 'none'> {
   try {
-    const res = await request(`${url}/api/state`, { headersTimeout: 1000, headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
+    const res = await request(`${url}/api/state`, { headersTimeout: 1000, headers: adminKey ? { authorization: `Bearer ${adminKey}` } : {} });
+    if (res.statusCode === 401) {
+      await res.body.dump();
+      return 'unauthorized';
+    }
     const body = (await res.body.json()) as { version?: unknown };
-    return res.statusCode === 200 && typeof body.version === 'string';
+    return res.statusCode === 200 && typeof body.version === 'string' ? 'ok' : 'none';
   } catch {
-    return false;
+    return 'none';
   }
 }

@@ -11,14 +11,14 @@ import {
 
 /** The subprotocol both ends speak; the engine echoes it on a successful handshake. */
 export const WEBSOCKET_SUBPROTOCOL = 'switchboard.v1';
-/** Browsers cannot set headers on a WebSocket, so the API key travels as `switchboard.key.<base64url(key)>`. */
+/** Browsers cannot set headers on a WebSocket, so the admin key travels as `switchboard.key.<base64url(key)>`. */
 export const WEBSOCKET_KEY_PROTOCOL_PREFIX = 'switchboard.key.';
 
 export interface WebSocketTransportOptions {
   /** ws:// or wss:// URL of the engine's /api/ws. */
   url: string;
-  /** The router API key, when the engine has keys; read at each (re)connect. */
-  apiKey?: () => string | undefined;
+  /** The admin key (router.adminKeys or the engine's admin token); read at each (re)connect. */
+  adminKey?: () => string | undefined | Promise<string | undefined>;
   /** A WebSocket class (the browser's by default; `ws` in Node). */
   WebSocketImpl?: typeof WebSocket;
   /** Reconnect delays: `initialMs` after the first drop, doubling up to `maxMs`. Default 250 ms … 10 s. */
@@ -83,9 +83,25 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Ap
   const connect = (): void => {
     retryTimer = undefined;
     setState('connecting');
+    let key: string | undefined | Promise<string | undefined>;
+    try {
+      key = options.adminKey?.();
+    } catch {
+      key = undefined;
+    }
+    // A key that must be fetched (the browser view asks /api/session) is awaited; a plain one is not.
+    if (key instanceof Promise) {
+      key.then(openSocket, () => openSocket(undefined));
+    } else {
+      openSocket(key);
+    }
+  };
+
+  const openSocket = (key: string | undefined): void => {
+    if (stoppedReason !== null) return;
     let current: SocketLike;
     try {
-      current = new Impl(options.url, protocolsFor(options.apiKey?.()));
+      current = new Impl(options.url, protocolsFor(key));
     } catch (err) {
       // A malformed URL or key does not get better by retrying.
       return stop(`cannot connect to ${options.url}: ${err instanceof Error ? err.message : String(err)}`, null);
@@ -176,14 +192,15 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Ap
   return {
     kind: 'websocket',
     call<M extends ApiMethodName>(method: M, params: ApiParams<M>): Promise<ApiResult<M>> {
-      if (stoppedReason !== null || state === 'closed' || !socket) {
+      // While connecting (the key may still be on its way, so there may be no socket yet) calls queue.
+      if (stoppedReason !== null || state === 'closed') {
         const message = stoppedReason ?? `not connected to the engine (${options.url}); reconnecting`;
         return Promise.reject(new ApiCallError({ code: 'unavailable', message }));
       }
       const id = nextId++;
       const frame = JSON.stringify({ type: 'call', id, method, params: params ?? {} });
       return new Promise<ApiResult<M>>((resolve, reject) => {
-        const isOpen = socket!.readyState === OPEN;
+        const isOpen = socket !== null && socket.readyState === OPEN;
         pending.set(id, { resolve: resolve as (result: unknown) => void, reject, frame: isOpen ? null : frame });
         if (isOpen) socket!.send(frame);
       });
@@ -204,8 +221,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Ap
 }
 
 /** `switchboard.v1`, plus the key as a second subprotocol when there is one. */
-function protocolsFor(apiKey: string | undefined): string[] {
-  return apiKey ? [WEBSOCKET_SUBPROTOCOL, WEBSOCKET_KEY_PROTOCOL_PREFIX + toBase64Url(apiKey)] : [WEBSOCKET_SUBPROTOCOL];
+function protocolsFor(adminKey: string | undefined): string[] {
+  return adminKey ? [WEBSOCKET_SUBPROTOCOL, WEBSOCKET_KEY_PROTOCOL_PREFIX + toBase64Url(adminKey)] : [WEBSOCKET_SUBPROTOCOL];
 }
 
 /** UTF-8 bytes as unpadded base64url (subprotocol names allow only token characters). */

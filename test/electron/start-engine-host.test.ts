@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import type { EngineState, LoadRecord } from '../../shared/engine-state.js';
 import type { ApiEvent } from '../../shared/switchboard-api.js';
 import { writeDemoHost } from '../../electron/cli/write-demo-host.js';
 import { dispatchApiCall } from '../../electron/engine/api/dispatch-api-call.js';
+import { startAdminServer } from '../../electron/engine/api/testing/start-admin-server.js';
 import { startEngineHost, type EngineHost } from '../../electron/main/start-engine-host.js';
 import { freePort } from '../fakes/sglang-sim/sim-harness.js';
 
@@ -63,6 +64,25 @@ describe('startEngineHost', () => {
     const failed = nextEvent(attached, (e) => (e.type === 'load' && e.record.outcome === 'failed' ? e.record : undefined));
     await dispatchApiCall(attached.handlers, 'models.switchTo', { model: 'kat-dev' });
     expect(await failed).toMatchObject({ modelId: 'kat-dev-awq-8bit', failure: { cause: 'oom' } });
+  });
+
+  it('attaches with the admin token file of its state dir, and refuses to start beside an engine that locks it out', async () => {
+    const sameState = await startEngineHost(['electron', '.', '--config', configPath], { stateDir: join(dir, 'state') });
+    hosts.push(sameState);
+    expect(sameState.attached).toBe(true);
+    expect(await dispatchApiCall(sameState.handlers, 'state.get', {})).toMatchObject({ ok: true });
+
+    // An engine of another user: no key of ours opens it and /api/session hands us nothing.
+    const foreign = await startAdminServer({ peerUid: async () => null });
+    try {
+      const lockedConfig = join(dir, 'locked.yaml');
+      await writeFile(lockedConfig, `router:\n  port: ${new URL(foreign.url).port}\n`);
+      await expect(startEngineHost(['electron', '.', '--config', lockedConfig], { stateDir: join(dir, 'state-3') })).rejects.toThrow(
+        /already serves .* but refuses this user's admin key/,
+      );
+    } finally {
+      await foreign.close();
+    }
   });
 
   it('a catalog that does not load is an error naming the file', async () => {

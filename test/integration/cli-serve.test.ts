@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { EngineState } from '../../shared/engine-state.js';
@@ -54,6 +54,11 @@ async function serve(configPath: string): Promise<{ child: ChildProcess; url: st
   return { child, url, output: () => output };
 }
 
+/** The admin token serve wrote to its state dir. */
+async function adminHeaders(): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${(await readFile(join(host!.dir, 'state', 'admin-token'), 'utf8')).trim()}` };
+}
+
 async function writeHostCatalog(): Promise<string> {
   const path = join(host!.dir, 'switchboard.yaml');
   await writeCatalogFile(path, host!.catalogInput);
@@ -74,7 +79,7 @@ describe('switchboard CLI against a running serve (end to end)', () => {
     expect(ok.stdout).toMatch(/weights/);
     expect(ok.stdout).toMatch(/ready in \d+m\d\ds/);
 
-    const state = (await (await request(`${url}/api/state`)).body.json()) as EngineState;
+    const state = (await (await request(`${url}/api/state`, { headers: await adminHeaders() })).body.json()) as EngineState;
     expect(state.activeModel).toBe('alpha');
 
     const failed = await cli(['switch', 'oomy', '--url', url]);
@@ -93,7 +98,7 @@ describe('switchboard CLI against a running serve (end to end)', () => {
 
     // SIGTERM to serve stops the backend with it.
     await cli(['switch', 'alpha', '--url', url]);
-    const backendPid = ((await (await request(`${url}/api/state`)).body.json()) as EngineState).slots[0]!.pid!;
+    const backendPid = ((await (await request(`${url}/api/state`, { headers: await adminHeaders() })).body.json()) as EngineState).slots[0]!.pid!;
     expect(listGroupMembers(backendPid).length).toBeGreaterThan(0);
     process.kill(child.pid!, 'SIGTERM');
     await waitFor(() => child.exitCode !== null, 'serve to exit');

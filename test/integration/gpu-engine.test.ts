@@ -13,11 +13,11 @@ import { catalogSchema, type CatalogInput } from '../../shared/catalog-schema.js
 import type { EngineEvent, LoadRecord } from '../../shared/engine-state.js';
 import type { GpuOverview, GpuSample } from '../../shared/gpu-types.js';
 import type { BenchResult, ThroughputSample } from '../../shared/throughput.js';
-import { startHttpServer, type RunningHttpServer } from '../../electron/engine/api/start-http-server.js';
+import { createEngineApi } from '../../electron/engine/api/create-engine-api.js';
+import { startEngineServer, type EngineServer } from '../../electron/engine/api/start-engine-server.js';
 import { writeCatalogFile } from '../../electron/engine/catalog/write-catalog.js';
 import { createEngine } from '../../electron/engine/engine.js';
 import type { Engine } from '../../electron/engine/engine-api.js';
-import { createEngineHttpHandler } from '../../electron/engine/engine-http-handler.js';
 import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../../electron/engine/gpu/testing/fake-nvidia-smi.js';
 import { listGroupMembers } from '../../electron/engine/host/process-group.js';
 import { CLI_BIN, createSimHost, waitFor, type SimHost, type SimModelSpec } from './support/sim-host.js';
@@ -26,7 +26,8 @@ type ModelExtras = Record<string, Partial<NonNullable<CatalogInput['models']>[nu
 
 let host: SimHost | undefined;
 let engine: Engine | undefined;
-let server: RunningHttpServer | undefined;
+let server: EngineServer | undefined;
+let adminToken = '';
 let fakeState: Awaited<ReturnType<typeof useFakeNvidiaSmiState>>;
 const children: ChildProcess[] = [];
 const pids = new Set<number>();
@@ -66,12 +67,13 @@ async function startEngine(models: SimModelSpec[], extras: ModelExtras = {}): Pr
   engine.subscribe((e) => {
     if (e.type === 'state') for (const s of e.state.slots) if (s.pid) pids.add(s.pid);
   });
-  server = await startHttpServer({ host: '127.0.0.1', port: 0, handler: createEngineHttpHandler(engine) });
+  server = await startEngineServer(engine, { host: '127.0.0.1', port: 0, stateDir: host!.dir, handlers: createEngineApi(engine, 'test').handlers });
+  adminToken = server.adminToken;
   return { engine, url: server.url };
 }
 
 async function call(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await request(url, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const res = await request(url, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` } });
   return { status: res.statusCode, body: await res.body.json() };
 }
 

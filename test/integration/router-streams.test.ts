@@ -112,7 +112,7 @@ describe('router stream handling', () => {
       body: JSON.stringify({ model: 'beta', stream: true, max_tokens: 3, messages: [{ role: 'user', content: 'hi' }] }),
     });
     await waitFor(() => host!.engine.state().slots[0]!.draining === true, 'the switch to drain alpha');
-    const state = (await (await fetch(`${host.url}/api/state`)).json()) as import('../../shared/engine-state.js').EngineState;
+    const state = (await (await fetch(`${host.url}/api/state`, { headers: host.adminHeaders })).json()) as import('../../shared/engine-state.js').EngineState;
     expect(state.requests).toMatchObject([
       { modelId: 'beta', state: 'waiting', position: 1, stream: true },
       { modelId: 'alpha', state: 'active', stream: true },

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ afterEach(async () => {
 });
 
 describe('switchboard serve offers /api/ws and /ui/', () => {
-  it('answers the engine API over the WebSocket with the router key, and closes it on SIGTERM', async () => {
+  it('answers the engine API over the WebSocket with the admin token from the state dir, and closes it on SIGTERM', async () => {
     host = await createSimHost([{ id: 'alpha' }]);
     const configPath = join(host.dir, 'switchboard.yaml');
     await writeCatalogFile(configPath, { ...host.catalogInput, router: { ...host.catalogInput.router, apiKeys: ['serve-key'] } });
@@ -43,7 +44,11 @@ describe('switchboard serve offers /api/ws and /ui/', () => {
     await ui.body.dump();
     expect([200, 503]).toContain(ui.statusCode); // 503 when the renderer has not been built
 
-    const api = createWebSocketTransport({ url: `ws://127.0.0.1:${host.catalog.router.port}/api/ws`, apiKey: () => 'serve-key', WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket });
+    const tokenFile = join(host.dir, 'state', 'admin-token');
+    expect((await stat(tokenFile)).mode & 0o777).toBe(0o600);
+    expect(output).toContain(`admin token: ${tokenFile}`);
+    const adminToken = (await readFile(tokenFile, 'utf8')).trim();
+    const api = createWebSocketTransport({ url: `ws://127.0.0.1:${host.catalog.router.port}/api/ws`, adminKey: () => adminToken, WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket });
     cleanups.push(() => api.close?.());
     const states: string[] = [];
     api.onConnection!((s) => states.push(s));

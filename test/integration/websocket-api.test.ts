@@ -6,15 +6,14 @@ import { catalogSchema } from '../../shared/catalog-schema.js';
 import { ApiCallError, type ApiEvent, type ApiTransport } from '../../shared/switchboard-api.js';
 import { createWebSocketTransport } from '../../shared/transports/websocket-transport.js';
 import { createEngineApi } from '../../electron/engine/api/create-engine-api.js';
-import { startHttpServer, type RunningHttpServer } from '../../electron/engine/api/start-http-server.js';
-import { createWebSocketRoute } from '../../electron/engine/api/websocket-route.js';
+import { startEngineServer } from '../../electron/engine/api/start-engine-server.js';
+import type { RunningHttpServer } from '../../electron/engine/api/start-http-server.js';
 import { createEngine } from '../../electron/engine/engine.js';
 import type { Engine } from '../../electron/engine/engine-api.js';
-import { createEngineHttpHandler } from '../../electron/engine/engine-http-handler.js';
 import { listGroupMembers } from '../../electron/engine/host/process-group.js';
 import { createSimHost, waitFor, type SimHost } from './support/sim-host.js';
 
-const API_KEY = 'integration-key';
+const ADMIN_KEY = 'integration-admin-key-0123456789';
 
 let host: SimHost | undefined;
 let engine: Engine | undefined;
@@ -35,7 +34,7 @@ afterEach(async () => {
 /** The real engine on the SGLang simulator, served as `switchboard serve` does: HTTP routes plus /api/ws. */
 async function startServedEngine(): Promise<{ url: string; configPath: string }> {
   host = await createSimHost([{ id: 'alpha', aliases: ['a'], shards: 3 }, { id: 'oomy', tp: 2, env: { SGLANG_SIM_FAIL: 'oom-weights' } }]);
-  const input = { ...host.catalogInput, router: { ...host.catalogInput.router, apiKeys: [API_KEY] } };
+  const input = { ...host.catalogInput, router: { ...host.catalogInput.router, apiKeys: ['integration-inference-key'], adminKeys: [ADMIN_KEY] } };
   const configPath = join(host.dir, 'catalog.yaml');
   await writeFile(configPath, JSON.stringify(input, null, 2));
   const catalog = catalogSchema.parse(input);
@@ -43,15 +42,14 @@ async function startServedEngine(): Promise<{ url: string; configPath: string }>
   engine.subscribe((e) => {
     if (e.type === 'state') for (const s of e.state.slots) if (s.pid) pids.add(s.pid);
   });
-  const upgrade = createWebSocketRoute(engine, createEngineApi(engine, configPath, { checkFiles: false }).handlers, { apiKeys: catalog.router.apiKeys });
-  server = await startHttpServer({ host: '127.0.0.1', port: 0, handler: createEngineHttpHandler(engine), upgrade });
+  server = await startEngineServer(engine, { host: '127.0.0.1', port: 0, stateDir: host.dir, handlers: createEngineApi(engine, configPath, { checkFiles: false }).handlers });
   return { url: server.url, configPath };
 }
 
 function connect(url: string): ApiTransport {
   transport = createWebSocketTransport({
     url: `${url.replace(/^http/, 'ws')}/api/ws`,
-    apiKey: () => API_KEY,
+    adminKey: () => ADMIN_KEY,
     WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket,
   });
   return transport;

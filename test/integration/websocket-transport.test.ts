@@ -27,8 +27,8 @@ async function fakeEngine(onConnection: (ws: WebSocket, req: IncomingMessage) =>
   return { url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}`, requests };
 }
 
-function transportFor(url: string, apiKey?: string): ApiTransport {
-  const transport = createWebSocketTransport({ url, apiKey: () => apiKey, WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket, reconnectDelay: { initialMs: 10, maxMs: 50 } });
+function transportFor(url: string, adminKey?: string): ApiTransport {
+  const transport = createWebSocketTransport({ url, adminKey: () => adminKey, WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket, reconnectDelay: { initialMs: 10, maxMs: 50 } });
   closers.push(() => transport.close?.());
   return transport;
 }

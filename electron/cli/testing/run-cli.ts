@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../../bin/switchboard.js', import.meta.url));
-/** An empty config home, so no real switchboard.yaml of the machine leaks into the tests. */
+/** An empty config and state home, so no real switchboard.yaml or admin token of the machine leaks into the tests. */
 const CONFIG_HOME = mkdtempSync(join(tmpdir(), 'switchboard-cli-test-'));
+const STATE_HOME = mkdtempSync(join(tmpdir(), 'switchboard-cli-state-'));
 
 /** A `switchboard` child process with its output collected as it arrives (test support). */
 export interface CliProcess {
@@ -17,8 +18,8 @@ export interface CliProcess {
 }
 
 export function spawnCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const cleanEnv: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME, ...env };
-  if (!('SWITCHBOARD_API_KEY' in env)) delete cleanEnv.SWITCHBOARD_API_KEY;
+  const cleanEnv: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME, XDG_STATE_HOME: STATE_HOME, ...env };
+  if (!('SWITCHBOARD_ADMIN_KEY' in env)) delete cleanEnv.SWITCHBOARD_ADMIN_KEY;
   const child = spawn(process.execPath, [BIN, ...args], { env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -4,7 +4,7 @@ import { EngineError } from '../engine-error.js';
 import { BENCH_ROUTES } from './bench-routes.js';
 import { handleEvents } from './events-route.js';
 import { GPU_ROUTES } from './gpu-routes.js';
-import { isAuthorized } from './is-authorized.js';
+import type { EngineAccess } from './access/engine-access.js';
 import { readJsonBody } from './read-json-body.js';
 import type { Route, RouteContext } from './route.js';
 import { sendError, sendJson } from './send-json.js';
@@ -14,11 +14,16 @@ import { handleSwitch } from './switch-route.js';
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export interface AdminRoutesOptions {
-  /** When non-empty, /health and every /api route require `Authorization: Bearer <key>`. */
-  apiKeys: readonly string[];
+  /** Host, origin and key checks; /api/* needs an admin key, /health an inference key when router.apiKeys is set. */
+  access: EngineAccess;
+  /** Where the admin token is, for the 401 message (e.g. ~/.local/state/sglang-switchboard/admin-token). */
+  adminTokenPath?: string;
   /** Interval of the SSE `: keepalive` comment; 15 s by default. */
   sseKeepaliveMs?: number;
 }
+
+/** `GET /api/session`: the UI's way to its admin token when its browser runs as the engine's user. */
+export const SESSION_PATH = '/api/session';
 
 const DEFAULT_TAIL = 200;
 const MAX_TAIL = 10_000;
@@ -47,14 +52,28 @@ const ROUTES: Route[] = [
   ...BENCH_ROUTES,
 ];
 
-/** The admin API (`/health`, `/api/*`) over `engine`; leaves every other path to the next handler. */
+/**
+ * The admin API (`/health`, `/api/*`) over `engine`; leaves every other path to the next handler.
+ * Checked before any route runs: Host and Origin (403), JSON bodies on writes (415), then the key
+ * (401): an admin key for /api/*, an inference key for /health when router.apiKeys is set.
+ */
 export function createAdminRoutes(engine: Engine, opts: AdminRoutesOptions): RequestHandler {
   const keepaliveMs = opts.sseKeepaliveMs ?? 15_000;
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://switchboard.invalid');
     if (url.pathname !== '/health' && url.pathname !== '/api' && !url.pathname.startsWith('/api/')) return false;
-    if (!isAuthorized(req, opts.apiKeys)) {
-      sendError(res, new EngineError('unauthorized', 'missing or wrong API key (send "Authorization: Bearer <key>")'), {
+    const refusal = opts.access.check(req, 'admin');
+    if (refusal) {
+      sendError(res, new EngineError(refusal.code, refusal.message));
+      return true;
+    }
+    if (url.pathname === SESSION_PATH) {
+      handleSession(opts, req, res).catch((err: unknown) => sendError(res, err));
+      return true;
+    }
+    const isHealth = url.pathname === '/health';
+    if (!(isHealth ? opts.access.isInferenceClient(req) : opts.access.isAdmin(req))) {
+      sendError(res, new EngineError('unauthorized', isHealth ? 'missing or wrong API key (send "Authorization: Bearer <key>")' : adminKeyHelp(opts.adminTokenPath)), {
         'www-authenticate': 'Bearer',
       });
       return true;
@@ -62,6 +81,26 @@ export function createAdminRoutes(engine: Engine, opts: AdminRoutesOptions): Req
     dispatch({ engine, req, res, params: [], query: url.searchParams, keepaliveMs }, url.pathname);
     return true;
   };
+}
+
+/** The 401 text of /api/*: what key it wants and where a local user finds one. */
+export function adminKeyHelp(adminTokenPath: string | undefined): string {
+  const where = adminTokenPath ? `the admin token in ${adminTokenPath}` : "the admin token in the engine's state dir";
+  return `the admin API needs an admin key: send "Authorization: Bearer <key>" with one of router.adminKeys or ${where} (the CLI and the desktop app read it themselves); inference keys (router.apiKeys) do not open /api/`;
+}
+
+/**
+ * 200 `{ via: 'admin-key', adminToken: null }` for a request with an admin key; 200
+ * `{ via: 'local-user', adminToken }` for a loopback client of the engine's own user (the UI in
+ * that user's browser: no key to type); 401 otherwise. Never cached.
+ */
+async function handleSession(opts: AdminRoutesOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const noStore = { 'cache-control': 'no-store' };
+  if (req.method !== 'GET') return sendJson(res, 405, { error: { code: 'bad_request', message: `${req.method} is not allowed on ${SESSION_PATH}; use GET` } }, { allow: 'GET' });
+  if (opts.access.isAdmin(req)) return sendJson(res, 200, { via: 'admin-key', adminToken: null }, noStore);
+  const adminToken = await opts.access.localUserToken(req);
+  if (adminToken !== null) return sendJson(res, 200, { via: 'local-user', adminToken }, noStore);
+  sendError(res, new EngineError('unauthorized', `this client is not the engine's own user on this machine; ${adminKeyHelp(opts.adminTokenPath)}`), { ...noStore, 'www-authenticate': 'Bearer' });
 }
 
 function dispatch(ctx: RouteContext, pathname: string): void {

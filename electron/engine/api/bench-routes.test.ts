@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EngineError } from '../engine-error.js';
-import { fetchJson, startAdminServer, type AdminTestServer } from './testing/start-admin-server.js';
+import { startAdminServer, type AdminTestServer } from './testing/start-admin-server.js';
 
 let t: AdminTestServer;
 beforeEach(async () => {
@@ -8,7 +8,7 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-const post = (path: string, body: unknown) => fetchJson(t.url + path, { method: 'POST', body: JSON.stringify(body) });
+const post = (path: string, body: unknown) => t.fetch(path, { method: 'POST', body: JSON.stringify(body) });
 
 describe('bench routes', () => {
   it('POST /api/bench/{model} runs with maxTokens; 409 while one runs; GET history', async () => {
@@ -25,6 +25,6 @@ describe('bench routes', () => {
       throw new EngineError('conflict', 'a benchmark is already running; wait for it to finish');
     };
     expect((await post('/api/bench/qwen', {})).status).toBe(409);
-    expect(await fetchJson(`${t.url}/api/bench/history`)).toMatchObject({ status: 200, body: { runs: [], summary: [] } });
+    expect(await t.fetch(`/api/bench/history`)).toMatchObject({ status: 200, body: { runs: [], summary: [] } });
   });
 });

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readSseEvents, type SseEvent } from '../../cli/sse-parser.js';
-import { startAdminServer, waitFor, type AdminTestServer } from './testing/start-admin-server.js';
+import { startAdminServer, TEST_ADMIN_TOKEN, waitFor, type AdminTestServer } from './testing/start-admin-server.js';
 
 let t: AdminTestServer;
 beforeEach(async () => {
@@ -14,7 +14,7 @@ afterEach(async () => {
 
 async function openEvents(url: string) {
   const controller = new AbortController();
-  const res = await request(`${url}/api/events`, { signal: controller.signal });
+  const res = await request(`${url}/api/events`, { signal: controller.signal, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
   const events = readSseEvents(res.body);
   return {
     res,
@@ -57,7 +57,7 @@ describe('GET /api/events', () => {
   });
 
   it('sends keepalive comments', async () => {
-    const res = await request(`${t.url}/api/events`);
+    const res = await request(`${t.url}/api/events`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
     let text = '';
     for await (const chunk of res.body) {
       text += chunk.toString();
@@ -70,7 +70,7 @@ describe('GET /api/events', () => {
     const { port } = t.server.server.address() as { port: number };
     const socket = connect(port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(`GET /api/events HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    socket.write(`GET /api/events HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${TEST_ADMIN_TOKEN}\r\n\r\n`);
     socket.pause();
     await waitFor(() => t.engine.listenerCount() === 1, 5_000, 'the subscription');
 

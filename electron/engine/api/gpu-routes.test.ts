@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PendingPowerLimit } from '../../../shared/gpu-types.js';
 import { EngineError } from '../engine-error.js';
-import { fetchJson, startAdminServer, type AdminTestServer } from './testing/start-admin-server.js';
+import { startAdminServer, type AdminTestServer } from './testing/start-admin-server.js';
 
 let t: AdminTestServer;
 beforeEach(async () => {
@@ -9,12 +9,12 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-const post = (path: string, body: unknown) => fetchJson(t.url + path, { method: 'POST', body: JSON.stringify(body) });
+const post = (path: string, body: unknown) => t.fetch(path, { method: 'POST', body: JSON.stringify(body) });
 const CHANGE: PendingPowerLimit = { changeId: 'pl-1', gpu: 'GPU-1', previousW: 350, enforcedW: 300, revertAt: '2030-01-01T00:00:00.000Z' };
 
 describe('GPU routes', () => {
   it('GET /api/gpu says why there is no GPU, with the presets', async () => {
-    const { status, body } = await fetchJson(`${t.url}/api/gpu`);
+    const { status, body } = await t.fetch(`/api/gpu`);
     expect(status).toBe(200);
     expect(body).toMatchObject({ available: false, reason: 'no NVIDIA GPU found (scripted engine)', samples: [], presetsW: [250, 300, 350] });
   });
@@ -23,22 +23,22 @@ describe('GPU routes', () => {
     const calls: unknown[] = [];
     const original = t.engine.gpu.bind(t.engine);
     t.engine.gpu = async (options) => (calls.push(options), original());
-    expect((await fetchJson(`${t.url}/api/gpu?refresh=topology`)).status).toBe(200);
+    expect((await t.fetch(`/api/gpu?refresh=topology`)).status).toBe(200);
     expect(calls).toEqual([{ refreshTopology: true }]);
-    expect((await fetchJson(`${t.url}/api/gpu?refresh=all`)).status).toBe(400);
+    expect((await t.fetch(`/api/gpu?refresh=all`)).status).toBe(400);
   });
 
   it('GET /api/gpu/{id}/history passes since; an unknown GPU is 404', async () => {
     const seen: unknown[] = [];
     t.engine.gpuHistory = (gpu, sinceMs) => (seen.push([gpu, sinceMs]), []);
-    const ok = await fetchJson(`${t.url}/api/gpu/${encodeURIComponent('00000000:41:00.0')}/history?since=1700000000000`);
+    const ok = await t.fetch(`/api/gpu/${encodeURIComponent('00000000:41:00.0')}/history?since=1700000000000`);
     expect(ok).toMatchObject({ status: 200, body: { gpu: '00000000:41:00.0', samples: [] } });
     expect(seen).toEqual([['00000000:41:00.0', 1700000000000]]);
-    expect((await fetchJson(`${t.url}/api/gpu/x/history?since=yesterday`)).status).toBe(400);
+    expect((await t.fetch(`/api/gpu/x/history?since=yesterday`)).status).toBe(400);
     t.engine.gpuHistory = () => {
       throw new EngineError('not_found', 'no GPU "x"');
     };
-    expect((await fetchJson(`${t.url}/api/gpu/x/history`)).body.error.code).toBe('not_found');
+    expect((await t.fetch(`/api/gpu/x/history`)).body.error.code).toBe('not_found');
   });
 
   it('POST /api/gpu/power-limit validates the body and answers with the pending change', async () => {
@@ -75,7 +75,7 @@ describe('GPU routes', () => {
   });
 
   it('GET /api/throughput/{model} resolves aliases; an unknown model is 404', async () => {
-    expect(await fetchJson(`${t.url}/api/throughput/qwen`)).toMatchObject({ status: 200, body: { modelId: 'qwen-32b', samples: [] } });
-    expect((await fetchJson(`${t.url}/api/throughput/nope`)).body.error.code).toBe('unknown_model');
+    expect(await t.fetch(`/api/throughput/qwen`)).toMatchObject({ status: 200, body: { modelId: 'qwen-32b', samples: [] } });
+    expect((await t.fetch(`/api/throughput/nope`)).body.error.code).toBe('unknown_model');
   });
 });

@@ -5,6 +5,8 @@ import { EngineError } from '../engine-error.js';
 const STATUS_BY_CODE: Record<ApiError['code'], number> = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
+  unsupported_media_type: 415,
   unknown_model: 404,
   not_found: 404,
   conflict: 409,

@@ -5,7 +5,8 @@ import { createAdminRoutes } from './admin-http.js';
 import { sendJson } from './send-json.js';
 import { startHttpServer } from './start-http-server.js';
 import { ScriptedEngine } from './testing/scripted-engine.js';
-import { fetchJson } from './testing/start-admin-server.js';
+import { fetchJson, TEST_ADMIN_TOKEN } from './testing/start-admin-server.js';
+import { createEngineAccess } from './access/engine-access.js';
 
 let holder: PortHolder | null = null;
 afterEach(async () => {
@@ -25,7 +26,8 @@ describe('startHttpServer', () => {
   });
 
   it('lets the admin routes share the server with another handler', async () => {
-    const admin = createAdminRoutes(new ScriptedEngine(), { apiKeys: [] });
+    const engine = new ScriptedEngine();
+    const admin = createAdminRoutes(engine, { access: createEngineAccess({ router: () => engine.catalog().router, adminToken: TEST_ADMIN_TOKEN }) });
     const handler = (req: Parameters<typeof admin>[0], res: Parameters<typeof admin>[1]): boolean => {
       if (admin(req, res)) return true;
       if (req.url !== '/v1/models') return false;

@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngineHttpHandler } from '../engine-http-handler.js';
 import { startHttpServer, type RunningHttpServer } from './start-http-server.js';
 import { ScriptedEngine } from './testing/scripted-engine.js';
+import { TEST_ADMIN_TOKEN } from './testing/start-admin-server.js';
 import { createUiStaticRoute } from './ui-static-route.js';
+import { createEngineAccess } from './access/engine-access.js';
+
+const catalogOwner = new ScriptedEngine();
+const access = createEngineAccess({ router: () => catalogOwner.catalog().router, adminToken: TEST_ADMIN_TOKEN });
 
 interface RawResponse {
   status: number;
@@ -45,8 +50,8 @@ beforeAll(async () => {
   await writeFile(join(root, 'assets', 'index-CJZS4R9l.css'), 'body{}');
   await writeFile(join(root, 'favicon.svg'), '<svg/>');
   await writeFile(join(dir, 'secret.txt'), 'TOP-SECRET');
-  built = await startHttpServer({ host: '127.0.0.1', port: 0, handler: createUiStaticRoute({ rootDir: root }) });
-  unbuilt = await startHttpServer({ host: '127.0.0.1', port: 0, handler: createUiStaticRoute({ rootDir: join(dir, 'missing') }) });
+  built = await startHttpServer({ host: '127.0.0.1', port: 0, handler: createUiStaticRoute(access, { rootDir: root }) });
+  unbuilt = await startHttpServer({ host: '127.0.0.1', port: 0, handler: createUiStaticRoute(access, { rootDir: join(dir, 'missing') }) });
 });
 afterAll(async () => {
   await built?.close();
@@ -67,6 +72,19 @@ describe('/ui/ static route', () => {
     expect(res.body).toBe(INDEX);
     expect(res.headers).toMatchObject({ 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY' });
     expect(Number(res.headers['content-length'])).toBe(INDEX.length);
+  });
+
+  it.each([
+    ['evil.example', 403],
+    ['evil.example:80', 403],
+    ['127.0.0.1.nip.io', 403],
+    ['localhost', 200],
+    ['127.0.0.2:1234', 200],
+    ['[::1]:8002', 200],
+  ])('under the Host %s answers %i (DNS rebinding gets no UI)', async (host, status) => {
+    const res = await rawRequest(built.url, '/ui/', 'GET', { host });
+    expect(res.status).toBe(status);
+    if (status === 403) expect(JSON.parse(res.body).error).toMatchObject({ code: 'forbidden', message: expect.stringContaining('router.allowedHosts') });
   });
 
   it.each([
@@ -140,7 +158,7 @@ describe('/ui/ static route', () => {
   const packageUi = fileURLToPath(new URL('../../../out/renderer/index.html', import.meta.url));
   it.runIf(existsSync(packageUi))('is part of the engine handler, serving out/renderer of the package by default', async () => {
     const engine = new ScriptedEngine();
-    const server = await startHttpServer({ host: '127.0.0.1', port: 0, handler: createEngineHttpHandler(engine) });
+    const server = await startHttpServer({ host: '127.0.0.1', port: 0, handler: createEngineHttpHandler(engine, { access: createEngineAccess({ router: () => engine.catalog().router, adminToken: TEST_ADMIN_TOKEN }) }) });
     try {
       const res = await rawRequest(server.url, '/ui/');
       expect(res.status).toBe(200);

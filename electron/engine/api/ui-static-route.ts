@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EngineAccess } from './access/engine-access.js';
 import type { RequestHandler } from './admin-http.js';
 import { sendJson } from './send-json.js';
 
@@ -38,21 +39,27 @@ const HASHED_ASSET = /^assets\/.+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
 
 /**
  * `/ui/` — the built renderer as static files, so a browser can use the engine without the desktop
- * app. GET and HEAD only; no key needed (the files hold no secrets; the WebSocket they open does
- * need it). Answers 503 while the UI is not built.
+ * app. GET and HEAD only, under the engine's own Host names; no key needed (the files hold no
+ * secrets; the WebSocket they open needs an admin key). Answers 503 while the UI is not built.
  */
-export function createUiStaticRoute(opts: UiStaticRouteOptions = {}): RequestHandler {
+export function createUiStaticRoute(access: Pick<EngineAccess, 'check'>, opts: UiStaticRouteOptions = {}): RequestHandler {
   const rootDir = resolve(opts.rootDir ?? defaultUiDir());
   return (req, res) => {
     const url = req.url ?? '/';
     const queryStart = url.indexOf('?');
     const rawPath = queryStart === -1 ? url : url.slice(0, queryStart);
+    if (rawPath !== '/ui' && !rawPath.startsWith(UI_PATH)) return false;
+    // The Host check: a DNS-rebinding page must not get the UI (and with it a same-origin foothold).
+    const refusal = access.check(req, 'ui');
+    if (refusal) {
+      sendJson(res, refusal.status, { error: { code: refusal.code, message: refusal.message } });
+      return true;
+    }
     if (rawPath === '/ui') {
       res.writeHead(308, { location: UI_PATH + (queryStart === -1 ? '' : url.slice(queryStart)), 'content-length': 0 });
       res.end();
       return true;
     }
-    if (!rawPath.startsWith(UI_PATH)) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       sendJson(res, 405, { error: { code: 'bad_request', message: `${req.method} is not allowed on ${rawPath}; use GET, HEAD` } }, { allow: 'GET, HEAD' });
       return true;

@@ -6,8 +6,10 @@ import { createWebSocketTransport } from '../../../shared/transports/websocket-t
 import { createAdminRoutes } from './admin-http.js';
 import { startHttpServer, type RunningHttpServer } from './start-http-server.js';
 import { createEngineTestHandlers } from './testing/engine-test-handlers.js';
-import { ScriptedEngine } from './testing/scripted-engine.js';
-import { waitFor } from './testing/start-admin-server.js';
+import type { CatalogInput } from '../../../shared/catalog-schema.js';
+import { createEngineAccess } from './access/engine-access.js';
+import { ScriptedEngine, TEST_CATALOG } from './testing/scripted-engine.js';
+import { TEST_ADMIN_TOKEN, waitFor } from './testing/start-admin-server.js';
 import { createWebSocketRoute, type WebSocketRouteOptions } from './websocket-route.js';
 
 interface WsTestServer {
@@ -25,20 +27,22 @@ afterEach(async () => {
 });
 
 async function startWsServer(
-  opts: Partial<WebSocketRouteOptions> & { port?: number; handlers?: Partial<ApiHandlers> } = {},
-  engine = new ScriptedEngine(),
+  opts: Partial<Omit<WebSocketRouteOptions, 'access'>> & { port?: number; handlers?: Partial<ApiHandlers>; router?: CatalogInput['router'] } = {},
+  engine = new ScriptedEngine({ ...TEST_CATALOG, ...(opts.router ? { router: opts.router } : {}) }),
 ): Promise<WsTestServer> {
-  const apiKeys = opts.apiKeys ?? [];
-  const upgrade = createWebSocketRoute(engine, createEngineTestHandlers(engine, opts.handlers), { ...opts, apiKeys });
-  const server = await startHttpServer({ host: '127.0.0.1', port: opts.port ?? 0, handler: createAdminRoutes(engine, { apiKeys }), upgrade });
+  const access = createEngineAccess({ router: () => engine.catalog().router, adminToken: TEST_ADMIN_TOKEN });
+  const upgrade = createWebSocketRoute(engine, createEngineTestHandlers(engine, opts.handlers), { ...opts, access });
+  const server = await startHttpServer({ host: '127.0.0.1', port: opts.port ?? 0, handler: createAdminRoutes(engine, { access }), upgrade });
   servers.push(server);
   const port = Number(new URL(server.url).port);
   return { engine, server, port, wsUrl: `ws://127.0.0.1:${port}/api/ws` };
 }
 
+const withToken = { authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
 /** A `ws` client that records every server message. */
 async function openRaw(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}) {
-  const ws = new WebSocket(url, options.protocols ?? ['switchboard.v1'], { headers: options.headers });
+  const ws = new WebSocket(url, options.protocols ?? ['switchboard.v1'], { headers: options.headers ?? withToken });
   const messages: ApiServerMessage[] = [];
   ws.on('message', (data) => messages.push(JSON.parse(data.toString())));
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
@@ -59,10 +63,10 @@ async function openRaw(url: string, options: { protocols?: string[]; headers?: R
   };
 }
 
-/** The HTTP answer to a WebSocket handshake that is refused, or 'open'. */
+/** The HTTP answer to a WebSocket handshake that is refused, or 'open'. Sends the admin token unless `headers` replace it. */
 function handshake(url: string, options: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<{ status: number | 'open'; body: any }> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, options.protocols ?? ['switchboard.v1'], { headers: options.headers });
+    const ws = new WebSocket(url, options.protocols ?? ['switchboard.v1'], { headers: options.headers ?? withToken });
     ws.on('error', () => undefined);
     ws.once('open', () => {
       resolve({ status: 'open', body: ws.protocol });
@@ -79,10 +83,10 @@ function handshake(url: string, options: { protocols?: string[]; headers?: Recor
   });
 }
 
-function transportFor(url: string, apiKey?: string): ApiTransport {
+function transportFor(url: string, adminKey: string | null = TEST_ADMIN_TOKEN): ApiTransport {
   const transport = createWebSocketTransport({
     url,
-    apiKey: () => apiKey,
+    adminKey: () => adminKey ?? undefined,
     WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket,
     reconnectDelay: { initialMs: 10, maxMs: 100 },
   });
@@ -160,30 +164,46 @@ describe('/api/ws', () => {
   });
 
   describe('auth', () => {
-    it('takes the key as a Bearer header or as the switchboard.key subprotocol, and refuses others with 401', async () => {
-      const t = await startWsServer({ apiKeys: ['s3cret-ключ', 'other'] });
-      expect(await handshake(t.wsUrl, { headers: { authorization: 'Bearer other' }, protocols: [] })).toEqual({ status: 'open', body: '' });
-      const encoded = Buffer.from('s3cret-ключ').toString('base64url');
-      expect(await handshake(t.wsUrl, { protocols: ['switchboard.v1', `switchboard.key.${encoded}`] })).toEqual({ status: 'open', body: 'switchboard.v1' });
+    it('takes an admin key as a Bearer header or as the switchboard.key subprotocol, and refuses others with 401', async () => {
+      const t = await startWsServer({ router: { adminKeys: ['s3cret-ключ-0123456789', 'other-admin-key-0000'], apiKeys: ['sk-inference'] } });
+      expect(await handshake(t.wsUrl, { headers: { authorization: 'Bearer other-admin-key-0000' }, protocols: [] })).toEqual({ status: 'open', body: '' });
+      const encoded = Buffer.from('s3cret-ключ-0123456789').toString('base64url');
+      expect(await handshake(t.wsUrl, { headers: {}, protocols: ['switchboard.v1', `switchboard.key.${encoded}`] })).toEqual({ status: 'open', body: 'switchboard.v1' });
+      expect((await handshake(t.wsUrl)).status).toBe('open'); // the generated admin token
 
-      const none = await handshake(t.wsUrl);
+      const none = await handshake(t.wsUrl, { headers: {} });
       expect(none.status).toBe(401);
-      expect(none.body.error).toMatchObject({ code: 'unauthorized', message: expect.stringContaining('missing or wrong API key') });
+      expect(none.body.error).toMatchObject({ code: 'unauthorized', message: expect.stringContaining('the admin API needs an admin key') });
       const wrong = Buffer.from('guess').toString('base64url');
-      expect((await handshake(t.wsUrl, { protocols: ['switchboard.v1', `switchboard.key.${wrong}`] })).status).toBe(401);
+      expect((await handshake(t.wsUrl, { headers: {}, protocols: ['switchboard.v1', `switchboard.key.${wrong}`] })).status).toBe(401);
       expect((await handshake(t.wsUrl, { headers: { authorization: 'Bearer guess' } })).status).toBe(401);
+      // An inference key never opens the admin API, by header or by subprotocol.
+      expect((await handshake(t.wsUrl, { headers: { authorization: 'Bearer sk-inference' } })).status).toBe(401);
+      const inference = Buffer.from('sk-inference').toString('base64url');
+      expect((await handshake(t.wsUrl, { headers: {}, protocols: ['switchboard.v1', `switchboard.key.${inference}`] })).status).toBe(401);
     });
 
     it('connects the client transport with its key, and keeps retrying without one', async () => {
-      const t = await startWsServer({ apiKeys: ['k1'] });
-      const api = transportFor(t.wsUrl, 'k1');
+      const t = await startWsServer();
+      const api = transportFor(t.wsUrl);
       expect((await api.call('state.get', {})).version).toBe('0.0.0-test');
 
-      const keyless = transportFor(t.wsUrl);
+      const keyless = transportFor(t.wsUrl, null);
       const states = connectionStates(keyless);
       await waitFor(() => states.filter((s) => s === 'closed').length >= 2, 5_000, 'two refused attempts');
       expect(states).not.toContain('open');
       await expect(keyless.call('state.get', {})).rejects.toMatchObject({ code: 'unavailable' });
+    });
+
+    it('awaits a key that has to be fetched first (the browser view asks /api/session)', async () => {
+      const t = await startWsServer();
+      const transport = createWebSocketTransport({
+        url: t.wsUrl,
+        adminKey: () => new Promise((resolve) => setTimeout(() => resolve(TEST_ADMIN_TOKEN), 20)),
+        WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket,
+      });
+      cleanups.push(() => transport.close?.());
+      expect((await transport.call('state.get', {})).version).toBe('0.0.0-test');
     });
 
     it('refuses a client that does not speak switchboard.v1', async () => {
@@ -192,25 +212,34 @@ describe('/api/ws', () => {
     });
   });
 
-  describe('origin', () => {
+  describe('origin and Host', () => {
     it('allows no Origin, the same origin and configured origins; refuses other sites with 403', async () => {
-      const t = await startWsServer({ allowedOrigins: ['http://localhost:5173'] });
+      const t = await startWsServer({ router: { allowedOrigins: ['http://localhost:5173'] } });
       const self = `http://127.0.0.1:${t.port}`;
+      const open = (origin: string) => handshake(t.wsUrl, { headers: { ...withToken, origin } });
       expect((await handshake(t.wsUrl)).status).toBe('open');
-      expect((await handshake(t.wsUrl, { headers: { origin: self } })).status).toBe('open');
-      expect((await handshake(t.wsUrl, { headers: { origin: 'http://localhost:5173' } })).status).toBe('open');
+      expect((await open(self)).status).toBe('open');
+      expect((await open(`http://localhost:${t.port}`)).status).toBe('open');
+      expect((await open('http://localhost:5173')).status).toBe('open');
 
-      const foreign = await handshake(t.wsUrl, { headers: { origin: 'https://evil.example' } });
-      expect(foreign).toMatchObject({ status: 403, body: { error: { code: 'unauthorized', message: expect.stringContaining('origin https://evil.example') } } });
-      expect((await handshake(t.wsUrl, { headers: { origin: 'null' } })).status).toBe(403);
-      expect((await handshake(t.wsUrl, { headers: { origin: `http://127.0.0.1:${t.port + 1}` } })).status).toBe(403);
+      const foreign = await open('https://evil.example');
+      expect(foreign).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: expect.stringContaining('origin https://evil.example') } } });
+      expect((await open('null')).status).toBe(403);
+      expect((await open(`http://127.0.0.1:${t.port + 1}`)).status).toBe(403);
       // The scheme may differ: a TLS proxy in front serves the page as https on the same host.
-      expect((await handshake(t.wsUrl, { headers: { origin: `https://127.0.0.1:${t.port}` } })).status).toBe('open');
+      expect((await open(`https://127.0.0.1:${t.port}`)).status).toBe('open');
     });
 
     it('refuses a foreign origin even with the right key', async () => {
-      const t = await startWsServer({ apiKeys: ['k'] });
-      expect((await handshake(t.wsUrl, { headers: { origin: 'https://evil.example', authorization: 'Bearer k' } })).status).toBe(403);
+      const t = await startWsServer();
+      expect((await handshake(t.wsUrl, { headers: { origin: 'https://evil.example', ...withToken } })).status).toBe(403);
+    });
+
+    it('refuses a DNS-rebinding page: its Host and Origin agree, but the Host is not a name of this engine', async () => {
+      const t = await startWsServer();
+      const rebound = await handshake(t.wsUrl, { headers: { ...withToken, host: `evil.example:${t.port}`, origin: `http://evil.example:${t.port}` } });
+      expect(rebound).toMatchObject({ status: 403, body: { error: { code: 'forbidden', message: expect.stringContaining('DNS rebinding') } } });
+      expect(t.engine.listenerCount()).toBe(0);
     });
   });
 
@@ -338,8 +367,8 @@ describe('/api/ws', () => {
     });
 
     it('sends the key as a base64url subprotocol', async () => {
-      const t = await startWsServer({ apiKeys: ['a+b/c=d ü'] });
-      const api = transportFor(t.wsUrl, 'a+b/c=d ü');
+      const t = await startWsServer({ router: { adminKeys: ['a+b/c=d ü — admin key'] } });
+      const api = transportFor(t.wsUrl, 'a+b/c=d ü — admin key');
       expect((await api.call('state.get', {})).version).toBe('0.0.0-test');
     });
   });

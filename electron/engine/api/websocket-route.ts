@@ -4,7 +4,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiHandlers } from '../../../shared/switchboard-api.js';
 import { WEBSOCKET_KEY_PROTOCOL_PREFIX, WEBSOCKET_SUBPROTOCOL } from '../../../shared/transports/websocket-transport.js';
 import type { Engine } from '../engine-api.js';
-import { isAuthorized } from './is-authorized.js';
+import type { EngineAccess } from './access/engine-access.js';
+import { adminKeyHelp } from './admin-http.js';
+import { bearerOf } from './is-authorized.js';
 import { rejectUpgrade } from './reject-upgrade.js';
 import type { UpgradeHandler } from './start-http-server.js';
 import { serveWebSocketConnection } from './websocket-connection.js';
@@ -13,13 +15,14 @@ import { serveWebSocketConnection } from './websocket-connection.js';
 export const WEBSOCKET_PATH = '/api/ws';
 
 export interface WebSocketRouteOptions {
-  /** The router's keys; when non-empty a client sends `Authorization: Bearer <key>` or the key subprotocol. */
-  apiKeys: readonly string[];
   /**
-   * Browser origins (`scheme://host[:port]`) allowed besides the page's own, e.g. a dev server.
-   * Clients without an Origin header (not a browser) are always allowed; they still need the key.
+   * Host and origin checks as for the admin API (a browser page of another site, or a foreign Host
+   * name, is refused), and the admin key: `Authorization: Bearer <key>` or the key subprotocol.
+   * Clients without an Origin header (not a browser) pass the origin check; they still need the key.
    */
-  allowedOrigins?: readonly string[];
+  access: Pick<EngineAccess, 'check' | 'isAdminKey'>;
+  /** Where the admin token is, for the 401 message. */
+  adminTokenPath?: string;
   /** A client that misses a ping for this long is cut off. Default 30 s. */
   pingIntervalMs?: number;
   /** Bytes waiting in a client's socket above which its events are coalesced or dropped. Default 1 MiB. */
@@ -34,8 +37,8 @@ const CLOSE_GRACE_MS = 1000;
 
 /**
  * `/api/ws` — the engine contract (shared/switchboard-api.ts) over a WebSocket, taken from the HTTP
- * server's 'upgrade' event. A browser on another site is refused (403: cross-site WebSocket
- * hijacking would otherwise ride on a reachable engine), a wrong or missing key gets 401.
+ * server's 'upgrade' event. A browser page of another site or under a foreign Host name is refused
+ * (403: cross-site WebSocket hijacking, DNS rebinding), a wrong or missing admin key gets 401.
  */
 export function createWebSocketRoute(engine: Engine, handlers: ApiHandlers, opts: WebSocketRouteOptions): UpgradeHandler {
   const maxFrameBytes = opts.maxFrameBytes ?? MiB;
@@ -89,16 +92,16 @@ export function createWebSocketRoute(engine: Engine, handlers: ApiHandlers, opts
   };
 }
 
-/** Answers and returns true when the handshake must not proceed: foreign origin, bad key, other protocol. */
+/** Answers and returns true when the handshake must not proceed: foreign Host or origin, bad key, other protocol. */
 function refuseHandshake(req: IncomingMessage, socket: Duplex, opts: WebSocketRouteOptions): boolean {
-  const origin = req.headers.origin;
-  if (origin !== undefined && !isSameOrigin(origin, req.headers.host) && !(opts.allowedOrigins ?? []).includes(origin)) {
-    rejectUpgrade(socket, 403, { code: 'unauthorized', message: `origin ${origin} may not open ${WEBSOCKET_PATH}; only pages served by this engine may` });
+  const refusal = opts.access.check(req, 'admin');
+  if (refusal) {
+    rejectUpgrade(socket, refusal.status, { code: refusal.code, message: refusal.message });
     return true;
   }
   const protocols = offeredProtocols(req);
-  if (!isAuthorized(req, opts.apiKeys) && !isAuthorized(withBearer(keyFromProtocols(protocols)), opts.apiKeys)) {
-    const message = `missing or wrong API key (send "Authorization: Bearer <key>" or the subprotocol ${WEBSOCKET_KEY_PROTOCOL_PREFIX}<base64url key>)`;
+  if (!opts.access.isAdminKey(bearerOf(req)) && !opts.access.isAdminKey(keyFromProtocols(protocols))) {
+    const message = `${adminKeyHelp(opts.adminTokenPath)}; a browser sends it as the subprotocol ${WEBSOCKET_KEY_PROTOCOL_PREFIX}<base64url key>`;
     rejectUpgrade(socket, 401, { code: 'unauthorized', message }, { 'www-authenticate': 'Bearer' });
     return true;
   }
@@ -109,19 +112,6 @@ function refuseHandshake(req: IncomingMessage, socket: Duplex, opts: WebSocketRo
   return false;
 }
 
-/** True when the page's origin names the host it connects to (the engine serves the UI itself). */
-function isSameOrigin(origin: string, host: string | undefined): boolean {
-  if (!host) return false;
-  try {
-    const page = new URL(origin);
-    if (page.protocol !== 'http:' && page.protocol !== 'https:') return false;
-    // Parsed with the page's scheme so a default port written out (":80") compares equal.
-    return page.host === new URL(`${page.protocol}//${host}`).host;
-  } catch {
-    return false; // "null" (sandboxed frames, file://) or garbage
-  }
-}
-
 function offeredProtocols(req: IncomingMessage): string[] {
   const header = req.headers['sec-websocket-protocol'];
   return header === undefined ? [] : header.split(',').map((p) => p.trim()).filter(Boolean);
@@ -130,9 +120,4 @@ function offeredProtocols(req: IncomingMessage): string[] {
 function keyFromProtocols(protocols: string[]): string | undefined {
   const encoded = protocols.find((p) => p.startsWith(WEBSOCKET_KEY_PROTOCOL_PREFIX))?.slice(WEBSOCKET_KEY_PROTOCOL_PREFIX.length);
   return encoded ? Buffer.from(encoded, 'base64url').toString('utf8') : undefined;
-}
-
-/** The key as the router's own check reads it, so both compare keys the same constant-time way. */
-function withBearer(key: string | undefined): IncomingMessage {
-  return { headers: key === undefined ? {} : { authorization: `Bearer ${key}` } } as IncomingMessage;
 }

@@ -254,7 +254,7 @@ describe('CatalogEditor: checks on the host (files, heads, NVLink) and fieldIssu
     const { editor, path, text } = await demoCopy({ onApplied: (_c, revision) => (seen.push(revision), ['router.port']) });
     expect(await editor.settings()).toMatchObject({
       configPath: path,
-      router: { host: '127.0.0.1', port: 8002, loadingMessages: 'content', apiKeyCount: 0 },
+      router: { host: '127.0.0.1', port: 8002, loadingMessages: 'content', apiKeyCount: 0, adminKeyCount: 0 },
       backend: { kind: 'process', readyTimeoutS: 600, stopTimeoutS: 15, drainTimeoutS: 300 },
       gpu: { presetsW: [250, 300, 350], sampleIntervalMs: 1000, historyS: 3600 },
     });

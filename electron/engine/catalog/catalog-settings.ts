@@ -8,7 +8,7 @@ export function settingsOf(catalog: Catalog, configPath: string): Settings {
   return {
     configPath,
     version: SWITCHBOARD_VERSION,
-    router: { host: router.host, port: router.port, loadingMessages: router.loadingMessages, apiKeyCount: router.apiKeys.length },
+    router: { host: router.host, port: router.port, loadingMessages: router.loadingMessages, apiKeyCount: router.apiKeys.length, adminKeyCount: router.adminKeys.length },
     backend: {
       kind: backend.kind,
       ...(backend.kind === 'systemd' ? { unit: backend.unit } : {}),
@@ -23,12 +23,12 @@ export function settingsOf(catalog: Catalog, configPath: string): Settings {
 /**
  * Settings a running engine reads once at start (sockets bound, backend and GPU monitor created): a
  * change to any of them takes effect only after a restart. Everything else (models, sglang, timeouts,
- * loading messages, power presets) applies to the next request or launch.
+ * loading messages, power presets, keys and the access lists of `router`) applies to the next request
+ * or launch.
  */
 const RESTART_FIELDS = [
   ['router', 'host'],
   ['router', 'port'],
-  ['router', 'apiKeys'],
   ['backend', 'kind'],
   ['backend', 'host'],
   ['backend', 'port'],

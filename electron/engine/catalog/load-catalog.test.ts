@@ -115,7 +115,7 @@ describe('parseCatalogText: valid fixtures', () => {
     if (!result.ok) throw new Error(formatCatalogIssues('valid-full.yaml', result.issues));
     expect(result.issues).toEqual([]);
     const { catalog } = result;
-    expect(catalog.router).toEqual({ host: '127.0.0.1', port: 8002, apiKeys: [], loadingMessages: 'content' });
+    expect(catalog.router).toEqual({ host: '127.0.0.1', port: 8002, apiKeys: [], adminKeys: [], allowedOrigins: [], allowedHosts: [], corsOrigins: [], loadingMessages: 'content' });
     expect(catalog.backend).toMatchObject({ kind: 'process', port: 8001, readyTimeoutS: 1800, stopTimeoutS: 30 });
     expect(catalog.models.map((m) => m.id)).toEqual(['mistral-large-2411-awq', 'qwen2.5-7b-instruct', 'kat-dev-awq-8bit']);
     expect(catalog.models[0]).toMatchObject({ tp: 4, contextLength: 24576, quantization: 'awq_marlin', memFractionStatic: 0.8, torchCompile: true, gpus: [1, 2, 3, 4] });
@@ -182,5 +182,28 @@ describe('formatCatalogIssues', () => {
       'switchboard.yaml:9:24 warning: models[0].memFractionStatic: too high',
       'switchboard.yaml: catalog file /x does not exist',
     ]);
+  });
+});
+
+describe('router access settings', () => {
+  it.each([
+    ['adminKeys: [short]', 'router.adminKeys[0]', /at least 16 characters/],
+    ['apiKeys: [same-key-0123456789]\n  adminKeys: [same-key-0123456789]', 'router.adminKeys[0]', /the same key is in apiKeys/],
+    ['allowedOrigins: ["http://localhost:5173/"]', 'router.allowedOrigins[0]', /must be an origin such as http:\/\/localhost:5173/],
+    ['allowedOrigins: ["localhost:5173"]', 'router.allowedOrigins[0]', /must be an origin/],
+    ['allowedOrigins: ["HTTP://Localhost:5173"]', 'router.allowedOrigins[0]', /must be an origin/],
+    ['corsOrigins: ["https://chat.example/path"]', 'router.corsOrigins[0]', /must be an origin/],
+    ['allowedHosts: ["gpu-box.lan:8002"]', 'router.allowedHosts[0]', /without a port/],
+    ['allowedHosts: ["http://gpu-box.lan"]', 'router.allowedHosts[0]', /without a port/],
+  ])('refuses %s', (yaml, field, message) => {
+    const result = parseCatalogText(`router:\n  ${yaml}\n`, { checkFiles: false });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', field, message: expect.stringMatching(message) })]));
+  });
+
+  it('takes valid lists', () => {
+    const yaml = 'router:\n  adminKeys: [admin-key-0123456789]\n  allowedOrigins: ["http://localhost:5173"]\n  allowedHosts: [gpu-box.lan, 192.168.1.20, "[fe80::1]"]\n  corsOrigins: ["*", "https://chat.example"]\n';
+    const result = parseCatalogText(yaml, { checkFiles: false });
+    expect(result.ok && result.catalog.router).toMatchObject({ adminKeys: ['admin-key-0123456789'], allowedHosts: ['gpu-box.lan', '192.168.1.20', '[fe80::1]'], corsOrigins: ['*', 'https://chat.example'] });
   });
 });

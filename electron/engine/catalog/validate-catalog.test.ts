@@ -109,6 +109,21 @@ describe('validateCatalog with files', () => {
     expect(validateCatalog(catalog, { catalogPath: path })).toEqual([]);
   });
 
+  it.each([
+    [0o644, 'error'],
+    [0o604, 'error'],
+    [0o640, null],
+    [0o600, null],
+  ])('with admin keys, a catalog of mode %o is %s', async (mode, severity) => {
+    const path = join(tmp, `admin-keys-${mode.toString(8)}.yaml`);
+    await writeFile(path, '');
+    await chmod(path, mode);
+    const catalog = catalogSchema.parse({ router: { adminKeys: ['admin-key-0123456789'] } });
+    const issues = validateCatalog(catalog, { catalogPath: path });
+    if (severity === null) expect(issues).toEqual([]);
+    else expect(issues).toEqual([expect.objectContaining({ severity, field: 'router.adminKeys', message: expect.stringContaining('every user can read it') })]);
+  });
+
   it('skips all file checks when checkFiles is false', () => {
     expect(check([{ id: 'm', modelPath: '/nonexistent/model' }, { id: 's', script: '/nonexistent/s.sh' }], {}, false)).toEqual([]);
   });

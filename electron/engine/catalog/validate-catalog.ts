@@ -29,7 +29,7 @@ export function validateCatalog(catalog: Catalog, opts: ValidateCatalogOptions =
   if (opts.checkFiles ?? true) {
     catalog.models.forEach((model, i) => checkModelFiles(model, i, { ...catalog.sglang.env, ...model.env }, out));
     checkCommand(catalog, out);
-    if (opts.catalogPath && catalog.router.apiKeys.length > 0) checkSecretMode(opts.catalogPath, out);
+    if (opts.catalogPath && (catalog.router.apiKeys.length > 0 || catalog.router.adminKeys.length > 0)) checkSecretMode(catalog, opts.catalogPath, out);
   }
   return out.issues;
 }
@@ -92,15 +92,22 @@ function statOrReport(file: string, path: (string | number)[], what: string, out
   }
 }
 
-function checkSecretMode(catalogPath: string, out: IssueCollector): void {
+function checkSecretMode(catalog: Catalog, catalogPath: string, out: IssueCollector): void {
   let mode: number;
   try {
     mode = statSync(catalogPath).mode;
   } catch {
     return;
   }
-  if ((mode & 0o077) !== 0) {
-    out.warning(['router', 'apiKeys'], `${catalogPath} holds API keys but other users can read it (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+  const shown = (mode & 0o777).toString(8);
+  // Admin keys steer the host (power limits through the root helper): readable by every user
+  // they would open the admin API to everyone. The group may be the deployment's trusted group.
+  if (catalog.router.adminKeys.length > 0 && (mode & 0o004) !== 0) {
+    out.error(['router', 'adminKeys'], `${catalogPath} holds admin keys but every user can read it (mode ${shown}); chmod o-r it (600, or 640 for a trusted group)`);
+    return;
+  }
+  if (catalog.router.apiKeys.length > 0 && (mode & 0o077) !== 0) {
+    out.warning(['router', 'apiKeys'], `${catalogPath} holds API keys but other users can read it (mode ${shown}); chmod 600 it`);
   }
 }
 

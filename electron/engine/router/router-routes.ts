@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine-api.js';
 import type { RequestHandler } from '../api/admin-http.js';
-import { isAuthorized } from '../api/is-authorized.js';
+import type { EngineAccess } from '../api/access/engine-access.js';
 import { handleCompletion, type CompletionRouteOptions } from './completion-route.js';
 import { listModels, modelCard } from './models-list.js';
 import { openAiError, sendOpenAiError } from './openai-error.js';
@@ -10,13 +10,23 @@ import { openAiError, sendOpenAiError } from './openai-error.js';
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface RouterRoutesOptions {
-  apiKeys: readonly string[];
+  /** Inference keys (router.apiKeys, read live), browser origins and CORS (router.corsOrigins). */
+  access: EngineAccess;
   maxBodyBytes?: number;
 }
 
+/** A CORS preflight is answered for these; the browser then sends the real request. */
+const CORS_PREFLIGHT_HEADERS = {
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers': 'authorization, content-type, x-switchboard-loading',
+  'access-control-max-age': '600',
+};
+
 /**
  * The OpenAI-compatible routes Open WebUI talks to: `/v1/models` (and `/models`),
- * `/v1/chat/completions`, `/v1/completions`. Leaves every other path to the next handler.
+ * `/v1/chat/completions`, `/v1/completions`. Leaves every other path to the next handler. Open
+ * WebUI calls them from its server (no Origin); a browser page of another origin is refused (403)
+ * unless router.corsOrigins lists it, which also turns on CORS headers for it.
  */
 export function createRouterRoutes(engine: Engine, opts: RouterRoutesOptions): RequestHandler {
   // Read per request: the catalog editor may change these while the engine runs.
@@ -32,7 +42,20 @@ export function createRouterRoutes(engine: Engine, opts: RouterRoutesOptions): R
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = matchRoute(path);
     if (!route) return false;
-    if (!isAuthorized(req, opts.apiKeys)) {
+    const refusal = opts.access.check(req, 'inference');
+    if (refusal) {
+      sendOpenAiError(res, refusal.status, openAiError(refusal.message, 'invalid_request_error', refusal.code));
+      return true;
+    }
+    const cors = opts.access.corsHeaders(req);
+    for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      // Only origins in router.corsOrigins got CORS headers above; the browser refuses the rest.
+      res.writeHead(204, Object.keys(cors).length > 0 ? CORS_PREFLIGHT_HEADERS : {});
+      res.end();
+      return true;
+    }
+    if (!opts.access.isInferenceClient(req)) {
       sendOpenAiError(res, 401, openAiError('missing or wrong API key (send "Authorization: Bearer <key>")', 'invalid_request_error', 'invalid_api_key'), { 'www-authenticate': 'Bearer' });
       return true;
     }

@@ -3,7 +3,9 @@ import { useStore } from 'zustand';
 import { LOADING_MESSAGE_STYLES } from '../../../shared/catalog-constants.js';
 import type { LoadingMessageStyle } from '../../../shared/catalog-schema.js';
 import { apiHub } from '../api/api-hub.js';
+import { useEngineStore } from '../engine/engine-store.js';
 import { ThemeChoiceGroup } from '../shell/theme-toggle.js';
+import { AdminKeyForm } from './admin-key-form.js';
 import { appSettingsStore, type SettingsStore } from './settings-store.js';
 import type { SettingsDraftField } from './settings-draft.js';
 
@@ -14,19 +16,22 @@ const STYLE_LABELS: Record<LoadingMessageStyle, string> = {
   none: 'none — no status while loading',
 };
 
-/** Engine settings (loading messages, timeouts, power presets), the browser's API key, the theme. */
+/** Engine settings (loading messages, timeouts, power presets), the browser view's admin key, the theme. */
 export function SettingsScreen({ store = appSettingsStore(), transportKind = apiHub().transport.kind }: { store?: SettingsStore; transportKind?: 'ipc' | 'websocket' }) {
   const s = useStore(store);
   const { settings, draft } = s;
+  const isConnected = useEngineStore((e) => e.connection === 'open');
+  // Read again once connected: a first try fails while the engine is down or refuses this browser.
   useEffect(() => {
-    void store.getState().load();
-  }, [store]);
+    if (store.getState().settings === null) void store.getState().load();
+  }, [store, isConnected]);
   return (
     <section className="screen" aria-labelledby="settings-title">
       <h1 id="settings-title" className="screen-title">
         Settings
       </h1>
       {s.loadError && <p className="notice notice-bad" role="alert">Could not read the settings: {s.loadError}</p>}
+      {!settings && !s.loadError && <p className="dim" data-testid="settings-waiting">The engine settings appear once this window is connected to the engine.</p>}
       {settings && draft && (
         <form
           className="panel settings-form"
@@ -97,26 +102,7 @@ export function SettingsScreen({ store = appSettingsStore(), transportKind = api
           </span>
           <ThemeChoiceGroup />
         </div>
-        <form
-          className="form-field"
-          onSubmit={(e) => {
-            e.preventDefault();
-            s.saveApiKey();
-          }}
-        >
-          <label htmlFor="settings-apiKey">API key (browser view)</label>
-          <div className="inline-row">
-            <input id="settings-apiKey" type="password" autoComplete="off" value={s.apiKey} onChange={(e) => s.setApiKey(e.target.value)} />
-            <button type="submit">Save key</button>
-          </div>
-          <span className="field-hint" aria-live="polite">
-            {s.apiKeySaved
-              ? 'Saved in this browser; used from the next connection (reload the page).'
-              : transportKind === 'ipc'
-                ? 'The desktop app talks to its engine directly and needs no key.'
-                : 'One of router.apiKeys, when the engine has keys; kept in this browser only.'}
-          </span>
-        </form>
+        {transportKind === 'websocket' && <AdminKeyForm store={store} />}
       </section>
     </section>
   );

@@ -2,7 +2,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Settings } from '../../../shared/switchboard-api.js';
 import type { ApiHub } from '../api/api-hub.js';
 import { storeForHub } from '../engine/store-for-hub.js';
-import { API_KEY_STORAGE_KEY, defaultKeyStorage, type KeyStorage } from './api-key-storage.js';
+import { appAdminKeyStorage, type AdminKeyStorage } from './admin-key-storage.js';
 import { draftFromSettings, settingsPatchOf, type SettingsDraft, type SettingsDraftField } from './settings-draft.js';
 
 export interface SettingsState {
@@ -14,22 +14,24 @@ export interface SettingsState {
   saveError: string | null;
   /** After a save: the settings that need an engine restart (empty = all applied). */
   restartRequired: string[] | null;
-  /** The router API key the browser view sends. */
-  apiKey: string;
-  apiKeySaved: boolean;
+  /** The admin key field of the browser view (what is typed, saved or not). */
+  adminKey: string;
+  /** True from saving the key until it is edited again. */
+  adminKeySaved: boolean;
   load(): Promise<void>;
   setField<K extends SettingsDraftField>(field: K, value: SettingsDraft[K]): void;
   /** True when the draft differs from the settings and is valid. */
   canSave(): boolean;
   save(): Promise<void>;
-  setApiKey(key: string): void;
-  saveApiKey(): void;
+  setAdminKey(key: string): void;
+  /** Saves the typed key in this browser; the connection picks it up at once when it is waiting for one. */
+  saveAdminKey(): void;
 }
 
 export type SettingsStore = StoreApi<SettingsState>;
 
-/** The Settings screen: engine settings (`settings.get` / `settings.update`) and the browser's API key. */
-export function createSettingsStore(hub: ApiHub, keyStorage: KeyStorage | null = defaultKeyStorage()): SettingsStore {
+/** The Settings screen: engine settings (`settings.get` / `settings.update`) and the browser's admin key. */
+export function createSettingsStore(hub: ApiHub, keys: AdminKeyStorage = appAdminKeyStorage()): SettingsStore {
   return createStore<SettingsState>()((set, get) => ({
     settings: null,
     loadError: null,
@@ -38,8 +40,8 @@ export function createSettingsStore(hub: ApiHub, keyStorage: KeyStorage | null =
     saving: false,
     saveError: null,
     restartRequired: null,
-    apiKey: keyStorage?.getItem(API_KEY_STORAGE_KEY) ?? '',
-    apiKeySaved: false,
+    adminKey: keys.getState().key,
+    adminKeySaved: false,
     async load() {
       try {
         const settings = await hub.call('settings.get', {});
@@ -72,14 +74,12 @@ export function createSettingsStore(hub: ApiHub, keyStorage: KeyStorage | null =
         set({ saving: false, saveError: err instanceof Error ? err.message : String(err) });
       }
     },
-    setApiKey(apiKey) {
-      set({ apiKey, apiKeySaved: false });
+    setAdminKey(adminKey) {
+      set({ adminKey, adminKeySaved: false });
     },
-    saveApiKey() {
-      const key = get().apiKey.trim();
-      if (key) keyStorage?.setItem(API_KEY_STORAGE_KEY, key);
-      else keyStorage?.removeItem(API_KEY_STORAGE_KEY);
-      set({ apiKey: key, apiKeySaved: true });
+    saveAdminKey() {
+      keys.getState().save(get().adminKey);
+      set({ adminKey: keys.getState().key, adminKeySaved: true });
     },
   }));
 }

@@ -2,6 +2,7 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiHub, setApiHub } from '../api/api-hub.js';
+import { useBrowserAccess } from '../api/browser-access-store.js';
 import { App } from '../app.js';
 import { sampleEngineState } from '../engine/sample-engine-state.js';
 import { sampleMultiSlotState } from '../engine/sample-multi-slot-state.js';
@@ -21,6 +22,7 @@ let transport: FakeTransport;
 beforeEach(() => {
   location.hash = '';
   localStorage.clear();
+  useBrowserAccess.setState({ status: 'not-needed', message: null });
   useThemeStore.setState({ choice: 'system' });
   transport = createFakeTransport({
     'state.get': async () => sampleEngineState({ status: 'loading', modelId: 'mistral-large-2411-awq', progress: { phase: 'weights', phaseFraction: 0.44, detail: 'shard 4/9' }, loadStartedAtMs: Date.now() - 20_000, etaMs: 150_000 }),
@@ -85,6 +87,39 @@ describe('App shell', () => {
     expect(screen.getByTestId('connection-banner').textContent).toMatch(/reconnecting/);
     act(() => transport.setConnection('open'));
     expect(screen.queryByTestId('connection-banner')).toBeNull();
+  });
+
+  it('when the engine refuses this browser: asks for an admin key, links to Settings, which offers the key field without engine state', async () => {
+    const never = () => new Promise<never>(() => undefined);
+    // Calls queue while the key source waits for a key, as they do on the WebSocket transport.
+    const refused = createFakeTransport({ 'state.get': never, 'settings.get': never, 'catalog.get': never, 'models.loadHistory': never, 'models.swapHistory': never });
+    setApiHub(new ApiHub(refused));
+    render(<App />);
+    act(() => {
+      refused.setConnection('connecting');
+      useBrowserAccess.setState({ status: 'needs-key', message: null });
+    });
+    const banner = screen.getByTestId('connection-banner');
+    expect(banner.textContent).toBe('This browser needs an admin key — enter it under Settings (Alt+6).');
+    fireEvent.click(screen.getByTestId('banner-settings-link'));
+    expect(await screen.findByLabelText('Admin key (browser view)')).toBeTruthy();
+    expect(screen.getByRole('link', { name: /Settings/, current: 'page' })).toBeTruthy();
+    expect(screen.getByTestId('settings-waiting')).toBeTruthy();
+
+    fireEvent.change(screen.getByLabelText('Admin key (browser view)'), { target: { value: 'wrong-key-0123456789' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save key' }));
+    expect(localStorage.getItem('switchboard.adminKey')).toBe('wrong-key-0123456789');
+    act(() => useBrowserAccess.setState({ status: 'key-refused' }));
+    expect(screen.getByTestId('connection-banner').textContent).toBe('This browser needs an admin key — enter it under Settings (Alt+6). The engine refused the key saved here.');
+
+    // The engine going away is not a key problem.
+    act(() => {
+      refused.setConnection('closed');
+      useBrowserAccess.setState({ status: 'engine-down' });
+    });
+    expect(screen.getByTestId('connection-banner').textContent).toBe('Cannot reach the engine — reconnecting…');
+    act(() => useBrowserAccess.setState({ status: 'forbidden', message: 'Host "box.lan" is not a name this engine is reachable by' }));
+    expect(screen.getByTestId('connection-banner').textContent).toBe('The engine refuses this page: Host "box.lan" is not a name this engine is reachable by');
   });
 
   it('cycles the theme, sets data-theme on <html> and keeps the choice', () => {

@@ -1,21 +1,38 @@
+import { isKeyMissing, useBrowserAccess } from '../api/browser-access-store.js';
 import { useEngineStore } from '../engine/engine-store.js';
 
-/** Says so when the engine connection is not open (or the state cannot be read); nothing otherwise. */
+/**
+ * Says so when the engine connection is not open (or the state cannot be read); nothing otherwise.
+ * When the engine answers but refuses this browser, it says what to do instead of "reconnecting…".
+ */
 export function ConnectionBanner() {
   const connection = useEngineStore((s) => s.connection);
   const error = useEngineStore((s) => s.error);
   const hasState = useEngineStore((s) => s.state !== null);
+  const access = useBrowserAccess();
   if (connection === 'open' && !error) return null;
+  if (connection !== 'open' && isKeyMissing(access.status)) {
+    return (
+      <div className="connection-banner connection-refused" role="alert" data-testid="connection-banner" data-reason={access.status}>
+        This browser needs an admin key — enter it under <a href="#settings" data-testid="banner-settings-link">Settings (Alt+6)</a>
+        {access.status === 'key-refused' ? '. The engine refused the key saved here.' : '.'}
+      </div>
+    );
+  }
   const text =
-    connection === 'closed'
-      ? 'Connection to the engine lost — reconnecting…'
-      : connection === 'connecting'
-        ? hasState
-          ? 'Reconnecting to the engine…'
-          : 'Connecting to the engine…'
-        : `Cannot read the engine state: ${error}`;
+    connection !== 'open' && access.status === 'forbidden'
+      ? `The engine refuses this page: ${access.message}`
+      : connection === 'closed'
+        ? access.status === 'engine-down'
+          ? 'Cannot reach the engine — reconnecting…'
+          : 'Connection to the engine lost — reconnecting…'
+        : connection === 'connecting'
+          ? hasState
+            ? 'Reconnecting to the engine…'
+            : 'Connecting to the engine…'
+          : `Cannot read the engine state: ${error}`;
   return (
-    <div className={`connection-banner connection-${connection}`} role="alert" data-testid="connection-banner">
+    <div className={`connection-banner connection-${connection}`} role="alert" data-testid="connection-banner" data-reason={access.status}>
       {text}
     </div>
   );

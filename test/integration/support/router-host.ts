@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { CatalogInput } from '../../../shared/catalog-schema.js';
 import { catalogSchema } from '../../../shared/catalog-schema.js';
-import { startHttpServer } from '../../../electron/engine/api/start-http-server.js';
+import { createEngineApi } from '../../../electron/engine/api/create-engine-api.js';
+import { startEngineServer } from '../../../electron/engine/api/start-engine-server.js';
 import { createEngine } from '../../../electron/engine/engine.js';
 import type { Engine } from '../../../electron/engine/engine-api.js';
-import { createEngineHttpHandler } from '../../../electron/engine/engine-http-handler.js';
 import { listGroupMembers } from '../../../electron/engine/host/process-group.js';
 import { createSimHost, type SimHost, type SimModelSpec } from './sim-host.js';
 
@@ -13,6 +13,10 @@ export interface RouterHost {
   sim: SimHost;
   engine: Engine;
   url: string;
+  /** The engine's generated admin token (in the sim's state dir). */
+  adminToken: string;
+  /** `Authorization` with the admin token, for /api/*. */
+  adminHeaders: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -42,11 +46,14 @@ export async function startRouterHost(models: SimModelSpec[], opts: RouterHostOp
   engine.subscribe((e) => {
     if (e.type === 'state') for (const s of e.state.slots) if (s.pid) pids.add(s.pid);
   });
-  const server = await startHttpServer({ host: '127.0.0.1', port: 0, handler: createEngineHttpHandler(engine) });
+  // As `switchboard serve` assembles it: router, admin API with its token, /api/ws and /ui/.
+  const server = await startEngineServer(engine, { host: '127.0.0.1', port: 0, stateDir: sim.dir, handlers: createEngineApi(engine, 'test').handlers });
   return {
     sim,
     engine,
     url: server.url,
+    adminToken: server.adminToken,
+    adminHeaders: { authorization: `Bearer ${server.adminToken}` },
     async close() {
       await engine.close();
       await server.close();
