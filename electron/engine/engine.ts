@@ -107,7 +107,7 @@ class SwitchboardEngine implements Engine {
     this.throughputTracker = new ThroughputTracker({ metricsPollMs: options.metricsPollMs, onSample: (sample) => this.emit({ type: 'throughput', sample }) });
     this.indexModels();
     this.logBuffer = new LogBuffer(options.logCapacity);
-    this.requests = new RequestRegistry(() => this.emitState());
+    this.requests = new RequestRegistry(() => this.emitRequestsChanged());
     const current = () => this.current;
     // Host and ports stay as started (a change needs a restart); the rest is read at each use.
     this.pool = new SlotPool({
@@ -430,6 +430,15 @@ class SwitchboardEngine implements Engine {
       return;
     }
     this.pendingEmit ??= setTimeout(() => this.flushState(key), PROGRESS_EVENT_INTERVAL_MS);
+  }
+
+  /**
+   * A request started or ended: that changes no slot, so it goes out with the next coalesced state
+   * without working out the slots' key (three times per request on the router's hot path).
+   */
+  private emitRequestsChanged(): void {
+    if (this.listeners.size === 0) return;
+    this.pendingEmit ??= setTimeout(() => this.flushState(this.lastEmitted ?? ''), PROGRESS_EVENT_INTERVAL_MS);
   }
 
   private flushState(key: string): void {

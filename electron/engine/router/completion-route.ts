@@ -4,6 +4,7 @@ import type { Failure } from '../../../shared/failure.js';
 import type { Engine, ModelLease } from '../engine-api.js';
 import { EngineError } from '../engine-error.js';
 import { applySamplingDefaults } from './apply-sampling-defaults.js';
+import { ClientWatch } from './client-watch.js';
 import { forwardUpstream } from './forward-upstream.js';
 import { LoadingReporter, type CompletionKind } from './loading-reporter.js';
 import { openAiError, RouterError, sendOpenAiError } from './openai-error.js';
@@ -34,15 +35,14 @@ export async function handleCompletion(engine: Engine, req: IncomingMessage, res
   } catch (err) {
     return sendRouterError(res, err, req);
   }
-  const abort = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished) abort.abort();
-  });
+  const client = new ClientWatch(res);
   const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
-  const lease = parsed.stream ? await leaseStreaming(engine, res, parsed, kind, abort.signal) : await leaseWaiting(engine, res, parsed, abort.signal, opts.readyTimeoutMs);
+  const lease = parsed.stream ? await leaseStreaming(engine, res, parsed, kind, client) : await leaseWaiting(engine, res, parsed, client, opts.readyTimeoutMs);
   if (!lease) return;
   try {
-    await forwardUpstream({ res, baseUrl: lease.baseUrl, path, body: parsed.body, stream: parsed.stream, kind, signal: abort.signal, headersSent: res.headersSent });
+    // Only an `upstream:` server may send cumulative text; the SGLang servers the engine launches send deltas.
+    const normalize = parsed.model.upstream !== undefined;
+    await forwardUpstream({ res, baseUrl: lease.baseUrl, path, body: parsed.body, stream: parsed.stream, kind, client, headersSent: res.headersSent, normalize });
   } finally {
     lease.release();
   }
@@ -87,8 +87,10 @@ function parseRequest(engine: Engine, req: IncomingMessage, raw: Buffer, kind: C
 }
 
 /** Streams: answer at once when the model serves now; otherwise stream status lines while it loads. */
-async function leaseStreaming(engine: Engine, res: ServerResponse, p: ParsedRequest, kind: CompletionKind, signal: AbortSignal): Promise<ModelLease | null> {
-  if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { signal, stream: true });
+async function leaseStreaming(engine: Engine, res: ServerResponse, p: ParsedRequest, kind: CompletionKind, client: ClientWatch): Promise<ModelLease | null> {
+  // Served now: nothing to wait for, so no signal to make.
+  if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { stream: true });
+  const signal = client.signal;
   const reporter = new LoadingReporter(res, engine, { style: p.style, kind, modelId: p.model.id, requestModel: p.requestModel });
   reporter.start();
   try {
@@ -108,7 +110,9 @@ async function leaseStreaming(engine: Engine, res: ServerResponse, p: ParsedRequ
 }
 
 /** Non-streaming requests wait (up to readyTimeoutS) and get the model's answer, or 503 with the cause. */
-async function leaseWaiting(engine: Engine, res: ServerResponse, p: ParsedRequest, signal: AbortSignal, timeoutMs: number): Promise<ModelLease | null> {
+async function leaseWaiting(engine: Engine, res: ServerResponse, p: ParsedRequest, client: ClientWatch, timeoutMs: number): Promise<ModelLease | null> {
+  if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { stream: false });
+  const signal = client.signal;
   const timeout = AbortSignal.timeout(timeoutMs);
   const both = AbortSignal.any([signal, timeout]);
   try {

@@ -67,7 +67,7 @@ export class ModelLifecycle {
 
   /** One look at every loaded model; public for tests. */
   tick(): void {
-    if (this.stopped || !this.opts.pool.isQuiet()) return;
+    if (this.stopped || !this.hasIdleUnload() || !this.opts.pool.isQuiet()) return;
     const now = this.now();
     for (const slot of this.opts.pool.views()) {
       if (slot.status !== 'ready' || slot.modelId === null || this.unloading.has(slot.modelId)) continue;
@@ -81,6 +81,12 @@ export class ModelLifecycle {
         .catch((err: Error) => this.opts.onError(`idle unload of ${model.id} failed: ${err.message}`))
         .finally(() => this.unloading.delete(model.id));
     }
+  }
+
+  /** True when some model may idle out: without one, a tick has nothing to look at (and allocates nothing). */
+  private hasIdleUnload(): boolean {
+    const catalog = this.opts.catalog();
+    return catalog.idleUnloadS > 0 || catalog.models.some((m) => (m.idleUnloadS ?? 0) > 0);
   }
 
   private returnToDefault(): void {
