@@ -20,37 +20,48 @@ const running = new Set<BenchHost>();
 async function main(): Promise<void> {
   onSignals();
   const cells: CellResult[] = [];
-  for (const speed of SPEEDS) cells.push(...(await benchSpeed(speed)));
+  let nginxLine = 'nginx: not installed';
+  for (const speed of SPEEDS) {
+    const result = await benchSpeed(speed);
+    cells.push(...result.cells);
+    nginxLine = result.nginx;
+  }
   const checks = checkTargets(cells);
   console.log(`\n${formatTable(cells)}\n\nTargets:\n${formatChecks(checks)}`);
   const config = {
     model: MODEL_ID, concurrency: CONCURRENCY, speeds: SPEEDS, minRounds: MIN_ROUNDS, minStreams: MIN_STREAMS,
     simArgs: process.env.BENCH_SIM_ARGS ?? '', routerNodeFlags: process.env.BENCH_ROUTER_NODE_FLAGS ?? '',
   };
-  await writeResults(RESULTS, cells, checks, config);
+  await writeResults(RESULTS, cells, checks, config, { nginx: nginxLine });
   console.log(`\nwritten: ${RESULTS}.md, ${RESULTS}.json`);
 }
 
-async function benchSpeed(speed: (typeof SPEEDS)[number]): Promise<CellResult[]> {
+async function benchSpeed(speed: (typeof SPEEDS)[number]): Promise<{ cells: CellResult[]; nginx: string }> {
   log(`starting switchboard serve + simulator (${speed.label})…`);
   const host = await startBenchHost(speed.tokensPerS);
   running.add(host);
-  const router = createPool(host.routerUrl);
-  const direct = createPool(host.directUrl);
-  const floor = createPool(host.floorUrl);
-  log(`router ${host.routerUrl} (pid ${host.routerPid}), simulator ${host.directUrl} (pid ${host.simPid})`);
+  const pools = { router: createPool(host.routerUrl), direct: createPool(host.directUrl), floor: createPool(host.floorUrl), nginx: host.nginx ? createPool(host.nginx.url) : undefined };
+  log(`router ${host.routerUrl} (pid ${host.routerPid}), simulator ${host.directUrl} (pid ${host.simPid}), ${host.nginx ? `${host.nginx.version} ${host.nginx.url}` : host.nginxSkipped}`);
   try {
     const cells: CellResult[] = [];
     for (const concurrency of CONCURRENCY) {
       const rounds = Math.max(MIN_ROUNDS, Math.ceil(MIN_STREAMS / concurrency));
       const spec = { model: MODEL_ID, maxTokens: speed.maxTokens };
-      const cell = await measureCell({ router, direct, floor, routerPid: host.routerPid }, { speed: speed.label, tokensPerS: speed.tokensPerS, spec, concurrency, rounds });
-      log(`${speed.label} C=${concurrency}: ${cell.direct.chunksPerS.toFixed(0)} vs ${cell.router.chunksPerS.toFixed(0)} chunks/s, errors ${cell.direct.errors}/${cell.router.errors}`);
+      const targets = {
+        direct: { pool: pools.direct },
+        router: { pool: pools.router, pgid: host.routerPid },
+        nginx: pools.nginx && host.nginx ? { pool: pools.nginx, pgid: host.nginx.pgid } : undefined,
+        floor: { pool: pools.floor, pgid: host.floorPid },
+        routerPid: host.routerPid,
+      };
+      const cell = await measureCell(targets, { speed: speed.label, tokensPerS: speed.tokensPerS, spec, concurrency, rounds });
+      const nginxRate = cell.nginx ? ` / nginx ${cell.nginx.chunksPerS.toFixed(0)}` : '';
+      log(`${speed.label} C=${concurrency}: direct ${cell.direct.chunksPerS.toFixed(0)} / router ${cell.router.chunksPerS.toFixed(0)}${nginxRate} chunks/s, errors ${cell.direct.errors}/${cell.router.errors}`);
       cells.push(cell);
     }
-    return cells;
+    return { cells, nginx: host.nginx ? `${host.nginx.version} (worker_processes 1, proxy_buffering off)` : host.nginxSkipped ?? 'none' };
   } finally {
-    await Promise.all([router.close(), direct.close(), floor.close()]);
+    await Promise.all(Object.values(pools).map((pool) => pool?.close()));
     await host.stop();
     running.delete(host);
   }

@@ -9,8 +9,10 @@ import { fileURLToPath } from 'node:url';
 import type { CatalogInput } from '../../shared/catalog-schema.js';
 import { writeCatalogFile } from '../../electron/engine/catalog/write-catalog.js';
 import { isGroupAlive, signalGroup, waitGroupGone } from '../../electron/engine/host/process-group.js';
+import { findNginx, startNginx, type NginxProxy } from './nginx-proxy.js';
 
-const CLI_BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
+/** The CLI that runs serve (BENCH_CLI_BIN: another build of it, to compare). */
+const CLI_BIN = process.env.BENCH_CLI_BIN ?? fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
 const SIM_BIN = fileURLToPath(new URL('../../test/fakes/bin/sglang-sim.js', import.meta.url));
 export const MODEL_ID = 'bench-llama';
 
@@ -22,6 +24,11 @@ export interface BenchHost {
   simPid: number;
   /** A minimal pass-through proxy to the same simulator: the cost of any extra Node process. */
   floorUrl: string;
+  floorPid: number;
+  /** apt's nginx in front of the same simulator; null when nginx is not installed (see nginxSkipped). */
+  nginx: NginxProxy | null;
+  /** Why there is no nginx side, e.g. "nginx not installed". */
+  nginxSkipped: string | null;
   stop(): Promise<void>;
 }
 
@@ -43,7 +50,12 @@ export async function startBenchHost(tokensPerS: number): Promise<BenchHost> {
   liveGroups.add(routerPid);
   let simPid = 0;
   let floor: ChildProcess | undefined;
+  let nginx: NginxProxy | null = null;
   const stop = async (): Promise<void> => {
+    if (nginx) {
+      await nginx.stop();
+      liveGroups.delete(nginx.pgid);
+    }
     if (floor?.pid) {
       killGroupQuietly(floor.pid);
       await waitGroupGone(floor.pid, 5_000);
@@ -65,7 +77,13 @@ export async function startBenchHost(tokensPerS: number): Promise<BenchHost> {
     const floorPort = await freePort();
     floor = await startFloorProxy(floorPort, directUrl);
     liveGroups.add(floor.pid!);
-    return { routerUrl, directUrl, floorUrl: `http://127.0.0.1:${floorPort}`, routerPid, simPid, stop };
+    const nginxBinary = findNginx();
+    if (nginxBinary) {
+      nginx = await startNginx(nginxBinary, join(dir, 'nginx'), await freePort(), directUrl);
+      liveGroups.add(nginx.pgid);
+    }
+    const nginxSkipped = nginxBinary ? null : 'nginx not installed (apt-get install -y nginx-light, or set BENCH_NGINX)';
+    return { routerUrl, directUrl, floorUrl: `http://127.0.0.1:${floorPort}`, floorPid: floor.pid!, nginx, nginxSkipped, routerPid, simPid, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -92,9 +110,10 @@ async function writeModelDir(path: string): Promise<void> {
   for (let i = 1; i <= 2; i++) await writeFile(join(path, `model-0000${i}-of-00002.safetensors`), '');
 }
 
-/** `node [BENCH_ROUTER_NODE_FLAGS] bin/switchboard.js serve`, detached (own group), output to a log file. */
+/** `node --max-semi-space-size=4 [BENCH_ROUTER_NODE_FLAGS] bin/switchboard.js serve`, detached (own group), output to a log file. */
 function spawnServe(configPath: string, stateDir: string, logPath: string): ChildProcess {
-  const flags = (process.env.BENCH_ROUTER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // As bin/switchboard.js's shebang and `npm run serve` start it.
+  const flags = ['--max-semi-space-size=4', ...(process.env.BENCH_ROUTER_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
   const log = openSync(logPath, 'a');
   try {
     return spawn(process.execPath, [...flags, CLI_BIN, 'serve', '--config', configPath, '--state-dir', stateDir], {

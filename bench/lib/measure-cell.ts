@@ -1,8 +1,15 @@
-// One table cell: the same streams through the router, straight to the simulator, and through a
-// minimal pass-through proxy (the floor of any extra Node process), rounds alternated.
+// One table cell: the same streams straight to the simulator, through the router, through nginx
+// and through a minimal Node pass-through proxy (the floor of any extra Node process), rounds
+// alternated so drift lands on every side alike.
 import type { Pool } from 'undici';
-import { cpuMs, rssMiB } from './proc-stats.js';
+import { groupCpuMs, rssMiB } from './proc-stats.js';
 import { runRound, type RoundResult, type StreamSpec } from './load-generator.js';
+
+/** The sides of a cell: `direct` is the baseline the others are compared with. */
+export const SIDES = ['direct', 'router', 'nginx', 'floor'] as const;
+export type SideName = (typeof SIDES)[number];
+/** The sides in front of the simulator, whose CPU is measured. */
+export type ProxySide = Exclude<SideName, 'direct'>;
 
 export interface SideStats {
   requests: number;
@@ -13,11 +20,14 @@ export interface SideStats {
   chunks: number;
   wallMs: number;
   chunksPerS: number;
+  /** CPU (user + system, every process of the side's group) per chunk it passed; absent for direct. */
+  cpuUsPerChunk?: number;
 }
 
 export interface RouterStats extends SideStats {
-  cpuUsPerChunk: number;
   rssMiB: number;
+  /** VmHWM: the most the router's RSS has been since it started. */
+  peakRssMiB: number;
 }
 
 export interface CellResult {
@@ -28,16 +38,19 @@ export interface CellResult {
   rounds: number;
   direct: SideStats;
   router: RouterStats;
+  /** apt's nginx with the bench's config; absent when nginx is not installed. */
+  nginx?: SideStats;
   /** The minimal pass-through proxy (min-proxy.mjs) to the same backend. */
   floor: SideStats;
 }
 
-export interface CellTargets {
-  direct: Pool;
-  router: Pool;
-  floor: Pool;
-  routerPid: number;
+/** A side to measure: its client pool and, for proxies, the process group whose CPU it costs. */
+export interface SideTarget {
+  pool: Pool;
+  pgid?: number;
 }
+
+export type CellTargets = { [S in SideName]: S extends 'nginx' ? SideTarget | undefined : SideTarget } & { routerPid: number };
 
 export interface CellPlan {
   speed: string;
@@ -47,41 +60,42 @@ export interface CellPlan {
   rounds: number;
 }
 
-/** Streams used to open connections (client, router → upstream) before measuring. */
+/** Streams used to open connections (client, proxy → upstream) before measuring. */
 const WARMUP_TOKENS = 4;
 
 export async function measureCell(targets: CellTargets, plan: CellPlan): Promise<CellResult> {
+  const sides = SIDES.filter((side) => targets[side] !== undefined);
   const warmSpec = { ...plan.spec, maxTokens: WARMUP_TOKENS };
-  await runRound(targets.router, warmSpec, plan.concurrency, 1);
-  await runRound(targets.direct, warmSpec, plan.concurrency, 1);
-  await runRound(targets.floor, warmSpec, plan.concurrency, 1);
-  const direct: RoundResult[] = [];
-  const router: RoundResult[] = [];
-  const floor: RoundResult[] = [];
-  let routerCpuMs = 0;
+  for (const side of sides) await runRound(targets[side]!.pool, warmSpec, plan.concurrency, 1);
+  const rounds = new Map<SideName, RoundResult[]>(sides.map((s) => [s, []]));
+  const cpu = new Map<SideName, number>(sides.map((s) => [s, 0]));
   for (let r = 0; r < plan.rounds; r++) {
-    // D R, R D, D R, …: a drift (thermal, page cache, GC) lands on both sides alike.
-    for (const side of r % 2 === 0 ? ['direct', 'router', 'floor'] : ['floor', 'router', 'direct']) {
-      if (side === 'direct' || side === 'floor') {
-        (side === 'direct' ? direct : floor).push(await runRound(targets[side], plan.spec, plan.concurrency, 1));
-        continue;
-      }
-      const before = cpuMs(targets.routerPid);
-      router.push(await runRound(targets.router, plan.spec, plan.concurrency, 1));
-      routerCpuMs += cpuMs(targets.routerPid) - before;
+    // Forwards, then backwards: a drift (thermal, page cache, GC) lands on every side alike.
+    for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
+      const target = targets[side]!;
+      const before = target.pgid ? groupCpuMs(target.pgid) : 0;
+      rounds.get(side)!.push(await runRound(target.pool, plan.spec, plan.concurrency, 1));
+      if (target.pgid) cpu.set(side, cpu.get(side)! + groupCpuMs(target.pgid) - before);
     }
   }
-  const routerSide = sideStats(router);
+  const stats = (side: SideName): SideStats => withCpu(sideStats(rounds.get(side)!), side === 'direct' ? undefined : cpu.get(side));
+  const rss = rssMiB(targets.routerPid);
   return {
     speed: plan.speed,
     tokensPerS: plan.tokensPerS,
     maxTokens: plan.spec.maxTokens,
     concurrency: plan.concurrency,
     rounds: plan.rounds,
-    direct: sideStats(direct),
-    floor: sideStats(floor),
-    router: { ...routerSide, cpuUsPerChunk: routerSide.chunks > 0 ? (routerCpuMs * 1000) / routerSide.chunks : NaN, rssMiB: rssMiB(targets.routerPid) },
+    direct: stats('direct'),
+    router: { ...stats('router'), rssMiB: rss.current, peakRssMiB: rss.peak },
+    ...(targets.nginx ? { nginx: stats('nginx') } : {}),
+    floor: stats('floor'),
   };
+}
+
+function withCpu(stats: SideStats, cpuMs: number | undefined): SideStats {
+  if (cpuMs === undefined) return stats;
+  return { ...stats, cpuUsPerChunk: stats.chunks > 0 ? (cpuMs * 1000) / stats.chunks : NaN };
 }
 
 function sideStats(rounds: RoundResult[]): SideStats {
