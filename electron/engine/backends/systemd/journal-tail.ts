@@ -7,9 +7,11 @@ const RESPAWN_MAX_MS = 5_000;
 const CATCH_UP_TIMEOUT_MS = 15_000;
 /**
  * After systemd's end message, journald may still be writing the last lines of the process's stream.
- * 250 ms was seen to miss a whole 20-line stream on a loaded 2-core machine (journal-tail test).
+ * Not enough for a process that exits the instant it has written: on a loaded 2-core machine such a
+ * script's lines were not found by invocation even after 1 s of quiet (late, or without the
+ * invocation id journald takes from the writer's cgroup). SGLang lives for seconds at least.
  */
-const SETTLE_QUIET_MS = 1_000;
+const SETTLE_QUIET_MS = 250;
 /** How long a drain waits for systemd's end message before reading what there is. */
 const SETTLE_MAX_MS = 5_000;
 /**
