@@ -265,7 +265,9 @@ describe('logs, GPUs, throughput and the benchmark through dispatchApiCall', () 
   });
 
   it('logs.tail, bench.run, bench.history and throughput.samples on a loaded model', async () => {
-    await start([{ id: 'alpha' }]);
+    // A finite token rate: at full speed all 16 tokens can arrive in one read, which leaves no time
+    // between the first and the last to measure (seen on a loaded CI machine).
+    await start([{ id: 'alpha', env: { SGLANG_SIM_TOKENS_PER_S: '400' } }]);
     await ok('models.switchTo', { model: 'alpha', wait: true });
     const lines = await ok('logs.tail', { tail: 5 });
     expect(lines.length).toBeGreaterThan(0);
