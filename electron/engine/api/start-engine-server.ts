@@ -3,6 +3,7 @@ import type { ApiHandlers } from '../../../shared/switchboard-api.js';
 import type { Engine } from '../engine-api.js';
 import { EngineError } from '../engine-error.js';
 import { createEngineHttpHandler } from '../engine-http-handler.js';
+import { isLoopbackHost } from './access/access-policy.js';
 import { createEngineAccess, type EngineAccess } from './access/engine-access.js';
 import { adminTokenPath, ensureAdminToken } from './access/admin-token.js';
 import { startHttpServer, type RunningHttpServer } from './start-http-server.js';
@@ -60,10 +61,4 @@ export function refuseUnprotectedBind(host: string, catalog: Catalog): void {
       'Either add an admin key to the catalog — router: { adminKeys: ["<output of: openssl rand -hex 32>"] }, catalog file mode 600 — ' +
       'or bind router.host: 127.0.0.1 and reach it through an SSH tunnel (ssh -L 8002:127.0.0.1:8002 host)',
   );
-}
-
-/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }

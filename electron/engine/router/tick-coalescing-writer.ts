@@ -31,24 +31,27 @@ export class TickCoalescingWriter {
   /** Writes what this tick gathered so far. */
   flush(): void {
     this.scheduled = false;
-    const { pending, res } = this;
-    if (pending.length === 0) return;
-    this.pending = [];
-    const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes);
-    this.pendingBytes = 0;
-    if (!res.destroyed && !res.writableEnded) res.write(data);
+    const data = this.take();
+    if (data && !this.res.destroyed && !this.res.writableEnded) this.res.write(data);
   }
 
   /** Writes what is gathered and ends the response, in one go (the terminating chunk rides along). */
   end(): void {
-    const { pending, res } = this;
     this.scheduled = false;
-    if (res.destroyed || res.writableEnded) return;
+    const data = this.take();
+    if (this.res.destroyed || this.res.writableEnded) return;
+    if (data) this.res.end(data);
+    else this.res.end();
+  }
+
+  /** What this tick gathered, as one buffer (emptied); undefined when nothing. */
+  private take(): Buffer | undefined {
+    const { pending } = this;
+    if (pending.length === 0) return undefined;
     this.pending = [];
-    const data = pending.length === 0 ? undefined : pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes);
+    const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.pendingBytes);
     this.pendingBytes = 0;
-    if (data) res.end(data);
-    else res.end();
+    return data;
   }
 
   /** Calls `listener` whenever the client's socket has room again. */

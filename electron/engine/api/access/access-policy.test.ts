@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRequestAccess, isAllowedHost, isAllowedOrigin, type AccessSettings, type RequestFacts, type Surface } from './access-policy.js';
+import { checkRequestAccess, isAllowedHost, isAllowedOrigin, isLoopbackHost, isLoopbackHostHeader, type AccessSettings, type RequestFacts, type Surface } from './access-policy.js';
 
 const LOOPBACK: AccessSettings = { bindHost: '127.0.0.1', allowedHosts: [], allowedOrigins: [], corsOrigins: [], localNames: [] };
 const LAN: AccessSettings = {
@@ -125,5 +125,33 @@ describe('checkRequestAccess', () => {
     expect(checkRequestAccess(facts({ origin: 'http://x.example' }), 'admin', LOOPBACK)?.message).toContain('router.allowedOrigins');
     expect(checkRequestAccess(facts({ origin: 'http://x.example' }), 'inference', LOOPBACK)?.message).toContain('router.corsOrigins');
     expect(checkRequestAccess(facts({ method: 'POST', contentType: 'text/plain' }), 'admin', LOOPBACK)?.message).toContain('Content-Type: application/json');
+  });
+});
+
+describe('loopback names', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.3.2.1', true],
+    ['localhost', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['192.168.1.20', false],
+    ['localhost.evil.example', false],
+  ])('bind address %s is loopback: %s', (host, loopback) => {
+    expect(isLoopbackHost(host)).toBe(loopback);
+  });
+
+  it.each([
+    [undefined, true],
+    ['127.0.0.1:8002', true],
+    ['localhost', true],
+    ['[::1]:8002', true],
+    ['gpu-box.lan:8002', false],
+    ['127.0.0.1.nip.io', false],
+    ['[::1', false],
+  ] as const)('Host header %s is loopback: %s', (host, loopback) => {
+    expect(isLoopbackHostHeader(host)).toBe(loopback);
   });
 });

@@ -169,6 +169,18 @@ function isLoopbackName(name: string): boolean {
   return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
 
+/** True for a bind address or host name only this machine reaches: localhost, 127.0.0.0/8, ::1 (bracketed or not). */
+export function isLoopbackHost(host: string): boolean {
+  return isLoopbackName(normalizeName(host));
+}
+
+/** True for a Host header naming loopback, with any port (or no Host at all, as an HTTP/1.0 client sends). */
+export function isLoopbackHostHeader(hostHeader: string | undefined): boolean {
+  if (hostHeader === undefined) return true;
+  const name = hostNameOf(hostHeader);
+  return name !== null && isLoopbackName(name);
+}
+
 function bracketed(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

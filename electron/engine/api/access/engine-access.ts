@@ -4,7 +4,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import type { RouterSettings } from '../../../../shared/catalog-schema.js';
 import { findTcpPeerUid } from '../../../system/find-tcp-peer-uid.js';
 import { bearerOf, matchesAnyKey } from '../is-authorized.js';
-import { checkRequestAccess, isAllowedOrigin, type AccessRefusal, type AccessSettings, type RequestFacts, type Surface } from './access-policy.js';
+import { checkRequestAccess, isLoopbackHostHeader, type AccessRefusal, type AccessSettings, type RequestFacts, type Surface } from './access-policy.js';
 
 export type { AccessRefusal, Surface } from './access-policy.js';
 
@@ -23,7 +23,7 @@ export interface EngineAccess {
    * headers) from a process of this engine's user (or root); else null.
    */
   localUserToken(req: IncomingMessage): Promise<string | null>;
-  /** CORS headers for a /v1 request whose Origin router.corsOrigins allows; {} otherwise. */
+  /** CORS headers for a /v1 request (that passed `check`) whose Origin router.corsOrigins lists; {} otherwise. */
   corsHeaders(req: IncomingMessage): Record<string, string>;
 }
 
@@ -73,12 +73,10 @@ export function createEngineAccess(opts: EngineAccessOptions): EngineAccess {
       return uid !== null && (uid === ownUid || uid === 0) ? opts.adminToken : null;
     },
     corsHeaders(req) {
+      // Asked after check(): an origin that reaches here is a well-formed, allowed one.
       const origin = req.headers.origin;
-      const router = opts.router();
-      if (origin === undefined || router.corsOrigins.length === 0) return {};
-      const facts = factsOf(req);
-      const listed = router.corsOrigins.includes('*') || router.corsOrigins.includes(origin);
-      if (!listed || !isAllowedOrigin(origin, facts, 'inference', settingsOf(router))) return {};
+      const { corsOrigins } = opts.router();
+      if (origin === undefined || !(corsOrigins.includes('*') || corsOrigins.includes(origin))) return {};
       const headers: Record<string, string> = { 'access-control-allow-origin': origin, vary: 'Origin' };
       return headers;
     },
@@ -102,13 +100,6 @@ const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 
 
 function isForwarded(req: IncomingMessage): boolean {
   return FORWARDING_HEADERS.some((name) => req.headers[name] !== undefined);
-}
-
-/** localhost, 127.x.y.z or [::1], with any port (or no Host at all, as curl --http1.0 sends). */
-function isLoopbackHostHeader(host: string | undefined): boolean {
-  if (host === undefined) return true;
-  const name = host.trim().toLowerCase().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return name === 'localhost' || name === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
