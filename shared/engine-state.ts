@@ -108,6 +108,21 @@ export interface EngineState {
   configPath: string;
   /** Whether GPU telemetry works on this host ("no NVIDIA GPU found (…)" otherwise). */
   gpu?: GpuAvailability;
+  /**
+   * What the engine wants the user to know that belongs to no single model: a state dir it cannot
+   * write, a leftover server it stopped or adopted at start. Oldest first; each has a stable id.
+   */
+  notices: EngineNotice[];
+}
+
+/** One thing the UI shows above every screen and `switchboard status` prints, until it is cleared. */
+export interface EngineNotice {
+  /** Stable per cause (e.g. `state-dir:swap-history`): a newer notice with the same id replaces the older. */
+  id: string;
+  /** `error`: something does not work (a write fails); `warning`: it works, but not as configured; `info`: done for you. */
+  level: 'info' | 'warning' | 'error';
+  message: string;
+  atMs: number;
 }
 
 /** One backend log line with its origin. */
@@ -184,6 +199,11 @@ export interface ApiError {
     | 'forbidden'
     /** A body that is not JSON where JSON is required (415). */
     | 'unsupported_media_type'
+    /**
+     * A benchmark got fewer than two tokens, or no time between its first and last, so there is no rate
+     * to report (422: the request was valid, the run produced nothing measurable; ask for more tokens).
+     */
+    | 'too_few_tokens'
     | 'unavailable';
   message: string;
   /** Extra machine-readable detail, e.g. the known ids for unknown_model. */

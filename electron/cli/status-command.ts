@@ -31,6 +31,8 @@ export function formatStatus(state: EngineState, url: string, nowMs: number): st
     `config   ${state.configPath}`,
     `active   ${activeList(state)}`,
   ];
+  // Engines from before notices send none.
+  for (const notice of state.notices ?? []) lines.push(`${notice.level.padEnd(8)} ${notice.message}`);
   for (const slot of state.slots) lines.push('', ...formatSlot(slot, nowMs));
   return lines.join('\n');
 }

@@ -6,7 +6,7 @@ const NOW = 1_000_000;
 
 function stateWith(slot: Partial<SlotView>): EngineState {
   const full: SlotView = { id: 'main', status: 'stopped', modelId: null, host: '127.0.0.1', port: 8001, queue: [], ...slot };
-  return { version: 't', startedAtMs: 0, activeModel: null, activeModels: [], preload: [], defaultModel: null, slots: [full], models: [], requests: [], configPath: '/c.yaml' };
+  return { version: 't', startedAtMs: 0, activeModel: null, activeModels: [], preload: [], defaultModel: null, slots: [full], models: [], requests: [], configPath: '/c.yaml', notices: [] };
 }
 
 const loading = (phase: SlotView['progress'], extra: Partial<SlotView> = {}) =>

@@ -13,6 +13,7 @@ import { createPowerLimits } from './gpu/power-limits.js';
 import { LoadHistory } from './switcher/load-history.js';
 import { SwapHistory } from './switcher/swap-history.js';
 import { LazySystemdBackend } from './backends/systemd/lazy-backend.js';
+import { EngineNotices } from './engine-notices.js';
 
 export interface EngineParts {
   /** The backend of one slot: the child-process backend serves every slot; systemd has a unit per slot. */
@@ -29,7 +30,7 @@ export interface EngineParts {
  * Opens the histories, creates the backend, and starts the GPU monitor (its probe is awaited).
  * `currentCatalog` is what the backend reads at each launch (the engine's catalog after a replace).
  */
-export async function createEngineParts(options: CreateEngineOptions, currentCatalog: () => Catalog = () => options.catalog): Promise<EngineParts> {
+export async function createEngineParts(options: CreateEngineOptions, currentCatalog: () => Catalog = () => options.catalog, notices: EngineNotices = new EngineNotices(() => undefined)): Promise<EngineParts> {
   const stateFile = (name: string) => (options.stateDir ? join(options.stateDir, name) : null);
   const history = await LoadHistory.open(stateFile('load-history.jsonl'));
   const benchHistory = await BenchHistory.open(stateFile('bench-history.jsonl'));

@@ -14,6 +14,7 @@ import type { AcquireOptions, Engine, ModelLease } from './engine-api.js';
 import { EngineError } from './engine-error.js';
 import { unknownModelError } from './catalog/resolve-model-id.js';
 import { createEngineParts, type EngineParts } from './engine-parts.js';
+import { EngineNotices } from './engine-notices.js';
 import type { GpuMonitor } from './gpu/gpu-monitor.js';
 import type { GpuPowerControl } from './gpu/gpu-power-control.js';
 import type { PowerLimits } from './gpu/power-limits.js';
@@ -65,9 +66,11 @@ const DEFAULT_LOAD_HISTORY_LIMIT = 100;
 /** Composes the engine: catalog, backend, switcher, log buffer, histories, GPU monitor and events. */
 export async function createEngine(options: CreateEngineOptions): Promise<Engine> {
   let engine: SwitchboardEngine | undefined;
+  // Parts report into the notices from the start (a state dir it cannot read); the engine publishes them.
+  const notices = new EngineNotices(() => engine?.noticesChanged());
   // The backend (systemd) reads the catalog at each launch: the current one, after replaceCatalog too.
-  const parts = await createEngineParts(options, () => engine?.catalog() ?? options.catalog);
-  engine = new SwitchboardEngine(options, parts);
+  const parts = await createEngineParts(options, () => engine?.catalog() ?? options.catalog, notices);
+  engine = new SwitchboardEngine(options, parts, notices);
   engine.start();
   return engine;
 }
@@ -94,7 +97,7 @@ class SwitchboardEngine implements Engine {
   private pendingEmit: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(private readonly options: CreateEngineOptions, parts: EngineParts) {
+  constructor(private readonly options: CreateEngineOptions, parts: EngineParts, private readonly notices: EngineNotices) {
     const catalog = options.catalog;
     this.current = catalog;
     const { history } = parts;
@@ -171,6 +174,11 @@ class SwitchboardEngine implements Engine {
     return this.current;
   }
 
+  /** A notice was set or cleared: the state goes out at once. */
+  noticesChanged(): void {
+    this.emitState(true);
+  }
+
   replaceCatalog(catalog: Catalog, revision: string): string[] {
     // Compared with the catalog the engine started with: those settings were read only then.
     const restartRequired = listRestartFields(this.options.catalog, catalog);
@@ -207,6 +215,7 @@ class SwitchboardEngine implements Engine {
       requests: this.requests.views(),
       configPath: this.options.configPath,
       gpu: this.monitor?.availability() ?? MONITOR_OFF,
+      notices: this.notices.list(),
     };
   }
 
@@ -418,9 +427,10 @@ class SwitchboardEngine implements Engine {
     this.emit({ type: 'log', line });
   }
 
-  /** Status and phase changes go out at once; progress-only changes are coalesced. */
-  private emitState(): void {
+  /** Status and phase changes go out at once (and whatever `force`s it: a notice); progress-only changes are coalesced. */
+  private emitState(force = false): void {
     if (this.listeners.size === 0) return;
+    if (force) return this.flushState(this.lastEmitted ?? '');
     const key = this.pool
       .views()
       .map((slot) => `${slot.id}:${slot.status}|${slot.modelId}|${slot.progress?.phase}|${slot.draining}|${slot.queue.map((q) => `${q.modelId}:${q.waiters}`).join(',')}`)

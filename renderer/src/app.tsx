@@ -7,6 +7,7 @@ import { ModelsScreen } from './models/models-screen.js';
 import { SettingsScreen } from './settings/settings-screen.js';
 import { AppHeader } from './shell/app-header.js';
 import { ConnectionBanner } from './shell/connection-banner.js';
+import { NoticeBanner } from './shell/notice-banner.js';
 import { Toasts } from './shell/toasts.js';
 import { applyTheme, useThemeStore } from './shell/theme-store.js';
 import { useScreenHotkeys } from './shell/use-screen-hotkeys.js';
@@ -60,7 +61,10 @@ export function App({ hub }: { hub?: ApiHub } = {}) {
         Skip to content
       </a>
       <AppHeader />
-      <ConnectionBanner />
+      <div className="banners">
+        <ConnectionBanner />
+        <NoticeBanner />
+      </div>
       <nav className="app-nav" aria-label="Screens" ref={navRef}>
         {SCREENS.map((s, i) => (
           <a

@@ -29,5 +29,6 @@ export function engineState(slotPatch: Partial<SlotView> = {}, modelPatches: Rec
     models: models().map((m) => ({ ...m, ...modelPatches[m.id] })),
     requests: [],
     configPath: '/tmp/switchboard.yaml',
+    notices: [],
   };
 }

@@ -41,6 +41,7 @@ export function sampleEngineState(slot: Partial<SlotView> = {}, patch: Partial<E
     models,
     requests: [],
     configPath: '/tmp/sglang-switchboard-demo-1000/switchboard.yaml',
+    notices: [],
     gpu: { available: true, gpuCount: 6 },
     ...patch,
   };

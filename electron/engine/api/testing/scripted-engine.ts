@@ -58,6 +58,7 @@ export class ScriptedEngine implements Engine {
       models: this.validCatalog.models.map((m) => this.modelView(m.id)),
       requests: [],
       configPath: '/tmp/switchboard-test.yaml',
+      notices: [],
     };
   }
 

@@ -12,7 +12,7 @@ export function engineState(activeModel: string | null): EngineState {
   const models: ModelView[] = MODELS.map(([id, label, tp]) => ({
     id, label, aliases: [], kind: 'launch', status: id === activeModel ? 'loaded' : 'unloaded', typicalLoadMs: null, tp, inFlight: 0,
   }));
-  return { version: '0.1.0', startedAtMs: 0, activeModel, activeModels: activeModel ? [activeModel] : [], preload: [], defaultModel: null, slots: [], models, requests: [], configPath: '/tmp/switchboard.yaml' };
+  return { version: '0.1.0', startedAtMs: 0, activeModel, activeModels: activeModel ? [activeModel] : [], preload: [], defaultModel: null, slots: [], models, requests: [], configPath: '/tmp/switchboard.yaml', notices: [] };
 }
 
 export function sample(modelId: string, atMs: number, genTokPerS: number, source: ThroughputSample['source'] = 'log'): ThroughputSample {
