@@ -36,7 +36,7 @@ describe('quoteSystemdArg', () => {
 });
 
 describe('renderDropIn', () => {
-  it('resets ExecStart, then sets the argv and one Environment= line per variable', () => {
+  it('resets ExecStart, then sets the argv, SIGKILL as a clean end and one Environment= line per variable', () => {
     const text = renderDropIn({
       modelId: 'qwen',
       argv: ['/opt/sglang/venv/bin/python', '-m', 'sglang.launch_server', '--model-path', '/models/my model', '--chat-template', '50%'],
@@ -49,6 +49,8 @@ describe('renderDropIn', () => {
         '[Service]',
         'ExecStart=',
         'ExecStart=/opt/sglang/venv/bin/python -m sglang.launch_server --model-path "/models/my model" --chat-template 50%%',
+        '# SGLang SIGKILLs itself at the end of every stop; without this each stop would leave the unit failed.',
+        'SuccessExitStatus=SIGKILL',
         'Environment="CUDA_VISIBLE_DEVICES=0,1"',
         'Environment="HF_HOME=/data/hf cache"',
         'Environment="PROMPT=say \\"$x\\" 5%%"',
@@ -59,7 +61,9 @@ describe('renderDropIn', () => {
 
   it('runs a legacy script model as the whole ExecStart', () => {
     const text = renderDropIn({ argv: ['/opt/sglang/start_sglang_katdev.sh'], env: {} });
-    expect(text.split('\n').slice(1)).toEqual(['[Service]', 'ExecStart=', 'ExecStart=/opt/sglang/start_sglang_katdev.sh', '']);
+    expect(text.split('\n').slice(1).filter((l) => !l.startsWith('#'))).toEqual(
+      ['[Service]', 'ExecStart=', 'ExecStart=/opt/sglang/start_sglang_katdev.sh', 'SuccessExitStatus=SIGKILL', ''],
+    );
   });
 
   it.each([

@@ -29,10 +29,28 @@ export function quoteSystemdArg(arg: string): string {
 }
 
 /**
+ * Added to the unit's own `SuccessExitStatus=` (a list; a drop-in's non-empty value appends): SGLang
+ * answers the SIGTERM of every `systemctl stop` of a loaded model (an eviction, a switch, a manual
+ * stop) with a drain, then SIGKILLs its own process tree, itself included. systemd would record
+ * that as `Result: signal` and leave the unit `failed` after each normal stop. A stop during
+ * loading needs nothing: SIGTERM (Python's default handling) is a clean end for systemd already.
+ *
+ * The trade-off: a crash in which SGLang SIGKILLs itself (CUDA OOM, a scheduler exception, a
+ * failed warmup) now ends `inactive` (Result: success) too, and `Restart=on-failure` no longer
+ * restarts it (the example units add `RestartForceExitStatus=SIGKILL` for that). The engine never
+ * relied on `failed`: it diagnoses a failure from the invocation's journal lines (SGLang's traceback
+ * and "Received sigquit…" lines) and from the end of the invocation, whatever systemd calls it.
+ * A stop that outlives `TimeoutStopSec=` still ends `failed` (Result: timeout): systemd's SIGKILL
+ * after the timeout is not the main process's own exit status.
+ */
+export const STOP_SUCCESS_EXIT_STATUS = 'SIGKILL';
+
+/**
  * The content of `<unit>.d/50-switchboard.conf`: resets the unit's `ExecStart=`, sets the model's
- * command, and adds one `Environment=` line per variable (the unit's own `Environment=` lines stay).
- * Throws on an empty argv, an executable starting with a systemd prefix character, invalid
- * variable names, or NUL/newlines anywhere.
+ * command, adds one `Environment=` line per variable (the unit's own `Environment=` lines stay),
+ * and `SuccessExitStatus=SIGKILL` so that a stopped or evicted instance ends `inactive`, not `failed`
+ * (see STOP_SUCCESS_EXIT_STATUS). Throws on an empty argv, an executable starting with a systemd
+ * prefix character, invalid variable names, or NUL/newlines anywhere.
  */
 export function renderDropIn(launch: DropInLaunch): string {
   const [command] = launch.argv;
@@ -44,6 +62,8 @@ export function renderDropIn(launch: DropInLaunch): string {
     '[Service]',
     'ExecStart=',
     `ExecStart=${launch.argv.map(quoteSystemdArg).join(' ')}`,
+    '# SGLang SIGKILLs itself at the end of every stop; without this each stop would leave the unit failed.',
+    `SuccessExitStatus=${STOP_SUCCESS_EXIT_STATUS}`,
     ...Object.entries(launch.env).map(([name, value]) => environmentLine(name, value)),
   ];
   return `${lines.join('\n')}\n`;
