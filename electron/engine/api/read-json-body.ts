@@ -1,21 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import { EngineError } from '../engine-error.js';
+import { lingerClose } from '../router/linger-close.js';
+import { RouterError } from '../router/openai-error.js';
+import { readRawBody } from '../router/read-raw-body.js';
 
 const DEFAULT_MAX_BYTES = 64 * 1024;
 
 /**
  * Reads a JSON object body. An empty body reads as `{}` so POSTs without a body stay valid.
- * Throws EngineError('bad_request') on invalid JSON, a non-object, or more than `maxBytes`.
+ * Throws EngineError('bad_request') on invalid JSON, a non-object, or more than `maxBytes`; over
+ * the limit the rest of the upload is discarded (lingerClose) so the client can read the answer.
  */
 export async function readJsonBody(req: IncomingMessage, maxBytes = DEFAULT_MAX_BYTES): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes) throw new EngineError('bad_request', `request body is larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  const text = (await readLimited(req, maxBytes)).toString('utf8').trim();
   if (text === '') return {};
   let value: unknown;
   try {
@@ -27,4 +24,17 @@ export async function readJsonBody(req: IncomingMessage, maxBytes = DEFAULT_MAX_
     throw new EngineError('bad_request', 'request body must be a JSON object');
   }
   return value as Record<string, unknown>;
+}
+
+// readRawBody reads with events, not `for await`: leaving that loop early destroys the request, after
+// which Node stops reading the socket and an upload still in flight hangs.
+async function readLimited(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  if (req.readableEnded) return Buffer.alloc(0);
+  try {
+    return await readRawBody(req, maxBytes);
+  } catch (err) {
+    if (!(err instanceof RouterError)) throw new EngineError('bad_request', (err as Error).message);
+    lingerClose(req);
+    throw new EngineError('bad_request', `request body is larger than ${maxBytes} bytes`);
+  }
 }

@@ -7,6 +7,7 @@ import { applySamplingDefaults } from './apply-sampling-defaults.js';
 import { ClientWatch } from './client-watch.js';
 import { forwardUpstream } from './forward-upstream.js';
 import { LoadingReporter, type CompletionKind } from './loading-reporter.js';
+import { lingerClose } from './linger-close.js';
 import { openAiError, RouterError, sendOpenAiError } from './openai-error.js';
 import { readRawBody } from './read-raw-body.js';
 import { hasStatusMarker, stripStatusText } from './status-text.js';
@@ -151,9 +152,9 @@ function unknownModel(engine: Engine, name: string): RouterError {
 
 function sendRouterError(res: ServerResponse, err: unknown, req: IncomingMessage): void {
   if (err instanceof RouterError) {
-    // A 413 leaves the rest of the upload unread; close instead of reading megabytes to reuse the socket.
+    // A 413 leaves the rest of the upload unread: close, but only once the client could read the answer.
+    if (err.status === 413) lingerClose(req);
     sendOpenAiError(res, err.status, err.body, err.status === 413 ? { connection: 'close' } : {});
-    if (err.status === 413) req.resume();
     return;
   }
   sendOpenAiError(res, 500, openAiError(err instanceof Error ? err.message : String(err), 'internal_error'));

@@ -2,8 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { openAiError, RouterError } from './openai-error.js';
 
 /**
- * Reads a request body up to `maxBytes`. Over the limit: 413 without reading the rest
- * (the connection is closed so a huge upload stops).
+ * Reads a request body up to `maxBytes`. Over the limit: rejects with a 413 RouterError and
+ * leaves the rest unread; the caller calls lingerClose() and answers with `connection: close`,
+ * so a client still uploading can read that answer (linger-close.ts).
  */
 export function readRawBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
