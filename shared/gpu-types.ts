@@ -38,8 +38,22 @@ export interface GpuSample extends GpuIdentity, GpuMetrics {
   atMs: number;
 }
 
-/** Whether GPU telemetry works on this host; the engine keeps running when it does not. */
-export type GpuAvailability = { available: true; gpuCount: number } | { available: false; reason: string };
+/**
+ * The readings are old: nvidia-smi has stopped answering (a hung driver, a GPU fallen off the bus). The
+ * samples shown are the last ones it gave; the engine kills the hung nvidia-smi and keeps trying.
+ */
+export interface GpuStaleness {
+  /** When nvidia-smi last answered, ms since the epoch (the age of the readings shown). */
+  sinceMs: number;
+  /** For display, e.g. "nvidia-smi has not answered for 12 s (the hung nvidia-smi (pid 4242) was killed after 15 s; retrying)". */
+  reason: string;
+}
+
+/**
+ * Whether GPU telemetry works on this host; the engine keeps running when it does not. `stale` is set
+ * while GPUs that answered before have stopped answering.
+ */
+export type GpuAvailability = { available: true; gpuCount: number; stale?: GpuStaleness } | { available: false; reason: string };
 
 /** Why `nvidia-smi nvlink --status` shows no links for a GPU (all three exit 0). */
 export type NvlinkAbsence = 'not-supported' | 'all-links-inactive' | 'mig-mode';
@@ -143,6 +157,8 @@ export interface GpuOverview {
   available: boolean;
   /** Why not available, e.g. "no NVIDIA GPU found (nvidia-smi not found at nvidia-smi)". */
   reason?: string;
+  /** Set while nvidia-smi does not answer: `samples` are then the last readings, as old as `stale.sinceMs`. */
+  stale?: GpuStaleness;
   /** The latest sample of each GPU, by index. */
   samples: GpuSample[];
   host: HostStats | null;

@@ -14,6 +14,7 @@ import { LoadHistory } from './switcher/load-history.js';
 import { SwapHistory } from './switcher/swap-history.js';
 import { LazySystemdBackend } from './backends/systemd/lazy-backend.js';
 import { EngineNotices } from './engine-notices.js';
+import { describeErrno } from '../system/describe-errno.js';
 
 export interface EngineParts {
   /** The backend of one slot: the child-process backend serves every slot; systemd has a unit per slot. */
@@ -32,13 +33,72 @@ export interface EngineParts {
  */
 export async function createEngineParts(options: CreateEngineOptions, currentCatalog: () => Catalog = () => options.catalog, notices: EngineNotices = new EngineNotices(() => undefined)): Promise<EngineParts> {
   const stateFile = (name: string) => (options.stateDir ? join(options.stateDir, name) : null);
-  const history = await LoadHistory.open(stateFile('load-history.jsonl'));
-  const benchHistory = await BenchHistory.open(stateFile('bench-history.jsonl'));
-  const swaps = await SwapHistory.open(stateFile('swap-history.jsonl'), (message) => console.error(message));
-  const backendFor = options.backend ? () => options.backend! : await createBackendFactory(options.catalog, currentCatalog, options.systemd);
+  const history = await openHistory(notices, 'load history', stateFile('load-history.jsonl'), (file) => LoadHistory.open(file));
+  const benchHistory = await openHistory(notices, 'bench history', stateFile('bench-history.jsonl'), (file) => BenchHistory.open(file));
+  // The swap history reports its first write error itself and then keeps to memory (it never writes again).
+  const swaps = await SwapHistory.open(stateFile('swap-history.jsonl'), (message) => {
+    console.error(message);
+    notices.set(stateNoticeId('swap history'), 'error', `${message}; the engine goes on (router and switches are not affected)`);
+  });
+  // journalctl missing or failing: the unit's log lines say so, and a notice until it shows entries again.
+  const onJournalProblem = (unit: string, message: string | null) => (message === null ? notices.clear(`journal:${unit}`) : notices.set(`journal:${unit}`, 'warning', message));
+  const backendFor = options.backend ? () => options.backend! : await createBackendFactory(options.catalog, currentCatalog, options.systemd, onJournalProblem);
   const monitor = createMonitor(options);
+  monitor?.subscribeAvailability((availability) => {
+    if (!availability.available || !availability.stale) return notices.clear(GPU_STALE_NOTICE);
+    notices.set(GPU_STALE_NOTICE, 'warning', 'GPU readings are stale: nvidia-smi stopped answering (a hung driver, or a GPU fallen off the bus); the GPUs screen shows the last readings and how old they are. Models and the router are not affected.');
+  });
   await monitor?.start();
   return { backendFor, swaps, history, benchHistory, monitor, power: createPowerControl(options, monitor) };
+}
+
+/** The notice while nvidia-smi does not answer (set and cleared by the GPU sampler's watchdog). */
+const GPU_STALE_NOTICE = 'gpu:stale';
+
+/** `state-dir:load-history`: one notice per state file, replaced while the cause lasts, cleared when it is gone. */
+function stateNoticeId(what: string): string {
+  return `state-dir:${what.replace(/\s+/g, '-')}`;
+}
+
+/**
+ * Opens a history of the state dir and makes its writes report into the notices: a failed write (a full
+ * or read-only disk) sets an error notice naming the file and the errno, the record stays in memory and
+ * the caller is not failed (a benchmark still returns its result); the next write that succeeds clears
+ * it. A file that cannot be read at start gives an empty history kept in memory only.
+ */
+async function openHistory<H extends { append(record: never): Promise<void> }>(
+  notices: EngineNotices, what: string, file: string | null, open: (file: string | null) => Promise<H>,
+): Promise<H> {
+  const id = stateNoticeId(what);
+  let history: H;
+  try {
+    history = await open(file);
+  } catch (err) {
+    const message = `${what}: cannot read ${file}: ${describeErrno(err)}; starting empty and keeping it in memory only`;
+    console.error(message);
+    notices.set(id, 'error', message);
+    return open(null);
+  }
+  if (file === null) return history;
+  const append = history.append.bind(history) as (record: unknown) => Promise<void>;
+  let failing = false;
+  (history as { append(record: unknown): Promise<void> }).append = async (record) => {
+    try {
+      await append(record);
+    } catch (err) {
+      const message = `${what}: cannot write ${file}: ${describeErrno(err)}; the engine goes on with it in memory (router and switches are not affected)`;
+      if (!failing) console.error(message);
+      failing = true;
+      notices.set(id, 'error', message);
+      return;
+    }
+    if (failing) {
+      failing = false;
+      console.error(`${what}: ${file} is written again`);
+      notices.clear(id);
+    }
+  };
+  return history;
 }
 
 function createMonitor({ gpuMonitor, catalog, gpuTopology }: CreateEngineOptions): GpuMonitor | null {
@@ -67,7 +127,9 @@ function createPowerControl(options: CreateEngineOptions, monitor: GpuMonitor | 
  * configured unit when it is a plain one (then every model shares one slot: the catalog check
  * refuses several GPU sets), or `name@<slot>.service` of a template unit `name@.service`.
  */
-async function createBackendFactory(catalog: Catalog, currentCatalog: () => Catalog, systemd: SystemdAccessOptions | undefined): Promise<(slotId: string) => ProcessBackend> {
+async function createBackendFactory(
+  catalog: Catalog, currentCatalog: () => Catalog, systemd: SystemdAccessOptions | undefined, onJournalProblem: (unit: string, message: string | null) => void,
+): Promise<(slotId: string) => ProcessBackend> {
   if (catalog.backend.kind !== 'systemd') {
     const backend = new ChildProcessBackend();
     return () => backend;
@@ -77,7 +139,8 @@ async function createBackendFactory(catalog: Catalog, currentCatalog: () => Cata
   const { SystemdBackend } = await import('./backends/systemd/systemd-backend.js');
   const backends = new Map<string, ProcessBackend>();
   const template = /^(.+)@\.service$/.exec(catalog.backend.unit);
-  const single = template ? undefined : new SystemdBackend({ control: await createUnitControl(currentCatalog, systemd), scope: catalog.backend.scope, journalctlCommand: systemd?.journalctlCommand });
+  const journal = { journalctlCommand: systemd?.journalctlCommand, onJournalProblem };
+  const single = template ? undefined : new SystemdBackend({ control: await createUnitControl(currentCatalog, systemd), scope: catalog.backend.scope, ...journal });
   if (single) return () => single;
   // One control per slot, created on the slot's first use; each reads the catalog with its instance unit.
   return (slotId: string) => {
@@ -85,7 +148,7 @@ async function createBackendFactory(catalog: Catalog, currentCatalog: () => Cata
     if (!backend) {
       const unit = `${template![1]}@${slotId}.service`;
       const withUnit = () => ({ ...currentCatalog(), backend: { ...currentCatalog().backend, unit } });
-      backend = new LazySystemdBackend(() => createUnitControl(withUnit, systemd).then((control) => new SystemdBackend({ control, scope: catalog.backend.scope, journalctlCommand: systemd?.journalctlCommand })));
+      backend = new LazySystemdBackend(() => createUnitControl(withUnit, systemd).then((control) => new SystemdBackend({ control, scope: catalog.backend.scope, ...journal })));
       backends.set(slotId, backend);
     }
     return backend;

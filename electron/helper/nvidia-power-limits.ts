@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { HelperError, type HelperErrorBody, type PowerLimitChange } from '../../shared/helper-protocol.js';
 import { parsePowerLimitOutput, type PowerLimitError } from '../engine/gpu/parse-power-limit-output.js';
 import { parseQueryCsv } from '../engine/gpu/parse-query-csv.js';
+import { describeErrno } from '../system/describe-errno.js';
 import type { PowerLimitControl } from './power-limit-control.js';
 import { PowerLimitStore } from './power-limit-store.js';
 
@@ -86,8 +87,14 @@ export class NvidiaPowerLimits implements PowerLimitControl {
   confirm(changeId: string): Promise<void> {
     return this.serially(async () => {
       const change = this.pendingById(changeId);
+      // A full or read-only state dir: the confirm fails, and says so; the change stays pending (it reverts at
+      // its time unless a later confirm succeeds), so the limit never outlives the helper without being saved.
       await this.store.set(change.uuid, change.watts).catch((err: unknown) => {
-        throw new HelperError('failed', `could not persist the limit of ${change.uuid} to ${this.store.path}: ${messageOf(err)}`);
+        throw new HelperError(
+          'failed',
+          `could not save the limit of ${change.uuid} (${change.watts} W) to ${this.store.path}: ${describeErrno(err)}; ` +
+            `the change is still pending and reverts at ${change.revertAt} unless a confirm succeeds (free space or make the helper's state dir writable, then confirm again)`,
+        );
       });
       this.forget(change);
     });
@@ -216,7 +223,8 @@ export class NvidiaPowerLimits implements PowerLimitControl {
   /** Resolves with the exit code whatever it is; rejects (`failed`) only when nvidia-smi could not run or timed out. */
   private run(args: string[]): Promise<{ code: number; stdout: string; text: string }> {
     return new Promise((resolve, reject) => {
-      execFile(this.nvidiaSmiPath, args, { timeout: this.timeoutMs, maxBuffer: 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      // SIGKILL: a hung nvidia-smi ignores SIGTERM, and this callback (and every task queued behind it) waits for its exit.
+      execFile(this.nvidiaSmiPath, args, { timeout: this.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
         if (err && typeof err.code !== 'number') {
           const why = err.killed ? `timed out after ${this.timeoutMs} ms` : err.message;
           reject(new HelperError('failed', `could not run ${this.nvidiaSmiPath} ${args.join(' ')}: ${why}`));

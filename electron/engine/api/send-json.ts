@@ -10,6 +10,9 @@ const STATUS_BY_CODE: Record<ApiError['code'], number> = {
   unknown_model: 404,
   not_found: 404,
   conflict: 409,
+  // The request was valid and the model ran, but what it produced cannot be measured: not the
+  // server's fault (500), not another operation in the way (409); the same request will do the same.
+  too_few_tokens: 422,
   internal: 500,
   load_failed: 503,
   unavailable: 503,

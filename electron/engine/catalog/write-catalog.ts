@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { CatalogInput } from '../../../shared/catalog-schema.js';
+import { describeErrno, errnoOf } from '../../system/describe-errno.js';
+import { EngineError } from '../engine-error.js';
 import { CatalogInvalidError } from './catalog-invalid-error.js';
 import { parseCatalogText, type CatalogLoadResult } from './load-catalog.js';
 import { serializeCatalog } from './serialize-catalog.js';
@@ -16,6 +18,40 @@ export interface WriteCatalogOptions {
   checkFiles?: boolean;
   /** Test seams: called with the fsynced temp file before it replaces the target. */
   hooks?: { beforeRename?: (tempPath: string) => void | Promise<void> };
+}
+
+/** The step of the atomic replace that failed. */
+export type CatalogWriteStep = 'mkdir' | 'temp' | 'fsync' | 'rename' | 'sync-dir';
+
+/**
+ * The file system refused the write (a full disk, a read-only mount, no permission, a quota): an
+ * `unavailable` API error naming the file and the errno, never `internal`. Before the rename the old
+ * file is untouched and the temp file removed; a failure of the directory's fsync comes after the
+ * new file is already in place.
+ */
+export class CatalogWriteError extends EngineError {
+  constructor(
+    readonly path: string,
+    readonly step: CatalogWriteStep,
+    readonly errno: string | undefined,
+    cause: unknown,
+  ) {
+    const why = describeErrno(cause);
+    const outcome = step === 'sync-dir' ? 'the new catalog is in place, but its folder could not be synced to disk' : 'the file was left as it was';
+    super('unavailable', `cannot save the catalog ${path}: ${why}; ${outcome}`, { path, step, ...(errno ? { errno } : {}) });
+    this.name = 'CatalogWriteError';
+  }
+}
+
+/** Runs one step, turning a file-system error into a CatalogWriteError (anything else passes as it is). */
+async function step<T>(path: string, name: CatalogWriteStep, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === undefined) throw err;
+    throw new CatalogWriteError(path, name, code, err);
+  }
 }
 
 type LoadedCatalog = Extract<CatalogLoadResult, { ok: true }>;
@@ -34,8 +70,8 @@ export async function writeCatalogFile(
   const target = await resolveTarget(path);
   const result = parseCatalogText(text, { checkFiles: opts.checkFiles });
   if (!result.ok) throw new CatalogInvalidError(path, result.issues);
-  await mkdir(dirname(target), { recursive: true });
-  await replaceAtomically(target, text, opts.hooks?.beforeRename);
+  await step(path, 'mkdir', () => mkdir(dirname(target), { recursive: true }));
+  await replaceAtomically(path, target, text, opts.hooks?.beforeRename);
   return result;
 }
 
@@ -47,25 +83,36 @@ async function resolveTarget(path: string): Promise<string> {
   }
 }
 
-async function replaceAtomically(target: string, text: string, beforeRename?: (tempPath: string) => void | Promise<void>): Promise<void> {
+/**
+ * Each step that can fail on a full or read-only disk (the temp file's creation and write, its fsync,
+ * the rename) fails before `target` is touched; the temp file is then removed.
+ */
+async function replaceAtomically(path: string, target: string, text: string, beforeRename?: (tempPath: string) => void | Promise<void>): Promise<void> {
   const mode = await existingMode(target);
   const tempPath = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let created = false;
   try {
-    const file = await open(tempPath, 'wx', mode);
+    const file = await step(path, 'temp', () => open(tempPath, 'wx', mode));
+    created = true;
     try {
-      await file.chmod(mode); // open()'s mode is filtered by the umask; the old file's mode is not
-      await file.writeFile(text, 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
+      await step(path, 'temp', async () => {
+        await file.chmod(mode); // open()'s mode is filtered by the umask; the old file's mode is not
+        await file.writeFile(text, 'utf8');
+      });
+      await step(path, 'fsync', () => file.sync());
+    } catch (err) {
+      await file.close().catch(() => undefined); // the step's error is the one to report
+      throw err;
     }
+    await step(path, 'temp', () => file.close());
     await beforeRename?.(tempPath);
-    await rename(tempPath, target);
+    await step(path, 'rename', () => rename(tempPath, target));
   } catch (err) {
-    await unlink(tempPath).catch(() => undefined);
+    // Only a temp file this call created (an EEXIST from open is someone else's file).
+    if (created) await unlink(tempPath).catch(() => undefined);
     throw err;
   }
-  await syncDir(dirname(target));
+  await step(path, 'sync-dir', () => syncDir(dirname(target)));
 }
 
 async function existingMode(target: string): Promise<number> {

@@ -11,6 +11,8 @@ import { readTopology } from './read-topology.js';
 export interface SamplerLike extends GpuTelemetry {
   start(): Promise<GpuAvailability>;
   stop(): Promise<void>;
+  /** Calls `listener` when the readings turn stale or fresh again (GpuSampler's watchdog); returns the unsubscribe function. */
+  subscribeAvailability?(listener: (availability: GpuAvailability) => void): () => void;
 }
 
 /** One tick: every GPU's sample and the latest host reading. */
@@ -110,12 +112,18 @@ export class GpuMonitor {
     return {
       available: availability.available,
       ...(availability.available ? {} : { reason: availability.reason }),
+      ...(availability.available && availability.stale ? { stale: availability.stale } : {}),
       samples: this.latest(),
       host: this.host,
       topology: topo?.topology ?? null,
       nvlink: topo?.nvlink ?? null,
       nvlinkSets: topo?.nvlinkSets ?? [],
     };
+  }
+
+  /** Calls `listener` when the readings turn stale (nvidia-smi stopped answering) or fresh again. */
+  subscribeAvailability(listener: (availability: GpuAvailability) => void): () => void {
+    return this.sampler.subscribeAvailability?.(listener) ?? (() => undefined);
   }
 
   /** Calls `listener` once per sampling tick; returns the unsubscribe function. */

@@ -1,10 +1,12 @@
 // The only place that runs nvidia-smi for sampling: a probe (`--help-query-gpu`, then one query for the GPU
 // count and a first sample), then one long-lived `--query-gpu … -lms <interval>` process, restarted with
-// backoff whenever it exits. A missing binary makes the sampler unavailable, never the engine.
+// backoff whenever it exits. A missing binary makes the sampler unavailable, never the engine. A hung
+// nvidia-smi (a GPU fallen off the bus) makes the readings stale, with the reason, and is killed; at most
+// one nvidia-smi of the sampler runs at any time, so hung ones never pile up.
 
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import type { GpuAvailability, GpuSample } from '../../../shared/gpu-types.js';
+import type { GpuAvailability, GpuSample, GpuStaleness } from '../../../shared/gpu-types.js';
 import type { GpuSamplesListener, GpuTelemetry } from './gpu-telemetry.js';
 import { parseHelpQueryGpu } from './parse-help-query-gpu.js';
 import { parseQueryCsvLine } from './parse-query-csv.js';
@@ -22,12 +24,22 @@ export interface GpuSamplerOptions {
   historySize?: number;
   /** First and longest wait before restarting nvidia-smi; defaults 1000 and 30000 ms. */
   restartDelayMs?: { initial: number; max: number };
+  /** The readings are stale after this long without an answer; default max(5 s, 3 intervals). */
+  staleAfterMs?: number;
+  /**
+   * An nvidia-smi (probe or loop) that has not answered for this long is killed (SIGKILL: a hung one
+   * ignores SIGTERM) and started again with backoff; default max(15 s, 5 intervals).
+   */
+  hangTimeoutMs?: number;
   now?: () => number;
 }
 
 type ProbeResult = { fields: string[]; samples: GpuSample[] } | { reason: string; permanent: boolean };
 
-const PROBE_TIMEOUT_MS = 15_000;
+const DEFAULT_HANG_TIMEOUT_MS = 15_000;
+const DEFAULT_STALE_AFTER_MS = 5_000;
+/** How long stop() waits for nvidia-smi to go after SIGTERM, then after SIGKILL (one stuck in the kernel never goes). */
+const STOP_GRACE_MS = 2_000;
 
 /** nvidia-smi telemetry with bounded per-GPU history. Call start() once, stop() to end the process. */
 export class GpuSampler implements GpuTelemetry {
@@ -36,11 +48,22 @@ export class GpuSampler implements GpuTelemetry {
   private readonly historySize: number;
   private readonly delays: { initial: number; max: number };
   private readonly now: () => number;
+  private readonly staleAfterMs: number;
+  private readonly hangTimeoutMs: number;
   private availability: GpuAvailability = { available: false, reason: 'not started' };
+  /** When nvidia-smi last answered with samples (the probe's or a tick); 0 before the first. */
+  private lastAnswerMs = 0;
+  /** Why the last try after the last answer failed (a kill, the probe's error), for the stale reason. */
+  private lastFailure: string | null = null;
+  /** Whether the last listener call said stale: the watchdog tells listeners when that flips. */
+  private staleReported = false;
+  /** The one nvidia-smi of the sampler that is running (probe or loop), and since when it owes an answer. */
+  private inFlight: { child: ChildProcess; sinceMs: number; killed: boolean } | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private readonly availabilityListeners = new Set<(availability: GpuAvailability) => void>();
   private readonly rings = new Map<string, SampleRing<GpuSample>>();
   private readonly listeners = new Set<GpuSamplesListener>();
   private lastTick: GpuSample[] = [];
-  private child: ChildProcess | null = null;
   private restartTimer: NodeJS.Timeout | null = null;
   private delayMs: number;
   private stopped = false;
@@ -53,25 +76,40 @@ export class GpuSampler implements GpuTelemetry {
     this.delays = options.restartDelayMs ?? { initial: 1000, max: 30_000 };
     this.delayMs = this.delays.initial;
     this.now = options.now ?? Date.now;
+    this.staleAfterMs = options.staleAfterMs ?? Math.max(DEFAULT_STALE_AFTER_MS, 3 * this.intervalMs);
+    this.hangTimeoutMs = options.hangTimeoutMs ?? Math.max(DEFAULT_HANG_TIMEOUT_MS, 5 * this.intervalMs);
   }
 
   /** Probes and starts sampling; resolves with the availability after the probe. */
   async start(): Promise<GpuAvailability> {
     this.stopped = false;
+    this.watchdog ??= setInterval(() => this.checkHang(), Math.max(10, Math.min(1000, Math.floor(this.hangTimeoutMs / 4), Math.floor(this.staleAfterMs / 4))));
+    this.watchdog.unref();
     await this.run();
-    return this.availability;
+    return this.state();
   }
 
-  /** Ends the sampling process and any pending restart. */
+  /** Ends the sampling process (or the probe under way) and any pending restart. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
-    const child = this.child;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    const child = this.inFlight?.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
+    const waitExit = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, ms, false).unref())]);
     child.kill('SIGTERM');
-    await exited;
+    if (await waitExit(STOP_GRACE_MS)) return;
+    // A hung nvidia-smi ignores SIGTERM; one stuck in the kernel ignores SIGKILL too: then stop anyway.
+    child.kill('SIGKILL');
+    await waitExit(STOP_GRACE_MS);
+  }
+
+  /** Process id of the nvidia-smi the sampler runs now (probe or loop), if any; for diagnostics and tests. */
+  get runningPid(): number | undefined {
+    return this.inFlight?.child.pid;
   }
 
   /** How many times the `-lms` process was started (restarts + 1); for diagnostics and tests. */
@@ -79,8 +117,16 @@ export class GpuSampler implements GpuTelemetry {
     return this.startCount;
   }
 
+  /** The availability; once GPUs were seen, `stale` says when nvidia-smi stopped answering and why. */
   state(): GpuAvailability {
-    return this.availability;
+    const stale = this.staleness();
+    return stale && this.availability.available ? { ...this.availability, stale } : this.availability;
+  }
+
+  /** Calls `listener` when the readings turn stale or fresh again; returns the unsubscribe function. */
+  subscribeAvailability(listener: (availability: GpuAvailability) => void): () => void {
+    this.availabilityListeners.add(listener);
+    return () => this.availabilityListeners.delete(listener);
   }
 
   latest(): GpuSample[] {
@@ -100,6 +146,12 @@ export class GpuSampler implements GpuTelemetry {
     const probe = await this.probe();
     if (this.stopped) return;
     if ('reason' in probe) {
+      if (this.lastAnswerMs > 0) {
+        // GPUs answered before: the readings go stale (with this reason) rather than the GPUs away, and it is retried.
+        this.lastFailure = probe.reason.replace(/^no NVIDIA GPU found \((.*)\)$/, '$1');
+        this.scheduleRestart();
+        return;
+      }
       this.availability = { available: false, reason: probe.reason };
       if (!probe.permanent) this.scheduleRestart();
       return;
@@ -110,11 +162,14 @@ export class GpuSampler implements GpuTelemetry {
   }
 
   private async probe(): Promise<ProbeResult> {
-    const help = await runOnce(this.path, ['--help-query-gpu']);
+    const help = await this.runOnce(['--help-query-gpu']);
     if (help.missing) return { reason: `no NVIDIA GPU found (nvidia-smi not found at ${this.path})`, permanent: true };
+    if (help.hung) return { reason: `no NVIDIA GPU found (${help.hung})`, permanent: false };
     // A driver whose help fails still answers the base field list.
     const fields = help.code === 0 ? sampleFields(parseHelpQueryGpu(help.output).names) : [...SAMPLE_FIELDS];
-    const query = await runOnce(this.path, [`--query-gpu=${fields.join(',')}`, '--format=csv,noheader,nounits']);
+    if (this.stopped) return { reason: 'stopped', permanent: true };
+    const query = await this.runOnce([`--query-gpu=${fields.join(',')}`, '--format=csv,noheader,nounits']);
+    if (query.hung) return { reason: `no NVIDIA GPU found (${query.hung})`, permanent: false };
     const atMs = this.now();
     const samples = query.output.split('\n').flatMap((line) => {
       const row = parseQueryCsvLine(line, fields);
@@ -131,7 +186,8 @@ export class GpuSampler implements GpuTelemetry {
   private loop(fields: string[], gpuCount: number): void {
     const args = [`--query-gpu=${fields.join(',')}`, '--format=csv,noheader,nounits', '-lms', String(this.intervalMs)];
     const child = spawn(this.path, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    this.child = child;
+    const flight = { child, sinceMs: this.now(), killed: false };
+    this.inFlight = flight;
     this.startCount++;
     const assembler = new TickAssembler<GpuSample>(gpuCount);
     let buffered = '';
@@ -144,9 +200,67 @@ export class GpuSampler implements GpuTelemetry {
     });
     child.on('error', () => {}); // 'close' follows, even for ENOENT; the next probe reports why
     child.on('close', () => {
-      if (this.child === child) this.child = null;
+      if (this.inFlight === flight) this.inFlight = null;
       if (!this.stopped) this.scheduleRestart();
     });
+  }
+
+  /**
+   * Runs one short nvidia-smi (the probe's calls) as the sampler's one process in flight; the watchdog
+   * kills it when it hangs. Resolves once it has exited (never rejects).
+   */
+  private runOnce(args: string[]): Promise<OnceResult> {
+    return new Promise((resolve) => {
+      let stdout = '';
+      let stderr = '';
+      let settled = false;
+      const child = spawn(this.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const flight = { child, sinceMs: this.now(), killed: false };
+      this.inFlight = flight;
+      const finish = (result: OnceResult) => {
+        if (settled) return;
+        settled = true;
+        if (this.inFlight === flight) this.inFlight = null;
+        resolve(result);
+      };
+      child.stdout!.setEncoding('utf8');
+      child.stderr!.setEncoding('utf8');
+      child.stdout!.on('data', (chunk: string) => void (stdout.length < MAX_ONCE_OUTPUT && (stdout += chunk)));
+      child.stderr!.on('data', (chunk: string) => void (stderr.length < MAX_ONCE_OUTPUT && (stderr += chunk)));
+      child.on('error', (err: NodeJS.ErrnoException) => {
+        // It never started (ENOENT, EACCES): no 'close' with an exit code follows that says more.
+        if (child.pid === undefined) finish({ code: null, output: err.message, missing: err.code === 'ENOENT', hung: null });
+      });
+      child.on('close', (code) => {
+        const hung = flight.killed ? `nvidia-smi ${args[0]} did not answer within ${formatSeconds(this.hangTimeoutMs)} and was killed` : null;
+        finish({ code, output: `${stdout}${stderr}`, missing: false, hung });
+      });
+    });
+  }
+
+  /** The watchdog: kills the nvidia-smi in flight when it owes an answer too long, and tells listeners when staleness flips. */
+  private checkHang(): void {
+    const flight = this.inFlight;
+    if (flight && !flight.killed && this.now() - Math.max(flight.sinceMs, this.lastAnswerMs) > this.hangTimeoutMs) {
+      flight.killed = true;
+      this.lastFailure = `the hung nvidia-smi (pid ${flight.child.pid}) was killed after ${formatSeconds(this.hangTimeoutMs)}; retrying`;
+      flight.child.kill('SIGKILL');
+    }
+    const stale = this.staleness() !== null;
+    if (stale !== this.staleReported) {
+      this.staleReported = stale;
+      const availability = this.state();
+      for (const listener of this.availabilityListeners) listener(availability);
+    }
+  }
+
+  /** Stale once GPUs were seen and nvidia-smi has not answered for staleAfterMs; null otherwise. */
+  private staleness(): GpuStaleness | null {
+    if (!this.availability.available || this.lastAnswerMs === 0) return null;
+    const silentMs = this.now() - this.lastAnswerMs;
+    if (silentMs <= this.staleAfterMs) return null;
+    const reason = `nvidia-smi has not answered for ${formatSeconds(silentMs)}${this.lastFailure ? ` (${this.lastFailure})` : ''}`;
+    return { sinceMs: this.lastAnswerMs, reason };
   }
 
   private onLine(line: string, fields: string[], assembler: TickAssembler<GpuSample>): void {
@@ -162,6 +276,9 @@ export class GpuSampler implements GpuTelemetry {
 
   private record(tick: GpuSample[]): void {
     this.lastTick = tick;
+    this.lastAnswerMs = this.now();
+    this.lastFailure = null;
+    if (this.staleReported) this.checkHang(); // fresh again: tell listeners now, not at the next watchdog tick
     for (const sample of tick) {
       let ring = this.rings.get(sample.uuid);
       if (!ring) this.rings.set(sample.uuid, (ring = new SampleRing<GpuSample>(this.historySize)));
@@ -180,17 +297,18 @@ export class GpuSampler implements GpuTelemetry {
   }
 }
 
+/** Output kept of one short run (a `--help-query-gpu` is ~30 KB). */
+const MAX_ONCE_OUTPUT = 4 * 1024 * 1024;
+
 interface OnceResult {
   code: number | null;
   output: string;
   missing: boolean;
+  /** Set when the watchdog killed it: why, as the reason says it. */
+  hung: string | null;
 }
 
-function runOnce(path: string, args: string[]): Promise<OnceResult> {
-  return new Promise((resolve) => {
-    execFile(path, args, { timeout: PROBE_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ code, output: `${stdout}${stderr}` || (error?.message ?? ''), missing: error?.code === 'ENOENT' });
-    });
-  });
+/** "12 s" (whole seconds; "0.4 s" below one). */
+function formatSeconds(ms: number): string {
+  return ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }

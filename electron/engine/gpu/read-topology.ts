@@ -47,7 +47,8 @@ function firstLine(text: string): string {
 
 function run(path: string, args: string[]): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(path, args, { timeout: READ_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+    // SIGKILL: a hung nvidia-smi (a GPU fallen off the bus) ignores SIGTERM, and the callback waits for its exit.
+    execFile(path, args, { timeout: READ_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve({ ok: false, output: `not found at ${path}` });
       resolve({ ok: !error, output: error ? `${stderr}${stdout}` || error.message : stdout });
     });

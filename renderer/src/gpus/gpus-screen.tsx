@@ -16,6 +16,7 @@ export function GpusScreen({ store: given }: { store?: GpusStore } = {}) {
   useEffect(() => store.getState().start(), [store]);
   const status = useStore(store, (s) => s.status);
   const reason = useStore(store, (s) => s.reason);
+  const stale = useStore(store, (s) => s.stale);
   const samples = useStore(store, (s) => s.samples);
   const host = useStore(store, (s) => s.host);
   const nvlink = useStore(store, (s) => s.nvlink);
@@ -38,11 +39,16 @@ export function GpusScreen({ store: given }: { store?: GpusStore } = {}) {
     );
   }
   return (
-    <section className="gpus-screen" aria-label="GPUs">
+    <section className={stale ? 'gpus-screen gpus-stale' : 'gpus-screen'} aria-label="GPUs">
       <div className="gpu-section-head">
         <h2>GPUs</h2>
         <HostLine host={host} />
       </div>
+      {stale && (
+        <p role="alert" className="gpu-stale-note" data-testid="gpu-stale">
+          <strong>Readings are stale:</strong> {stale.reason}. The values below are the last ones it gave; models and the router are not affected.
+        </p>
+      )}
       {reason && <p role="alert" className="power-error">{reason}</p>}
       <PowerPresets store={store} />
       <div className="gpu-cards">

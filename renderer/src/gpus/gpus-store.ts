@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { GpuOverview, GpuSample } from '../../../shared/gpu-types.js';
+import type { GpuOverview, GpuSample, GpuStaleness } from '../../../shared/gpu-types.js';
 import type { ApiHub } from '../api/api-hub.js';
 import { TimeSeriesRing, type SeriesData } from '../charts/time-series-ring.js';
 import type { CardError } from './card-error.js';
@@ -18,6 +18,11 @@ export interface GpusStoreOptions {
   revertAfterS?: number;
   /** How often the countdown re-renders while a change is pending (default 250 ms). */
   tickMs?: number;
+  /**
+   * While the readings are stale (nvidia-smi hangs: no gpu.sample comes), the overview is read again this
+   * often (default 5 s) so the reason's age follows.
+   */
+  staleCheckMs?: number;
 }
 
 /** The overview's fields as last read (samples then follow gpu.sample events). */
@@ -25,6 +30,8 @@ export interface GpusData extends Pick<GpuOverview, 'samples' | 'host' | 'topolo
   status: 'idle' | 'loading' | 'ready' | 'unavailable' | 'error';
   /** Why GPUs are unavailable, or what failed. */
   reason: string | null;
+  /** Set while nvidia-smi does not answer: the readings shown are its last ones (the reason says for how long). */
+  stale: GpuStaleness | null;
   /** Chart data per GPU UUID (see HISTORY_SERIES). */
   history: Record<string, SeriesData>;
   /** Slider values not applied yet, per GPU UUID. */
@@ -77,6 +84,7 @@ export function createGpusStore(hub: ApiHub, options: GpusStoreOptions = {}): Gp
       set({
         status: overview.available ? 'ready' : 'unavailable',
         reason: overview.available ? null : (overview.reason ?? 'GPU telemetry is unavailable.'),
+        stale: overview.available ? (overview.stale ?? null) : null,
         samples: [...overview.samples].sort((a, b) => a.index - b.index),
         host: overview.host,
         topology: overview.topology,
@@ -118,6 +126,7 @@ export function createGpusStore(hub: ApiHub, options: GpusStoreOptions = {}): Gp
     return {
       status: 'idle',
       reason: null,
+      stale: null,
       samples: [],
       host: null,
       topology: null,
@@ -139,15 +148,28 @@ export function createGpusStore(hub: ApiHub, options: GpusStoreOptions = {}): Gp
           if (stopped) return;
           const byUuid = new Map(get().samples.map((s) => [s.uuid, s]));
           for (const sample of samples) byUuid.set(sample.uuid, sample);
-          set({ samples: [...byUuid.values()].sort((a, b) => a.index - b.index), host: host ?? get().host });
+          // Samples are coming: whatever made them stale is over.
+          set({ samples: [...byUuid.values()].sort((a, b) => a.index - b.index), host: host ?? get().host, stale: null });
           record(samples);
         });
+        // The engine's state says when the readings turn stale or fresh (no sample comes to say it).
+        const offState = hub.on('state', ({ state }) => {
+          if (stopped || get().status !== 'ready') return;
+          const stale = state.gpu?.available ? (state.gpu.stale ?? null) : null;
+          if (Boolean(stale) !== Boolean(get().stale)) set({ stale });
+        });
+        // While stale, the overview is read again: the reason's age follows, and it ends when nvidia-smi answers.
+        const staleWatch = setInterval(() => {
+          if (!stopped && get().status === 'ready' && get().stale) void refresh();
+        }, options.staleCheckMs ?? 5_000);
         set({ status: 'loading' });
         void refresh().then(() => {
           if (!stopped && get().status === 'ready') void loadHistory(get().samples);
         });
         return () => {
           stopped = true;
+          clearInterval(staleWatch);
+          offState();
           off();
           power.stopTicking();
         };

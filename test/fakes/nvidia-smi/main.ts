@@ -1,5 +1,6 @@
 // A fake `nvidia-smi` answering from real captures; see README.md. Entry: test/fakes/bin/nvidia-smi.
 
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gpuState, readState, statePath } from './fake-state.js';
 import { HELP_CAPTURE } from './field-catalog.js';
@@ -18,6 +19,7 @@ const NO_DEVICES = 'No devices were found\n';
 /** Runs one invocation; resolves to the exit code (never, for a loop that is not told to fail). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   process.stdout.on('error', () => process.exit(0)); // reader went away (EPIPE), as `| head` does
+  await hangWhileAsked(env);
   const scenario = loadScenario(env.FAKE_NVIDIA_SMI_SCENARIO || 'rtx3090x6');
   const command = parseFakeArgs(argv);
   if (!command) return fail(USAGE_ERROR, 2);
@@ -53,6 +55,7 @@ async function query(scenario: Scenario, targets: FakeGpu[], command: Extract<Fa
   if (!(command.loopMs > 0)) return fail(USAGE_ERROR, 2);
   const dieAfter = /^exit-after:(\d+)$/.exec(env.FAKE_NVIDIA_SMI_FAIL ?? '')?.[1];
   for (let n = 1; ; n++) {
+    if (n > 1) await hangWhileAsked(env);
     process.stdout.write(lines(n));
     if (dieAfter !== undefined && n >= Number(dieAfter)) {
       // Dies mid-line, as a killed process can: the cut drops the last column, so the line is short of fields.
@@ -104,6 +107,19 @@ function selectGpus(gpus: FakeGpu[], ids: string | undefined): FakeGpu[] | null 
 function normalizeBusId(id: string): string | null {
   const match = /^(?:([0-9a-f]{4,8}):)?([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i.exec(id);
   return match ? `${(match[1] ?? '0').padStart(8, '0')}:${match[2]}:${match[3]}.${match[4]}`.toUpperCase() : null;
+}
+
+/**
+ * `FAKE_NVIDIA_SMI_HANG=<file>`: while that file exists, a call hangs before it answers (a loop at its next
+ * tick) and never answers, as nvidia-smi does when a GPU falls off the bus. It ignores SIGTERM and SIGINT,
+ * as such an nvidia-smi does; SIGKILL ends it. Calls started after the file is removed answer again.
+ */
+async function hangWhileAsked(env: NodeJS.ProcessEnv): Promise<void> {
+  const file = env.FAKE_NVIDIA_SMI_HANG;
+  if (!file || !existsSync(file)) return;
+  process.on('SIGTERM', () => undefined);
+  process.on('SIGINT', () => undefined);
+  await new Promise<never>(() => setInterval(() => undefined, 60_000));
 }
 
 function print(text: string): number {

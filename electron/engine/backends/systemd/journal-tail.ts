@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { spawn, type IDisposable, type IPty } from 'node-pty';
 import type { SystemdScope } from './systemctl.js';
 
@@ -14,6 +16,12 @@ const CATCH_UP_TIMEOUT_MS = 15_000;
 const SETTLE_QUIET_MS = 250;
 /** How long a drain waits for systemd's end message before reading what there is. */
 const SETTLE_MAX_MS = 5_000;
+/** A journalctl that ends this soon without printing one entry did not start following (it failed at once). */
+const QUICK_EXIT_MS = 2_000;
+/** Notice lines remembered to pass each on once while journalctl keeps failing. */
+const MAX_REMEMBERED_NOTICES = 100;
+/** What node-pty's child prints when exec fails (the binary is missing or cannot run). */
+const EXEC_FAILED = /^execvp\(3\) failed\.: (.*)$/;
 /**
  * MESSAGE_IDs the service manager logs (with INVOCATION_ID=) when an invocation ends: main process
  * exited, failed with result, deactivated successfully, stopped (systemd's sd-messages.h).
@@ -31,8 +39,16 @@ export interface JournalTailOptions {
   command?: readonly string[];
   /** The unit's output: each journal entry's message bytes followed by `\r\n`, as `journalctl -o cat` shows them on a terminal. */
   onOutput(chunk: string): void;
-  /** Lines journalctl itself printed (permission hints, errors), one per call. */
+  /**
+   * Lines journalctl itself printed (permission hints, errors), one per call, and what the tail says
+   * when journalctl is missing or exits at once (a line is not repeated while journalctl keeps failing).
+   */
   onNotice?(line: string): void;
+  /**
+   * journalctl cannot show this unit's log: it is not installed, or it exits at once (the message says
+   * which and what to do); called again with null once it delivers entries.
+   */
+  onProblem?(message: string | null): void;
   /** Called once, when the manager's message that the invocation ended (exited, failed, stopped) arrives. */
   onEnd?(): void;
 }
@@ -68,6 +84,12 @@ export class JournalTail {
   private readonly command: readonly string[];
   private endSeen = false;
   private lastEntryAtMs = 0;
+  /** Set when journalctl is not there: nothing is spawned (the message was given once). */
+  private missing: string | undefined;
+  /** The problem reported last (missing, exits at once), until entries come. */
+  private problem: string | null = null;
+  /** Notice lines already passed on while journalctl keeps failing: a respawn loop does not repeat them. */
+  private readonly repeatedNotices = new Set<string>();
   /** How many times journalctl was respawned after exiting on its own. */
   reconnects = 0;
 
@@ -81,9 +103,15 @@ export class JournalTail {
     return this.follower?.pty.pid;
   }
 
-  /** Starts following (from the invocation's first line). */
+  /** Starts following (from the invocation's first line). Says so through onNotice/onProblem when journalctl is not installed. */
   start(): void {
     this.wanted = true;
+    const file = this.command[0]!;
+    if (!isExecutable(file)) {
+      this.missing = `journalctl not found (${file}${file.includes('/') ? '' : ' is not on the PATH'}): install systemd's journalctl to see the SGLang logs of ${this.options.unit}; the model still loads and switches, without its log lines and load progress`;
+      this.report(this.missing);
+      return;
+    }
     this.spawnFollower();
   }
 
@@ -93,11 +121,13 @@ export class JournalTail {
    * so the final lines (a traceback) are never cut off.
    */
   async drain(): Promise<void> {
-    await this.settle();
+    if (this.missing !== undefined) return this.stop();
+    // A journalctl that keeps failing will not bring systemd's end message either: no wait for it.
+    if (this.problem === null) await this.settle();
     this.stop();
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
-      const reader = this.runJournalctl(false, resolve);
+      const reader = this.runJournalctl(false, () => resolve());
       timer = setTimeout(() => reader.pty.kill(), CATCH_UP_TIMEOUT_MS);
     }).finally(() => clearTimeout(timer));
   }
@@ -126,10 +156,21 @@ export class JournalTail {
   }
 
   private spawnFollower(): void {
-    const follower = this.runJournalctl(true, () => {
+    const startedAtMs = Date.now();
+    const entriesBefore = this.entries;
+    const follower = this.runJournalctl(true, (exitCode, lastLine) => {
       if (this.follower !== follower) return;
       this.follower = undefined;
       if (!this.wanted) return;
+      if (this.entries === entriesBefore && Date.now() - startedAtMs < QUICK_EXIT_MS) {
+        const said = lastLine ? `: ${lastLine}` : '';
+        const execFailed = lastLine ? EXEC_FAILED.exec(lastLine) : null;
+        this.report(
+          execFailed
+            ? `journalctl cannot run (${this.command[0]}: ${execFailed[1]}): install systemd's journalctl to see the SGLang logs of ${this.options.unit}; the model still loads and switches`
+            : `journalctl exited at once (exit code ${exitCode}${said}): the SGLang logs of ${this.options.unit} cannot be shown; retrying every few seconds`,
+        );
+      }
       this.reconnects++;
       this.respawnTimer = setTimeout(() => this.wanted && this.spawnFollower(), this.respawnDelayMs);
       this.respawnDelayMs = Math.min(this.respawnDelayMs * 2, RESPAWN_MAX_MS);
@@ -137,8 +178,22 @@ export class JournalTail {
     this.follower = follower;
   }
 
-  /** Spawns journalctl in a pty, passing on each entry it prints; `onExit` runs once it has exited and its output was read. */
-  private runJournalctl(follow: boolean, onExit: () => void): Reader {
+  /** Says once (per streak of failures) that journalctl cannot show the log. */
+  private report(message: string): void {
+    if (this.problem === message) return;
+    this.problem = message;
+    this.options.onNotice?.(message);
+    this.options.onProblem?.(message);
+  }
+
+  /** Entries read so far (to tell a journalctl that followed from one that failed at once). */
+  private entries = 0;
+
+  /**
+   * Spawns journalctl in a pty, passing on each entry it prints; `onExit` runs once it has exited and its
+   * output was read, with its exit code and the last line it printed that was not an entry.
+   */
+  private runJournalctl(follow: boolean, onExit: (exitCode: number, lastLine: string | undefined) => void): Reader {
     const [file, ...prefix] = this.command;
     const pty = spawn(file!, [...prefix, ...this.args(follow)], {
       name: 'xterm-256color',
@@ -147,13 +202,14 @@ export class JournalTail {
       env: { ...process.env, SYSTEMD_COLORS: '0', SYSTEMD_PAGER: '' },
     });
     let partial = '';
+    let lastLine: string | undefined;
     const listeners = [
       pty.onData((data) => {
         const lines = (partial + data).split('\n');
         partial = lines.pop() ?? '';
-        this.consume(lines);
+        lastLine = this.consume(lines) ?? lastLine;
       }),
-      pty.onExit(() => onExit()),
+      pty.onExit(({ exitCode }) => onExit(exitCode, lastLine)),
     ];
     return { pty, listeners };
   }
@@ -170,16 +226,31 @@ export class JournalTail {
     ];
   }
 
-  /** Passes on the messages of complete lines in one chunk; anything that is not an entry is a notice. */
-  private consume(lines: string[]): void {
+  /**
+   * Passes on the messages of complete lines in one chunk; anything that is not an entry is a notice.
+   * Returns the last notice line, if any.
+   */
+  private consume(lines: string[]): string | undefined {
     let out = '';
+    let notice: string | undefined;
     for (const raw of lines) {
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       if (line === '') continue;
       const entry = parseEntry(line);
       if (!entry) {
+        notice = line;
+        // While journalctl keeps failing, its respawns print the same lines: each is passed on once.
+        if (this.problem !== null && this.repeatedNotices.has(line)) continue;
+        if (this.repeatedNotices.size >= MAX_REMEMBERED_NOTICES) this.repeatedNotices.clear();
+        this.repeatedNotices.add(line);
         this.options.onNotice?.(line);
         continue;
+      }
+      this.entries++;
+      if (this.problem !== null) {
+        this.problem = null;
+        this.repeatedNotices.clear();
+        this.options.onProblem?.(null);
       }
       if (entry.__CURSOR !== undefined) this.cursor = entry.__CURSOR;
       this.lastEntryAtMs = Date.now();
@@ -191,7 +262,21 @@ export class JournalTail {
     }
     if (Date.now() - this.lastEntryAtMs < 1_000) this.respawnDelayMs = RESPAWN_MIN_MS;
     if (out !== '') this.options.onOutput(out);
+    return notice;
   }
+}
+
+/** Whether `file` (a path, or a name looked up on the PATH) names an executable file. */
+function isExecutable(file: string): boolean {
+  const candidates = file.includes('/') ? [file] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, file));
+  return candidates.some((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 function parseEntry(line: string): JournalEntry | undefined {

@@ -15,6 +15,8 @@ export interface SystemdBackendOptions {
   scope: SystemdScope;
   /** The command to run instead of `journalctl` (tests: a sandbox prefix). */
   journalctlCommand?: readonly string[];
+  /** journalctl cannot show the unit's log (not installed, exits at once): the message; null once it does again. */
+  onJournalProblem?: (unit: string, message: string | null) => void;
   /** How often the unit's state is read while an invocation runs (default 1 s; systemd's end message in the journal triggers a read at once). */
   pollIntervalMs?: number;
 }
@@ -59,6 +61,7 @@ export class SystemdBackend implements ProcessBackend {
       command: this.options.journalctlCommand,
       onOutput: (chunk) => onOutput('stdout', chunk),
       onNotice: (line) => onOutput('stderr', `journalctl: ${line}\r\n`),
+      onProblem: (message) => this.options.onJournalProblem?.(control.unit, message),
       onEnd: () => waker.wake(),
     });
     tail.start();
@@ -155,7 +158,13 @@ export function isRestartedBySystemd(first: UnitState, now: UnitState): boolean 
   return again && LIVE_STATES.has(now.activeState);
 }
 
-/** The main process's end as ExecMainCode/ExecMainStatus describe it ('killed' → the signal's name). */
+/**
+ * The main process's end as ExecMainCode/ExecMainStatus describe it ('killed' → the signal's name).
+ * Best effort: systemd forgets both when it unloads a unit that ended clean, and the drop-in makes
+ * SGLang's self-SIGKILL a clean end (`SuccessExitStatus=SIGKILL`, shared/systemd-drop-in.ts), so a
+ * crash can end with neither code nor signal. No diagnosis reads the unit's `failed` state (start()
+ * only clears it): the invocation's end is the exit, and the journal lines give the cause.
+ */
 export function exitOf(state: UnitState): BackendExit {
   if (state.execMainCode === 'exited') return { code: state.execMainStatus, signal: null };
   if (state.execMainCode === 'killed' || state.execMainCode === 'dumped') return { code: null, signal: signalName(state.execMainStatus) };
