@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { LOADING_MESSAGE_STYLES, MODEL_ID_PATTERN, SGLANG_QUANTIZATIONS } from './catalog-constants.js';
+import { stallTimeoutSchema } from './stall-timeouts.js';
 
 export { LOADING_MESSAGE_STYLES, MODEL_ID_PATTERN, SGLANG_QUANTIZATIONS };
 
@@ -69,6 +70,11 @@ export const backendSettingsSchema = z
     stopTimeoutS: z.number().positive().default(30),
     /** How long a switch waits for the current model's in-flight requests before stopping it anyway. */
     drainTimeoutS: z.number().min(0).default(300),
+    /**
+     * How long a load may show no progress before it is stopped as `stuck` (and tried once more): seconds
+     * for every phase, or per phase (`{ torch_compile: 3600 }`); see shared/stall-timeouts.ts for the defaults.
+     */
+    stallTimeoutS: stallTimeoutSchema.optional(),
     unit: z
       .string()
       .max(256)
@@ -134,6 +140,8 @@ export const modelEntrySchema = z
     pinned: z.boolean().default(false),
     /** Stop the model after this many seconds without requests; 0 = never. Default: the catalog's idleUnloadS. */
     idleUnloadS: z.number().int().min(0).optional(),
+    /** This model's no-progress limits (seconds, or per phase); default: backend.stallTimeoutS, then the built-in ones. */
+    stallTimeoutS: stallTimeoutSchema.optional(),
     /** Applied (and confirmed) before the model launches. */
     powerLimitW: powerLimitW.optional(),
     extraArgs: z.array(z.string()).default([]),

@@ -9,13 +9,13 @@ export type ModelStatus = 'unloaded' | 'loading' | 'loaded' | 'failed';
 /** A backend slot's state machine: stopped → starting → loading → ready; stopping; failed. */
 export type SlotStatus = 'stopped' | 'starting' | 'loading' | 'ready' | 'stopping' | 'failed';
 
-/** What made a load or unload happen. */
 /**
  * What made a load or unload happen: a router request, the UI/tray ('manual'), the CLI, the
  * catalog's preload list, an idle timeout, the return to the default model, an eviction (another
- * model needed the GPUs) or the engine stopping.
+ * model needed the GPUs), the engine stopping, or a server an earlier run of the engine left running
+ * that this one took over at start ('adopt': no load took place).
  */
-export type SwitchCause = 'request' | 'manual' | 'cli' | 'preload' | 'idle' | 'default' | 'evict' | 'stop';
+export type SwitchCause = 'request' | 'manual' | 'cli' | 'preload' | 'idle' | 'default' | 'evict' | 'stop' | 'adopt';
 
 /** One backend slot (one SGLang server on one port). */
 export interface SlotView {
@@ -30,6 +30,11 @@ export interface SlotView {
   readyAtMs?: number;
   /** Estimated ms until ready, from this model's load history; null when unknown. */
   etaMs?: number | null;
+  /**
+   * While loading: when the load last showed progress (a log line, a phase or percent change), after
+   * how long without any the UI says "no progress for N s", and when the engine calls it stuck.
+   */
+  stall?: { lastProgressAtMs: number; warnAfterMs: number; limitMs: number };
   failure?: Failure;
   pid?: number;
   host: string;

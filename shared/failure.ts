@@ -13,6 +13,10 @@ export type FailureCause =
   | 'model_not_found'
   | 'ready_timeout'
   | 'launch_error'
+  /** The load showed no progress (no log line, no phase or percent change) for longer than its phase allows. */
+  | 'stuck'
+  /** A ready server stopped answering on its port (connection refused or reset, /health not 200) while its process lived. */
+  | 'unresponsive'
   | 'exited';
 
 /** A diagnosed failure: machine-readable cause, one-line message, one-line fix hint, recent log lines. */

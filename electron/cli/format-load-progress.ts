@@ -1,4 +1,5 @@
 import type { SlotView } from '../../shared/engine-state.js';
+import { describeStall } from '../../shared/stall-timeouts.js';
 import { formatDuration } from './format-duration.js';
 
 /** "weights 45% (shard 4/9)": the phase id, the in-phase percentage and SGLang's detail when known. */
@@ -15,5 +16,7 @@ export function formatLoadProgress(slot: SlotView, nowMs: number): string {
   const parts = [`⏳ ${formatPhase(slot)}`];
   if (slot.loadStartedAtMs !== undefined) parts.push(formatDuration(nowMs - slot.loadStartedAtMs));
   if (slot.etaMs !== undefined && slot.etaMs !== null) parts.push(`~${formatDuration(slot.etaMs)} left`);
+  const stall = describeStall(slot.stall, nowMs);
+  if (stall) parts.push(`⚠ ${stall}`);
   return parts.join(' · ');
 }

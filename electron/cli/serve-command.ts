@@ -10,6 +10,7 @@ import { formatCatalogIssues } from '../engine/catalog/load-catalog.js';
 import { loadCatalogOnHost } from '../engine/catalog/load-catalog-on-host.js';
 import { createEngine } from '../engine/engine.js';
 import { EngineError } from '../engine/engine-error.js';
+import { killServerGroupsNow } from '../engine/host/live-server-groups.js';
 
 const USAGE = `usage: switchboard serve [--config FILE] [--host HOST] [--port PORT] [--state-dir DIR]
 
@@ -84,6 +85,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     }
     throw err;
   }
+  keepGoingWithoutOutput();
   console.log(`switchboard ${engine.state().version} serving on ${server.url} (config ${options.configPath})`);
   console.log(`models: ${catalog.models.map((m) => m.id).join(', ') || '(none — add some to the catalog)'}`);
   console.log(describeGpus(engine.state().gpu));
@@ -97,16 +99,40 @@ export async function serve(options: ServeOptions): Promise<number> {
   return 0;
 }
 
+/**
+ * Resolves on the first SIGINT/SIGTERM/SIGHUP (a graceful stop follows: every SGLang server is stopped
+ * and waited for). The handlers stay: a second signal while that runs — a parent that stops its
+ * child twice, a second Ctrl-C — SIGKILLs every server group at once and exits, instead of the
+ * default action ending this process with the servers still running.
+ */
 function waitForShutdownSignal(): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (!received) {
+        received = true;
+        resolve();
+        return;
+      }
+      const killed = killServerGroupsNow();
+      console.error(`switchboard: ${signal} again: killed ${killed} SGLang server group(s) without waiting for them to drain`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
     };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   });
+}
+
+/**
+ * A parent that reads our output through a pipe may exit first (and take the pipe with it): a write
+ * then fails with EPIPE, which, unhandled, would end this process in the middle of stopping the
+ * servers. Output that cannot be written is dropped; the stop goes on.
+ */
+function keepGoingWithoutOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
+    });
+  }
 }
 
 function describeGpus(gpu: GpuAvailability | undefined): string {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { EngineState, SlotView } from '../../shared/engine-state.js';
 import { EngineClient } from './engine-client.js';
 import { CONNECTION_OPTIONS, CONNECTION_USAGE, resolveConnection } from './engine-connection.js';
+import { describeStall } from '../../shared/stall-timeouts.js';
 import { formatDuration } from './format-duration.js';
 import { formatPhase } from './format-load-progress.js';
 import { parseOrUsage } from './usage-error.js';
@@ -46,6 +47,8 @@ function formatSlot(slot: SlotView, nowMs: number): string[] {
     const elapsed = slot.loadStartedAtMs === undefined ? 'unknown' : formatDuration(nowMs - slot.loadStartedAtMs);
     const eta = slot.etaMs === undefined || slot.etaMs === null ? 'unknown' : `~${formatDuration(slot.etaMs)}`;
     lines.push(`  elapsed  ${elapsed} · ETA ${eta}`);
+    const stall = describeStall(slot.stall, nowMs);
+    if (stall) lines.push(`  warning  ${stall}`);
   }
   if (slot.status === 'ready' && slot.readyAtMs !== undefined) lines.push(`  ready    for ${formatDuration(nowMs - slot.readyAtMs)}`);
   for (const queued of slot.queue) lines.push(`  queued   ${queued.modelId} (${queued.waiters} waiting, ${queued.cause})`);

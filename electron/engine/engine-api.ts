@@ -34,6 +34,12 @@ export interface Engine {
    * goes on). Upstream models lease at once.
    */
   acquire(modelIdOrAlias: string, cause: SwitchCause, options?: AcquireOptions): Promise<ModelLease>;
+  /**
+   * The router could not reach the model's server (refused or reset before any response byte). When
+   * the server is gone or no longer answers /health, its slot is marked failed (a leftover process is
+   * stopped) and true is returned: the next `acquire` relaunches the model, as for a cold request.
+   */
+  reportUnreachable(modelIdOrAlias: string): Promise<boolean>;
   /** True when a request for this model would go out at once (ready, no switch pending). */
   isServing(modelIdOrAlias: string): boolean;
   /**

@@ -14,6 +14,7 @@ import { LoadHistory } from './switcher/load-history.js';
 import { SwapHistory } from './switcher/swap-history.js';
 import { LazySystemdBackend } from './backends/systemd/lazy-backend.js';
 import { EngineNotices } from './engine-notices.js';
+import { ServerRecords } from './host/server-records.js';
 import { describeErrno } from '../system/describe-errno.js';
 
 export interface EngineParts {
@@ -25,6 +26,8 @@ export interface EngineParts {
   /** Null when GPU monitoring is off. */
   monitor: GpuMonitor | null;
   power: GpuPowerControl;
+  /** The servers this engine started, kept in `servers.json` so a later run finds what a killed one left. */
+  servers: ServerRecords;
 }
 
 /**
@@ -40,6 +43,14 @@ export async function createEngineParts(options: CreateEngineOptions, currentCat
     console.error(message);
     notices.set(stateNoticeId('swap history'), 'error', `${message}; the engine goes on (router and switches are not affected)`);
   });
+  const servers = await ServerRecords.open(
+    stateFile('servers.json'),
+    (error) =>
+      error
+        ? notices.set(stateNoticeId('servers'), 'error', `cannot write ${stateFile('servers.json')}: ${describeErrno(error)}; a server left behind by a crash of this engine will only be found by its command line; the engine goes on`)
+        : notices.clear(stateNoticeId('servers')),
+    (message) => notices.set(stateNoticeId('servers read'), 'warning', message),
+  );
   // journalctl missing or failing: the unit's log lines say so, and a notice until it shows entries again.
   const onJournalProblem = (unit: string, message: string | null) => (message === null ? notices.clear(`journal:${unit}`) : notices.set(`journal:${unit}`, 'warning', message));
   const backendFor = options.backend ? () => options.backend! : await createBackendFactory(options.catalog, currentCatalog, options.systemd, onJournalProblem);
@@ -49,7 +60,7 @@ export async function createEngineParts(options: CreateEngineOptions, currentCat
     notices.set(GPU_STALE_NOTICE, 'warning', 'GPU readings are stale: nvidia-smi stopped answering (a hung driver, or a GPU fallen off the bus); the GPUs screen shows the last readings and how old they are. Models and the router are not affected.');
   });
   await monitor?.start();
-  return { backendFor, swaps, history, benchHistory, monitor, power: createPowerControl(options, monitor) };
+  return { backendFor, swaps, history, benchHistory, monitor, power: createPowerControl(options, monitor), servers };
 }
 
 /** The notice while nvidia-smi does not answer (set and cleared by the GPU sampler's watchdog). */

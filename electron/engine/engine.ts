@@ -4,8 +4,9 @@ import type { Failure } from '../../shared/failure.js';
 import type { GpuOverview, GpuSample, GpuTopologySnapshot, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
 import { SWITCHBOARD_VERSION } from '../../shared/version.js';
+import { stallLimitMs } from '../../shared/stall-timeouts.js';
 import type { ProcessBackend } from './backends/process-backend.js';
-import { formatHost } from './backends/probe-health.js';
+import { formatHost, probeHealth } from './backends/probe-health.js';
 import type { SystemdAccessOptions } from './backends/systemd/create-unit-control.js';
 import { BenchRunner } from './bench/bench-runner.js';
 import { buildLaunch } from './catalog/build-launch-argv.js';
@@ -19,12 +20,14 @@ import type { GpuMonitor } from './gpu/gpu-monitor.js';
 import type { GpuPowerControl } from './gpu/gpu-power-control.js';
 import type { PowerLimits } from './gpu/power-limits.js';
 import { ensurePortFree } from './host/ensure-port-free.js';
+import type { ExpectedLaunch } from './host/leftover-servers.js';
+import { LeftoverKeeper } from './host/leftover-keeper.js';
 import { abortable } from './abortable.js';
 import { LogBuffer } from './logs/log-buffer.js';
 import { typicalLoadMs } from './switcher/estimate-eta.js';
 import type { LoadHistory } from './switcher/load-history.js';
 import { RequestRegistry } from './switcher/request-registry.js';
-import { gpuSetKey, gpuSetOf } from './switcher/gpu-sets.js';
+import { gpuSetKey, gpuSetOf, isSlotModel } from './switcher/gpu-sets.js';
 import { ModelLifecycle } from './switcher/model-lifecycle.js';
 import { SlotPool, type SwapTrigger } from './switcher/slot-pool.js';
 import { SlotSwitcher, type LoadNotes } from './switcher/slot-switcher.js';
@@ -60,6 +63,8 @@ export interface CreateEngineOptions {
 }
 
 const MONITOR_OFF = { available: false as const, reason: 'GPU monitoring is off in this engine' };
+/** How long /health may take to say a server that refused a request is still fine. */
+const UNREACHABLE_PROBE_TIMEOUT_MS = 3_000;
 /** Load records loadHistory returns when no limit is given. */
 const DEFAULT_LOAD_HISTORY_LIMIT = 100;
 
@@ -71,7 +76,7 @@ export async function createEngine(options: CreateEngineOptions): Promise<Engine
   // The backend (systemd) reads the catalog at each launch: the current one, after replaceCatalog too.
   const parts = await createEngineParts(options, () => engine?.catalog() ?? options.catalog, notices);
   engine = new SwitchboardEngine(options, parts, notices);
-  engine.start();
+  await engine.start();
   return engine;
 }
 
@@ -93,6 +98,8 @@ class SwitchboardEngine implements Engine {
   private readonly power: GpuPowerControl;
   private readonly throughputTracker: ThroughputTracker;
   private readonly stopMonitorEvents: () => void;
+  /** Leftover servers of earlier runs (child-process backend; systemd keeps its own units). */
+  private readonly leftovers: LeftoverKeeper | null;
   private lastEmitted: string | undefined;
   private pendingEmit: NodeJS.Timeout | undefined;
   private closed = false;
@@ -112,6 +119,16 @@ class SwitchboardEngine implements Engine {
     this.logBuffer = new LogBuffer(options.logCapacity);
     this.requests = new RequestRegistry(() => this.emitRequestsChanged());
     const current = () => this.current;
+    const leftovers = (this.leftovers =
+      catalog.backend.kind === 'systemd'
+        ? null
+        : new LeftoverKeeper({
+            records: parts.servers,
+            expected: () => this.expectedLaunches(),
+            stopTimeoutMs: () => current().backend.stopTimeoutS * 1000,
+            log: (text, modelId) => this.addLog('engine', text, modelId),
+            notices,
+          }));
     // Host and ports stay as started (a change needs a restart); the rest is read at each use.
     this.pool = new SlotPool({
       catalog: current,
@@ -120,7 +137,7 @@ class SwitchboardEngine implements Engine {
         this.emitState();
       },
       createSlot: (slotId, port) => {
-        const backend = parts.backendFor(slotId);
+        const backend = leftovers ? leftovers.recording(parts.backendFor(slotId), slotId) : parts.backendFor(slotId);
         const switcher: SlotSwitcher = new SlotSwitcher({
           slotId,
           host: catalog.backend.host,
@@ -129,6 +146,7 @@ class SwitchboardEngine implements Engine {
           history,
           launchFor: (modelId, host, slotPort) => buildLaunch(this.model(modelId), current(), { host, port: slotPort }),
           ensurePortFree: (host, slotPort) => ensurePortFree(host, slotPort, backend),
+          ...(leftovers ? { takeOver: (modelId: string, host: string, slotPort: number) => leftovers.takeOver(slotId, modelId, host, slotPort) } : {}),
           get readyTimeoutMs() {
             return current().backend.readyTimeoutS * 1000;
           },
@@ -136,6 +154,8 @@ class SwitchboardEngine implements Engine {
             return current().backend.stopTimeoutS * 1000;
           },
           drain: (modelId) => this.requests.waitIdle(modelId, current().backend.drainTimeoutS * 1000),
+          stallLimitMs: (modelId, phase) => stallLimitMs(phase, this.byName.get(modelId)?.stallTimeoutS, current().backend.stallTimeoutS),
+          onNote: (text, modelId) => this.addLog('engine', text, modelId),
           probeIntervalMs: options.probeIntervalMs,
           onLine: (stream, text, modelId) => this.addLog(stream, text, modelId),
           onEvent: (event, modelId) => this.throughputTracker.onLogEvent(event, modelId),
@@ -227,6 +247,14 @@ class SwitchboardEngine implements Engine {
     return this.pool.ensureReady(model, cause, trigger);
   }
 
+  reportUnreachable(modelIdOrAlias: string): Promise<boolean> {
+    const model = this.byName.get(modelIdOrAlias);
+    if (!model || model.upstream !== undefined) return Promise.resolve(false);
+    const slot = this.pool.slotOf(model);
+    const host = this.options.catalog.backend.host;
+    return slot.switcher.confirmCrash(model.id, () => probeHealth(host, slot.port, UNREACHABLE_PROBE_TIMEOUT_MS));
+  }
+
   isServing(modelIdOrAlias: string): boolean {
     const model = this.byName.get(modelIdOrAlias);
     return model !== undefined && (model.upstream !== undefined || this.pool.isServing(model));
@@ -283,9 +311,29 @@ class SwitchboardEngine implements Engine {
     return this.swaps.recent(options.limit ?? DEFAULT_LOAD_HISTORY_LIMIT);
   }
 
-  /** Starts the catalog's preload models (in order, one load at a time). */
-  start(): void {
+  /**
+   * Deals with the servers an earlier run left (stopped, or adopted when one serves a catalog model
+   * as the engine would launch it), then starts the catalog's preload models (in order, one load at a time).
+   */
+  async start(): Promise<void> {
+    for (const launch of (await this.leftovers?.reconcile()) ?? []) {
+      await this.pool.ensureReady(this.model(launch.modelId), 'adopt').catch((err: Error) => this.addLog('engine', `taking over ${launch.modelId}'s server failed: ${err.message}`, launch.modelId));
+    }
     this.lifecycle.start();
+  }
+
+  /** Every launch this engine could make now: each launchable model on its slot's port. */
+  private expectedLaunches(): ExpectedLaunch[] {
+    const host = this.options.catalog.backend.host;
+    return this.current.models.filter(isSlotModel).flatMap((model) => {
+      try {
+        const slot = this.pool.slotOf(model);
+        const launch = buildLaunch(model, this.current, { host, port: slot.port });
+        return [{ slotId: slot.id, modelId: model.id, host, port: slot.port, argv: launch.argv, env: launch.env }];
+      } catch {
+        return []; // a model that cannot be launched has no server to find
+      }
+    });
   }
 
   logs(tail: number): LogLine[] {

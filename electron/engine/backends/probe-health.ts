@@ -1,7 +1,10 @@
 import { request } from 'undici';
 
-/** What one `/health` probe saw: nothing listening, HTTP up but warming up (503), or ready (200). */
-export type HealthProbe = 'refused' | 'starting' | 'ready' | 'error';
+/**
+ * What one `/health` probe saw: nothing listening, HTTP up but warming up (503), ready (200), no
+ * answer within the timeout (a busy or hung server), or another failure (reset, other status).
+ */
+export type HealthProbe = 'refused' | 'starting' | 'ready' | 'timeout' | 'error';
 
 /**
  * Probes SGLang's readiness signal. `/get_model_info` and `/v1/models` answer before warmup ends,
@@ -20,6 +23,7 @@ export async function probeHealth(host: string, port: number, timeoutMs: number)
     return 'error';
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timeout';
     return code === 'ECONNREFUSED' ? 'refused' : 'error';
   }
 }

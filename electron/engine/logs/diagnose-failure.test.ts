@@ -106,11 +106,20 @@ describe('diagnoseFailure messages and hints', () => {
     expect(hintFor('not_enough_memory')).toBe('raise memFractionStatic (KV cache did not fit)');
   });
 
-  it.each(Object.keys(FAILURE_HINTS) as FailureCause[])('%s has a one-line message and hint', (cause) => {
-    const failure = diagnose({ failures: [{ cause, detail: cause }], phase: 'weights', port: 8001, launchError: cause === 'launch_error' ? 'x' : undefined, timedOut: cause === 'ready_timeout' });
+  // `unresponsive` is not read from a log: the slot sets it when a ready server stops answering (its hint is checked below).
+  it.each((Object.keys(FAILURE_HINTS) as FailureCause[]).filter((c) => c !== 'unresponsive'))('%s has a one-line message and hint', (cause) => {
+    const failure = diagnose({
+      failures: [{ cause, detail: cause }], phase: 'weights', port: 8001, launchError: cause === 'launch_error' ? 'x' : undefined,
+      timedOut: cause === 'ready_timeout', stalledMs: cause === 'stuck' ? 612_000 : undefined,
+    });
     expect(failure.cause).toBe(cause);
     expect(failure.message).not.toMatch(/\n|undefined/);
     expect(failure.hint).not.toMatch(/\n|undefined/);
     expect(failure.hint.length).toBeGreaterThan(10);
+  });
+
+  it('says how long a stuck load showed nothing, and in which phase', () => {
+    expect(diagnose({ failures: [], phase: 'torch_compile', stalledMs: 1_812_000 })).toMatchObject({ cause: 'stuck', message: 'the load made no progress for 1812 s during torch.compile' });
+    expect(FAILURE_HINTS.unresponsive).toMatch(/restarted/);
   });
 });

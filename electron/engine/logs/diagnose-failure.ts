@@ -16,6 +16,8 @@ export interface DiagnoseInput {
   lastLines?: readonly string[];
   /** The app gave up waiting for ready (backend.readyTimeoutS). */
   timedOut?: boolean;
+  /** The load was stopped after showing no progress for this long (ms) in `phase`. */
+  stalledMs?: number;
   /** The backend port, for the port_busy message. */
   port?: number;
   /** The process could not be started at all (spawn error text). */
@@ -39,6 +41,8 @@ export const FAILURE_HINTS: Record<FailureCause, string> = {
   model_not_found: 'check modelPath (a local folder with config.json, or a Hugging Face id)',
   ready_timeout: 'raise backend.readyTimeoutS, or check the log for a hang',
   launch_error: 'check sglang.command and that python/SGLang are installed',
+  stuck: 'raise stallTimeoutS for that phase (model or backend) if it is only slow, else read the last lines for the hang',
+  unresponsive: 'it was restarted for the waiting request; if this repeats, read the log for why it stops answering',
   exited: 'read the log lines above for the first error',
 };
 
@@ -57,6 +61,8 @@ const FAILURE_MESSAGES: Record<FailureCause, string> = {
   model_not_found: 'model not found',
   ready_timeout: 'SGLang did not become ready in time',
   launch_error: 'SGLang could not be started',
+  stuck: 'the load made no progress',
+  unresponsive: 'the server stopped answering',
   exited: 'SGLang exited',
 };
 
@@ -118,6 +124,7 @@ function failuresInLines(lines: readonly string[]): FailureSeen[] {
 
 function pickCause(input: DiagnoseInput, seen: readonly FailureSeen[], lastLines: readonly string[]): FailureCause {
   if (input.launchError !== undefined) return 'launch_error';
+  if (input.stalledMs !== undefined) return 'stuck';
   const causes = new Set(seen.map((f) => f.cause));
   const specific = CAUSE_PRIORITY.find((c) => c !== 'exited' && causes.has(c));
   if (specific) return specific;
@@ -147,6 +154,7 @@ function messageFor(cause: FailureCause, input: DiagnoseInput, port: number | un
   if (cause === 'port_busy') return `port ${port ?? '(unknown)'} is already in use`;
   if (cause === 'launch_error') return `${FAILURE_MESSAGES.launch_error}: ${input.launchError}`;
   if (cause === 'exited') return `SGLang exited${exitText(input)}${where}`;
+  if (cause === 'stuck') return `${FAILURE_MESSAGES.stuck} for ${Math.round((input.stalledMs ?? 0) / 1000)} s${where}`;
   return `${FAILURE_MESSAGES[cause]}${where}`;
 }
 

@@ -38,14 +38,28 @@ export async function handleCompletion(engine: Engine, req: IncomingMessage, res
   }
   const client = new ClientWatch(res);
   const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
-  const lease = parsed.stream ? await leaseStreaming(engine, res, parsed, kind, client) : await leaseWaiting(engine, res, parsed, client, opts.readyTimeoutMs);
-  if (!lease) return;
+  const lease = () => (parsed.stream ? leaseStreaming(engine, res, parsed, kind, client) : leaseWaiting(engine, res, parsed, client, opts.readyTimeoutMs));
+  const first = await lease();
+  if (!first) return;
+  // Only an `upstream:` server may send cumulative text; the SGLang servers the engine launches send deltas.
+  const normalize = parsed.model.upstream !== undefined;
+  const forward = (baseUrl: string, retryable: boolean) =>
+    forwardUpstream({ res, baseUrl, path, body: parsed.body, stream: parsed.stream, kind, client, headersSent: res.headersSent, normalize, retryable });
+  let outcome: Awaited<ReturnType<typeof forward>>;
   try {
-    // Only an `upstream:` server may send cumulative text; the SGLang servers the engine launches send deltas.
-    const normalize = parsed.model.upstream !== undefined;
-    await forwardUpstream({ res, baseUrl: lease.baseUrl, path, body: parsed.body, stream: parsed.stream, kind, client, headersSent: res.headersSent, normalize });
+    // A server the engine launched that cannot be reached may have crashed: checked, relaunched, sent again once.
+    outcome = await forward(first.baseUrl, parsed.model.upstream === undefined);
   } finally {
-    lease.release();
+    first.release();
+  }
+  if (outcome !== 'unreachable' || client.gone) return;
+  await engine.reportUnreachable(parsed.model.id);
+  const second = await lease();
+  if (!second) return;
+  try {
+    await forward(second.baseUrl, false);
+  } finally {
+    second.release();
   }
 }
 

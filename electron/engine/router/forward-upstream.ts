@@ -39,11 +39,17 @@ export interface ForwardInput {
    * so their bytes pass through untouched and unparsed.
    */
   normalize: boolean;
+  /**
+   * When the server cannot be reached (refused, or the connection fails before any response byte),
+   * write nothing and resolve 'unreachable': the caller checks for a crash and sends the request
+   * again once. False (the default) answers 502 at once.
+   */
+  retryable?: boolean;
   dispatcher?: Dispatcher;
 }
 
 /** What happened upstream, for the engine's bookkeeping and the tests. */
-export type ForwardOutcome = 'done' | 'client_gone' | 'upstream_error';
+export type ForwardOutcome = 'done' | 'client_gone' | 'upstream_error' | 'unreachable';
 
 /**
  * Sends the request to the model server and streams its answer through as it arrives: each chunk
@@ -133,6 +139,7 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     const { input } = this;
     if (input.client.gone) return this.finish('client_gone');
+    if (!this.started && input.retryable) return this.finish('unreachable');
     if (!this.started) failStream(input, 502, `the model server did not answer (${describe(err)})`, 'upstream_unreachable');
     else if (input.stream && this.sink.kind !== 'error-text') {
       this.writer.flush();

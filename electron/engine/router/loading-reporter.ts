@@ -4,6 +4,7 @@ import type { EngineState, SlotView } from '../../../shared/engine-state.js';
 import type { LoadingMessageStyle } from '../../../shared/catalog-schema.js';
 import type { Failure } from '../../../shared/failure.js';
 import { LOAD_PHASE_LABELS } from '../../../shared/load-phase.js';
+import { describeStall } from '../../../shared/stall-timeouts.js';
 import type { Engine } from '../engine-api.js';
 import { formatStatusLine, STATUS_CLOSE, STATUS_OPEN } from './status-text.js';
 import { writeChunk } from './write-chunk.js';
@@ -42,8 +43,11 @@ export class LoadingReporter {
 
   /** Sends the headers and the first line, then follows the engine until `ready` or `failed`. */
   start(): void {
-    this.res.writeHead(200, SSE_HEADERS);
-    this.res.flushHeaders();
+    // A request sent again after its server crashed may already have had status lines (and headers).
+    if (!this.res.headersSent) {
+      this.res.writeHead(200, SSE_HEADERS);
+      this.res.flushHeaders();
+    }
     this.emitLine(formatStatusLine({ kind: 'switching', modelId: this.opts.modelId }));
     this.unsubscribe = this.engine.subscribe((event) => {
       if (event.type === 'state') this.onState(event.state, false);
@@ -99,16 +103,18 @@ export class LoadingReporter {
   private phaseLine(slot: SlotView): { key: string; text: string } {
     const progress = slot.progress!;
     const fraction = progress.phaseFraction;
+    const stall = describeStall(slot.stall, Date.now());
+    const detail = [progress.detail, stall].filter(Boolean).join(' · ');
     const text = formatStatusLine({
       kind: 'phase',
       modelId: this.opts.modelId,
       phaseLabel: LOAD_PHASE_LABELS[progress.phase],
       ...(fraction !== undefined ? { percent: Math.round(fraction * 100) } : {}),
-      ...(progress.detail ? { detail: progress.detail } : {}),
+      ...(detail ? { detail } : {}),
       elapsedMs: Date.now() - (slot.loadStartedAtMs ?? this.startedAtMs),
       etaMs: slot.etaMs ?? null,
     });
-    return { key: `phase|${progress.phase}`, text };
+    return { key: `phase|${progress.phase}|${stall ? 'stalled' : ''}`, text };
   }
 
   private emitLine(text: string, close = false): void {

@@ -5,6 +5,8 @@ import { parseSglangLine } from '../../../shared/parse-sglang-line.js';
 import { initialLoadState, reduceLoadState, type LoadState } from '../logs/reduce-load-progress.js';
 
 const LAST_LINES = 40;
+/** uvicorn's access line for a /health probe: `INFO:     127.0.0.1:40112 - "GET /health HTTP/1.1" 503 Service Unavailable`. */
+const HEALTH_PROBE_ACCESS = /"GET \/health(?:_generate)? HTTP\/[\d.]+" \d{3}/;
 
 type FailureEvent = Extract<LogEvent, { kind: 'failure' }>;
 
@@ -14,6 +16,7 @@ type FailureEvent = Extract<LogEvent, { kind: 'failure' }>;
  */
 export class LoadWatch {
   private readonly splitters = { stdout: new LogLineSplitter(), stderr: new LogLineSplitter() };
+  private readonly peeked = { stdout: '', stderr: '' };
   private loadState: LoadState = initialLoadState();
   private readonly phaseMs: Partial<Record<LoadPhase, number>> = {};
   private phaseEnteredAtMs: number;
@@ -22,6 +25,8 @@ export class LoadWatch {
   readonly failures: FailureEvent[] = [];
   /** Set when the server logged its ready line. */
   readyLineSeen = false;
+  /** When the load last showed progress: a log line other than the engine's own /health probes' access lines. */
+  lastProgressAtMs: number;
 
   constructor(
     private readonly now: () => number,
@@ -29,6 +34,7 @@ export class LoadWatch {
     private readonly onEvent: (event: LogEvent, progressChanged: boolean) => void,
   ) {
     this.phaseEnteredAtMs = now();
+    this.lastProgressAtMs = this.phaseEnteredAtMs;
   }
 
   get progress(): LoadProgress {
@@ -42,7 +48,23 @@ export class LoadWatch {
 
   /** Feeds a raw output chunk. */
   push(stream: 'stdout' | 'stderr', chunk: string): void {
-    for (const line of this.splitters[stream].push(chunk)) this.consume(stream, line);
+    const splitter = this.splitters[stream];
+    for (const line of splitter.push(chunk)) this.consume(stream, line);
+    this.peekBar(stream, splitter.pending());
+  }
+
+  /**
+   * tqdm writes `\r` before each refresh, so the newest bar state (`Capturing batches (bs=1 …)`) stays
+   * an unfinished line until the next refresh — during a silent torch.compile of that size, for minutes.
+   * The phase and progress follow it at once (it becomes a log line only when finished), and a new bar
+   * state counts as progress.
+   */
+  private peekBar(stream: 'stdout' | 'stderr', pending: string): void {
+    if (pending === '' || pending === this.peeked[stream]) return;
+    this.peeked[stream] = pending;
+    this.lastProgressAtMs = this.now();
+    const event = parseSglangLine(pending);
+    if (event?.kind === 'graph_progress' || event?.kind === 'shard_progress') this.reduce(event);
   }
 
   /** Feeds whatever partial lines remain (call when the process ended). */
@@ -64,6 +86,8 @@ export class LoadWatch {
   }
 
   private consume(stream: 'stdout' | 'stderr', text: string): void {
+    // uvicorn logs every /health probe; those are the engine asking, not the load moving.
+    if (!HEALTH_PROBE_ACCESS.test(text)) this.lastProgressAtMs = this.now();
     this.recent.push(text);
     if (this.recent.length > LAST_LINES) this.recent.shift();
     this.onLine(stream, text);
@@ -71,6 +95,10 @@ export class LoadWatch {
     if (!event) return;
     if (event.kind === 'failure') this.failures.push(event);
     if (event.kind === 'ready') this.readyLineSeen = true;
+    this.reduce(event);
+  }
+
+  private reduce(event: LogEvent): void {
     const before = this.loadState.progress;
     this.loadState = reduceLoadState(this.loadState, event);
     const after = this.loadState.progress;

@@ -1,10 +1,12 @@
 import type { Failure } from '../../../shared/failure.js';
-import type { LoadProgress } from '../../../shared/load-phase.js';
+import type { LoadPhase, LoadProgress } from '../../../shared/load-phase.js';
+import { stallWarnAfterMs } from '../../../shared/stall-timeouts.js';
 import type { LogEvent } from '../../../shared/log-event.js';
 import type { LoadRecord, QueuedSwitch, SlotStatus, SlotView, SwitchCause } from '../../../shared/engine-state.js';
 import { EngineError } from '../engine-error.js';
 import type { BackendExit, BackendInstance, BackendLaunch, ProcessBackend } from '../backends/process-backend.js';
-import { diagnoseFailure } from '../logs/diagnose-failure.js';
+import type { HealthProbe } from '../backends/probe-health.js';
+import { diagnoseFailure, FAILURE_HINTS } from '../logs/diagnose-failure.js';
 import { estimateEtaMs, typicalPhaseMs } from './estimate-eta.js';
 import type { LoadHistory } from './load-history.js';
 import { LoadWatch } from './load-watch.js';
@@ -21,8 +23,17 @@ export interface SlotSwitcherOptions {
   launchFor(modelId: string, host: string, port: number): BackendLaunch;
   /** Resolves when the port is free; throws a Failure-carrying EngineError naming the holder otherwise. */
   ensurePortFree(host: string, port: number): Promise<void>;
+  /**
+   * Runs before the port check: deals with a server an earlier run of the engine left on the port —
+   * returns it when it serves this very model and is ready (adopted: no launch), stops it otherwise.
+   */
+  takeOver?(modelId: string, host: string, port: number): Promise<BackendInstance | undefined>;
   readyTimeoutMs: number;
   stopTimeoutMs: number;
+  /** How long a load of the model may show no progress in a phase before it is `stuck` (null: no limit). */
+  stallLimitMs?(modelId: string, phase: LoadPhase): number | null;
+  /** A line for the engine log about this slot (a retry after a stuck load). */
+  onNote?(text: string, modelId: string): void;
   /** Resolves when the model's in-flight requests have finished, or its drain timeout passed. */
   drain?(modelId: string): Promise<void>;
   probeIntervalMs?: number;
@@ -73,6 +84,10 @@ export class SlotSwitcher {
     () => this.opts.onChange(),
   );
   private abortLoad: (() => void) | undefined;
+  /** Set by a stop that abandons loads: a stuck load is then not tried again. Cleared when the stop ran. */
+  private stopRequested = false;
+  /** A crashed server that still had processes: being stopped; the next launch waits for it. */
+  private dying: Promise<unknown> | undefined;
   private draining = false;
   private readonly now: () => number;
 
@@ -101,6 +116,7 @@ export class SlotSwitcher {
   stop(cause: SwitchCause, options: StopOptions = {}): Promise<void> {
     const drain = options.drain ?? false;
     if (!drain) {
+      this.stopRequested = true;
       for (const op of this.ops.queue.splice(0)) {
         if (op.kind === 'load') rejectAll(op.waiters, new EngineError('conflict', `switch to ${op.modelId} cancelled by stop`));
         else op.waiters.forEach((w) => w.resolve());
@@ -128,6 +144,35 @@ export class SlotSwitcher {
     return this.status === 'ready' && this.modelId === modelId && !this.draining;
   }
 
+  /**
+   * The router could not reach `modelId`'s server (refused, or reset before any response byte) while
+   * the slot says ready. When the server is really gone — its port refuses or /health is not 200 —
+   * the slot turns failed at once (a process that is left is stopped in the background) and true is
+   * returned: the caller's next ensureReady relaunches the model. A server that answers /health is
+   * left alone (false): the failure was the connection's, not the server's.
+   */
+  async confirmCrash(modelId: string, probe: () => Promise<HealthProbe>): Promise<boolean> {
+    const instance = this.instance;
+    if (this.status !== 'ready' || this.modelId !== modelId || !instance) return this.status === 'failed' && this.modelId === modelId;
+    const health = await probe();
+    // A server that answers, or is only slow to (busy), is left alone: a reload costs minutes.
+    if (health === 'ready' || health === 'timeout') return false;
+    // The probe took time: the exit watcher (or a stop) may have acted meanwhile.
+    if (this.instance !== instance || this.status !== 'ready') return (this.status as SlotStatus) === 'failed';
+    this.instance = undefined;
+    this.readyAtMs = undefined;
+    this.dying = this.opts.backend.stop(instance, this.opts.stopTimeoutMs).catch(() => undefined);
+    this.failure = {
+      cause: 'unresponsive',
+      message: `${modelId}'s server stopped answering on port ${this.opts.port} (${HEALTH_WORDS[health]}) while it was serving`,
+      hint: FAILURE_HINTS.unresponsive,
+      phase: 'ready',
+      atMs: this.now(),
+    };
+    this.setState('failed', { phase: 'ready' });
+    return true;
+  }
+
   /** A snapshot of the slot. */
   view(): SlotView {
     const typical = this.modelId ? typicalPhaseMs(this.opts.history.recordsOf(this.modelId)) : null;
@@ -142,6 +187,7 @@ export class SlotSwitcher {
       ...(loading && this.progress && this.watch
         ? { etaMs: estimateEtaMs(typical, { ...this.progress, phaseElapsedMs: this.watch.phaseElapsedMs }) }
         : {}),
+      ...(loading && this.watch && this.modelId ? this.stallView(this.modelId, this.watch) : {}),
       ...(this.failure ? { failure: this.failure } : {}),
       ...(this.instance?.pid !== undefined ? { pid: this.instance.pid } : {}),
       host: this.opts.host,
@@ -152,6 +198,13 @@ export class SlotSwitcher {
       queue: this.queuedSwitches(),
       ...(this.draining ? { draining: true } : {}),
     };
+  }
+
+  /** While loading: when the load last moved, and the phase's limits (the UI counts "no progress for N s"). */
+  private stallView(modelId: string, watch: LoadWatch): Pick<SlotView, 'stall'> {
+    const limitMs = this.opts.stallLimitMs?.(modelId, watch.progress.phase) ?? null;
+    if (limitMs === null) return {};
+    return { stall: { lastProgressAtMs: watch.lastProgressAtMs, warnAfterMs: stallWarnAfterMs(limitMs), limitMs } };
   }
 
   /** The model a load under way or queued is for (for per-model status). */
@@ -179,6 +232,7 @@ export class SlotSwitcher {
 
 
   private async executeStop(op: Extract<Op, { kind: 'stop' }>): Promise<void> {
+    this.stopRequested = false;
     try {
       if (op.drain) await this.drainCurrent();
       await this.stopInstance({ cause: op.cause, forModel: op.forModel });
@@ -197,7 +251,12 @@ export class SlotSwitcher {
       await this.drainCurrent();
       // The model being replaced leaves for this one: an eviction inside the slot.
       await this.stopInstance({ cause: 'evict', forModel: op.modelId });
-      const failure = await this.load(op);
+      let failure = await this.load(op);
+      // A load that hung is tried once more (a rendezvous or a disk that hiccupped); a second hang fails.
+      if (failure?.cause === 'stuck' && !op.settled && !this.stopRequested) {
+        this.opts.onNote?.(`${failure.message}: stopped it and trying once more`, op.modelId);
+        failure = await this.load(op);
+      }
       settle(op, failure ? loadFailedError(op.modelId, failure) : this.view());
     } catch (err) {
       settle(op, err instanceof Error ? err : new Error(String(err)));
@@ -265,6 +324,14 @@ export class SlotSwitcher {
     let outcome: ReadyOutcome;
     let notes: LoadNotes = {};
     try {
+      // A crashed server's remains must be gone before anything else uses the port.
+      await this.dying;
+      this.dying = undefined;
+      const adopted = await this.opts.takeOver?.(modelId, host, port);
+      if (adopted) {
+        this.instance = adopted;
+        return await this.finishLoad(op, watch, startedAtMs, { kind: 'ready' }, notes, true);
+      }
       await this.opts.ensurePortFree(host, port);
       notes = (await this.opts.beforeLaunch?.(modelId).catch(() => ({}))) ?? {};
       const launch = this.opts.launchFor(modelId, host, port);
@@ -275,6 +342,7 @@ export class SlotSwitcher {
       outcome = await waitForReady({
         host, port, instance, watch, aborted,
         timeoutMs: this.opts.readyTimeoutMs,
+        stallLimitMs: (phase) => this.opts.stallLimitMs?.(modelId, phase) ?? null,
         probeIntervalMs: this.opts.probeIntervalMs ?? 250,
         now: this.now,
       });
@@ -286,7 +354,7 @@ export class SlotSwitcher {
     return this.finishLoad(op, watch, startedAtMs, outcome, notes);
   }
 
-  private async finishLoad(op: Extract<Op, { kind: 'load' }>, watch: LoadWatch, startedAtMs: number, outcome: ReadyOutcome, notes: LoadNotes): Promise<Failure | undefined> {
+  private async finishLoad(op: Extract<Op, { kind: 'load' }>, watch: LoadWatch, startedAtMs: number, outcome: ReadyOutcome, notes: LoadNotes, adopted = false): Promise<Failure | undefined> {
     const phaseMs = watch.finishPhases();
     delete phaseMs.ready;
     const record: LoadRecord = {
@@ -296,7 +364,8 @@ export class SlotSwitcher {
       ...(outcome.kind === 'failed' ? { failure: { cause: outcome.failure.cause, message: outcome.failure.message } } : {}),
       ...notes,
     };
-    await this.opts.history.append(record).catch(() => undefined);
+    // An adoption took no load: its few milliseconds must not pull the ETA of the next real load down.
+    if (!adopted) await this.opts.history.append(record).catch(() => undefined);
     this.opts.onLoadFinished(record);
     if (outcome.kind === 'ready') {
       this.readyAtMs = this.now();
@@ -335,6 +404,12 @@ export class SlotSwitcher {
     });
   }
 }
+
+const HEALTH_WORDS: Record<Exclude<HealthProbe, 'ready' | 'timeout'>, string> = {
+  refused: 'connection refused',
+  starting: '/health 503',
+  error: 'connection reset',
+};
 
 /** Resolves (or rejects) every waiter of a load; later callers can no longer join it. */
 function settle(op: Extract<Op, { kind: 'load' }>, outcome: SlotView | Error): void {

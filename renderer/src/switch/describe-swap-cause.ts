@@ -9,6 +9,7 @@ const CAUSE_WORDS: Record<SwitchCause, string> = {
   default: 'back to default',
   evict: 'evicted',
   stop: 'stop',
+  adopt: 'adopted at start',
 };
 
 /**

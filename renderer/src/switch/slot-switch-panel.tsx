@@ -1,4 +1,5 @@
 import type { SlotView } from '../../../shared/engine-state.js';
+import { describeStall } from '../../../shared/stall-timeouts.js';
 import { formatSlotGpus } from '../engine/format-slot-gpus.js';
 import { FailureCard } from './failure-card.js';
 import { formatDuration } from './format-duration.js';
@@ -13,6 +14,7 @@ export function SlotSwitchPanel({ track, slot, failureLines }: { track: SwitchTr
   const elapsed = elapsedMs(track, now);
   const left = etaLeftMs(track, now);
   const fraction = overallFraction(track, elapsed, left);
+  const stall = slot && (slot.status === 'starting' || slot.status === 'loading') ? describeStall(slot.stall, now) : null;
   const showTimeline = track.phase !== null;
   // A slot the engine no longer lists (catalog changed) is named by its id.
   const where = slot ? formatSlotGpus(slot.gpus) : `slot ${track.slotId}`;
@@ -42,6 +44,11 @@ export function SlotSwitchPanel({ track, slot, failureLines }: { track: SwitchTr
         )}
         {track.active && track.waiters > 0 && <span>{track.waiters} waiting</span>}
       </div>
+      {track.active && stall && (
+        <p className="switch-stall" role="status" data-testid="switch-stall">
+          ⚠ {stall}
+        </p>
+      )}
       {track.active && (
         <div
           className="progress"

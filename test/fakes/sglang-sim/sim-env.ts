@@ -7,6 +7,8 @@ export const FAIL_MODES = [
   'never-ready',
   'warmup-fail',
   'crash-mid-stream',
+  'hang-rendezvous',
+  'hang-compile',
 ] as const;
 export type FailMode = (typeof FAIL_MODES)[number];
 

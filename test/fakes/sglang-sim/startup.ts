@@ -76,6 +76,8 @@ async function initDistributed(ctx: StartupContext, tp: number): Promise<void> {
     }
     dieFromSchedulerException(log, ctx.tree, missing, invalidOrdinalTraceback(), 'loading');
   }
+  // An NCCL/Gloo rendezvous that never completes (a peer that never joins) prints nothing, forever.
+  if (ctx.env.fails.has('hang-rendezvous')) await hangForever();
   await sleepSim(ctx.env, PHASE_S.distInit * 0.6);
   const peers = tp - 1;
   const gloo = (rank: number, count: number) => `[Gloo] Rank ${rank} is connected to ${count} peer ranks. Expected number of connected peer ranks is : ${count}\n`;
@@ -159,6 +161,8 @@ async function captureCudaGraphs(ctx: StartupContext, tp: number): Promise<void>
     desc = `Capturing batches (bs=${bs} avail_mem=${fmt2(barStart - step * index)} GB)`;
     bar.print(formatDefaultBar(desc, { n: index, total, elapsedS }));
     const seconds = bs <= compileMaxBs ? PHASE_S.torchCompile * jitter(bs, 0.15) : PHASE_S.graphCapture * jitter(bs, 0.05);
+    // torch.compile is silent while it works; one that never finishes looks exactly like this.
+    if (bs <= compileMaxBs && env.fails.has('hang-compile')) await hangForever();
     await sleepSim(env, seconds);
     elapsedS += seconds;
     if (index === failAt) {
@@ -199,4 +203,10 @@ export async function runSchedulerStartup(ctx: StartupContext): Promise<number> 
       `context_len=${ctx.contextLen}, available_gpu_mem=${fmt2(avail)} GB`,
   );
   return loadWeightsS;
+}
+
+/** Never resolves, and keeps the process alive (a timer) while it waits: a hang, not an exit. */
+function hangForever(): Promise<never> {
+  setInterval(() => undefined, 60_000);
+  return new Promise<never>(() => undefined);
 }

@@ -94,6 +94,10 @@ export class ScriptedEngine implements Engine {
     return { modelId: slot.modelId!, baseUrl: `http://${slot.host}:${slot.port}`, release: () => undefined };
   }
 
+  async reportUnreachable(): Promise<boolean> {
+    return false;
+  }
+
   isServing(modelIdOrAlias: string): boolean {
     const id = resolveModelId(this.validCatalog, modelIdOrAlias);
     return this.slot.status === 'ready' && this.slot.modelId === id;

@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { LoadPhase } from '../../shared/load-phase.js';
+import type { SlotView } from '../../shared/engine-state.js';
+import { listGroupMembers } from '../../electron/engine/host/process-group.js';
+import { createSimHost, waitFor, type SimHost } from './support/sim-host.js';
+import { killLaunches, killServe, liveLaunches, startServe, writeHostCatalog, type ServeProcess } from './support/serve-process.js';
+
+// A graceful stop of `switchboard serve` in any phase of a load — and a second signal arriving while
+// that stop runs, as from a parent that stops its child twice — leaves no SGLang server behind.
+
+let host: SimHost | undefined;
+let serve: ServeProcess | undefined;
+
+afterEach(async () => {
+  if (serve) await killServe(serve);
+  serve = undefined;
+  if (host) await killLaunches(host);
+  await host?.cleanup();
+  host = undefined;
+});
+
+type Moment = LoadPhase | 'evicting';
+/**
+ * `SIGTERM`/`SIGINT`: one signal, a graceful stop (exit 0). `twice`: a second SIGTERM once the stop is
+ * under way (exit 143, servers killed at once). `parent gone`: two SIGTERMs back to back, then the
+ * parent that read serve's output through pipes goes away (its writes fail with EPIPE from then on).
+ */
+type Stop = 'SIGTERM' | 'SIGINT' | 'twice' | 'parent gone';
+
+const CASES: [Moment, Stop][] = [
+  ...(['launching', 'initializing', 'weights', 'kv_cache', 'cuda_graphs', 'torch_compile', 'warmup', 'ready', 'evicting'] as const).flatMap(
+    (moment): [Moment, Stop][] => [[moment, 'twice']],
+  ),
+  ['weights', 'parent gone'],
+  ['ready', 'parent gone'],
+  ['evicting', 'parent gone'],
+  ['weights', 'SIGTERM'],
+  ['ready', 'SIGTERM'],
+  ['evicting', 'SIGTERM'],
+  ['cuda_graphs', 'SIGINT'],
+];
+
+function reached(slot: SlotView, moment: Moment): boolean {
+  if (moment === 'evicting') return slot.status === 'stopping' && slot.modelId === 'alpha';
+  if (moment === 'ready') return slot.status === 'ready' && slot.modelId !== null;
+  return (slot.status === 'starting' || slot.status === 'loading') && slot.progress?.phase === moment;
+}
+
+describe.runIf(process.platform === 'linux')('a stop in every phase of a load leaves no server', () => {
+  it.each(CASES)('%s, then %s', async (moment, stop) => {
+    // Slow enough (time scale 0.1) that every phase lasts a few hundred ms; torch.compile only where it is the phase under test.
+    host = await createSimHost(
+      [
+        { id: 'alpha', shards: 3, torchCompile: moment === 'torch_compile', extraArgs: moment === 'torch_compile' ? ['--torch-compile-max-bs', '1'] : [] },
+        { id: 'beta', shards: 2 },
+      ],
+      { timeScale: 0.1 },
+    );
+    serve = await startServe(host, await writeHostCatalog(host));
+    const s = serve;
+    await s.post('/api/models/alpha/switch', {});
+    if (moment === 'evicting') {
+      await waitFor(async () => (await s.state()).slots[0]?.status === 'ready', 'alpha ready', 30_000);
+      await s.post('/api/models/beta/switch', {});
+    }
+    const slot = await waitFor(async () => {
+      const view = (await s.state()).slots[0]!;
+      return reached(view, moment) && view.pid !== undefined ? view : null;
+    }, `the ${moment} moment`, 30_000);
+    const group = -s.child.pid!;
+
+    if (stop === 'SIGTERM' || stop === 'SIGINT') {
+      process.kill(group, stop);
+      expect(await s.exited).toEqual({ code: 0, signal: null });
+    } else if (stop === 'twice') {
+      process.kill(group, 'SIGTERM');
+      await waitFor(() => s.output().includes('stopping the backend'), 'the graceful stop to begin');
+      process.kill(group, 'SIGTERM');
+      const exit = await s.exited;
+      expect(await liveLaunches(host), 'servers left after a second SIGTERM').toEqual([]);
+      expect(exit.code).toBe(143);
+    } else {
+      process.kill(group, 'SIGTERM');
+      process.kill(group, 'SIGTERM');
+      s.child.stdout!.destroy();
+      s.child.stderr!.destroy();
+      await s.exited;
+    }
+    serve = undefined;
+    expect(await liveLaunches(host), s.output()).toEqual([]);
+    expect(listGroupMembers(slot.pid!)).toEqual([]);
+  });
+});
