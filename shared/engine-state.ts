@@ -12,10 +12,11 @@ export type SlotStatus = 'stopped' | 'starting' | 'loading' | 'ready' | 'stoppin
 /**
  * What made a load or unload happen: a router request, the UI/tray ('manual'), the CLI, the
  * catalog's preload list, an idle timeout, the return to the default model, an eviction (another
- * model needed the GPUs), the engine stopping, or a server an earlier run of the engine left running
- * that this one took over at start ('adopt': no load took place).
+ * model needed the GPUs), the engine stopping, a server an earlier run of the engine left running
+ * that this one took over at start ('adopt': no load took place), or a server found dead while it
+ * served ('crash': an unload nobody asked for).
  */
-export type SwitchCause = 'request' | 'manual' | 'cli' | 'preload' | 'idle' | 'default' | 'evict' | 'stop' | 'adopt';
+export type SwitchCause = 'request' | 'manual' | 'cli' | 'preload' | 'idle' | 'default' | 'evict' | 'stop' | 'adopt' | 'crash';
 
 /** One backend slot (one SGLang server on one port). */
 export interface SlotView {

@@ -97,4 +97,24 @@ describe.runIf(process.platform === 'linux')('a backend that dies is relaunched 
     expect(answers.every((a) => a.choices[0]!.message.content)).toBe(true);
     expect((await host.sim.launches()).length).toBe(launchesBefore + 1);
   });
+
+  it('killed from outside in the middle of its load: loaded once more, and the waiting request gets its answer; a crash while serving is an unload in the swap history', async () => {
+    host = await startRouterHost([{ id: 'alpha', shards: 20 }]);
+    const h = host;
+    const openai = client(h);
+    const pending = openai.chat.completions.create({ model: 'alpha', messages: [{ role: 'user', content: 'cold' }], max_tokens: 8 });
+    const loading = await waitFor(() => {
+      const slot = h.engine.state().slots[0]!;
+      return slot.progress?.phase === 'weights' && slot.pid ? slot : null;
+    }, 'the weights phase');
+    killServer(loading.pid!);
+    expect((await pending).choices[0]!.message.content).toBeTruthy();
+    expect(await h.sim.launches()).toHaveLength(2);
+    expect(h.engine.logs(500).map((l) => l.text).join('\n')).toMatch(/SGLang exited \(SIGKILL\) while loading weights: trying once more/);
+
+    const ready = await readyPid(h, 'alpha');
+    killServer(ready);
+    await waitFor(() => h.engine.swapHistory().some((r) => r.action === 'unload' && r.cause === 'crash'), 'the crash in the swap history');
+    expect(h.engine.swapHistory().at(-1)).toMatchObject({ action: 'unload', modelId: 'alpha', cause: 'crash' });
+  });
 });

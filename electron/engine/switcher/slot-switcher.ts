@@ -46,7 +46,7 @@ export interface SlotSwitcherOptions {
   beforeLaunch?(modelId: string): Promise<LoadNotes>;
   onChange(): void;
   onLoadFinished(record: LoadRecord): void;
-  /** A model's server was stopped on purpose (a switch, an eviction, idle, stop); not called for crashes. */
+  /** A model's server was stopped (a switch, an eviction, idle, stop) or was found dead while serving (cause 'crash'). */
   onUnloaded?(unload: { modelId: string; cause: SwitchCause; forModel?: string; atMs: number }): void;
   now?: () => number;
 }
@@ -170,6 +170,7 @@ export class SlotSwitcher {
       atMs: this.now(),
     };
     this.setState('failed', { phase: 'ready' });
+    this.opts.onUnloaded?.({ modelId, cause: 'crash', atMs: this.now() });
     return true;
   }
 
@@ -252,9 +253,10 @@ export class SlotSwitcher {
       // The model being replaced leaves for this one: an eviction inside the slot.
       await this.stopInstance({ cause: 'evict', forModel: op.modelId });
       let failure = await this.load(op);
-      // A load that hung is tried once more (a rendezvous or a disk that hiccupped); a second hang fails.
-      if (failure?.cause === 'stuck' && !op.settled && !this.stopRequested) {
-        this.opts.onNote?.(`${failure.message}: stopped it and trying once more`, op.modelId);
+      // A load that hung, or whose server was killed from outside (a signal, no error of its own in the
+      // log: the OOM killer, a stray kill), is tried once more; a second failure fails.
+      if (failure && isWorthOneRetry(failure) && !op.settled && !this.stopRequested) {
+        this.opts.onNote?.(`${failure.message}: trying once more`, op.modelId);
         failure = await this.load(op);
       }
       settle(op, failure ? loadFailedError(op.modelId, failure) : this.view());
@@ -401,8 +403,13 @@ export class SlotSwitcher {
       });
       this.modelId = modelId;
       this.setState('failed', { phase: 'ready' });
+      this.opts.onUnloaded?.({ modelId, cause: 'crash', atMs: this.now() });
     });
   }
+}
+
+function isWorthOneRetry(failure: Failure): boolean {
+  return failure.cause === 'stuck' || (failure.cause === 'exited' && Boolean(failure.exitSignal));
 }
 
 const HEALTH_WORDS: Record<Exclude<HealthProbe, 'ready' | 'timeout'>, string> = {

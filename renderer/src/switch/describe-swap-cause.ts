@@ -10,6 +10,7 @@ const CAUSE_WORDS: Record<SwitchCause, string> = {
   evict: 'evicted',
   stop: 'stop',
   adopt: 'adopted at start',
+  crash: 'crashed',
 };
 
 /**
