@@ -194,7 +194,8 @@ function tail(path: string): string {
   }
 }
 
-function freePort(): Promise<number> {
+/** A port that was free a moment ago (bound to 0 on loopback, then closed). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

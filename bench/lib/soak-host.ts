@@ -3,13 +3,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CatalogInput } from '../../shared/catalog-schema.js';
 import type { EngineState, SwapRecord } from '../../shared/engine-state.js';
 import { writeCatalogFile } from '../../electron/engine/catalog/write-catalog.js';
 import { FAKE_NVIDIA_SMI_BIN, SIMULATOR_BIN } from '../../electron/cli/write-demo-host.js';
+export { freePort } from './bench-host.js';
 import { listGroupMembers, signalGroup, waitGroupGone } from '../../electron/engine/host/process-group.js';
 
 const CLI_BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
@@ -299,16 +299,6 @@ export function killGroupQuietly(pgid: number): void {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

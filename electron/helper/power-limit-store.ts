@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomic } from '../system/write-file-atomic.js';
 
 /** The file's name inside the helper's state directory. */
 export const POWER_LIMITS_FILE = 'power-limits.json';
@@ -50,22 +50,6 @@ export class PowerLimitStore {
 
   private async write(text: string): Promise<void> {
     await mkdir(this.stateDir, { recursive: true, mode: 0o755 });
-    const temp = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    try {
-      const file = await open(temp, 'wx', 0o644);
-      try {
-        await file.writeFile(text);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temp, this.path);
-    } catch (err) {
-      await rm(temp, { force: true });
-      throw err;
-    }
-    // The rename is durable only once the directory entry is on disk.
-    const dir = await open(this.stateDir, 'r');
-    await dir.sync().finally(() => dir.close());
+    await writeFileAtomic(this.path, text, 0o644);
   }
 }
