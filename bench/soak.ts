@@ -25,6 +25,8 @@ const USAGE = `usage: npm run soak -- [--minutes N] [--kill-every-s S] [--stream
   --switch-every-s T      the clients' main model moves to the next one every T s (default 20);
                           1 request in 20 asks for another model anyway (queued switches, FIFO)
   --time-scale X          SGLANG_SIM_TIME_SCALE (default 0.1: a switch takes ≈5 s)
+  --gpu-history-s S       the catalog's gpu.historyS (default 3600): GPU samples the engine keeps; a short
+                          one fills that ring early, so RSS growth after it is not the ring filling up
   --tokens-per-s T        SGLANG_SIM_TOKENS_PER_S (default 50)
   --request-timeout-s T   per request (default 120)
   --sample-every-s T      RSS/fd sampling interval (default 5)
@@ -41,6 +43,7 @@ interface Options {
   streams: number;
   switchEveryS: number;
   timeScale: number;
+  gpuHistoryS: number | undefined;
   tokensPerS: number;
   requestTimeoutS: number;
   sampleEveryS: number;
@@ -53,7 +56,7 @@ function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
     args: argv,
     options: {
-      minutes: { type: 'string' }, 'kill-every-s': { type: 'string' }, streams: { type: 'string' }, 'switch-every-s': { type: 'string' }, 'time-scale': { type: 'string' },
+      minutes: { type: 'string' }, 'kill-every-s': { type: 'string' }, streams: { type: 'string' }, 'switch-every-s': { type: 'string' }, 'time-scale': { type: 'string' }, 'gpu-history-s': { type: 'string' },
       'tokens-per-s': { type: 'string' }, 'request-timeout-s': { type: 'string' }, 'sample-every-s': { type: 'string' },
       'max-fd-growth': { type: 'string' }, out: { type: 'string' }, 'keep-tmp': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
@@ -71,6 +74,7 @@ function parseOptions(argv: string[]): Options | null {
     streams: Math.round(num('streams', values.streams, 3, 1, 64)),
     switchEveryS: num('switch-every-s', values['switch-every-s'], 20, 1, 86_400),
     timeScale: num('time-scale', values['time-scale'], 0.1, 0.001, 10),
+    gpuHistoryS: values['gpu-history-s'] === undefined ? undefined : num('gpu-history-s', values['gpu-history-s'], 3600, 10, 86_400),
     tokensPerS: num('tokens-per-s', values['tokens-per-s'], 50, 0, 10_000),
     requestTimeoutS: num('request-timeout-s', values['request-timeout-s'], 120, 1, 3600),
     sampleEveryS: num('sample-every-s', values['sample-every-s'], 5, 0.5, 600),
@@ -154,7 +158,7 @@ async function main(): Promise<number> {
   const routerPort = await freePort();
   let backendPort = await freePort();
   while (backendPort === routerPort) backendPort = await freePort();
-  const files = await writeSoakHost({ dir: tmp, routerPort, backendPort, timeScale: opts.timeScale, tokensPerS: opts.tokensPerS });
+  const files = await writeSoakHost({ dir: tmp, routerPort, backendPort, timeScale: opts.timeScale, tokensPerS: opts.tokensPerS, ...(opts.gpuHistoryS !== undefined ? { gpuHistoryS: opts.gpuHistoryS } : {}) });
   launchLogPath = files.launchLogPath;
   const env = { ...process.env, FAKE_NVIDIA_SMI_STATE: join(tmp, 'fake-nvidia-smi-state.json'), FAKE_NVIDIA_SMI_PRIVILEGED: '1' };
   log(`simulated host in ${tmp}; starting switchboard serve on 127.0.0.1:${routerPort} (backend port ${backendPort})`);

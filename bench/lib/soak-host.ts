@@ -33,6 +33,8 @@ export interface SoakHostOptions {
   timeScale: number;
   /** SGLANG_SIM_TOKENS_PER_S. */
   tokensPerS: number;
+  /** The catalog's gpu.historyS (GPU samples kept in memory); default the catalog's own (3600). */
+  gpuHistoryS?: number;
 }
 
 export interface SoakHostFiles {
@@ -59,7 +61,7 @@ export async function writeSoakHost(options: SoakHostOptions): Promise<SoakHostF
     // 'content': the switch status lines go through the router's loading-message path too.
     router: { host: '127.0.0.1', port: options.routerPort, apiKeys: [], loadingMessages: 'content' },
     backend: { kind: 'process', host: '127.0.0.1', port: options.backendPort, readyTimeoutS: 120, stopTimeoutS: 10, drainTimeoutS: 30 },
-    gpu: { nvidiaSmiPath: FAKE_NVIDIA_SMI_BIN },
+    gpu: { nvidiaSmiPath: FAKE_NVIDIA_SMI_BIN, ...(options.gpuHistoryS !== undefined ? { historyS: options.gpuHistoryS } : {}) },
     sglang: {
       command: [process.execPath, SIMULATOR_BIN],
       env: {
