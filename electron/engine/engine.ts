@@ -22,6 +22,7 @@ import type { PowerLimits } from './gpu/power-limits.js';
 import { ensurePortFree } from './host/ensure-port-free.js';
 import type { ExpectedLaunch } from './host/leftover-servers.js';
 import { LeftoverKeeper } from './host/leftover-keeper.js';
+import type { ServerRecords } from './host/server-records.js';
 import { abortable } from './abortable.js';
 import { LogBuffer } from './logs/log-buffer.js';
 import { typicalLoadMs } from './switcher/estimate-eta.js';
@@ -100,6 +101,7 @@ class SwitchboardEngine implements Engine {
   private readonly stopMonitorEvents: () => void;
   /** Leftover servers of earlier runs (child-process backend; systemd keeps its own units). */
   private readonly leftovers: LeftoverKeeper | null;
+  private readonly servers: ServerRecords;
   private lastEmitted: string | undefined;
   private pendingEmit: NodeJS.Timeout | undefined;
   private closed = false;
@@ -119,6 +121,7 @@ class SwitchboardEngine implements Engine {
     this.logBuffer = new LogBuffer(options.logCapacity);
     this.requests = new RequestRegistry(() => this.emitRequestsChanged());
     const current = () => this.current;
+    this.servers = parts.servers;
     const leftovers = (this.leftovers =
       catalog.backend.kind === 'systemd'
         ? null
@@ -389,9 +392,10 @@ class SwitchboardEngine implements Engine {
     this.closed = true;
     this.lifecycle.stop();
     await this.pool.stopAll('stop');
-    // The unloads just recorded are written in the background: finish them before the caller
-    // (a test, or the process exiting) removes or leaves the state dir.
+    // The unloads just recorded (and servers.json, now empty) are written in the background: finish
+    // them before the caller (a test, or the process exiting) removes or leaves the state dir.
     await this.swaps.flushed();
+    await this.servers.flushed();
     this.throughputTracker.stop();
     this.stopMonitorEvents();
     await this.power.close();
