@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchResult } from '../../shared/throughput.js';
+import { EngineError } from '../engine/engine-error.js';
+import { startAdminServer } from '../engine/api/testing/start-admin-server.js';
 import { formatBenchResult, formatBenchSummary } from './bench-command.js';
+import { runCli } from './testing/run-cli.js';
 
 const RESULT: BenchResult = { modelId: 'mistral', atMs: 1, tokPerS: 43.2, ttftMs: 310, tokens: 256, gpus: [0, 1, 2, 3], powerLimitsW: [350, 350, 350, 350], powerDrawW: 1380.4, tokPerW: 0.0313 };
 
@@ -24,5 +27,19 @@ describe('switchboard bench output', () => {
       'mistral  300/350 W    1     40.00  40.00  320 ms  -',
     ]);
     expect(formatBenchSummary([])).toBe('no benchmark runs recorded');
+  });
+
+  it('a run with too few tokens to measure exits 1 and says to ask for more', async () => {
+    const t = await startAdminServer();
+    try {
+      t.engine.runBenchmark = async () => {
+        throw new EngineError('too_few_tokens', 'qwen-32b produced too little to measure (1 token(s))', { tokens: 1, maxTokens: 2 });
+      };
+      const { code, stderr } = await runCli(['bench', 'qwen', '--tokens', '2', '--url', t.url]);
+      expect(code).toBe(1);
+      expect(stderr).toBe('switchboard bench: qwen-32b produced too little to measure (1 token(s)) — ask for more with --tokens N (e.g. --tokens 256)\n');
+    } finally {
+      await t.close();
+    }
   });
 });

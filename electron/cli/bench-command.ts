@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { EngineState } from '../../shared/engine-state.js';
 import type { BenchHistoryView, BenchResult, BenchSummaryRow } from '../../shared/throughput.js';
-import { EngineClient } from './engine-client.js';
+import { EngineClient, EngineRequestError } from './engine-client.js';
 import { CONNECTION_OPTIONS, CONNECTION_USAGE, resolveConnection } from './engine-connection.js';
 import { formatTable } from './format-table.js';
 import { parseOrUsage, UsageError } from './usage-error.js';
@@ -28,11 +28,19 @@ export async function runBench(args: string[]): Promise<number> {
   const client = new EngineClient(await resolveConnection(values));
   const model = positionals[0] ?? (await activeModel(client));
   console.log(`benchmarking ${model}${maxTokens ? ` (${maxTokens} tokens)` : ''}…`);
-  const result = await client.postJson<BenchResult>(`/api/bench/${encodeURIComponent(model)}`, maxTokens ? { maxTokens } : {}, { long: true });
+  const result = await client.postJson<BenchResult>(`/api/bench/${encodeURIComponent(model)}`, maxTokens ? { maxTokens } : {}, { long: true }).catch((err: unknown) => {
+    throw withTooFewTokensHint(err);
+  });
   console.log(formatBenchResult(result));
   const history = await client.getJson<BenchHistoryView>('/api/bench/history');
   console.log(`\n${formatBenchSummary(history.summary)}`);
   return 0;
+}
+
+/** `too_few_tokens`: the run left no rate to report; say what to change (exit 1, as any failed run). */
+function withTooFewTokensHint(err: unknown): unknown {
+  if (!(err instanceof EngineRequestError) || err.apiError.code !== 'too_few_tokens') return err;
+  return new EngineRequestError(err.status, { ...err.apiError, message: `${err.message} — ask for more with --tokens N (e.g. --tokens 256)` });
 }
 
 async function activeModel(client: EngineClient): Promise<string> {

@@ -85,7 +85,8 @@ export interface Engine {
   throughput(modelIdOrAlias: string, sinceMs?: number): ThroughputSample[];
   /**
    * Ensures the model is ready, streams one fixed prompt for `maxTokens` (default 256) tokens and records
-   * tok/s, TTFT and the GPUs' power limits and draw. `conflict` while another benchmark runs.
+   * tok/s, TTFT and the GPUs' power limits and draw. `conflict` while another benchmark runs;
+   * `too_few_tokens` when the run gave fewer than two tokens (no rate to measure).
    */
   runBenchmark(modelIdOrAlias: string, options?: { maxTokens?: number }): Promise<BenchResult>;
   /** Every recorded run and the per-model, per-power-limit table. */

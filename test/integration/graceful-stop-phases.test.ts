@@ -46,6 +46,15 @@ function reached(slot: SlotView, moment: Moment): boolean {
   return (slot.status === 'starting' || slot.status === 'loading') && slot.progress?.phase === moment;
 }
 
+/** SIGSTOPs a server's process group; the moment may have passed (an eviction that finished meanwhile). */
+function freeze(pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGSTOP');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
 describe.runIf(process.platform === 'linux')('a stop in every phase of a load leaves no server', () => {
   it.each(CASES)('%s, then %s', async (moment, stop) => {
     // Slow enough (time scale 0.1) that every phase lasts a few hundred ms; torch.compile only where it is the phase under test.
@@ -73,12 +82,18 @@ describe.runIf(process.platform === 'linux')('a stop in every phase of a load le
       process.kill(group, stop);
       expect(await s.exited).toEqual({ code: 0, signal: null });
     } else if (stop === 'twice') {
+      // The server is frozen first (SIGSTOP), as one that is slow to stop: the graceful stop then waits for it
+      // (up to stopTimeoutS), so the second SIGTERM lands while that stop is under way. Without it, a server in
+      // a load phase died of the first SIGTERM at once and the stop could finish before this test (starved on a
+      // busy machine) sent the second: exit 0, or the default action on a serve already exiting.
+      freeze(slot.pid!);
       process.kill(group, 'SIGTERM');
       await waitFor(() => s.output().includes('stopping the backend'), 'the graceful stop to begin');
       process.kill(group, 'SIGTERM');
       const exit = await s.exited;
-      expect(await liveLaunches(host), 'servers left after a second SIGTERM').toEqual([]);
-      expect(exit.code).toBe(143);
+      expect(exit.code, s.output()).toBe(143);
+      // SIGKILLed just before serve exited: ended once the kernel has run them. Frozen, nothing else ends them.
+      await waitFor(async () => (await liveLaunches(host!)).length === 0, 'the SIGKILLed servers to end (servers left after a second SIGTERM)', 10_000);
     } else {
       process.kill(group, 'SIGTERM');
       process.kill(group, 'SIGTERM');

@@ -275,6 +275,9 @@ describe('logs, GPUs, throughput and the benchmark through dispatchApiCall', () 
     expect((await ok('logs.tail', {})).some((l) => l.text.includes('The server is fired up and ready to roll!'))).toBe(true);
 
     expect(await ok('bench.run', { model: 'alpha', maxTokens: 16 })).toMatchObject({ modelId: 'alpha' });
+    // One token leaves no rate: its own code (not `internal`), and no run in the history. (The API
+    // asks for 8 tokens at least; the engine itself takes 1, which the simulator honours.)
+    await expect(host!.engine.runBenchmark('alpha', { maxTokens: 1 })).rejects.toMatchObject({ code: 'too_few_tokens', details: { tokens: 1 } });
     expect((await ok('bench.history', {})).runs).toHaveLength(1);
     expect(Array.isArray(await ok('throughput.samples', { model: 'alpha' }))).toBe(true);
     expect(host!.engine.state().activeModel).toBe('alpha');

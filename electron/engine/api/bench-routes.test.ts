@@ -25,6 +25,12 @@ describe('bench routes', () => {
       throw new EngineError('conflict', 'a benchmark is already running; wait for it to finish');
     };
     expect((await post('/api/bench/qwen', {})).status).toBe(409);
+    t.engine.runBenchmark = async () => {
+      throw new EngineError('too_few_tokens', 'qwen-32b produced too little to measure (1 token(s))', { tokens: 1, maxTokens: 2 });
+    };
+    expect(await post('/api/bench/qwen', { maxTokens: 2 })).toMatchObject({
+      status: 422, body: { error: { code: 'too_few_tokens', details: { tokens: 1, maxTokens: 2 } } },
+    });
     expect(await t.fetch(`/api/bench/history`)).toMatchObject({ status: 200, body: { runs: [], summary: [] } });
   });
 });

@@ -15,7 +15,8 @@ export const BENCH_ROUTES: Route[] = [
 
 /**
  * `POST /api/bench/{model}` `{ maxTokens? }` — loads the model when needed, runs, and answers with the
- * BenchResult (after the whole run). 409 while another benchmark runs.
+ * BenchResult (after the whole run). 409 while another benchmark runs; 422 `too_few_tokens` when the
+ * model gave fewer than two tokens (nothing to time).
  */
 async function handleRun({ engine, req, res, params }: RouteContext): Promise<void> {
   const body = await readJsonBody(req);

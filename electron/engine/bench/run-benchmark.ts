@@ -6,7 +6,7 @@ import type { BenchResult } from '../../../shared/throughput.js';
 import type { Engine } from '../engine-api.js';
 import { EngineError } from '../engine-error.js';
 import { modelGpuIndexes } from '../gpu/model-gpus.js';
-import { streamCompletion } from './stream-completion.js';
+import { monotonicMs, streamCompletion } from './stream-completion.js';
 
 /** Fixed so runs compare: the same prompt tokens every time. */
 export const BENCH_PROMPT = 'Write a long, detailed story about a lighthouse keeper who finds a message in a bottle. Describe the sea, the light and the weather.';
@@ -14,12 +14,16 @@ export const BENCH_PROMPT = 'Write a long, detailed story about a lighthouse kee
 export interface BenchmarkOptions {
   /** Tokens to generate (default 256). */
   maxTokens?: number;
+  /** Wall clock for the run's `atMs` (ms since the epoch); default Date.now. */
   now?: () => number;
+  /** Monotonic clock the stream is timed with (TTFT, tok/s); default performance.now(). */
+  monotonicNow?: () => number;
 }
 
 /** Ensures the model is ready, runs one request and measures it. Throws an EngineError when it cannot measure. */
 export async function runBenchmark(engine: Engine, modelId: string, options: BenchmarkOptions = {}): Promise<BenchResult> {
   const now = options.now ?? Date.now;
+  const monotonicNow = options.monotonicNow ?? monotonicMs;
   const maxTokens = options.maxTokens ?? 256;
   const model = engine.resolveModel(modelId);
   if (!model) throw new EngineError('unknown_model', `unknown model "${modelId}"`);
@@ -30,9 +34,11 @@ export async function runBenchmark(engine: Engine, modelId: string, options: Ben
   try {
     const atMs = now();
     const before = (await engine.gpu()).samples;
-    const timing = await streamCompletion({ baseUrl: lease.baseUrl, model: lease.modelId, prompt: BENCH_PROMPT, maxTokens, now });
+    const timing = await streamCompletion({ baseUrl: lease.baseUrl, model: lease.modelId, prompt: BENCH_PROMPT, maxTokens, now: monotonicNow });
     if (timing.firstTokenAtMs === null || timing.lastTokenAtMs === null || timing.tokens < 2 || timing.lastTokenAtMs <= timing.firstTokenAtMs) {
-      throw new EngineError('internal', `${model.id} produced too little to measure (${timing.tokens} token(s))`);
+      throw new EngineError('too_few_tokens', `${model.id} produced too little to measure (${timing.tokens} token(s))`, {
+        tokens: timing.tokens, maxTokens,
+      });
     }
     const tokPerS = round((timing.tokens - 1) / ((timing.lastTokenAtMs - timing.firstTokenAtMs) / 1000), 2);
     const drawW = draw.meanW() ?? totalDrawW(gpus, (await engine.gpu()).samples);

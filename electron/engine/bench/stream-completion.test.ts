@@ -39,7 +39,14 @@ describe('streamCompletion', () => {
       write(JSON.stringify(body.prompt === 'bad' ? { error: { message: 'CUDA error' } } : { choices: [{ text: 'b' }] }));
       end();
     });
-    expect((await streamCompletion({ baseUrl: url, model: 'm', prompt: 'p', maxTokens: 2 })).tokens).toBe(2);
+    const before = performance.now();
+    const timing = await streamCompletion({ baseUrl: url, model: 'm', prompt: 'p', maxTokens: 2 });
+    expect(timing.tokens).toBe(2);
+    // The default clock is performance.now(): monotonic and finer than a millisecond, so two chunks that
+    // came in one read are still apart (with Date.now they mostly shared a millisecond: nothing to time).
+    expect(timing.sentAtMs).toBeGreaterThanOrEqual(before);
+    expect(timing.lastTokenAtMs!).toBeGreaterThan(timing.firstTokenAtMs!);
+    expect(timing.lastTokenAtMs!).toBeLessThanOrEqual(performance.now());
     await expect(streamCompletion({ baseUrl: url, model: 'm', prompt: 'bad', maxTokens: 2 })).rejects.toThrow('failed mid-stream: CUDA error');
   });
 });

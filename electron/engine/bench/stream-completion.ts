@@ -6,6 +6,10 @@ import { parseSseData, SseEventSplitter } from '../router/sse-event-splitter.js'
 /** A stall longer than this between chunks ends the run as failed. */
 const CHUNK_TIMEOUT_MS = 120_000;
 
+/** The monotonic, sub-millisecond clock the stream is timed with (not the wall clock: see `now`). */
+export const monotonicMs = (): number => performance.now();
+
+/** Instants on the `now` clock (monotonic by default): only their differences mean anything. */
 export interface CompletionTiming {
   sentAtMs: number;
   /** Arrival of the first chunk with text; null when none came. */
@@ -20,12 +24,17 @@ export interface StreamCompletionInput {
   model: string;
   prompt: string;
   maxTokens: number;
+  /**
+   * The clock the instants are read from, in ms; default `performance.now()`. Monotonic and finer than a
+   * millisecond: with Date.now() a wall-clock step skewed the durations, and a burst of tokens read within
+   * one millisecond (a busy machine) timed as no time at all.
+   */
   now?: () => number;
 }
 
 /** Streams a completion that cannot stop early (`ignore_eos`) and times it. Throws on an HTTP or stream error. */
 export async function streamCompletion(input: StreamCompletionInput): Promise<CompletionTiming> {
-  const now = input.now ?? Date.now;
+  const now = input.now ?? monotonicMs;
   const body = {
     model: input.model, prompt: input.prompt, max_tokens: input.maxTokens, temperature: 0,
     ignore_eos: true, stream: true, stream_options: { include_usage: true },
