@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { LOADING_MESSAGE_STYLES, MODEL_ID_PATTERN, SGLANG_QUANTIZATIONS } from './catalog-constants.js';
-import { stallTimeoutSchema } from './stall-timeouts.js';
+import { STALL_PHASES, type StallPhase } from './stall-timeouts.js';
 
 export { LOADING_MESSAGE_STYLES, MODEL_ID_PATTERN, SGLANG_QUANTIZATIONS };
 
@@ -60,6 +60,12 @@ function isOrigin(value: string): boolean {
     return false;
   }
 }
+
+/** `stallTimeoutS`: seconds for every phase of a load, or some phases by name (shared/stall-timeouts.ts). */
+export const stallTimeoutSchema = z.union([
+  z.number().positive(),
+  z.object(Object.fromEntries(STALL_PHASES.map((p) => [p, z.number().positive().optional()])) as Record<StallPhase, z.ZodOptional<z.ZodNumber>>).strict(),
+]);
 
 export const backendSettingsSchema = z
   .object({

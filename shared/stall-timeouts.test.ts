@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STALL_TIMEOUTS_S, describeStall, stallLimitMs, stallTimeoutSchema, stallWarnAfterMs } from './stall-timeouts.js';
+import { stallTimeoutSchema } from './catalog-schema.js';
+import { DEFAULT_STALL_TIMEOUTS_S, describeStall, stallLimitMs, stallWarnAfterMs } from './stall-timeouts.js';
 
 describe('stall limits', () => {
   it.each([

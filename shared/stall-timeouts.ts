@@ -1,4 +1,4 @@
-import { z } from 'zod';
+// No zod here: the renderer imports this file, and zod's eval probe trips the UI's CSP (catalog-schema.ts has the schema).
 import type { LoadPhase } from './load-phase.js';
 
 /** The phases a load can stall in (not 'stopping', not 'ready'). */
@@ -23,11 +23,7 @@ export const DEFAULT_STALL_TIMEOUTS_S: Record<StallPhase, number> = {
 };
 
 /** `stallTimeoutS`: one number for every phase, or some phases by name (the others keep their defaults). */
-export const stallTimeoutSchema = z.union([
-  z.number().positive(),
-  z.object(Object.fromEntries(STALL_PHASES.map((p) => [p, z.number().positive().optional()])) as Record<StallPhase, z.ZodOptional<z.ZodNumber>>).strict(),
-]);
-export type StallTimeoutSetting = z.infer<typeof stallTimeoutSchema>;
+export type StallTimeoutSetting = number | Partial<Record<StallPhase, number>>;
 
 /** The limit for a phase: the model's setting, else the backend's, else the default. Null for phases that cannot stall. */
 export function stallLimitMs(phase: LoadPhase, ...settings: (StallTimeoutSetting | undefined)[]): number | null {
