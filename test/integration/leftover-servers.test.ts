@@ -61,6 +61,8 @@ describe.runIf(process.platform === 'linux')('servers an earlier run left behind
     const config = await writeHostCatalog(host);
     const first = await serve(config);
     const loaded = await switchTo(first, 'alpha');
+    // Written in the background (fsync can take a while on a busy disk).
+    await waitFor(async () => (await servers()).some((r) => r.pid === loaded.pid), 'the record in servers.json');
     expect(await servers()).toEqual([expect.objectContaining({ pid: loaded.pid, modelId: 'alpha' })]);
     await killServe(first);
     expect(listGroupMembers(loaded.pid!).length).toBeGreaterThan(0);
@@ -92,7 +94,8 @@ describe.runIf(process.platform === 'linux')('servers an earlier run left behind
     const first = await serve(config);
     const alpha = await switchTo(first, 'alpha');
     await killServe(first);
-    await rm(join(host.dir, 'state', 'servers.json'));
+    // Lost (or never written: the engine was killed before its write landed) — the same to the next run.
+    await rm(join(host.dir, 'state', 'servers.json'), { force: true });
 
     const second = await serve(config);
     expect(slotOf(await second.state())).toMatchObject({ status: 'ready', modelId: 'alpha', pid: alpha.pid });
@@ -100,7 +103,8 @@ describe.runIf(process.platform === 'linux')('servers an earlier run left behind
 
     // And when it is another model that is asked for after a restart, the leftover makes room first.
     await killServe(second);
-    await rm(join(host.dir, 'state', 'servers.json'));
+    // Lost (or never written: the engine was killed before its write landed) — the same to the next run.
+    await rm(join(host.dir, 'state', 'servers.json'), { force: true });
     const third = await serve(config);
     expect(slotOf(await third.state()).modelId).toBe('alpha');
     const beta = await switchTo(third, 'beta');
