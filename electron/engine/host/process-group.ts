@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { isProcessLive, readProcStat } from '../../system/proc-process.js';
 
 /**
  * Live (non-zombie) members of a process group, read from /proc.
@@ -15,8 +16,8 @@ export function listGroupMembers(pgid: number): number[] {
   }
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
-    const stat = readStat(name);
-    if (stat && stat.pgrp === pgid && stat.state !== 'Z' && stat.state !== 'X') members.push(Number(name));
+    const stat = readProcStat(Number(name));
+    if (isProcessLive(stat) && stat.pgrp === pgid) members.push(Number(name));
   }
   return members;
 }
@@ -51,16 +52,5 @@ function isGroupSignalable(pgid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function readStat(pid: string): { state: string; pgrp: number } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm may contain spaces and parentheses: fields resume after the last ')'.
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0]!, pgrp: Number(rest[2]) };
-  } catch {
-    return null;
   }
 }
