@@ -13,6 +13,11 @@ export default defineConfig({
   renderer: {
     root: 'renderer',
     plugins: [react()],
-    build: { minify: true, rollupOptions: { input: { index: resolve('renderer/index.html') } } },
+    build: {
+      minify: true,
+      // out/renderer/.vite/manifest.json: which chunks each entry and screen needs (the bundle-size test reads it).
+      manifest: true,
+      rollupOptions: { input: { index: resolve('renderer/index.html') } },
+    },
   },
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { listGroupMembers, waitGroupGone } from '../electron/engine/host/process-group.js';
+import { listGroupMembers, waitGroupGone } from '../electron/system/process-group.js';
 import type { EngineState } from '../shared/engine-state.js';
 import { runClient, type RequestResult } from './lib/soak-clients.js';
 import {

@@ -119,6 +119,19 @@ export interface EngineState {
    * write, a leftover server it stopped or adopted at start. Oldest first; each has a stable id.
    */
   notices: EngineNotice[];
+  /**
+   * Present only while the engine runs in setup mode: it was started on a catalog file that does not
+   * exist yet (first run), with an empty catalog. The UI shows its first-run screen (import start
+   * scripts, add a model, try the simulated host) instead of the usual screens; the first catalog
+   * written through the engine ends it (the field is then absent).
+   */
+  setup?: EngineSetup;
+}
+
+/** What the first-run screen needs to know about the engine in setup mode. */
+export interface EngineSetup {
+  /** Where the first catalog write creates the catalog file (parent folders too). */
+  catalogPath: string;
 }
 
 /** One thing the UI shows above every screen and `switchboard status` prints, until it is cleared. */

@@ -28,7 +28,7 @@ const PREFIX = /^\[(?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}:\d{2}((?: (?:DP|TP|EP|PP)\
 function splitPrefix(line: string): { body: string; rank?: number } {
   const match = PREFIX.exec(line);
   if (!match) return { body: line };
-  const tp = / TP(\d+)/.exec(match[1]);
+  const tp = / TP(\d+)/.exec(match[1] ?? '');
   return { body: line.slice(match[0].length), rank: tp ? Number(tp[1]) : undefined };
 }
 
@@ -97,7 +97,7 @@ const EVENT_RULES: EventRule[] = [
   { pattern: /^Capture (?:[\w ]+ )?cuda graph begin\b/i, build: (_m, _b, rank) => ({ kind: 'graph_begin', rank }) },
   {
     pattern: /^Capture cuda graph bs \[([\d, ]*)\]/,
-    build: (m, _b, rank) => ({ kind: 'graph_bs', rank, batchSizes: m[1].split(',').filter((s) => s.trim() !== '').map(Number) }),
+    build: (m, _b, rank) => ({ kind: 'graph_bs', rank, batchSizes: (m[1] ?? '').split(',').filter((s) => s.trim() !== '').map(Number) }),
   },
   {
     pattern: /^Capture (?:[\w ]+ )?cuda graph end\b/i,
@@ -115,7 +115,7 @@ const EVENT_RULES: EventRule[] = [
   { pattern: /^max_total_num_tokens=(\d+)/, build: (m, body, rank) => maxTokens(m, body, rank) },
   {
     pattern: /Uvicorn running on https?:\/\/(\[[^\]]+\]|[^\s:/]+):(\d+)/,
-    build: (m) => ({ kind: 'http_up', host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) }),
+    build: (m) => ({ kind: 'http_up', host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port: Number(m[2]) }),
   },
   { pattern: /"POST \/generate HTTP\/[\d.]+" 200\b/, build: () => ({ kind: 'warmup_req' }) },
   { pattern: /The server is fired up and ready to roll!/, build: () => ({ kind: 'ready' }) },

@@ -2,7 +2,7 @@
 // Two transports carry it with generic code (Electron IPC and the WebSocket at /api/ws); both
 // dispatch by the runtime name lists below, which the compiler checks against the types.
 import type { CatalogIssue, LoadingMessageStyle, ModelEntry, ModelEntryInput } from './catalog-schema.js';
-import type { ApiError, EngineEvent, EngineState, LoadRecord, LogLine, ModelView, SlotView, SwapRecord } from './engine-state.js';
+import type { ApiError, EngineEvent, EngineState, LoadRecord, LogLine, ModelView, SlotView, SwapRecord, SwitchCause } from './engine-state.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from './gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from './throughput.js';
 
@@ -119,7 +119,19 @@ export interface SettingsPatch {
 }
 
 // ---------------------------------------------------------------------------------------------
+// First run
+
+/** `setup.startSimulatedHost`'s answer: the catalog written; the engine restarts on it right after replying. */
+export interface SimulatedHostStart {
+  configPath: string;
+  restarting: true;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The methods
+
+/** The causes a client may claim for a switch or a stop (load history, swap log); 'manual' when not given. */
+export type ClientSwitchCause = Extract<SwitchCause, 'manual' | 'cli'>;
 
 /** Every method: its one params object and its result. Add a method here, to API_METHOD_NAMES and to the handlers. */
 export interface ApiMethods {
@@ -128,8 +140,8 @@ export interface ApiMethods {
 
   'models.list': { params: Record<string, never>; result: ModelView[] };
   /** Starts a switch. wait=false (default) returns once it is queued; wait=true when the model is ready or failed. */
-  'models.switchTo': { params: { model: string; wait?: boolean }; result: SlotView };
-  'models.stop': { params: Record<string, never>; result: { stopped: true } };
+  'models.switchTo': { params: { model: string; wait?: boolean; cause?: ClientSwitchCause }; result: SlotView };
+  'models.stop': { params: { cause?: ClientSwitchCause }; result: { stopped: true } };
   /** The last loads (newest last), from the load history. */
   'models.loadHistory': { params: { model?: string; limit?: number }; result: LoadRecord[] };
   /** Unloads one model after its in-flight requests finish (other slots keep serving). */
@@ -159,6 +171,15 @@ export interface ApiMethods {
 
   'settings.get': { params: Record<string, never>; result: Settings };
   'settings.update': { params: { patch: SettingsPatch; expectedRevision?: string }; result: CatalogChangeResult };
+
+  /**
+   * First run only (the state has `setup`): writes the simulated host (the `switchboard demo` catalog:
+   * the SGLang simulator, six fake RTX 3090) into `<stateDir>/simulated-host/` and asks the desktop
+   * app to restart the engine on it; the connection drops and comes back on the new engine. `unavailable`
+   * when the engine runs without the app (plain `switchboard serve`: run `switchboard demo` instead),
+   * `conflict` when the engine already has a catalog.
+   */
+  'setup.startSimulatedHost': { params: Record<string, never>; result: SimulatedHostStart };
 }
 
 export type ApiMethodName = keyof ApiMethods;
@@ -193,6 +214,7 @@ export const API_METHOD_NAMES = [
   'bench.history',
   'settings.get',
   'settings.update',
+  'setup.startSimulatedHost',
 ] as const satisfies readonly ApiMethodName[];
 
 // ---------------------------------------------------------------------------------------------
@@ -239,9 +261,22 @@ export interface ApiTransport {
   readonly kind: 'ipc' | 'websocket';
   call<M extends ApiMethodName>(method: M, params: ApiParams<M>): Promise<ApiResult<M>>;
   subscribe(listener: (events: ApiEvent[]) => void): () => void;
-  /** Connection state, for a banner; IPC is always 'open'. */
-  onConnection?(listener: (state: 'connecting' | 'open' | 'closed') => void): () => void;
+  /**
+   * Connection state, for a banner. Over IPC it is the desktop app's connection to its engine
+   * process, with `detail` saying what happened to that process (crashed, restarting…).
+   */
+  onConnection?(listener: (state: 'connecting' | 'open' | 'closed', detail?: ConnectionDetail) => void): () => void;
+  /** Desktop app only: start its engine process again (after a crash loop stopped the automatic restarts). */
+  restartEngine?(): Promise<void>;
   close?(): void;
+}
+
+/** What the desktop app knows about its engine process while the engine is not reachable. */
+export interface ConnectionDetail {
+  /** One sentence: "The engine stopped unexpectedly (killed by SIGKILL); restarting it in 500 ms…". */
+  message: string;
+  /** The supervisor gave up restarting it by itself: offer restartEngine(). */
+  canRestart: boolean;
 }
 
 /** The name the preload gives the IPC transport on `window`. */
@@ -250,6 +285,15 @@ export const PRELOAD_GLOBAL = 'switchboard';
 export const IPC_CALL_CHANNEL = 'switchboard:call';
 export const IPC_EVENTS_CHANNEL = 'switchboard:events';
 export const IPC_SUBSCRIBE_CHANNEL = 'switchboard:subscribe';
+/** Main → renderer: the engine connection changed (`IpcConnectionMessage`); renderer → main (invoke): the current one. */
+export const IPC_CONNECTION_CHANNEL = 'switchboard:connection';
+/** Renderer → main (invoke): restart the app's engine process. */
+export const IPC_RESTART_ENGINE_CHANNEL = 'switchboard:restart-engine';
+
+export interface IpcConnectionMessage {
+  state: 'connecting' | 'open' | 'closed';
+  detail?: ConnectionDetail;
+}
 
 /** Thrown by transports for an `error` reply: the UI branches on `code`. */
 export class ApiCallError extends Error implements ApiError {

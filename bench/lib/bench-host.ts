@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CatalogInput } from '../../shared/catalog-schema.js';
 import { writeCatalogFile } from '../../electron/engine/catalog/write-catalog.js';
-import { isGroupAlive, signalGroup, waitGroupGone } from '../../electron/engine/host/process-group.js';
+import { isGroupAlive, signalGroup, waitGroupGone } from '../../electron/system/process-group.js';
 import { findNginx, startNginx, type NginxProxy } from './nginx-proxy.js';
 
 /** The CLI that runs serve (BENCH_CLI_BIN: another build of it, to compare). */

@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { CatalogInput } from '../../shared/catalog-schema.js';
 import type { EngineState, SwapRecord } from '../../shared/engine-state.js';
 import { writeCatalogFile } from '../../electron/engine/catalog/write-catalog.js';
-import { FAKE_NVIDIA_SMI_BIN, SIMULATOR_BIN } from '../../electron/cli/write-demo-host.js';
+import { FAKE_NVIDIA_SMI_BIN, SIMULATOR_BIN } from '../../electron/engine/catalog/write-demo-host.js';
 export { freePort } from './bench-host.js';
-import { listGroupMembers, signalGroup, waitGroupGone } from '../../electron/engine/host/process-group.js';
+import { listGroupMembers, signalGroup, waitGroupGone } from '../../electron/system/process-group.js';
 
 const CLI_BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
 

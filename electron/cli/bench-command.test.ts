@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { BenchResult } from '../../shared/throughput.js';
-import { EngineError } from '../engine/engine-error.js';
-import { startAdminServer } from '../engine/api/testing/start-admin-server.js';
+import { EngineError } from '../../shared/engine-error.js';
 import { formatBenchResult, formatBenchSummary } from './bench-command.js';
 import { runCli } from './testing/run-cli.js';
+import { startCliTestEngine } from './testing/start-cli-test-engine.js';
 
 const RESULT: BenchResult = { modelId: 'mistral', atMs: 1, tokPerS: 43.2, ttftMs: 310, tokens: 256, gpus: [0, 1, 2, 3], powerLimitsW: [350, 350, 350, 350], powerDrawW: 1380.4, tokPerW: 0.0313 };
 
@@ -30,7 +30,7 @@ describe('switchboard bench output', () => {
   });
 
   it('a run with too few tokens to measure exits 1 and says to ask for more', async () => {
-    const t = await startAdminServer();
+    const t = await startCliTestEngine();
     try {
       t.engine.runBenchmark = async () => {
         throw new EngineError('too_few_tokens', 'qwen-32b produced too little to measure (1 token(s))', { tokens: 1, maxTokens: 2 });

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import type { EngineState } from '../../shared/engine-state.js';
-import type { BenchHistoryView, BenchResult, BenchSummaryRow } from '../../shared/throughput.js';
-import { EngineClient, EngineRequestError } from './engine-client.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, resolveConnection } from './engine-connection.js';
+import { ApiCallError } from '../../shared/switchboard-api.js';
+import type { BenchResult, BenchSummaryRow } from '../../shared/throughput.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE } from './engine-connection.js';
+import { withEngine, type EngineSession } from './engine-session.js';
 import { formatTable } from './format-table.js';
 import { parseOrUsage, UsageError } from './usage-error.js';
 
@@ -25,26 +25,27 @@ export async function runBench(args: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError('bench takes at most one model id or alias', USAGE);
   const maxTokens = values.tokens === undefined ? undefined : Number(values.tokens);
   if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens >= 2)) throw new UsageError(`--tokens must be a whole number ≥ 2, got "${values.tokens}"`, USAGE);
-  const client = new EngineClient(await resolveConnection(values));
-  const model = positionals[0] ?? (await activeModel(client));
-  console.log(`benchmarking ${model}${maxTokens ? ` (${maxTokens} tokens)` : ''}…`);
-  const result = await client.postJson<BenchResult>(`/api/bench/${encodeURIComponent(model)}`, maxTokens ? { maxTokens } : {}, { long: true }).catch((err: unknown) => {
-    throw withTooFewTokensHint(err);
+  return withEngine(values, async (engine) => {
+    const model = positionals[0] ?? (await activeModel(engine));
+    console.log(`benchmarking ${model}${maxTokens ? ` (${maxTokens} tokens)` : ''}…`);
+    const result = await engine.api['bench.run']({ model, ...(maxTokens ? { maxTokens } : {}) }).catch((err: unknown) => {
+      throw withTooFewTokensHint(err);
+    });
+    console.log(formatBenchResult(result));
+    const history = await engine.api['bench.history']({});
+    console.log(`\n${formatBenchSummary(history.summary)}`);
+    return 0;
   });
-  console.log(formatBenchResult(result));
-  const history = await client.getJson<BenchHistoryView>('/api/bench/history');
-  console.log(`\n${formatBenchSummary(history.summary)}`);
-  return 0;
 }
 
 /** `too_few_tokens`: the run left no rate to report; say what to change (exit 1, as any failed run). */
 function withTooFewTokensHint(err: unknown): unknown {
-  if (!(err instanceof EngineRequestError) || err.apiError.code !== 'too_few_tokens') return err;
-  return new EngineRequestError(err.status, { ...err.apiError, message: `${err.message} — ask for more with --tokens N (e.g. --tokens 256)` });
+  if (!(err instanceof ApiCallError) || err.code !== 'too_few_tokens') return err;
+  return new ApiCallError({ code: err.code, message: `${err.message} — ask for more with --tokens N (e.g. --tokens 256)`, ...(err.details ? { details: err.details } : {}) });
 }
 
-async function activeModel(client: EngineClient): Promise<string> {
-  const state = await client.getJson<EngineState>('/api/state');
+async function activeModel(engine: EngineSession): Promise<string> {
+  const state = await engine.api['state.get']({});
   const active = state.activeModels ?? (state.activeModel ? [state.activeModel] : []);
   if (active.length === 1) return active[0]!;
   if (active.length > 1) throw new UsageError(`several models are loaded (${active.join(', ')}); name the one to benchmark`, USAGE);

@@ -1,13 +1,17 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startAdminServer, waitFor, type AdminTestServer } from '../engine/api/testing/start-admin-server.js';
+import { waitFor } from '../engine/api/testing/start-admin-server.js';
 import { runCli, spawnCli } from './testing/run-cli.js';
+import { startCliTestEngine, type CliTestEngine } from './testing/start-cli-test-engine.js';
 
-let t: AdminTestServer;
+let t: CliTestEngine;
 beforeEach(async () => {
-  t = await startAdminServer();
+  t = await startCliTestEngine();
 });
 afterEach(async () => {
   await t.close();
@@ -19,7 +23,8 @@ describe('switchboard status', () => {
   it('shows a stopped engine', async () => {
     const { code, stdout } = await runCli(['status', '--url', t.url]);
     expect(code).toBe(0);
-    expect(stdout).toContain(`engine   ${t.url} · v0.0.0-test · up 1m0`);
+    // The scripted engine started 65 s ago; a slow CLI start on a busy machine adds seconds.
+    expect(stdout).toMatch(new RegExp(`^engine   ${t.url.replace(/\./g, '\\.')} · v0\\.0\\.0-test · up 1m\\d\\ds$`, 'm'));
     expect(stdout).toContain('active   (none)');
     expect(stdout).toContain('slot main  stopped  (no model)  (127.0.0.1:8001)');
   });
@@ -120,6 +125,15 @@ describe('switchboard switch', () => {
     expect(stderr.trim()).toBe('switchboard switch: unknown model "gpt-5"; known: qwen-32b, llama-70b, mistral-123b');
   });
 
+  it('leaves the switch to the engine and exits 130 on Ctrl-C', async () => {
+    const cli = spawnCli(['switch', 'qwen', '--url', t.url]);
+    await waitFor(() => cli.stdout().includes('⏳ launching'), 10_000, 'the first phase');
+    cli.child.kill('SIGINT');
+    expect(await cli.exit).toBe(130);
+    expect(cli.stderr()).toBe('interrupted — the switch continues in the engine; "switchboard status" shows it\n');
+    expect(t.engine.switches).toEqual([{ modelId: 'qwen-32b', cause: 'cli' }]);
+  });
+
   it('says how to start the engine when none answers', async () => {
     const { code, stderr } = await runCli(['switch', 'qwen', '--url', 'http://127.0.0.1:9']);
     expect(code).toBe(1);
@@ -157,14 +171,24 @@ describe('switchboard logs', () => {
     expect(await cli.exit).toBe(0);
     expect(cli.stdout()).toBe('line 7\nline 8\nline 9\nline 10\n');
   });
+
+  it('exits 1 when the engine goes away while following', async () => {
+    const leaving = await startCliTestEngine();
+    leaving.engine.log('last words');
+    const cli = spawnCli(['logs', '-f', '--url', leaving.url]);
+    await waitFor(() => leaving.engine.listenerCount() === 1 && cli.stdout().includes('last words\n'), 10_000, 'the tail');
+    await leaving.close();
+    expect(await cli.exit).toBe(1);
+    expect(cli.stderr()).toBe('the engine closed the event stream\n');
+  });
 });
 
 describe('connection settings', () => {
   const ADMIN_KEY = 'admin-secret-0123456789';
-  let secured: AdminTestServer;
+  let secured: CliTestEngine;
   beforeEach(async () => {
     // As seen by an engine of another user: /api/session hands this client no token.
-    secured = await startAdminServer({ router: { apiKeys: ['sk-inference'], adminKeys: [ADMIN_KEY] }, peerUid: async () => null });
+    secured = await startCliTestEngine({ router: { apiKeys: ['sk-inference'], adminKeys: [ADMIN_KEY] }, peerUid: async () => null });
   });
   afterEach(async () => {
     await secured.close();
@@ -224,6 +248,22 @@ describe('connection settings', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toContain(`engine   http://127.0.0.1:${port} ·`);
+  });
+
+  it('says so when what answers is not a Switchboard engine', async () => {
+    const page = '<h1>Welcome to nginx!</h1>';
+    const answer = `HTTP/1.1 404 Not Found\r\ncontent-type: text/html\r\ncontent-length: ${page.length}\r\nconnection: close\r\n\r\n${page}`;
+    const other = createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end(page));
+    other.on('upgrade', (_req, socket: Duplex) => socket.end(answer));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      const { code, stderr } = await runCli(['status', '--url', url]);
+      expect(code).toBe(1);
+      expect(stderr).toBe(`switchboard status: unexpected answer from ${url}: HTTP 404 ${page} — is that a switchboard engine?\n`);
+    } finally {
+      other.close();
+    }
   });
 
   it('reports a missing --config file', async () => {

@@ -2,9 +2,9 @@ import { parseArgs } from 'node:util';
 import { parseOrUsage } from './usage-error.js';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { isPortFree } from '../engine/host/find-port-owner.js';
+import { isPortFree } from '../system/find-port-owner.js';
 import { serve } from './serve-command.js';
-import { writeDemoHost } from './write-demo-host.js';
+import { writeDemoHost } from '../engine/catalog/write-demo-host.js';
 
 const USAGE = `usage: switchboard demo [--dir DIR] [--time-scale X] [--port PORT]
 

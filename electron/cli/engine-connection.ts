@@ -34,7 +34,8 @@ export const CONNECTION_USAGE = `
                     engine when it runs as this user on this machine)
   --state-dir DIR   where the engine keeps its admin token (default: $XDG_STATE_HOME/sglang-switchboard)`;
 
-interface ConnectionFlags {
+/** The parsed CONNECTION_OPTIONS. */
+export interface ConnectionFlags {
   url?: string;
   config?: string;
   'admin-key'?: string;
@@ -72,13 +73,13 @@ async function readRouterSection(explicitPath: string | undefined, env: NodeJS.P
     text = await readFile(path, 'utf8');
   } catch (err) {
     if (explicitPath === undefined && (err as NodeJS.ErrnoException).code === 'ENOENT') return DEFAULT_ROUTER;
-    throw new Error(`cannot read the config ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read the config ${path}: ${(err as Error).message}`, { cause: err });
   }
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new Error(`cannot parse the config ${path}: ${(err as Error).message} (use --url to skip it)`);
+    throw new Error(`cannot parse the config ${path}: ${(err as Error).message} (use --url to skip it)`, { cause: err });
   }
   const router = (doc as { router?: Record<string, unknown> } | null)?.router ?? {};
   return {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { LogLine } from '../../shared/engine-state.js';
-import { EngineClient } from './engine-client.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, resolveConnection } from './engine-connection.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE } from './engine-connection.js';
+import { withEngine, type EngineSession } from './engine-session.js';
 import { parseOrUsage, UsageError } from './usage-error.js';
 
 const USAGE = `usage: switchboard logs [-n N] [-f] [options]
@@ -25,13 +25,11 @@ export async function runLogs(args: string[]): Promise<number> {
     return 0;
   }
   const tail = parseLineCount(values.lines);
-  const client = new EngineClient(await resolveConnection(values));
-  if (!values.follow) {
-    const { lines } = await client.getJson<{ lines: LogLine[] }>(`/api/logs?tail=${tail}`);
-    for (const line of lines) console.log(line.text);
+  return withEngine(values, async (engine) => {
+    if (values.follow) return follow(engine, tail);
+    for (const line of await engine.api['logs.tail']({ tail })) console.log(line.text);
     return 0;
-  }
-  return follow(client, tail);
+  });
 }
 
 function parseLineCount(raw: string | undefined): number {
@@ -43,30 +41,41 @@ function parseLineCount(raw: string | undefined): number {
 
 /**
  * Subscribes before fetching the tail so no line falls between the two; lines already printed
- * from the tail are skipped by their sequence number. Ctrl-C ends it with exit code 0.
+ * from the tail are skipped by their sequence number. Ctrl-C ends it with exit code 0, the engine
+ * going away with 1.
  */
-async function follow(client: EngineClient, tail: number): Promise<number> {
-  const stream = new AbortController();
-  const onSigint = (): void => stream.abort();
+async function follow(engine: EngineSession, tail: number): Promise<number> {
+  /** The last line printed; null while the tail is on its way (lines that come meanwhile wait in `early`). */
+  let lastSeq: number | null = null;
+  const early: LogLine[] = [];
+  const print = (line: LogLine): void => {
+    if (lastSeq !== null && line.seq <= lastSeq) return;
+    lastSeq = line.seq;
+    console.log(line.text);
+  };
+  const unsubscribe = engine.subscribe((event) => {
+    if (event.type !== 'log') return;
+    if (lastSeq === null) early.push(event.line);
+    else print(event.line);
+  });
+  let onSigint!: () => void;
+  const interrupted = new Promise<number>((resolve) => (onSigint = () => resolve(0)));
   process.once('SIGINT', onSigint);
-  try {
-    const events = await client.openEvents(stream.signal);
-    const { lines } = await client.getJson<{ lines: LogLine[] }>(`/api/logs?tail=${tail}`);
+  const following = (async () => {
+    const lines = await engine.api['logs.tail']({ tail });
     for (const line of lines) console.log(line.text);
-    let lastSeq = lines.at(-1)?.seq ?? 0;
-    for await (const event of events) {
-      if (event.event !== 'log') continue;
-      const line = JSON.parse(event.data) as LogLine;
-      if (line.seq <= lastSeq) continue;
-      lastSeq = line.seq;
-      console.log(line.text);
-    }
+    lastSeq = lines.at(-1)?.seq ?? 0;
+    for (const line of early.splice(0)) print(line);
+    await engine.dropped;
     console.error('the engine closed the event stream');
     return 1;
-  } catch (err) {
-    if (stream.signal.aborted) return 0;
-    throw err;
+  })();
+  // After Ctrl-C the tail call may still fail as the connection closes; that is no error then.
+  following.catch(() => undefined);
+  try {
+    return await Promise.race([interrupted, following]);
   } finally {
     process.off('SIGINT', onSigint);
+    unsubscribe();
   }
 }

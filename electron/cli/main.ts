@@ -1,5 +1,5 @@
+import { ApiCallError } from '../../shared/switchboard-api.js';
 import { SWITCHBOARD_VERSION } from '../../shared/version.js';
-import { EngineRequestError, EngineUnreachableError } from './engine-client.js';
 import { UsageError } from './usage-error.js';
 
 type CommandRunner = (args: string[]) => Promise<number>;
@@ -71,7 +71,8 @@ function reportError(name: string, err: unknown): number {
     console.error(`switchboard ${name}: ${err.message}\n\n${err.usage}`);
     return 2;
   }
-  if (err instanceof EngineUnreachableError || err instanceof EngineRequestError) {
+  // The engine's refusal or answer, or no engine answering: its message says all.
+  if (err instanceof ApiCallError) {
     console.error(`switchboard ${name}: ${err.message}`);
     return 1;
   }

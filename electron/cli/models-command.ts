@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import type { EngineState, ModelView } from '../../shared/engine-state.js';
-import { EngineClient } from './engine-client.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, resolveConnection } from './engine-connection.js';
+import type { ModelView } from '../../shared/engine-state.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE } from './engine-connection.js';
+import { withEngine } from './engine-session.js';
 import { formatDuration } from './format-duration.js';
 import { formatTable } from './format-table.js';
 import { parseOrUsage } from './usage-error.js';
@@ -17,10 +17,11 @@ export async function runModels(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const client = new EngineClient(await resolveConnection(values));
-  const state = await client.getJson<EngineState>('/api/state');
-  console.log(state.models.length === 0 ? 'no models in the catalog' : formatModels(state.models));
-  return 0;
+  return withEngine(values, async (engine) => {
+    const models = await engine.api['models.list']({});
+    console.log(models.length === 0 ? 'no models in the catalog' : formatModels(models));
+    return 0;
+  });
 }
 
 /** The models table as printed. */

@@ -2,20 +2,22 @@ import { parseArgs } from 'node:util';
 import { parseOrUsage } from './usage-error.js';
 import type { Catalog } from '../../shared/catalog-schema.js';
 import type { GpuAvailability } from '../../shared/gpu-types.js';
-import { createEngineApi } from '../engine/api/create-engine-api.js';
-import { isLoopbackHost } from '../engine/api/access/access-policy.js';
-import { refuseUnprotectedBind, startEngineServer } from '../engine/api/start-engine-server.js';
+import { hostEngine } from '../engine/api/host-engine.js';
 import { defaultConfigPath, defaultStateDir } from '../engine/catalog/default-config-path.js';
-import { formatCatalogIssues } from '../engine/catalog/load-catalog.js';
-import { loadCatalogOnHost } from '../engine/catalog/load-catalog-on-host.js';
-import { createEngine } from '../engine/engine.js';
-import { EngineError } from '../engine/engine-error.js';
 import { killServerGroupsNow } from '../engine/host/live-server-groups.js';
+import { connectToSupervisor, type SupervisorChannel } from './supervised-engine.js';
+import { writeDemoHost } from '../engine/catalog/write-demo-host.js';
 
-const USAGE = `usage: switchboard serve [--config FILE] [--host HOST] [--port PORT] [--state-dir DIR]
+const USAGE = `usage: switchboard serve [--config FILE] [--host HOST] [--port PORT] [--state-dir DIR] [--first-run] [--supervised]
 
 Hosts the engine headless on router.host:router.port: the OpenAI-compatible router (/v1/*),
-the admin API (/health, /api/*), the engine API's WebSocket (/api/ws) and the browser UI (/ui/).`;
+the admin API (/health, /api/*), the engine API's WebSocket (/api/ws) and the browser UI (/ui/).
+
+--first-run   a catalog file that does not exist is not an error: the engine starts with no models
+              and the UI shows its first-run screen (import start scripts, add a model); the first
+              catalog written creates the file.
+--supervised  run as the desktop app's engine process (started with an IPC channel): say when it
+              serves, and stop (SGLang servers first) when the app goes away.`;
 
 /** What a running `serve` holds, so `demo` can reuse it. */
 export interface ServeOptions {
@@ -25,13 +27,17 @@ export interface ServeOptions {
   port?: number;
   /** Printed after the listening line (the demo's tips). */
   banner?: (url: string, catalog: Catalog) => string;
+  /** Run as the desktop app's engine process (electron/main/engine-supervisor.ts). */
+  supervised?: boolean;
+  /** Start in setup mode when the catalog file does not exist. */
+  firstRun?: boolean;
 }
 
 export async function runServe(args: string[]): Promise<number> {
   const { values } = parseOrUsage(USAGE, () =>
     parseArgs({
       args,
-      options: { config: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'state-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { config: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'state-dir': { type: 'string' }, supervised: { type: 'boolean' }, 'first-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     }),
   );
@@ -49,53 +55,68 @@ export async function runServe(args: string[]): Promise<number> {
     stateDir: values['state-dir'] ?? defaultStateDir(),
     host: values.host,
     port,
+    supervised: values.supervised === true,
+    firstRun: values['first-run'] === true,
   });
 }
 
-/** Loads the catalog, starts the engine and its HTTP server, and runs until SIGINT/SIGTERM. */
+/** Loads the catalog, starts the engine and its HTTP server (hostEngine), and runs until SIGINT/SIGTERM. */
 export async function serve(options: ServeOptions): Promise<number> {
-  const { loaded, topology } = await loadCatalogOnHost(options.configPath);
-  if (!loaded.ok) {
-    console.error(formatCatalogIssues(options.configPath, loaded.issues));
-    return 1;
-  }
-  if (loaded.issues.length > 0) console.error(formatCatalogIssues(options.configPath, loaded.issues));
-  const catalog = loaded.catalog;
-  const host = options.host ?? catalog.router.host;
-  const port = options.port ?? catalog.router.port;
+  let supervisor: SupervisorChannel | null = null;
   try {
-    refuseUnprotectedBind(host, catalog);
+    if (options.supervised) supervisor = connectToSupervisor();
   } catch (err) {
     console.error(`switchboard serve: ${(err as Error).message}`);
+    return 2;
+  }
+  // Only a supervisor can start the engine again on another catalog (the simulated host, a new router port).
+  let restartRequested: (() => void) | null = null;
+  const restarting = new Promise<'restart'>((resolve) => (restartRequested = () => resolve('restart')));
+  const channel = supervisor;
+  const result = await hostEngine({
+    configPath: options.configPath,
+    stateDir: options.stateDir,
+    host: options.host,
+    port: options.port,
+    firstRun: options.firstRun === true,
+    ...(channel
+      ? {
+          api: {
+            writeSimulatedHost: writeDemoHost,
+            requestRestart: async (request) => {
+              await channel.requestRestart(request);
+              restartRequested?.();
+            },
+          },
+        }
+      : {}),
+  });
+  if (!result.ok) {
+    console.error(result.inCatalog ? result.message : `switchboard serve: ${result.message}`);
     return 1;
   }
-  if (!isLoopbackHost(host) && catalog.router.apiKeys.length === 0) {
-    console.error(`warning: serving on ${host} without router.apiKeys — anyone who can reach this host can use the models (and make the router switch between them)`);
-  }
-  const engine = await createEngine({ catalog, configPath: options.configPath, stateDir: options.stateDir, ...(topology ? { gpuTopology: topology } : {}) });
-  let server;
-  try {
-    const api = createEngineApi(engine, options.configPath);
-    server = await startEngineServer(engine, { host, port, stateDir: options.stateDir, handlers: api.handlers });
-  } catch (err) {
-    await engine.close();
-    if (err instanceof EngineError || isFileSystemError(err)) {
-      console.error(`switchboard serve: ${(err as Error).message}`);
-      return 1;
-    }
-    throw err;
-  }
+  const { engine, server, catalog } = result.hosted;
   keepGoingWithoutOutput();
   console.log(`switchboard ${engine.state().version} serving on ${server.url} (config ${options.configPath})`);
-  console.log(`models: ${catalog.models.map((m) => m.id).join(', ') || '(none — add some to the catalog)'}`);
+  console.log(
+    result.hosted.firstRun
+      ? `first run: ${options.configPath} does not exist yet; open the UI to import start scripts or add a model`
+      : `models: ${catalog.models.map((m) => m.id).join(', ') || '(none — add some to the catalog)'}`,
+  );
   console.log(describeGpus(engine.state().gpu));
   console.log(`UI: ${server.url}/ui/`);
   console.log(server.adminTokenPath ? `admin token: ${server.adminTokenPath} (the CLI and the desktop app read it; curl: -H "Authorization: Bearer $(cat ${server.adminTokenPath})")` : 'admin token: in memory only (no --state-dir)');
   if (options.banner) console.log(options.banner(server.url, catalog));
-  await waitForShutdownSignal();
-  console.log('switchboard: stopping the backend…');
-  await engine.close();
-  await server.close();
+  supervisor?.ready({ url: server.url, adminToken: server.adminToken, configPath: options.configPath });
+  const why = await Promise.race([waitForShutdownSignal(), restarting, supervisor?.gone ?? new Promise<never>(() => undefined)]);
+  console.log(
+    why === 'parent-gone'
+      ? 'switchboard: the desktop app went away; stopping the backend…'
+      : why === 'restart'
+        ? 'switchboard: restarting on another catalog; stopping the backend…'
+        : 'switchboard: stopping the backend…',
+  );
+  await result.hosted.close();
   return 0;
 }
 
@@ -105,13 +126,13 @@ export async function serve(options: ServeOptions): Promise<number> {
  * child twice, a second Ctrl-C — SIGKILLs every server group at once and exits, instead of the
  * default action ending this process with the servers still running.
  */
-function waitForShutdownSignal(): Promise<void> {
+function waitForShutdownSignal(): Promise<'signal'> {
   return new Promise((resolve) => {
     let received = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (!received) {
         received = true;
-        resolve();
+        resolve('signal');
         return;
       }
       const killed = killServerGroupsNow();
@@ -138,9 +159,4 @@ function keepGoingWithoutOutput(): void {
 function describeGpus(gpu: GpuAvailability | undefined): string {
   if (!gpu) return 'GPUs: not monitored';
   return gpu.available ? `GPUs: ${gpu.gpuCount} monitored` : `GPUs: ${gpu.reason}`;
-}
-
-/** EACCES, EROFS … while creating the state dir or the admin token file: worth a line, not a stack. */
-function isFileSystemError(err: unknown): boolean {
-  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { EngineState, SlotView } from '../../shared/engine-state.js';
-import { EngineClient } from './engine-client.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, resolveConnection } from './engine-connection.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE } from './engine-connection.js';
+import { withEngine } from './engine-session.js';
 import { describeStall } from '../../shared/stall-timeouts.js';
 import { formatDuration } from './format-duration.js';
 import { formatPhase } from './format-load-progress.js';
@@ -19,10 +19,11 @@ export async function runStatus(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const client = new EngineClient(await resolveConnection(values));
-  const state = await client.getJson<EngineState>('/api/state');
-  console.log(formatStatus(state, client.url, Date.now()));
-  return 0;
+  return withEngine(values, async (engine) => {
+    const state = await engine.api['state.get']({});
+    console.log(formatStatus(state, engine.url, Date.now()));
+    return 0;
+  });
 }
 
 /** The whole status report as printed. */

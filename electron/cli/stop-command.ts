@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { EngineClient } from './engine-client.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, resolveConnection } from './engine-connection.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE } from './engine-connection.js';
+import { withEngine } from './engine-session.js';
 import { parseOrUsage } from './usage-error.js';
 
 const USAGE = `usage: switchboard stop [options]
@@ -14,9 +14,10 @@ export async function runStop(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const client = new EngineClient(await resolveConnection(values));
-  // Stopping waits for SGLang to exit, which can outlast undici's default timeouts.
-  await client.postJson('/api/stop', { cause: 'cli' }, { long: true });
-  console.log('⏹ stopped');
-  return 0;
+  return withEngine(values, async (engine) => {
+    // Answered once SGLang has exited (calls over the WebSocket have no timeout).
+    await engine.api['models.stop']({ cause: 'cli' });
+    console.log('⏹ stopped');
+    return 0;
+  });
 }

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import type { EngineState, LogLine, SlotView } from '../../shared/engine-state.js';
+import type { SlotView } from '../../shared/engine-state.js';
 import type { Failure } from '../../shared/failure.js';
-import { EngineClient, EngineRequestError } from './engine-client.js';
-import { CONNECTION_OPTIONS, CONNECTION_USAGE, resolveConnection } from './engine-connection.js';
+import { ApiCallError } from '../../shared/switchboard-api.js';
+import { CONNECTION_OPTIONS, CONNECTION_USAGE } from './engine-connection.js';
+import { withEngine, type EngineSession } from './engine-session.js';
 import { formatDuration } from './format-duration.js';
-import type { SseEvent } from './sse-parser.js';
 import { isSwitchUnderWay, resolveModelIn, SwitchProgress } from './switch-progress.js';
 import { parseOrUsage, UsageError } from './usage-error.js';
 
@@ -25,83 +25,66 @@ export async function runSwitch(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('switch takes exactly one model id or alias', USAGE);
-  const client = new EngineClient(await resolveConnection(values));
-  return switchTo(client, positionals[0]);
+  return withEngine(values, (engine) => switchTo(engine, positionals[0]!));
 }
 
 /**
- * Subscribes to events first, so no phase is missed, then POSTs the switch with `wait`: the
- * POST's answer is the outcome, the events are only the progress display.
+ * Follows the `state` events before asking, so no phase is missed, then calls models.switchTo with
+ * `wait`: its answer is the outcome, the events are only the progress display.
  */
-async function switchTo(client: EngineClient, idOrAlias: string): Promise<number> {
-  const stream = new AbortController();
-  const events = await client.openEvents(stream.signal);
-  const initial = await readInitialState(events);
+async function switchTo(engine: EngineSession, idOrAlias: string): Promise<number> {
+  const initial = await engine.api['state.get']({});
   const modelId = resolveModelIn(initial, idOrAlias) ?? idOrAlias;
   const alreadyReady = initial.slots.some((s) => s.modelId === modelId && s.status === 'ready');
-  const following = followProgress(events, modelId);
-  const interrupt = new AbortController();
-  const onSigint = (): void => interrupt.abort();
+  const following = followProgress(engine, modelId);
+  let onSigint!: () => void;
+  const interrupted = new Promise<'interrupted'>((resolve) => (onSigint = () => resolve('interrupted')));
   process.once('SIGINT', onSigint);
+  const switching = engine.api['models.switchTo']({ model: idOrAlias, wait: true, cause: 'cli' });
+  // After Ctrl-C the call fails as the connection closes; that is no error then.
+  switching.catch(() => undefined);
   try {
-    const path = `/api/models/${encodeURIComponent(idOrAlias)}/switch`;
-    const slot = await client.postJson<{ slot: SlotView }>(path, { wait: true, cause: 'cli' }, { long: true, signal: interrupt.signal });
-    if (!alreadyReady) await following.settledOrAfter(FINAL_EVENTS_GRACE_MS);
-    console.log(alreadyReady ? `✅ ${modelId} is already ready` : `✅ ready in ${formatLoadTime(slot.slot)}`);
-    return 0;
-  } catch (err) {
-    if (interrupt.signal.aborted) {
+    const outcome = await Promise.race([switching, interrupted]);
+    if (outcome === 'interrupted') {
       console.error(`interrupted — the switch continues in the engine; "switchboard status" shows it`);
       return 130;
     }
-    if (!(err instanceof EngineRequestError) || err.apiError.code === 'unknown_model') throw err;
+    if (!alreadyReady) await following.settledOrAfter(FINAL_EVENTS_GRACE_MS);
+    console.log(alreadyReady ? `✅ ${modelId} is already ready` : `✅ ready in ${formatLoadTime(outcome)}`);
+    return 0;
+  } catch (err) {
+    // A refused id, or the connection gone: nothing to diagnose.
+    if (!(err instanceof ApiCallError) || err.code === 'unknown_model' || !engine.isOpen()) throw err;
     await following.settledOrAfter(FINAL_EVENTS_GRACE_MS);
-    await printFailure(client, err);
+    await printFailure(engine, err);
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
-    stream.abort();
-    await following.done;
-  }
-}
-
-/** Reads with next(), not for-await: breaking out of for-await would close the generator. */
-async function readInitialState(events: AsyncGenerator<SseEvent>): Promise<EngineState> {
-  for (;;) {
-    const { value, done } = await events.next();
-    if (done) throw new Error('the engine closed the event stream before sending its state');
-    if (value.event === 'state') return JSON.parse(value.data) as EngineState;
+    following.stop();
   }
 }
 
 /**
- * Prints progress lines until the stream is aborted. `settledOrAfter` waits until the events have
- * shown the switch under way and then no longer under way, so its last lines are printed before
- * the outcome (the POST's answer can overtake the event stream).
+ * Prints progress lines from the `state` events until stopped. `settledOrAfter` waits until the
+ * events have shown the switch under way and then no longer under way, so its last lines are
+ * printed before the outcome.
  */
-function followProgress(events: AsyncGenerator<SseEvent>, modelId: string) {
+function followProgress(engine: EngineSession, modelId: string) {
   const progress = new SwitchProgress(modelId);
   let sawUnderWay = false;
   let markSettled!: () => void;
   const settled = new Promise<void>((resolve) => (markSettled = resolve));
-  const done = (async () => {
-    try {
-      for await (const event of events) {
-        if (event.event !== 'state') continue;
-        const state = JSON.parse(event.data) as EngineState;
-        const line = progress.lineFor(state, Date.now());
-        if (line) console.log(line);
-        if (isSwitchUnderWay(state, modelId)) sawUnderWay = true;
-        else if (sawUnderWay) markSettled();
-      }
-    } catch {
-      // The stream ends by abort once the outcome is known, or because the engine went away:
-      // either way the POST's answer says what happened.
-    }
-    markSettled();
-  })();
+  const unsubscribe = engine.subscribe((event) => {
+    if (event.type !== 'state') return;
+    const line = progress.lineFor(event.state, Date.now());
+    if (line) console.log(line);
+    if (isSwitchUnderWay(event.state, modelId)) sawUnderWay = true;
+    else if (sawUnderWay) markSettled();
+  });
+  // The engine going away settles it too: the call's answer says what happened.
+  void engine.dropped.then(markSettled);
   return {
-    done,
+    stop: unsubscribe,
     settledOrAfter(ms: number): Promise<void> {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
@@ -115,19 +98,18 @@ function formatLoadTime(slot: SlotView): string {
   return formatDuration(slot.readyAtMs - slot.loadStartedAtMs);
 }
 
-async function printFailure(client: EngineClient, err: EngineRequestError): Promise<void> {
-  const failure = err.apiError.details?.failure as Failure | undefined;
+async function printFailure(engine: EngineSession, err: ApiCallError): Promise<void> {
+  const failure = err.details?.failure as Failure | undefined;
   console.error(failure ? `❌ failed: ${failure.message} — ${failure.hint}` : `❌ failed: ${err.message}`);
-  const lines = failure?.lastLines?.length ? failure.lastLines.slice(-FAILURE_LOG_LINES) : await recentLogLines(client);
+  const lines = failure?.lastLines?.length ? failure.lastLines.slice(-FAILURE_LOG_LINES) : await recentLogLines(engine);
   if (lines.length === 0) return;
   console.error('   last log lines:');
   for (const line of lines) console.error(`   │ ${line}`);
 }
 
-async function recentLogLines(client: EngineClient): Promise<string[]> {
+async function recentLogLines(engine: EngineSession): Promise<string[]> {
   try {
-    const { lines } = await client.getJson<{ lines: LogLine[] }>(`/api/logs?tail=${FAILURE_LOG_LINES}`);
-    return lines.map((l) => l.text);
+    return (await engine.api['logs.tail']({ tail: FAILURE_LOG_LINES })).map((l) => l.text);
   } catch {
     return [];
   }

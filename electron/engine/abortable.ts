@@ -1,4 +1,4 @@
-import { EngineError } from './engine-error.js';
+import { EngineError } from '../../shared/engine-error.js';
 
 /** Rejects when `signal` aborts; the underlying promise (a load) goes on. */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

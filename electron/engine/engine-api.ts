@@ -1,6 +1,6 @@
 import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
 import type { EngineEvent, EngineState, LoadRecord, LogLine, SlotView, SwapRecord, SwitchCause } from '../../shared/engine-state.js';
-import type { EngineError } from './engine-error.js';
+import type { EngineError } from '../../shared/engine-error.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
 

@@ -12,7 +12,7 @@ import { BenchRunner } from './bench/bench-runner.js';
 import { buildLaunch } from './catalog/build-launch-argv.js';
 import { listRestartFields } from './catalog/catalog-settings.js';
 import type { AcquireOptions, Engine, ModelLease } from './engine-api.js';
-import { EngineError } from './engine-error.js';
+import { EngineError } from '../../shared/engine-error.js';
 import { unknownModelError } from './catalog/resolve-model-id.js';
 import { createEngineParts, type EngineParts } from './engine-parts.js';
 import { EngineNotices } from './engine-notices.js';
@@ -28,7 +28,7 @@ import { LogBuffer } from './logs/log-buffer.js';
 import { typicalLoadMs } from './switcher/estimate-eta.js';
 import type { LoadHistory } from './switcher/load-history.js';
 import { RequestRegistry } from './switcher/request-registry.js';
-import { gpuSetKey, gpuSetOf, isSlotModel } from './switcher/gpu-sets.js';
+import { gpuSetKey, gpuSetOf, isSlotModel } from '../../shared/gpu-sets.js';
 import { ModelLifecycle } from './switcher/model-lifecycle.js';
 import { SlotPool, type SwapTrigger } from './switcher/slot-pool.js';
 import { SlotSwitcher, type LoadNotes } from './switcher/slot-switcher.js';
@@ -61,6 +61,12 @@ export interface CreateEngineOptions {
   powerLimits?: PowerLimits;
   /** /metrics poll interval for models run with --enable-metrics (default 5000 ms). */
   metricsPollMs?: number;
+  /**
+   * Setup mode: `configPath` does not exist yet and `catalog` is the empty one (loadCatalogOnHost with
+   * `allowMissing` says `missing: true`). The state carries `setup` until the first catalog is written
+   * through the engine (replaceCatalog); the router and the API work as with a catalog of no models.
+   */
+  firstRun?: boolean;
 }
 
 const MONITOR_OFF = { available: false as const, reason: 'GPU monitoring is off in this engine' };
@@ -105,10 +111,13 @@ class SwitchboardEngine implements Engine {
   private lastEmitted: string | undefined;
   private pendingEmit: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Setup mode (see CreateEngineOptions.firstRun): until the first catalog write. */
+  private inSetup: boolean;
 
   constructor(private readonly options: CreateEngineOptions, parts: EngineParts, private readonly notices: EngineNotices) {
     const catalog = options.catalog;
     this.current = catalog;
+    this.inSetup = options.firstRun === true;
     const { history } = parts;
     this.swaps = parts.swaps;
     this.history = history;
@@ -206,6 +215,8 @@ class SwitchboardEngine implements Engine {
     // Compared with the catalog the engine started with: those settings were read only then.
     const restartRequired = listRestartFields(this.options.catalog, catalog);
     this.current = catalog;
+    // The catalog file exists now: setup mode is over.
+    this.inSetup = false;
     this.indexModels();
     this.pool.syncWithCatalog();
     for (const id of [...this.lastFailure.keys()]) if (!this.byName.has(id)) this.lastFailure.delete(id);
@@ -239,6 +250,7 @@ class SwitchboardEngine implements Engine {
       configPath: this.options.configPath,
       gpu: this.monitor?.availability() ?? MONITOR_OFF,
       notices: this.notices.list(),
+      ...(this.inSetup ? { setup: { catalogPath: this.options.configPath } } : {}),
     };
   }
 

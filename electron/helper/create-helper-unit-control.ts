@@ -1,7 +1,7 @@
 import type { Catalog } from '../../shared/catalog-schema.js';
 import { HelperError } from '../../shared/helper-protocol.js';
-import { DirectUnitControl } from '../engine/backends/systemd/direct-unit-control.js';
-import type { UnitControl, UnitState } from '../engine/backends/systemd/unit-control.js';
+import { DirectUnitControl } from '../system/systemd/direct-unit-control.js';
+import type { UnitControl, UnitState } from '../system/systemd/unit-control.js';
 
 /** How the helper acts on its unit: systemctl (`direct`), or not at all (`none`: a test seam). */
 export const UNIT_CONTROL_KINDS = ['direct', 'none'] as const;

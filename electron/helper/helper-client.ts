@@ -4,10 +4,10 @@ import {
   HELPER_PROTOCOL_VERSION, helperResponseSchema, helperStatusSchema, powerLimitChangeSchema,
   type HelperErrorCode, type HelperOp, type HelperRequestOf, type HelperResults, type HelperStatus,
 } from '../../shared/helper-protocol.js';
+import { EngineError } from '../../shared/engine-error.js';
 import type { ApiError } from '../../shared/engine-state.js';
-import { EngineError } from '../engine/engine-error.js';
-import { templateOfUnit } from '../engine/backends/systemd/slot-instance-unit.js';
-import type { UnitControl, UnitState } from '../engine/backends/systemd/unit-control.js';
+import { templateOfUnit } from '../system/systemd/slot-instance-unit.js';
+import type { UnitControl, UnitState } from '../system/systemd/unit-control.js';
 
 /** A request as a caller writes it: the envelope (`v`, `id`) is added by `helperRequest`. */
 export type HelperRequestBody<Op extends HelperOp> = { op: Op } & Omit<HelperRequestOf<Op>, 'v' | 'id' | 'op'>;

@@ -5,9 +5,9 @@ import { stringify } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { catalogSchema, type Catalog, type CatalogInput } from '../../shared/catalog-schema.js';
 import { HelperError, type HelperRequest } from '../../shared/helper-protocol.js';
-import type { UnitControl, UnitState } from '../engine/backends/systemd/unit-control.js';
+import type { UnitControl, UnitState } from '../system/systemd/unit-control.js';
 import { createHelperOperations, type HelperOperationsDeps } from './operations.js';
-import type { PowerLimitControl } from './power-limit-control.js';
+import type { PowerLimitControl } from '../system/nvidia-smi/power-limit-control.js';
 import { readTrustedCatalog } from './read-trusted-catalog.js';
 
 const UNIT = 'sglang.service';

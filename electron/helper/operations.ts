@@ -1,10 +1,10 @@
 import type { Catalog } from '../../shared/catalog-schema.js';
 import { HELPER_PROTOCOL_VERSION, HelperError, type HelperRequest, type HelperRequestOf, type HelperResults } from '../../shared/helper-protocol.js';
+import { gpuSetKey, gpuSetOf } from '../../shared/gpu-sets.js';
 import { SWITCHBOARD_VERSION } from '../../shared/version.js';
-import { isTemplateUnit, slotInstanceUnit, slotOfInstanceUnit } from '../engine/backends/systemd/slot-instance-unit.js';
-import type { UnitControl } from '../engine/backends/systemd/unit-control.js';
-import { gpuSetKey, gpuSetOf } from '../engine/switcher/gpu-sets.js';
-import type { PowerLimitControl } from './power-limit-control.js';
+import type { PowerLimitControl } from '../system/nvidia-smi/power-limit-control.js';
+import { isTemplateUnit, slotInstanceUnit, slotOfInstanceUnit } from '../system/systemd/slot-instance-unit.js';
+import type { UnitControl } from '../system/systemd/unit-control.js';
 
 /** What the operations act on; wired by main.ts. */
 export interface HelperOperationsDeps {

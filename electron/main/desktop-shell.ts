@@ -1,7 +1,7 @@
 import { app, type BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import type { EngineState, LoadRecord } from '../../shared/engine-state.js';
-import type { ApiEvent } from '../../shared/switchboard-api.js';
+import type { ApiEvent, ConnectionDetail } from '../../shared/switchboard-api.js';
 import { dispatchApiCall } from '../engine/api/dispatch-api-call.js';
 import type { AppPaths } from './app-paths.js';
 import { installIpcBridge } from './ipc-bridge.js';
@@ -37,7 +37,8 @@ export function startDesktopShell(host: EngineHost, paths: AppPaths): DesktopShe
     onQuitShortcut: () => app.quit(),
   });
   const windowContentsId = win.webContents.id;
-  const bridge = installIpcBridge(host.handlers, origin, (id) => id === windowContentsId);
+  const engineProcess = host.engineProcess;
+  const bridge = installIpcBridge(host.handlers, origin, (id) => id === windowContentsId, engineProcess ? { restartEngine: () => engineProcess.restart() } : {});
 
   const showWindow = (): void => {
     if (win.isDestroyed()) return;
@@ -48,6 +49,7 @@ export function startDesktopShell(host: EngineHost, paths: AppPaths): DesktopShe
   const runIntent = async (intent: TrayIntent): Promise<void> => {
     if (intent.kind === 'show') return showWindow();
     if (intent.kind === 'quit') return app.quit();
+    if (intent.kind === 'restart-engine') return void (await engineProcess?.restart());
     // wait: false — the outcome arrives as a `load` event (and a notification when hidden).
     const outcome =
       intent.kind === 'switch'
@@ -59,10 +61,24 @@ export function startDesktopShell(host: EngineHost, paths: AppPaths): DesktopShe
   };
   const tray = createAppTray(paths.icon(32), (intent) => void runIntent(intent));
 
+  // The engine connection as the window and the tray show it: the WebSocket's state, and what
+  // happened to the engine process while it is not serving (crashed, restarting, gave up).
+  let socket: 'connecting' | 'open' | 'closed' = 'connecting';
+  const processDetail = (): ConnectionDetail | undefined => {
+    const status = engineProcess?.status();
+    if (!status || status.phase === 'running') return undefined;
+    return { message: status.message, canRestart: status.phase === 'failed' };
+  };
+  const showConnection = (): void => {
+    const detail = socket === 'open' ? undefined : processDetail();
+    bridge.setConnection({ state: socket, ...(detail ? { detail } : {}) });
+    // Open: refreshState() brings the tray the engine's state. Not open: say why, if we know.
+    if (socket === 'closed' || detail) tray.update(null, detail ?? null);
+  };
   const refreshState = async (): Promise<void> => {
     const outcome = await dispatchApiCall(host.handlers, 'state.get', {});
     latestState = outcome.ok ? (outcome.result as EngineState) : null;
-    tray.update(latestState);
+    tray.update(latestState, latestState ? null : (processDetail() ?? null));
   };
   const notifyLoad = async (record: LoadRecord): Promise<void> => {
     // Read now: by the time a fresh state arrives the user may have looked.
@@ -81,9 +97,22 @@ export function startDesktopShell(host: EngineHost, paths: AppPaths): DesktopShe
   const unsubscribe = host.subscribe(onEvent);
   // Attached to a remote engine: the tray says when it is gone, and resyncs when it is back.
   const stopWatchingConnection = host.onConnection?.((connection) => {
+    socket = connection;
+    showConnection();
     if (connection === 'open') void refreshState();
-    else if (connection === 'closed') tray.update(null);
   });
+  let lastCrashAt: number | null = null;
+  const stopWatchingProcess = engineProcess?.onStatus((status) => {
+    showConnection();
+    // A crash is news even with the window hidden: the tray icon alone does not say it.
+    const exit = status.lastExit;
+    if (exit && exit.atMs !== lastCrashAt && (status.phase === 'restarting' || status.phase === 'failed')) {
+      lastCrashAt = exit.atMs;
+      showNotice({ title: status.phase === 'failed' ? 'The engine keeps stopping' : 'The engine stopped unexpectedly', body: status.message, failed: true }, paths.icon(256), showWindow);
+    }
+  });
+  if (!host.onConnection) socket = 'open';
+  showConnection();
   void refreshState();
 
   return {
@@ -94,6 +123,7 @@ export function startDesktopShell(host: EngineHost, paths: AppPaths): DesktopShe
     dispose: () => {
       unsubscribe();
       stopWatchingConnection?.();
+      stopWatchingProcess?.();
       bridge.dispose();
       tray.destroy();
       // Quitting may take a while (SGLang stops first): the window goes at once.

@@ -4,10 +4,12 @@ import { appMenuTemplate } from './app-menu.js';
 import { appPaths, isSoftwareRenderingRequested } from './app-paths.js';
 import { startDesktopShell, type DesktopShell } from './desktop-shell.js';
 import { startEngineHost, type EngineHost } from './start-engine-host.js';
-import { killServerGroupsNow } from '../engine/host/live-server-groups.js';
 
-/** How long Quit waits for the engine to stop SGLang before leaving anyway. */
-const ENGINE_CLOSE_TIMEOUT_MS = 60_000;
+/**
+ * How long Quit waits for the engine before leaving anyway. The supervisor itself SIGKILLs the engine
+ * process after 60 s and sweeps the SGLang servers it recorded; this is the last guard above that.
+ */
+const ENGINE_CLOSE_TIMEOUT_MS = 75_000;
 
 if (isSoftwareRenderingRequested(process.argv, process.env)) {
   app.disableHardwareAcceleration();
@@ -55,8 +57,6 @@ function closeEngine(engineHost: EngineHost): Promise<void> {
     shell?.dispose();
     const timeout = new Promise<void>((resolve) => setTimeout(resolve, ENGINE_CLOSE_TIMEOUT_MS).unref());
     await Promise.race([engineHost.close().catch((err: unknown) => console.error('switchboard: closing the engine failed', err)), timeout]);
-    // Whatever did not stop in time is killed: quitting never leaves a server holding the GPUs.
-    killServerGroupsNow();
     engineClosed = true;
   })();
   return closing;

@@ -1,5 +1,5 @@
 import type { EngineState, LoadRecord } from '../../shared/engine-state.js';
-import { formatDuration } from '../cli/format-duration.js';
+import { formatDuration } from '../../shared/format-duration.js';
 
 /** Whether the user is looking at the window right now. */
 export interface WindowAttention {

@@ -1,22 +1,26 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { WebSocket } from 'ws';
-import { ApiCallError, type ApiEvent, type ApiHandlers } from '../../shared/switchboard-api.js';
+import type { EngineReadyMessage } from '../../shared/engine-process-protocol.js';
+import { ApiCallError, type ApiEvent, type ApiHandlers, type ApiTransport } from '../../shared/switchboard-api.js';
 import { createRemoteHandlers } from '../../shared/transports/remote-handlers.js';
 import { createWebSocketTransport } from '../../shared/transports/websocket-transport.js';
-import { createEngineApi } from '../engine/api/create-engine-api.js';
 import { adminTokenOf, readAdminToken } from '../engine/api/access/admin-token.js';
-import { startEngineServer } from '../engine/api/start-engine-server.js';
 import { defaultConfigPath, defaultStateDir } from '../engine/catalog/default-config-path.js';
-import { formatCatalogIssues } from '../engine/catalog/load-catalog.js';
-import { loadCatalogOnHost } from '../engine/catalog/load-catalog-on-host.js';
-import { createEngine } from '../engine/engine.js';
-import { EngineError } from '../engine/engine-error.js';
+import { formatCatalogIssues, loadCatalogFile } from '../engine/catalog/load-catalog.js';
+import { emptyCatalog } from '../engine/catalog/load-catalog-on-host.js';
+import { EngineError } from '../../shared/engine-error.js';
+import { findLeftoverServers, stopLeftover } from '../engine/host/leftover-servers.js';
+import { ServerRecords } from '../engine/host/server-records.js';
+import { EngineSupervisor, type EngineLaunch, type EngineSupervisorOptions } from './engine-supervisor.js';
 
 /**
- * The engine the desktop app talks to, the same shape whether it runs in this process or is a
- * `switchboard serve` found on the catalog's router port: IPC, the tray and notifications only
- * ever see `handlers` and `subscribe`.
+ * The engine the desktop app talks to: its own engine process, supervised (`engineProcess`), or a
+ * `switchboard serve` found on the catalog's router port (attached). Either way IPC, the tray and
+ * notifications only ever see `handlers` and `subscribe`, over the engine's /api/ws.
  */
 export interface EngineHost {
   /** The router's base URL (what Open WebUI points at). */
@@ -25,51 +29,171 @@ export interface EngineHost {
   handlers: ApiHandlers;
   /** Engine events one by one, in order; returns the unsubscribe function. */
   subscribe(listener: (event: ApiEvent) => void): () => void;
-  /** Attached only: the WebSocket to the remote engine dropped ('closed') or came back ('open'). */
+  /** The WebSocket to the engine dropped ('closed') or came back ('open'). */
   onConnection?(listener: (state: 'connecting' | 'open' | 'closed') => void): () => void;
-  /** In-process: stops the engine (and its SGLang child) and the router. Attached: closes the socket. */
+  /** The app's own engine process (absent when attached to someone else's). */
+  engineProcess?: Pick<EngineSupervisor, 'status' | 'onStatus' | 'restart'>;
+  /** Own engine: stops it (SGLang first; SIGKILL and a sweep past the timeout). Attached: closes the socket. */
   close(): Promise<void>;
 }
 
+export interface StartEngineHostOptions {
+  /** Load history, server records, admin token (default $XDG_STATE_HOME/sglang-switchboard). */
+  stateDir?: string;
+  /** Starts `switchboard serve --supervised` for a launch (default: startEngineProcess with this binary). */
+  spawnEngine?: (launch: EngineLaunch, where: EngineProcessPlace) => ChildProcess;
+  /** Supervisor tuning (tests use short delays). */
+  supervisor?: Pick<EngineSupervisorOptions, 'restartDelayMs' | 'crashLoop' | 'readyTimeoutMs' | 'stopTimeoutMs' | 'echo'>;
+}
+
 /**
- * Attaches to an engine already answering on the catalog's router port, or hosts one in-process
- * (engine + router on that port). `--config FILE` picks the catalog. Throws with the catalog's
- * issues (file:line:col field: message) when it does not load. `stateDir` (load history) defaults to
- * $XDG_STATE_HOME/sglang-switchboard.
+ * Attaches to an engine already answering on the catalog's router port, or starts the app's own
+ * engine process (`switchboard serve --supervised`, the one engine assembly) and supervises it.
+ * `--config FILE` picks the catalog; when it does not exist yet the engine starts in setup mode (the
+ * window's first-run screen). Throws with the catalog's issues (file:line:col field:
+ * message), or the engine process's own last words, when it cannot start.
  * No electron import here: this is plain Node, testable without the Electron binary.
  */
-export async function startEngineHost(argv: string[], options: { stateDir?: string } = {}): Promise<EngineHost> {
-  const { values } = parseArgs({ args: argv.slice(1), options: { config: { type: 'string' } }, strict: false, allowPositionals: true });
+export async function startEngineHost(argv: string[], options: StartEngineHostOptions = {}): Promise<EngineHost> {
+  const { values } = parseArgs({ args: argv.slice(1), options: { config: { type: 'string' }, port: { type: 'string' } }, strict: false, allowPositionals: true });
   const configPath = typeof values.config === 'string' ? values.config : defaultConfigPath();
+  const portOverride = typeof values.port === 'string' ? Number(values.port) : undefined;
+  if (portOverride !== undefined && !(Number.isInteger(portOverride) && portOverride > 0 && portOverride < 65536)) throw new Error(`--port must be a port number (1-65535), got "${values.port}"`);
   const stateDir = options.stateDir ?? defaultStateDir();
-  const { loaded, topology } = await loadCatalogOnHost(configPath);
+  // No catalog yet: the engine starts in setup mode and the window shows its first-run screen.
+  const firstRun = !existsSync(configPath);
+  const loaded = firstRun ? { ok: true as const, catalog: emptyCatalog() } : await loadCatalogFile(configPath);
   if (!loaded.ok) throw new Error(formatCatalogIssues(configPath, loaded.issues));
-  const { host, port, adminKeys } = loaded.catalog.router;
+  const { host, adminKeys } = loaded.catalog.router;
+  const port = portOverride ?? loaded.catalog.router.port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const running = await probeRunningEngine(url, adminKeys[0] ?? (await readAdminToken(stateDir)) ?? undefined);
   if (running.kind === 'attach') return attachToEngine(url, running.adminKey);
   if (running.kind === 'locked-out') throw new Error(running.message);
 
-  const engine = await createEngine({ catalog: loaded.catalog, configPath, stateDir, ...(topology ? { gpuTopology: topology } : {}) });
-  // The same as `switchboard serve`: router, admin API and /api/ws, so other clients can attach.
-  const api = createEngineApi(engine, configPath);
-  let server;
-  try {
-    server = await startEngineServer(engine, { host, port, stateDir, handlers: api.handlers });
-  } catch (err) {
-    await engine.close();
-    throw err;
+  const spawnEngine = options.spawnEngine ?? startEngineProcess;
+  const supervisor = new EngineSupervisor({
+    ...options.supervisor,
+    launch: { configPath, ...(firstRun ? { firstRun } : {}) },
+    spawnEngine: (launch) => spawnEngine(launch, { stateDir, ...(portOverride ? { port: portOverride } : {}) }),
+    reapLeftovers: () => stopRecordedServers(stateDir),
+  });
+  const ready = await supervisor.start();
+  return superviseEngine(supervisor, ready);
+}
+
+/**
+ * The app's engine process: `switchboard serve --supervised` run by this very binary as Node
+ * (Electron with ELECTRON_RUN_AS_NODE; node in tests), in its own process group so a Ctrl-C in the
+ * terminal reaches only the app, which then stops the engine gracefully.
+ */
+export function startEngineProcess(launch: EngineLaunch, where: EngineProcessPlace): ChildProcess {
+  const args = [
+    where.cliScript ?? defaultCliScript(),
+    'serve',
+    '--supervised',
+    '--config',
+    launch.configPath,
+    '--state-dir',
+    where.stateDir,
+    ...(where.port ? ['--port', String(where.port)] : []),
+    ...(launch.firstRun ? ['--first-run'] : []),
+  ];
+  return spawn(process.execPath, args, {
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...launch.env },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    detached: true,
+  });
+}
+
+/** Where every engine process of this app session runs, whatever catalog it gets. */
+export interface EngineProcessPlace {
+  stateDir: string;
+  /** `--port`: the router port for this session, over the catalog's. */
+  port?: number;
+  /** The CLI to run (default: the compiled one beside the main process). */
+  cliScript?: string;
+}
+
+/**
+ * The compiled CLI: beside the compiled main process (out/main/index.js → out/node/switchboard.js),
+ * or, running from source (tests), the repository's out/node/switchboard.js.
+ */
+function defaultCliScript(): string {
+  const beside = join(import.meta.dirname, '..', 'node', 'switchboard.js');
+  return existsSync(beside) ? beside : join(import.meta.dirname, '..', '..', 'out', 'node', 'switchboard.js');
+}
+
+/**
+ * The host over a supervised engine process: one WebSocket transport per engine URL (a restart on
+ * another catalog may move it), listeners kept across the swap; the transport reconnects by itself
+ * after a crash and a restart on the same URL.
+ */
+function superviseEngine(supervisor: EngineSupervisor, first: EngineReadyMessage): EngineHost {
+  const eventListeners = new Set<(event: ApiEvent) => void>();
+  const connectionListeners = new Set<(state: 'connecting' | 'open' | 'closed') => void>();
+  let ready = first;
+  let transport = connect(first);
+  let detach = wire(transport);
+
+  function connect(at: EngineReadyMessage): ApiTransport {
+    return createWebSocketTransport({
+      url: `${at.url.replace(/^http/, 'ws')}/api/ws`,
+      adminKey: () => at.adminToken,
+      WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket,
+      // The engine is ours and comes back within seconds: look for it often.
+      reconnectDelay: { initialMs: 200, maxMs: 2000 },
+    });
   }
+  function wire(t: ApiTransport): () => void {
+    const offEvents = t.subscribe((events) => events.forEach((event) => eventListeners.forEach((listener) => listener(event))));
+    const offConnection = t.onConnection?.((state) => connectionListeners.forEach((listener) => listener(state)));
+    return () => {
+      offEvents();
+      offConnection?.();
+    };
+  }
+  const offReady = supervisor.onReady((next) => {
+    if (next.url === ready.url && next.adminToken === ready.adminToken) return;
+    ready = next;
+    detach();
+    transport.close?.();
+    transport = connect(next);
+    detach = wire(transport);
+  });
   return {
-    url: server.url,
+    get url() {
+      return ready.url;
+    },
     attached: false,
-    handlers: api.handlers,
-    subscribe: (listener) => engine.subscribe(listener),
+    handlers: createRemoteHandlers({ call: (method, params) => transport.call(method, params) }, { mapError: toEngineError }),
+    subscribe: (listener) => {
+      eventListeners.add(listener);
+      return () => eventListeners.delete(listener);
+    },
+    onConnection: (listener) => {
+      connectionListeners.add(listener);
+      return () => connectionListeners.delete(listener);
+    },
+    engineProcess: supervisor,
     close: async () => {
-      await engine.close();
-      await server.close();
+      offReady();
+      detach();
+      transport.close?.();
+      await supervisor.stop();
     },
   };
+}
+
+/**
+ * After an engine process was SIGKILLed (it did not stop in time) or crash-looped: the SGLang
+ * servers its records name, still alive with the recorded start time, are stopped (SIGTERM to the
+ * group, SIGKILL after a few seconds). Quitting never leaves a server holding the GPUs.
+ */
+async function stopRecordedServers(stateDir: string): Promise<void> {
+  const records = await ServerRecords.open(join(stateDir, 'servers.json'));
+  const { leftovers } = await findLeftoverServers({ records: records.list(), expected: [], isCurrent: () => false });
+  await Promise.all(leftovers.map((leftover) => stopLeftover(leftover, 5000)));
 }
 
 /** A remote engine through its /api/ws: calls keep their error codes, event batches are unrolled. */

@@ -2,7 +2,14 @@ import type { EngineState, ModelView, SlotView } from '../../shared/engine-state
 import type { LoadProgress } from '../../shared/load-phase.js';
 
 /** What clicking a tray item asks for; tray.ts carries it out. */
-export type TrayIntent = { kind: 'switch'; model: string } | { kind: 'stop' } | { kind: 'show' } | { kind: 'quit' };
+export type TrayIntent = { kind: 'switch'; model: string } | { kind: 'stop' } | { kind: 'show' } | { kind: 'quit' } | { kind: 'restart-engine' };
+
+/** What the tray says about the app's own engine process while it is not serving (engine-supervisor.ts). */
+export interface TrayEngineProcess {
+  message: string;
+  /** Offer "Restart engine" (it crash-looped and is not restarted by itself). */
+  canRestart: boolean;
+}
 
 /** One tray menu item as plain data (tray.ts turns it into an Electron MenuItem). */
 export interface TrayItem {
@@ -23,9 +30,16 @@ const APP = 'SGLang Switchboard';
  * not radio items: Electron keeps a radio group's first item checked when none is. Upstream
  * models are never switched: not listed.
  */
-export function trayMenuItems(state: EngineState | null): TrayItem[] {
+export function trayMenuItems(state: EngineState | null, engineProcess: TrayEngineProcess | null = null): TrayItem[] {
   const tail: TrayItem[] = [{ type: 'separator' }, { type: 'normal', label: 'Show window', intent: { kind: 'show' } }, { type: 'normal', label: `Quit ${APP}`, intent: { kind: 'quit' } }];
-  if (!state) return [{ type: 'normal', label: 'Engine not reachable', enabled: false }, ...tail];
+  if (!state) {
+    if (!engineProcess) return [{ type: 'normal', label: 'Engine not reachable', enabled: false }, ...tail];
+    return [
+      { type: 'normal', label: engineProcess.message, enabled: false },
+      ...(engineProcess.canRestart ? [{ type: 'normal' as const, label: 'Restart engine', intent: { kind: 'restart-engine' as const } }] : []),
+      ...tail,
+    ];
+  }
   const active = new Set(activeIds(state));
   const models = state.models.filter((m) => m.kind !== 'upstream');
   const modelItems: TrayItem[] = models.map((model) => ({
@@ -46,8 +60,8 @@ export function trayMenuItems(state: EngineState | null): TrayItem[] {
 }
 
 /** "SGLang Switchboard — qwen, coder ready", "SGLang Switchboard — loading mistral: weights 40%". */
-export function trayTooltip(state: EngineState | null): string {
-  return state ? `${APP} — ${statusLine(state)}` : `${APP} — engine not reachable`;
+export function trayTooltip(state: EngineState | null, engineProcess: TrayEngineProcess | null = null): string {
+  return state ? `${APP} — ${statusLine(state)}` : `${APP} — ${engineProcess?.message ?? 'engine not reachable'}`;
 }
 
 /**

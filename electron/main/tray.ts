@@ -1,11 +1,11 @@
 import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
 import type { EngineState } from '../../shared/engine-state.js';
 import { throttleLatest } from './throttle-latest.js';
-import { trayMenuItems, trayTooltip, type TrayIntent, type TrayItem } from './tray-menu.js';
+import { trayMenuItems, trayTooltip, type TrayEngineProcess, type TrayIntent, type TrayItem } from './tray-menu.js';
 
 export interface AppTray {
-  /** The newest engine state (null: not reachable); applied at most twice a second. */
-  update(state: EngineState | null): void;
+  /** The newest engine state (null: not reachable), and why when the app's own engine process is not serving; applied at most twice a second. */
+  update(state: EngineState | null, engineProcess?: TrayEngineProcess | null): void;
   destroy(): void;
 }
 
@@ -15,16 +15,18 @@ export function createAppTray(iconPath: string, onIntent: (intent: TrayIntent) =
   tray.on('click', () => onIntent({ kind: 'show' }));
   let lastMenu = '';
   let lastState: EngineState | null = null;
+  let lastProcess: TrayEngineProcess | null = null;
   // Electron flips a checkbox item when it is clicked: rebuild from the engine's state after every click.
   const clicked = (intent: TrayIntent): void => {
     lastMenu = '';
-    apply(lastState);
+    apply(lastState, lastProcess);
     onIntent(intent);
   };
-  const apply = (state: EngineState | null): void => {
+  const apply = (state: EngineState | null, engineProcess: TrayEngineProcess | null = null): void => {
     lastState = state;
-    tray.setToolTip(trayTooltip(state));
-    const items = trayMenuItems(state);
+    lastProcess = engineProcess;
+    tray.setToolTip(trayTooltip(state, engineProcess));
+    const items = trayMenuItems(state, engineProcess);
     const key = JSON.stringify(items);
     // Rebuilding an identical menu makes some trays (AppIndicator) flicker and close it.
     if (key === lastMenu) return;
@@ -32,9 +34,9 @@ export function createAppTray(iconPath: string, onIntent: (intent: TrayIntent) =
     tray.setContextMenu(Menu.buildFromTemplate(items.map((item) => toMenuItem(item, clicked))));
   };
   apply(null);
-  const update = throttleLatest(apply, 500);
+  const update = throttleLatest(([state, engineProcess]: [EngineState | null, TrayEngineProcess | null]) => apply(state, engineProcess), 500);
   return {
-    update,
+    update: (state, engineProcess = null) => update([state, engineProcess]),
     destroy: () => {
       update.cancel();
       tray.destroy();

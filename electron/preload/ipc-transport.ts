@@ -1,7 +1,16 @@
 // The renderer's side of the Electron IPC bridge, kept free of `electron` so it is testable in
 // plain Node: index.ts hands it the real ipcRenderer and exposes the result through contextBridge.
 import type { ApiError } from '../../shared/engine-state.js';
-import { IPC_CALL_CHANNEL, IPC_EVENTS_CHANNEL, IPC_SUBSCRIBE_CHANNEL, type ApiEvent, type ApiTransport } from '../../shared/switchboard-api.js';
+import {
+  IPC_CALL_CHANNEL,
+  IPC_CONNECTION_CHANNEL,
+  IPC_EVENTS_CHANNEL,
+  IPC_RESTART_ENGINE_CHANNEL,
+  IPC_SUBSCRIBE_CHANNEL,
+  type ApiEvent,
+  type ApiTransport,
+  type IpcConnectionMessage,
+} from '../../shared/switchboard-api.js';
 
 /** The part of ipcRenderer this transport uses (never exposed to the page itself). */
 export interface IpcRendererLike {
@@ -70,9 +79,21 @@ export function createIpcTransport(ipc: IpcRendererLike): ApiTransport {
       };
     },
     onConnection(listener) {
-      // IPC to our own main process cannot drop; it is open for as long as the page exists.
-      listener('open');
-      return () => undefined;
+      // IPC to main cannot drop; what can is main's connection to the engine process it supervises.
+      let stopped = false;
+      const deliver = (message: IpcConnectionMessage): void => {
+        if (!stopped) listener(message.state, message.detail);
+      };
+      const onMessage = (_event: unknown, ...args: unknown[]): void => deliver(args[0] as IpcConnectionMessage);
+      ipc.on(IPC_CONNECTION_CHANNEL, onMessage);
+      void ipc.invoke(IPC_CONNECTION_CHANNEL).then((current) => deliver(current as IpcConnectionMessage));
+      return () => {
+        stopped = true;
+        ipc.removeListener(IPC_CONNECTION_CHANNEL, onMessage);
+      };
+    },
+    async restartEngine() {
+      await ipc.invoke(IPC_RESTART_ENGINE_CHANNEL);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, Socket, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeSocketAddress, parseProcNetTcp, readTcpSockets } from './read-tcp-sockets.js';
 
@@ -53,7 +53,10 @@ describe('parseProcNetTcp', () => {
 describe('readTcpSockets on this machine', () => {
   const open: Array<Server | Socket> = [];
   afterEach(() => {
-    for (const s of open.splice(0)) (s as Socket).destroy?.() ?? (s as Server).close();
+    for (const s of open.splice(0)) {
+      if (s instanceof Socket) s.destroy();
+      else s.close();
+    }
   });
 
   it.each(['127.0.0.1', '::1'])('lists both ends of a live connection on %s', async (host) => {

@@ -86,9 +86,10 @@ export class RotatingJsonLines {
   }
 
   private async write(line: Buffer): Promise<void> {
-    let { file, size } = await this.openCurrent();
+    const current = await this.openCurrent();
+    let file = current.file;
     try {
-      if (size > 0 && size + line.length > this.opts.maxBytes) {
+      if (current.size > 0 && current.size + line.length > this.opts.maxBytes) {
         await file.close();
         await this.rotate();
         ({ file } = await this.openCurrent());

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_NVIDIA_SMI_BIN } from '../../electron/cli/write-demo-host.js';
+import { FAKE_NVIDIA_SMI_BIN } from '../../electron/engine/catalog/write-demo-host.js';
 import { chromiumMissingReason, launchChromium, type Browser } from './support/chromium.js';
 import { startDemoServer, type DemoServer } from './support/demo-server.js';
 

@@ -18,7 +18,7 @@ done
 [ "$(findmnt -n -o FSTYPE /etc)" = overlay ] || { echo "NO_OVERLAY etc"; exit 2; }
 
 # The installed package, as the deb unpacks it: resources from the checkout, the app itself is the
-# checkout (resources/app), and "Electron" is Node when run as Node.
+# checkout (resources/app, with out/node built), and "Electron" is Node when run as Node.
 mkdir -p "$APP_DIR/resources"
 cp -r "$REPO/resources/linux" "$REPO/resources/systemd" "$APP_DIR/resources/"
 rm "$APP_DIR/resources/linux/after-install.sh" "$APP_DIR/resources/linux/after-remove.sh"
@@ -60,6 +60,7 @@ rm -rf /run/systemd/system
 "$WORK/after-install" configure > /dev/null 2>&1; echo "rc=$?"
 facts
 echo "cli=$(cd / && switchboard --help 2>&1 | head -1)"
+echo "helper=$(cd / && switchboard-helper --help 2>&1 | head -1)"
 
 echo "STEP install-with-systemd-no-catalog"
 mkdir -p /run/systemd/system

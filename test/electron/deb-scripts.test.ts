@@ -65,6 +65,7 @@ describe.skipIf(reason !== null)('deb scripts run by root in a throwaway mount n
       sysusers: 'installed',
       calls: 'apparmor_status --enabled;systemctl enable sglang-switchboard-helper.service;',
       cli: 'usage: switchboard COMMAND [options]',
+      helper: 'usage: switchboard-helper [options]',
     });
   });
 

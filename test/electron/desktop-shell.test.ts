@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import type { LoadRecord } from '../../shared/engine-state.js';
 import { API_METHOD_NAMES, IPC_CALL_CHANNEL, type ApiEvent, type ApiHandlers } from '../../shared/switchboard-api.js';
 import { engineState } from './engine-state-fixtures.js';
+import type { EngineProcessStatus } from '../../electron/main/engine-supervisor.js';
 
 // Electron, as far as the shell uses it: windows, tray, menus, notifications, IPC.
 const fake = vi.hoisted(() => {
@@ -227,5 +228,59 @@ describe('startDesktopShell', () => {
     expect(fake.state.notifications.map((n) => [n.options.title, n.options.body, n.shown])).toEqual([['Qwen2.5 7B Instruct is ready', 'Loaded in 0m42s', true]]);
     fake.state.notifications[0]!.emit('click');
     expect(win.isVisible()).toBe(true);
+  });
+});
+
+describe('startDesktopShell: its own engine process', () => {
+  it('a crash keeps the window, tells the tray and a notification why, and the tray offers a restart once the supervisor gave up', async () => {
+    const { host } = fakeHost();
+    const connectionListeners = new Set<(state: 'connecting' | 'open' | 'closed') => void>();
+    const statusListeners = new Set<(status: EngineProcessStatus) => void>();
+    let status: EngineProcessStatus = { phase: 'running', pid: 10, url: host.url, crashes: 0, lastExit: null, message: 'The engine runs.' };
+    const restart = vi.fn(async () => undefined);
+    const setStatus = (next: Partial<EngineProcessStatus>) => {
+      status = { ...status, ...next };
+      statusListeners.forEach((l) => l(status));
+    };
+    shell = startDesktopShell(
+      {
+        ...host,
+        onConnection: (listener) => {
+          connectionListeners.add(listener);
+          return () => connectionListeners.delete(listener);
+        },
+        engineProcess: {
+          status: () => status,
+          onStatus: (listener) => {
+            statusListeners.add(listener);
+            return () => statusListeners.delete(listener);
+          },
+          restart,
+        },
+      },
+      appPaths('/app/out/main'),
+    );
+    connectionListeners.forEach((l) => l('open'));
+    await settle();
+    const win = fake.state.windows[0]!;
+    const tray = fake.state.trays[0]!;
+
+    const lastExit = { code: null, signal: 'SIGKILL' as const, atMs: 1, output: [] };
+    connectionListeners.forEach((l) => l('closed'));
+    setStatus({ phase: 'restarting', pid: null, crashes: 1, lastExit, message: 'The engine stopped unexpectedly (killed by SIGKILL); restarting it in 500 ms…' });
+    await vi.waitFor(() => expect(tray.tooltip).toBe('SGLang Switchboard — The engine stopped unexpectedly (killed by SIGKILL); restarting it in 500 ms…'));
+    expect(fake.state.notifications.map((n) => n.options.title)).toEqual(['The engine stopped unexpectedly']);
+    expect(win.isDestroyed()).toBe(false);
+
+    setStatus({ phase: 'failed', crashes: 6, lastExit: { ...lastExit, atMs: 2 }, message: 'The engine stopped unexpectedly 6 times within 60 s (last: exit code 1); not restarting it by itself.' });
+    const restartItem = await vi.waitFor(() => {
+      const item = tray.menu.find((i) => i.label === 'Restart engine');
+      expect(item).toBeDefined();
+      return item!;
+    }, { timeout: 2000 });
+    expect(fake.state.notifications.map((n) => n.options.title)).toEqual(['The engine stopped unexpectedly', 'The engine keeps stopping']);
+    (restartItem.click as () => void)();
+    await settle();
+    expect(restart).toHaveBeenCalledTimes(1);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeDemoHost } from '../../electron/cli/write-demo-host.js';
+import { writeDemoHost } from '../../electron/engine/catalog/write-demo-host.js';
 import { freePort } from '../fakes/sglang-sim/sim-harness.js';
 
 // The real app in the real Electron, driven by Playwright: opens on a demo catalog, shows the

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { API_METHOD_NAMES, IPC_CALL_CHANNEL, IPC_EVENTS_CHANNEL, IPC_SUBSCRIBE_CHANNEL, type ApiEvent, type ApiHandlers } from '../../shared/switchboard-api.js';
-import { EngineError } from '../../electron/engine/engine-error.js';
+import { API_METHOD_NAMES, IPC_CALL_CHANNEL, IPC_CONNECTION_CHANNEL, IPC_EVENTS_CHANNEL, IPC_RESTART_ENGINE_CHANNEL, IPC_SUBSCRIBE_CHANNEL, type ApiEvent, type ApiHandlers } from '../../shared/switchboard-api.js';
+import { EngineError } from '../../shared/engine-error.js';
 
 const electron = vi.hoisted(() => ({
   handles: new Map<string, (...args: unknown[]) => unknown>(),
@@ -113,5 +113,33 @@ describe('installIpcBridge: events', () => {
     expect(electron.handles.has(IPC_CALL_CHANNEL)).toBe(false);
     expect(electron.listeners.has(IPC_SUBSCRIBE_CHANNEL)).toBe(false);
     bridge = installIpcBridge(handlers, origin, () => true);
+  });
+});
+
+describe('installIpcBridge: the engine connection', () => {
+  const askConnection = (event: unknown) => electron.handles.get(IPC_CONNECTION_CHANNEL)!(event);
+
+  it('answers the current connection and pushes each change to the windows that asked, ours only', async () => {
+    expect(await askConnection(ipcEvent(ours))).toEqual({ state: 'connecting' });
+    const stranger = webContents(9);
+    expect(await askConnection(ipcEvent(stranger, 'https://evil.example/'))).toBeNull();
+
+    const detail = { message: 'The engine stopped unexpectedly (exit code 1); restarting it in 500 ms…', canRestart: false };
+    bridge.setConnection({ state: 'closed', detail });
+    expect(ours.send).toHaveBeenLastCalledWith(IPC_CONNECTION_CHANNEL, { state: 'closed', detail });
+    expect(stranger.send).not.toHaveBeenCalled();
+    expect(await askConnection(ipcEvent(ours))).toEqual({ state: 'closed', detail });
+  });
+
+  it('restarts the engine process for our window only, and only when there is one', async () => {
+    const restart = electron.handles.get(IPC_RESTART_ENGINE_CHANNEL)!;
+    await restart(ipcEvent(ours)); // no restartEngine given: nothing to do, no throw
+    bridge.dispose();
+    const restartEngine = vi.fn(async () => undefined);
+    bridge = installIpcBridge(handlers, origin, (id) => id === ours.id, { restartEngine });
+    await electron.handles.get(IPC_RESTART_ENGINE_CHANNEL)!(ipcEvent(webContents(9), 'https://evil.example/'));
+    expect(restartEngine).not.toHaveBeenCalled();
+    await electron.handles.get(IPC_RESTART_ENGINE_CHANNEL)!(ipcEvent(ours));
+    expect(restartEngine).toHaveBeenCalledTimes(1);
   });
 });

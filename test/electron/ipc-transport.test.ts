@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { IPC_CALL_CHANNEL, IPC_EVENTS_CHANNEL, IPC_SUBSCRIBE_CHANNEL, type ApiEvent } from '../../shared/switchboard-api.js';
+import { IPC_CALL_CHANNEL, IPC_CONNECTION_CHANNEL, IPC_EVENTS_CHANNEL, IPC_RESTART_ENGINE_CHANNEL, IPC_SUBSCRIBE_CHANNEL, type ApiEvent } from '../../shared/switchboard-api.js';
 import { createIpcTransport, type IpcCallReply, type IpcRendererLike } from '../../electron/preload/ipc-transport.js';
 
 /** An ipcRenderer stand-in: records sends, answers invokes with `reply`, delivers events on demand. */
@@ -17,7 +17,8 @@ function fakeIpc(reply: (method: unknown, params: unknown) => IpcCallReply) {
     removeListener: (channel, listener) => listeners.get(channel)?.delete(listener),
   };
   const deliver = (seq: number, events: ApiEvent[]) => listeners.get(IPC_EVENTS_CHANNEL)?.forEach((l) => l({ sender: 'not for the page' }, { seq, events }));
-  return { ipc, sent, invoked, deliver, listenerCount: () => listeners.get(IPC_EVENTS_CHANNEL)?.size ?? 0 };
+  const emit = (channel: string, message: unknown) => listeners.get(channel)?.forEach((l) => l({ sender: 'main' }, message));
+  return { ipc, sent, invoked, deliver, emit, listenerCount: () => listeners.get(IPC_EVENTS_CHANNEL)?.size ?? 0 };
 }
 
 const catalogEvent: ApiEvent = { type: 'catalog', revision: 'b'.repeat(64) };
@@ -64,9 +65,24 @@ describe('createIpcTransport', () => {
     expect(fake.listenerCount()).toBe(0);
   });
 
-  it('reports the connection as open (IPC to our own main cannot drop)', () => {
-    const seen: string[] = [];
-    createIpcTransport(fakeIpc(() => ({ ok: true, result: null })).ipc).onConnection!((s) => seen.push(s));
-    expect(seen).toEqual(['open']);
+  it('reports main’s connection to its engine process: the current one first, then each change with what happened', async () => {
+    const fake = fakeIpc(() => ({ ok: true, result: null }));
+    fake.ipc.invoke = async (channel) => {
+      fake.invoked.push([channel, undefined, undefined]);
+      return channel === IPC_CONNECTION_CHANNEL ? { state: 'open' } : null;
+    };
+    const transport = createIpcTransport(fake.ipc);
+    const seen: Array<[string, unknown]> = [];
+    const stop = transport.onConnection!((state, detail) => seen.push([state, detail]));
+    await vi.waitFor(() => expect(seen).toEqual([['open', undefined]]));
+    const detail = { message: 'The engine stopped unexpectedly (killed by SIGKILL); restarting it in 500 ms…', canRestart: false };
+    fake.emit(IPC_CONNECTION_CHANNEL, { state: 'closed', detail });
+    expect(seen.at(-1)).toEqual(['closed', detail]);
+    stop();
+    fake.emit(IPC_CONNECTION_CHANNEL, { state: 'open' });
+    expect(seen).toHaveLength(2);
+
+    await transport.restartEngine!();
+    expect(fake.invoked.at(-1)?.[0]).toBe(IPC_RESTART_ENGINE_CHANNEL);
   });
 });

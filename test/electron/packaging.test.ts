@@ -1,16 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // electron-builder.yml through electron-builder itself, as far as this machine allows: the
 // Electron binary and fpm are downloads, so Electron is a stub and the deb stops where fpm would
 // start (effectiveOptionComputed hands us its arguments). What is checked: the unpacked app's
-// layout, the CLI running from it through resources/linux/switchboard, the deb's metadata,
-// desktop entry, icons and its scripts with electron-builder's macros filled in (what the scripts
-// do is deb-scripts.test.ts).
+// layout (built JavaScript only: no TypeScript, no tsx), the CLI, the helper and the demo's fakes
+// running from it through the app's "Electron" as Node, the deb's metadata, desktop entry, icons
+// and its scripts with electron-builder's macros filled in (what the scripts do is
+// deb-scripts.test.ts).
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const SCRIPTS = ['after-install.sh', 'after-remove.sh'];
@@ -50,19 +51,21 @@ describe.skipIf(reason !== null)('electron-builder --linux (stub Electron, no fp
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('lays out the app: built bundles, the CLI and helper sources, runtime deps, units, wrappers', () => {
+  it('lays out the app: built bundles (the CLI, helper and demo fakes compiled), runtime deps, units, wrappers', () => {
     for (const path of [
       'sglang-switchboard',
       'resources/app/out/main/index.js',
       'resources/app/out/preload/index.cjs',
+      'resources/app/out/node/switchboard.js',
+      'resources/app/out/node/switchboard-helper.js',
+      'resources/app/out/node/sglang-sim.js',
+      'resources/app/out/node/nvidia-smi.js',
       'resources/app/bin/switchboard.js',
       'resources/app/bin/switchboard-helper.js',
-      'resources/app/electron/helper/main.ts',
-      'resources/app/electron/cli/main.ts',
-      'resources/app/shared/switchboard-api.ts',
+      'resources/app/test/fixtures/nvidia-smi/help-query-gpu-driver595.txt',
+      'resources/app/test/fixtures/nvidia-smi/q-rtx3090x2-driver560.txt',
       'resources/app/resources/icons/32x32.png',
       'resources/app/node_modules/node-pty/package.json',
-      'resources/app/node_modules/tsx/package.json',
       'resources/app/node_modules/ws/package.json',
       'resources/linux/switchboard',
       'resources/linux/switchboard-helper',
@@ -73,17 +76,53 @@ describe.skipIf(reason !== null)('electron-builder --linux (stub Electron, no fp
     ]) {
       expect(existsSync(join(appDir, path)), path).toBe(true);
     }
-    for (const path of ['resources/app/node_modules/react', 'resources/app/node_modules/electron', 'resources/linux/after-install.sh', 'resources/app/electron/main/tray-menu.test.ts']) {
+    for (const path of [
+      'resources/app/node_modules/react',
+      'resources/app/node_modules/electron',
+      'resources/app/node_modules/tsx',
+      'resources/app/node_modules/esbuild',
+      'resources/app/electron',
+      'resources/app/shared',
+      'resources/app/test/fakes',
+      'resources/linux/after-install.sh',
+    ]) {
       expect(existsSync(join(appDir, path)), path).toBe(false);
     }
     expect(JSON.parse(readFileSync(join(appDir, 'resources/app/package.json'), 'utf8'))).toMatchObject({ desktopName: 'sglang-switchboard.desktop', main: 'out/main/index.js' });
   });
 
-  it('runs the packaged CLI through its wrapper (the stub Electron as Node)', () => {
+  it('ships no TypeScript: not one .ts file, and no TypeScript runtime among the modules', () => {
+    const typescript: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (/\.(ts|tsx|mts|cts)$/.test(entry.name)) typescript.push(relative(appDir, path));
+      }
+    };
+    walk(join(appDir, 'resources'));
+    expect(typescript).toEqual([]);
+    const modules = readdirSync(join(appDir, 'resources/app/node_modules'));
+    expect(modules.filter((name) => ['tsx', 'esbuild', 'typescript', '@esbuild', 'get-tsconfig'].includes(name))).toEqual([]);
+  });
+
+  it('runs the packaged CLI and helper through their wrappers (the stub Electron as Node)', () => {
     const out = execFileSync(join(appDir, 'resources/linux/switchboard'), ['--help'], { encoding: 'utf8', cwd: tmpdir() });
     expect(out).toMatch(/^usage: switchboard COMMAND/);
     const helper = execFileSync(join(appDir, 'resources/linux/switchboard-helper'), ['--help'], { encoding: 'utf8', cwd: tmpdir() });
     expect(helper).toMatch(/^usage: switchboard-helper/);
+  });
+
+  it("runs the demo's packaged fakes: nvidia-smi answers from the shipped captures, the simulator starts", () => {
+    const asNode = (file: string, args: string[]) =>
+      execFileSync(join(appDir, 'sglang-switchboard'), [join(appDir, 'resources/app/out/node', file), ...args], {
+        encoding: 'utf8',
+        cwd: tmpdir(),
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', FAKE_NVIDIA_SMI_STATE: join(work, 'fake-nvidia-smi-state.json') },
+      });
+    expect(asNode('nvidia-smi.js', ['--query-gpu=index,name,power.limit', '--format=csv,noheader,nounits']).trim().split('\n')).toHaveLength(6);
+    expect(asNode('nvidia-smi.js', ['--help-query-gpu'])).toContain('power.limit');
+    expect(asNode('sglang-sim.js', ['--help'])).toMatch(/^usage: launch_server\.py/);
   });
 
   it('gives the deb its metadata, install path and icons', () => {

@@ -4,14 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineState, LoadRecord } from '../../shared/engine-state.js';
 import type { ApiEvent } from '../../shared/switchboard-api.js';
-import { writeDemoHost } from '../../electron/cli/write-demo-host.js';
+import { writeDemoHost } from '../../electron/engine/catalog/write-demo-host.js';
 import { dispatchApiCall } from '../../electron/engine/api/dispatch-api-call.js';
 import { startAdminServer } from '../../electron/engine/api/testing/start-admin-server.js';
-import { startEngineHost, type EngineHost } from '../../electron/main/start-engine-host.js';
+import { startEngineHost, startEngineProcess, type EngineHost } from '../../electron/main/start-engine-host.js';
+import { CLI_BIN, waitFor } from '../integration/support/sim-host.js';
 import { freePort } from '../fakes/sglang-sim/sim-harness.js';
 
-// The desktop app's engine, without Electron: hosted in-process on the demo catalog, then a
-// second app instance on the same catalog attaching to it over /api/ws.
+// The desktop app's engine, without Electron: its own supervised engine process on the demo catalog,
+// then a second app instance on the same catalog attaching to it over /api/ws.
 
 let dir: string;
 let configPath: string;
@@ -40,8 +41,12 @@ function nextEvent<T>(host: EngineHost, pick: (event: ApiEvent) => T | undefined
 }
 
 describe('startEngineHost', () => {
-  it('hosts the engine in-process: handlers answer, events flow', async () => {
-    const host = await startEngineHost(['electron', '.', '--config', configPath], { stateDir: join(dir, 'state') });
+  it('starts its own engine process (supervised): handlers answer, events flow', async () => {
+    const host = await startEngineHost(['electron', '.', '--config', configPath], {
+      stateDir: join(dir, 'state'),
+      spawnEngine: (launch, where) => startEngineProcess(launch, { ...where, cliScript: CLI_BIN }),
+      supervisor: { echo: () => undefined },
+    });
     hosts.push(host);
     expect(host.attached).toBe(false);
     const state = await dispatchApiCall(host.handlers, 'state.get', {});
@@ -86,6 +91,38 @@ describe('startEngineHost', () => {
   });
 
   it('a catalog that does not load is an error naming the file', async () => {
-    await expect(startEngineHost(['electron', '--config', join(dir, 'missing.yaml')])).rejects.toThrow(/missing\.yaml/);
+    const broken = join(dir, 'broken.yaml');
+    await writeFile(broken, 'models:\n  - id: [unclosed\n');
+    await expect(startEngineHost(['electron', '--config', broken])).rejects.toThrow(/broken\.yaml/);
+  });
+
+  it('no catalog yet: its engine process starts in setup mode, and the simulated host restarts it on the demo catalog, same port', async () => {
+    const missing = join(dir, 'first-run', 'switchboard.yaml');
+    const port = await freePort();
+    const host = await startEngineHost(['electron', '.', '--config', missing, '--port', String(port)], {
+      stateDir: join(dir, 'first-run', 'state'),
+      spawnEngine: (launch, where) => startEngineProcess(launch, { ...where, cliScript: CLI_BIN }),
+      supervisor: { echo: () => undefined },
+    });
+    hosts.push(host);
+    expect(host.url).toBe(`http://127.0.0.1:${port}`);
+    const first = await dispatchApiCall(host.handlers, 'state.get', {});
+    expect(first).toMatchObject({ ok: true, result: { setup: { catalogPath: missing }, models: [] } });
+
+    const statuses: string[] = [];
+    host.engineProcess!.onStatus((s) => statuses.push(s.phase));
+    await expect(dispatchApiCall(host.handlers, 'setup.startSimulatedHost', {})).resolves.toMatchObject({ ok: true, result: { restarting: true } });
+    const after = await waitFor(async () => {
+      const outcome = await dispatchApiCall(host.handlers, 'state.get', {});
+      return outcome.ok && (outcome.result as EngineState).models.length > 0 ? (outcome.result as EngineState) : null;
+    }, 'the engine on the simulated host', 30_000);
+    expect(after.setup).toBeUndefined();
+    expect(after.configPath).toBe(join(dir, 'first-run', 'state', 'simulated-host', 'switchboard.yaml'));
+    expect(host.url).toBe(`http://127.0.0.1:${port}`);
+    expect(host.engineProcess!.status()).toMatchObject({ phase: 'running', crashes: 0 });
+    expect(statuses).toContain('restarting');
+    // The fake nvidia-smi of the simulated host answers: its environment reached the new engine.
+    const gpus = await dispatchApiCall(host.handlers, 'gpu.overview', {});
+    expect(gpus.ok && JSON.stringify(gpus.result)).toMatch(/RTX 3090/);
   });
 });

@@ -162,3 +162,17 @@ describe('trayTooltip', () => {
     expect(trayTooltip(state)).toBe(`SGLang Switchboard — ${QWEN} ready`);
   });
 });
+
+describe('the app’s engine process in the tray', () => {
+  it('says what happened to it while it is not serving, and offers a restart only once it gave up', () => {
+    const restarting = { message: 'The engine stopped unexpectedly (killed by SIGKILL); restarting it in 500 ms…', canRestart: false };
+    expect(trayMenuItems(null, restarting).map((i) => i.label)).toEqual([restarting.message, undefined, 'Show window', 'Quit SGLang Switchboard']);
+    expect(trayTooltip(null, restarting)).toBe(`SGLang Switchboard — ${restarting.message}`);
+
+    const failed = { message: 'The engine stopped unexpectedly 6 times within 60 s (last: exit code 1); not restarting it by itself.', canRestart: true };
+    const items = trayMenuItems(null, failed);
+    expect(items[1]).toMatchObject({ label: 'Restart engine', intent: { kind: 'restart-engine' } });
+    // A state wins: the engine answers, the process detail is stale.
+    expect(trayMenuItems(engineState(), failed)[0]).toMatchObject({ label: 'no model loaded' });
+  });
+});

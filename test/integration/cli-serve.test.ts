@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import type { EngineState } from '../../shared/engine-state.js';
 import { writeCatalogFile } from '../../electron/engine/catalog/write-catalog.js';
-import { listGroupMembers } from '../../electron/engine/host/process-group.js';
+import { listGroupMembers } from '../../electron/system/process-group.js';
 import { stopGracefully } from './support/stop-gracefully.js';
 import { CLI_BIN, createSimHost, waitFor, type SimHost } from './support/sim-host.js';
 

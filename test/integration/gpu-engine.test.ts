@@ -18,8 +18,8 @@ import { startEngineServer, type EngineServer } from '../../electron/engine/api/
 import { writeCatalogFile } from '../../electron/engine/catalog/write-catalog.js';
 import { createEngine } from '../../electron/engine/engine.js';
 import type { Engine } from '../../electron/engine/engine-api.js';
-import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../../electron/engine/gpu/testing/fake-nvidia-smi.js';
-import { listGroupMembers } from '../../electron/engine/host/process-group.js';
+import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../../electron/system/nvidia-smi/testing/fake-nvidia-smi.js';
+import { listGroupMembers } from '../../electron/system/process-group.js';
 import { CLI_BIN, createSimHost, waitFor, type SimHost, type SimModelSpec } from './support/sim-host.js';
 
 type ModelExtras = Record<string, Partial<NonNullable<CatalogInput['models']>[number]>>;
@@ -97,6 +97,13 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
+/** list[i], failing the test with a clear message when the engine gave fewer. */
+function nth<T>(list: readonly T[], i: number): T {
+  const item = list[i];
+  if (item === undefined) throw new Error(`expected at least ${i + 1} items, got ${list.length}`);
+  return item;
+}
+
 describe('GPU telemetry and power limits in the engine (fake nvidia-smi)', () => {
   it('GET /api/gpu shows the six GPUs, their topology and NVLink pairs; ticks arrive as one gpu.sample event each', async () => {
     const { engine: e, url } = await startEngine([{ id: 'alpha' }]);
@@ -104,8 +111,8 @@ describe('GPU telemetry and power limits in the engine (fake nvidia-smi)', () =>
     const ticks: Extract<EngineEvent, { type: 'gpu.sample' }>[] = [];
     e.subscribe((event) => event.type === 'gpu.sample' && ticks.push(event));
     await waitFor(() => ticks.length >= 2, 'two gpu.sample events');
-    expect(ticks[0].samples.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(ticks[1].host?.cpuCount).toBeGreaterThan(0);
+    expect(ticks[0]?.samples.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(ticks[1]?.host?.cpuCount).toBeGreaterThan(0);
 
     const { status, body } = await call('GET', `${url}/api/gpu`);
     const overview = body as GpuOverview;
@@ -114,12 +121,12 @@ describe('GPU telemetry and power limits in the engine (fake nvidia-smi)', () =>
     expect(overview.samples).toHaveLength(6);
     expect(overview.samples[0]).toMatchObject({ name: 'NVIDIA GeForce RTX 3090', busId: '00000000:41:00.0', powerLimitW: 350, minPowerLimitW: 100, maxPowerLimitW: 350 });
     expect(overview.nvlinkSets).toEqual([[1, 2], [3, 4]]);
-    expect(overview.topology?.matrix[1][2]).toBe('NV4');
+    expect(overview.topology?.matrix[1]?.[2]).toBe('NV4');
     expect(overview.nvlink?.map((g) => g.links.length)).toEqual([0, 4, 4, 4, 4, 0]);
     expect(overview.presetsW).toEqual([250, 300, 350]);
 
-    const uuid = overview.samples[4].uuid;
-    const history = await call('GET', `${url}/api/gpu/${uuid}/history?since=${ticks[0].samples[0].atMs}`);
+    const uuid = nth(overview.samples, 4).uuid;
+    const history = await call('GET', `${url}/api/gpu/${uuid}/history?since=${nth(nth(ticks, 0).samples, 0).atMs}`);
     expect(history.body.samples.length).toBeGreaterThanOrEqual(2);
     expect(history.body.samples.every((s: GpuSample) => s.uuid === uuid)).toBe(true);
     expect((await call('GET', `${url}/api/gpu/GPU-nope/history`)).status).toBe(404);
@@ -127,14 +134,14 @@ describe('GPU telemetry and power limits in the engine (fake nvidia-smi)', () =>
 
   it('sets a limit in-process, reads it back, and reverts it when not confirmed; out of range is 400 with the bounds', async () => {
     const { engine: e, url } = await startEngine([{ id: 'alpha' }]);
-    const gpu1 = (await e.gpu()).samples[1];
+    const gpu1 = nth((await e.gpu()).samples, 1);
     const set = await call('POST', `${url}/api/gpu/power-limit`, { gpu: gpu1.uuid, watts: 300, revertAfterS: 2 });
     expect(set.status).toBe(200);
     expect(set.body).toMatchObject({ gpu: gpu1.uuid, previousW: 350, enforcedW: 300 });
     expect((await e.gpu()).pendingPowerLimits.map((p) => p.changeId)).toEqual([set.body.changeId]);
-    await samplesWhere(e, (s) => s[1].powerLimitW === 300 && s[1].enforcedPowerLimitW === 300, 'GPU 1 at 300 W');
+    await samplesWhere(e, (s) => s[1]?.powerLimitW === 300 && s[1].enforcedPowerLimitW === 300, 'GPU 1 at 300 W');
     expect(limits((await e.gpu()).samples)).toEqual([350, 300, 350, 350, 350, 350]);
-    await samplesWhere(e, (s) => s[1].powerLimitW === 350, 'GPU 1 reverted to 350 W');
+    await samplesWhere(e, (s) => s[1]?.powerLimitW === 350, 'GPU 1 reverted to 350 W');
 
     const tooHigh = await call('POST', `${url}/api/gpu/power-limit`, { gpu: gpu1.busId, watts: 400 });
     expect(tooHigh.status).toBe(400);
@@ -144,7 +151,7 @@ describe('GPU telemetry and power limits in the engine (fake nvidia-smi)', () =>
     expect((await call('POST', `${url}/api/gpu/power-limit/${kept.body.changeId}/confirm`)).body).toEqual({ changeId: kept.body.changeId });
     expect((await e.gpu()).pendingPowerLimits).toEqual([]);
     expect((await call('POST', `${url}/api/gpu/power-limit/${kept.body.changeId}/revert`)).status).toBe(404);
-    await samplesWhere(e, (s) => s[1].powerLimitW === 280, 'GPU 1 kept at 280 W');
+    await samplesWhere(e, (s) => s[1]?.powerLimitW === 280, 'GPU 1 kept at 280 W');
     // Fake nvidia-smi runs one after another, as in the preset test below: 51 s of the 60 s default beside busy loops.
   }, 180_000);
 
@@ -168,9 +175,9 @@ describe('GPU telemetry and power limits in the engine (fake nvidia-smi)', () =>
     e.subscribe((event) => event.type === 'load' && loads.push(event.record));
     await e.ensureReady('tuned', 'manual');
     const samples = (await e.gpu()).samples;
-    expect(loads[0].powerLimits).toEqual([
-      { index: 1, uuid: samples[1].uuid, requestedW: 300, enforcedW: 300 },
-      { index: 2, uuid: samples[2].uuid, requestedW: 280, enforcedW: 280 },
+    expect(loads[0]?.powerLimits).toEqual([
+      { index: 1, uuid: nth(samples, 1).uuid, requestedW: 300, enforcedW: 300 },
+      { index: 2, uuid: nth(samples, 2).uuid, requestedW: 280, enforcedW: 280 },
     ]);
     expect((await e.gpu()).pendingPowerLimits).toEqual([]);
     await samplesWhere(e, (s) => limits(s).join() === '350,300,280,350,350,350', 'GPUs 1 and 2 at their profile');
@@ -258,7 +265,7 @@ describe('throughput and the benchmark (simulator at 50 tok/s)', () => {
     expect(run.stdout).toMatch(/^metered: \d+\.\d\d tok\/s, TTFT \d+ ms, 100 tokens, GPUs 3 @ 300 W, \d+ W → \d\.\d{4} tok\/W$/m);
     expect(run.stdout).toMatch(/^metered\s+300 W\s+1\s+/m);
 
-    const [line] = (await readFile(join(stateDir, 'bench-history.jsonl'), 'utf8')).trim().split('\n');
+    const [line = ''] = (await readFile(join(stateDir, 'bench-history.jsonl'), 'utf8')).trim().split('\n');
     const recorded = JSON.parse(line) as BenchResult;
     expect(recorded).toMatchObject({ modelId: 'metered', tokens: 100, gpus: [3], powerLimitsW: [300] });
     expect(recorded.tokPerS).toBeGreaterThan(25);

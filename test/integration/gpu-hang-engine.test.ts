@@ -7,15 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { catalogSchema } from '../../shared/catalog-schema.js';
 import { createEngineApi } from '../../electron/engine/api/create-engine-api.js';
 import { startEngineServer, type EngineServer } from '../../electron/engine/api/start-engine-server.js';
 import { createEngine } from '../../electron/engine/engine.js';
 import type { Engine } from '../../electron/engine/engine-api.js';
 import { GpuMonitor } from '../../electron/engine/gpu/gpu-monitor.js';
 import { GpuSampler } from '../../electron/engine/gpu/gpu-sampler.js';
-import { FAKE_NVIDIA_SMI } from '../../electron/engine/gpu/testing/fake-nvidia-smi.js';
-import { listGroupMembers } from '../../electron/engine/host/process-group.js';
+import { FAKE_NVIDIA_SMI } from '../../electron/system/nvidia-smi/testing/fake-nvidia-smi.js';
+import { listGroupMembers } from '../../electron/system/process-group.js';
 import { createSimHost, waitFor, type SimHost } from './support/sim-host.js';
 
 let dir: string | undefined;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadPhase } from '../../shared/load-phase.js';
 import type { SlotView } from '../../shared/engine-state.js';
-import { listGroupMembers } from '../../electron/engine/host/process-group.js';
+import { listGroupMembers } from '../../electron/system/process-group.js';
 import { createSimHost, waitFor, type SimHost } from './support/sim-host.js';
 import { killLaunches, killServe, liveLaunches, startServe, writeHostCatalog, type ServeProcess } from './support/serve-process.js';
 

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { helperRequest, HelperRequestError } from '../../electron/helper/helper-client.js';
-import { PowerLimitStore } from '../../electron/helper/power-limit-store.js';
+import { PowerLimitStore } from '../../electron/system/nvidia-smi/power-limit-store.js';
 import { createTempGroup, startHelperDaemon, type HelperDaemon } from './support/helper-daemon.js';
 
 const FAKE_NVIDIA_SMI = fileURLToPath(new URL('../fakes/bin/nvidia-smi', import.meta.url));

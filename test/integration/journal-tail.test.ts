@@ -2,7 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JournalTail } from '../../electron/engine/backends/systemd/journal-tail.js';
-import { Systemctl } from '../../electron/engine/backends/systemd/systemctl.js';
+import { Systemctl } from '../../electron/system/systemd/systemctl.js';
 import { makeSharedTempDir, skipWithoutSandbox, startSandbox, uniqueUnitName, type SystemdSandbox } from '../support/systemd-sandbox.js';
 import { waitFor } from './support/sim-host.js';
 

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineState, SlotView } from '../../shared/engine-state.js';
-import { listGroupMembers } from '../../electron/engine/host/process-group.js';
+import { listGroupMembers } from '../../electron/system/process-group.js';
 import { isProcessLive, readProcStat } from '../../electron/system/proc-process.js';
 import { createSimHost, waitFor, type SimHost } from './support/sim-host.js';
 import { killLaunches, killServe, liveLaunches, startServe, writeHostCatalog, type ServeProcess } from './support/serve-process.js';
-import { holdPortInChild, type PortHolder } from '../../electron/engine/host/testing/hold-port-in-child.js';
+import { holdPortInChild, type PortHolder } from '../../electron/system/testing/hold-port-in-child.js';
 
 let host: SimHost | undefined;
 const serves: ServeProcess[] = [];

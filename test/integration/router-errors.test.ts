@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listGroupMembers } from '../../electron/engine/host/process-group.js';
+import { listGroupMembers } from '../../electron/system/process-group.js';
 import { waitFor } from './support/sim-host.js';
 import { readSseEvents, startRouterHost, type RouterHost } from './support/router-host.js';
 

@@ -21,8 +21,8 @@ import { startEngineServer, type EngineServer } from '../../electron/engine/api/
 import { writeCatalogFile } from '../../electron/engine/catalog/write-catalog.js';
 import { createEngine } from '../../electron/engine/engine.js';
 import type { Engine } from '../../electron/engine/engine-api.js';
-import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../../electron/engine/gpu/testing/fake-nvidia-smi.js';
-import { listGroupMembers } from '../../electron/engine/host/process-group.js';
+import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../../electron/system/nvidia-smi/testing/fake-nvidia-smi.js';
+import { listGroupMembers } from '../../electron/system/process-group.js';
 import { CLI_BIN, createSimHost, waitFor, type SimHost } from './support/sim-host.js';
 
 const run = promisify(execFile);

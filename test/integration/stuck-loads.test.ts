@@ -4,8 +4,8 @@ import type { SlotView } from '../../shared/engine-state.js';
 import { describeStall } from '../../shared/stall-timeouts.js';
 import { createEngine } from '../../electron/engine/engine.js';
 import type { Engine } from '../../electron/engine/engine-api.js';
-import { EngineError } from '../../electron/engine/engine-error.js';
-import { listGroupMembers } from '../../electron/engine/host/process-group.js';
+import { EngineError } from '../../shared/engine-error.js';
+import { listGroupMembers } from '../../electron/system/process-group.js';
 import { createSimHost, waitFor, type SimHost, type SimModelSpec } from './support/sim-host.js';
 
 let host: SimHost | undefined;

@@ -4,11 +4,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildLaunch } from '../../shared/build-launch-argv.js';
 import { catalogSchema, type Catalog } from '../../shared/catalog-schema.js';
 import { renderDropIn } from '../../shared/systemd-drop-in.js';
-import { DirectUnitControl } from '../../electron/engine/backends/systemd/direct-unit-control.js';
+import { DirectUnitControl } from '../../electron/system/systemd/direct-unit-control.js';
 import type { SystemdAccessOptions } from '../../electron/engine/backends/systemd/create-unit-control.js';
 import { createEngine } from '../../electron/engine/engine.js';
 import type { Engine } from '../../electron/engine/engine-api.js';
-import { EngineError } from '../../electron/engine/engine-error.js';
+import { EngineError } from '../../shared/engine-error.js';
 import {
   makeSharedTempDir, ROOT_RUNTIME_DIR, skipWithoutSandbox, startRootUserManager, startSandbox, uniqueUnitName, type SystemdSandbox,
 } from '../support/systemd-sandbox.js';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLaunch } from '../../shared/build-launch-argv.js';
 import { catalogSchema } from '../../shared/catalog-schema.js';
 import { renderDropIn } from '../../shared/systemd-drop-in.js';
-import { DirectUnitControl } from '../../electron/engine/backends/systemd/direct-unit-control.js';
+import { DirectUnitControl } from '../../electron/system/systemd/direct-unit-control.js';
 import { makeSharedTempDir, skipWithoutSandbox, startSandbox, uniqueUnitName, type SystemdSandbox } from '../support/systemd-sandbox.js';
 import { waitFor } from './support/sim-host.js';
 

@@ -6,7 +6,7 @@ import { buildLaunch } from '../../shared/build-launch-argv.js';
 import { catalogSchema, type Catalog, type CatalogInput } from '../../shared/catalog-schema.js';
 import { renderDropIn } from '../../shared/systemd-drop-in.js';
 import type { SystemdAccessOptions } from '../../electron/engine/backends/systemd/create-unit-control.js';
-import { Systemctl } from '../../electron/engine/backends/systemd/systemctl.js';
+import { Systemctl } from '../../electron/system/systemd/systemctl.js';
 import { createEngine } from '../../electron/engine/engine.js';
 import type { Engine } from '../../electron/engine/engine-api.js';
 import { makeSharedTempDir, skipWithoutSandbox, startSandbox, type SystemdSandbox } from '../support/systemd-sandbox.js';

@@ -10,7 +10,7 @@ import { startEngineServer } from '../../electron/engine/api/start-engine-server
 import type { RunningHttpServer } from '../../electron/engine/api/start-http-server.js';
 import { createEngine } from '../../electron/engine/engine.js';
 import type { Engine } from '../../electron/engine/engine-api.js';
-import { listGroupMembers } from '../../electron/engine/host/process-group.js';
+import { listGroupMembers } from '../../electron/system/process-group.js';
 import { createSimHost, waitFor, type SimHost } from './support/sim-host.js';
 
 const ADMIN_KEY = 'integration-admin-key-0123456789';

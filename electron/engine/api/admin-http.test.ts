@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SlotView } from '../../../shared/engine-state.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { ScriptedEngine } from './testing/scripted-engine.js';
 import { fetchJson, startAdminServer, TEST_ADMIN_TOKEN, waitFor, type AdminTestServer } from './testing/start-admin-server.js';
 
@@ -43,7 +43,7 @@ describe('POST /api/models/{id}/switch', () => {
     expect(status).toBe(202);
     expect(body).toEqual({ accepted: true, modelId: 'llama-70b' });
     expect(t.engine.switches).toEqual([{ modelId: 'llama-70b', cause: 'manual' }]);
-    expect(t.engine.state().slots[0].status).toBe('starting');
+    expect(t.engine.state().slots[0]?.status).toBe('starting');
   });
 
   it('resolves an alias to the canonical id and takes the cause from the body', async () => {
@@ -127,7 +127,7 @@ describe('POST /api/stop', () => {
     expect(status).toBe(200);
     expect(body).toEqual({ stopped: true });
     expect(t.engine.stops).toEqual(['manual']);
-    expect(t.engine.state().slots[0].status).toBe('stopped');
+    expect(t.engine.state().slots[0]?.status).toBe('stopped');
   });
 });
 

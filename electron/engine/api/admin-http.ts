@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine-api.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { BENCH_ROUTES } from './bench-routes.js';
 import { handleEvents } from './events-route.js';
 import { GPU_ROUTES } from './gpu-routes.js';
 import type { EngineAccess } from './access/engine-access.js';
 import { readJsonBody } from './read-json-body.js';
-import type { Route, RouteContext } from './route.js';
+import { pathParam, type Route, type RouteContext } from './route.js';
 import { sendError, sendJson } from './send-json.js';
 import { handleSwitch } from './switch-route.js';
 
@@ -34,15 +34,15 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     path: /^\/api\/models\/([^/]+)\/switch$/,
-    handle: ({ engine, req, res, params, query }) => handleSwitch(engine, req, res, params[0], query),
+    handle: (ctx) => handleSwitch(ctx.engine, ctx.req, ctx.res, pathParam(ctx), ctx.query),
   },
   { method: 'POST', path: /^\/api\/stop$/, handle: handleStop },
   {
     method: 'POST',
     path: /^\/api\/models\/([^/]+)\/unload$/,
-    handle: async ({ engine, res, params }) => {
-      await engine.unload(params[0]!, 'manual');
-      sendJson(res, 200, { unloaded: true });
+    handle: async (ctx) => {
+      await ctx.engine.unload(pathParam(ctx), 'manual');
+      sendJson(ctx.res, 200, { unloaded: true });
     },
   },
   { method: 'GET', path: /^\/api\/swaps$/, handle: ({ engine, res, query }) => sendJson(res, 200, { swaps: engine.swapHistory({ limit: parseTail(query.get('limit')) }) }) },

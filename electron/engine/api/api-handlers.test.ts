@@ -14,8 +14,8 @@ import { loadCatalogOnHost } from '../catalog/load-catalog-on-host.js';
 import { writeCatalogFile } from '../catalog/write-catalog.js';
 import { createEngine } from '../engine.js';
 import type { Engine } from '../engine-api.js';
-import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../gpu/testing/fake-nvidia-smi.js';
-import { listGroupMembers } from '../host/process-group.js';
+import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../../system/nvidia-smi/testing/fake-nvidia-smi.js';
+import { listGroupMembers } from '../../system/process-group.js';
 import { createEngineApi, type EngineApi } from './create-engine-api.js';
 import { dispatchApiCall, type DispatchOutcome } from './dispatch-api-call.js';
 
@@ -134,12 +134,12 @@ describe('models.* through dispatchApiCall on the simulator', () => {
     expect(await host!.sim.launches()).toEqual([]);
   });
 
-  it('loadHistory lists finished loads newest last, per model (alias too) and limited; stop stops', async () => {
+  it('loadHistory lists finished loads newest last (with the cause a client claimed), per model (alias too) and limited; stop stops', async () => {
     await start([{ id: 'alpha', aliases: ['a'] }, { id: 'beta' }]);
     await ok('models.switchTo', { model: 'alpha', wait: true });
-    await ok('models.switchTo', { model: 'beta', wait: true });
+    await ok('models.switchTo', { model: 'beta', wait: true, cause: 'cli' });
     const all = await ok('models.loadHistory', {});
-    expect(all.map((r) => [r.modelId, r.outcome, r.cause])).toEqual([['alpha', 'ready', 'manual'], ['beta', 'ready', 'manual']]);
+    expect(all.map((r) => [r.modelId, r.outcome, r.cause])).toEqual([['alpha', 'ready', 'manual'], ['beta', 'ready', 'cli']]);
     expect(all[0]!.endedAtMs).toBeLessThanOrEqual(all[1]!.endedAtMs);
     expect((await ok('models.loadHistory', { model: 'a' })).map((r) => r.modelId)).toEqual(['alpha']);
     expect((await ok('models.loadHistory', { limit: 1 })).map((r) => r.modelId)).toEqual(['beta']);
@@ -294,6 +294,8 @@ describe('refusals through dispatchApiCall', () => {
 
   it.each<[string, unknown, unknown, string]>([
     ['a missing model', 'models.switchTo', {}, 'bad_request'],
+    ['a cause only the engine gives', 'models.switchTo', { model: 'alpha', cause: 'request' }, 'bad_request'],
+    ['a stop with an unknown cause', 'models.stop', { cause: 'crash' }, 'bad_request'],
     ['a wrong type', 'logs.tail', { tail: -1 }, 'bad_request'],
     ['an unknown field', 'state.get', { verbose: true }, 'bad_request'],
     ['an unknown change op', 'catalog.apply', { change: { op: 'rename', id: 'alpha' } }, 'bad_request'],

@@ -1,15 +1,17 @@
 import type { EngineState, SlotView } from '../../../shared/engine-state.js';
-import type { ApiHandlers } from '../../../shared/switchboard-api.js';
+import type { ApiHandlers, ClientSwitchCause, SimulatedHostStart } from '../../../shared/switchboard-api.js';
 import type { CatalogEditor } from '../catalog/catalog-editor.js';
 import { unknownModelError } from '../catalog/resolve-model-id.js';
 import type { Engine } from '../engine-api.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 
 /** Log lines `logs.tail` returns when the caller gives no count. */
 const DEFAULT_LOG_TAIL = 200;
 
 export interface ApiHandlersOptions {
   catalogEditor: CatalogEditor;
+  /** `setup.startSimulatedHost` (createEngineApi gives it; without it the method is `unavailable`). */
+  startSimulatedHost?: () => Promise<SimulatedHostStart>;
 }
 
 /**
@@ -21,9 +23,9 @@ export function createApiHandlers(engine: Engine, options: ApiHandlersOptions): 
   const handlers: ApiHandlers = {
     'state.get': async () => engine.state(),
     'models.list': async () => engine.state().models,
-    'models.switchTo': ({ model, wait }) => switchTo(engine, model, wait ?? false),
-    'models.stop': async () => {
-      await engine.stop('manual');
+    'models.switchTo': ({ model, wait, cause }) => switchTo(engine, model, wait ?? false, cause ?? 'manual'),
+    'models.stop': async ({ cause }) => {
+      await engine.stop(cause ?? 'manual');
       return { stopped: true };
     },
     'models.loadHistory': async ({ model, limit }) => engine.loadHistory({ model, limit }),
@@ -53,6 +55,11 @@ export function createApiHandlers(engine: Engine, options: ApiHandlersOptions): 
 
     'settings.get': () => editor.settings(),
     'settings.update': ({ patch, expectedRevision }) => editor.updateSettings(patch, expectedRevision),
+
+    'setup.startSimulatedHost': async () => {
+      if (!options.startSimulatedHost) throw new EngineError('unavailable', 'this engine does not offer the simulated host; run `switchboard demo` to try it');
+      return options.startSimulatedHost();
+    },
   };
   return handlers;
 }
@@ -62,13 +69,13 @@ export function createApiHandlers(engine: Engine, options: ApiHandlersOptions): 
  * slot once the switch is queued (its state shows it pending or loading); how the load ends reaches
  * the client through the `state` and `load` events. An unknown model is refused at once either way.
  */
-async function switchTo(engine: Engine, modelIdOrAlias: string, wait: boolean): Promise<SlotView> {
+async function switchTo(engine: Engine, modelIdOrAlias: string, wait: boolean, cause: ClientSwitchCause): Promise<SlotView> {
   const model = engine.resolveModel(modelIdOrAlias);
   if (!model) throw unknownModelError(engine.catalog(), modelIdOrAlias);
   if (model.upstream !== undefined) {
     throw new EngineError('bad_request', `${model.id} is served elsewhere (${model.upstream}); it is never switched`, { modelId: model.id });
   }
-  const load = engine.ensureReady(model.id, 'manual');
+  const load = engine.ensureReady(model.id, cause);
   if (wait) return load;
   const refused = await refusalWithinTick(load);
   if (refused) throw refused;

@@ -12,6 +12,7 @@ const revision = z.string().regex(/^[0-9a-f]{64}$/, 'must be a catalog revision 
 const revertAfterS = z.number().int().min(5).max(3600);
 const watts = z.number().int().positive().max(5000);
 const sinceMs = z.number().int().min(0);
+const clientCause = z.enum(['manual', 'cli']);
 
 /** A model entry is checked by the catalog validator (field by field, for inline display), not here. */
 const modelInput = z.record(z.string(), z.unknown());
@@ -44,8 +45,8 @@ const importScripts = z
 export const API_PARAM_SCHEMAS: { [M in ApiMethodName]: z.ZodType<ApiParams<M>> } = {
   'state.get': none,
   'models.list': none,
-  'models.switchTo': z.object({ model: modelName, wait: z.boolean().optional() }).strict(),
-  'models.stop': none,
+  'models.switchTo': z.object({ model: modelName, wait: z.boolean().optional(), cause: clientCause.optional() }).strict(),
+  'models.stop': z.object({ cause: clientCause.optional() }).strict(),
   'models.unload': z.object({ model: modelName }).strict(),
   'models.swapHistory': z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   'models.loadHistory': z.object({ model: modelName.optional(), limit: z.number().int().min(1).max(10_000).optional() }).strict(),
@@ -61,8 +62,9 @@ export const API_PARAM_SCHEMAS: { [M in ApiMethodName]: z.ZodType<ApiParams<M>> 
   'gpu.revertPowerLimit': z.object({ changeId: z.string().min(1).max(100) }).strict(),
   'gpu.applyPreset': z.object({ watts, revertAfterS: revertAfterS.optional() }).strict(),
   'throughput.samples': z.object({ model: modelName, sinceMs: sinceMs.optional() }).strict(),
-  'bench.run': z.object({ model: modelName, maxTokens: z.number().int().min(8).max(4096).optional() }).strict(),
+  'bench.run': z.object({ model: modelName, maxTokens: z.number().int().min(2).max(32_768).optional() }).strict(),
   'bench.history': none,
   'settings.get': none,
   'settings.update': z.object({ patch: settingsPatch, expectedRevision: revision.optional() }).strict(),
+  'setup.startSimulatedHost': none,
 };

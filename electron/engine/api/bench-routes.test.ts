@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { startAdminServer, type AdminTestServer } from './testing/start-admin-server.js';
 
 let t: AdminTestServer;

@@ -1,9 +1,9 @@
 // The built-in benchmark: `POST /api/bench/{model}` runs one, `GET /api/bench/history` lists them.
 
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { readJsonBody } from './read-json-body.js';
 import { unknownModelError } from '../catalog/resolve-model-id.js';
-import type { Route, RouteContext } from './route.js';
+import { pathParam, type Route, type RouteContext } from './route.js';
 import { sendJson } from './send-json.js';
 
 const MAX_TOKENS_LIMIT = 32_768;
@@ -18,12 +18,14 @@ export const BENCH_ROUTES: Route[] = [
  * BenchResult (after the whole run). 409 while another benchmark runs; 422 `too_few_tokens` when the
  * model gave fewer than two tokens (nothing to time).
  */
-async function handleRun({ engine, req, res, params }: RouteContext): Promise<void> {
+async function handleRun(ctx: RouteContext): Promise<void> {
+  const { engine, req, res } = ctx;
+  const model = pathParam(ctx);
   const body = await readJsonBody(req);
   const maxTokens = body.maxTokens;
   if (maxTokens !== undefined && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 2 || maxTokens > MAX_TOKENS_LIMIT)) {
     throw new EngineError('bad_request', `"maxTokens" must be a whole number from 2 to ${MAX_TOKENS_LIMIT}`);
   }
-  if (!engine.resolveModel(params[0])) throw unknownModelError(engine.catalog(), params[0]);
-  sendJson(res, 200, await engine.runBenchmark(params[0], { maxTokens }));
+  if (!engine.resolveModel(model)) throw unknownModelError(engine.catalog(), model);
+  sendJson(res, 200, await engine.runBenchmark(model, { maxTokens }));
 }

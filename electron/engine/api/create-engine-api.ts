@@ -4,12 +4,29 @@ import type { ApiHandlers } from '../../../shared/switchboard-api.js';
 import { CatalogEditor, type ModelActivity } from '../catalog/catalog-editor.js';
 import type { Engine } from '../engine-api.js';
 import { createApiHandlers } from './api-handlers.js';
+import { deferRestart, simulatedHostDir, startSimulatedHost, type RequestRestart, type SimulatedHostWriter } from './simulated-host.js';
+
+export type { EngineRestartRequest, RequestRestart, SimulatedHostWriter } from './simulated-host.js';
 
 export interface EngineApiOptions {
   /** Check model paths and config.json files when editing (default true). */
   checkFiles?: boolean;
   /** The GPU topology for the NVLink warnings; default: the engine's GPU monitor's. */
   topology?: () => Topology | null | Promise<Topology | null>;
+  /**
+   * How the engine asks its host to restart it on another catalog (the desktop app's supervisor passes
+   * one; plain `switchboard serve` none). Used in setup mode only: by `setup.startSimulatedHost`
+   * (refused without it), and when the first catalog written needs a restart (a changed router port).
+   */
+  requestRestart?: RequestRestart;
+  /**
+   * Writes the simulated host for `setup.startSimulatedHost`: pass the CLI's `writeDemoHost`
+   * (electron/engine/catalog/write-demo-host.ts), passed by hosts that can restart the engine. Without it, or
+   * without `requestRestart`, the method says to run `switchboard demo` instead.
+   */
+  writeSimulatedHost?: SimulatedHostWriter;
+  /** The engine's state dir: the simulated host is written into `<stateDir>/simulated-host` (a temp folder without one). */
+  stateDir?: string | null;
 }
 
 /** What a transport needs: the handlers for dispatchApiCall, and the editor behind the catalog methods. */
@@ -22,6 +39,11 @@ export interface EngineApi {
  * Builds the catalog editor over `configPath` (written changes go live through
  * engine.replaceCatalog) and the API handlers. Transports call
  * `dispatchApiCall(api.handlers, method, params)`.
+ *
+ * An engine in setup mode (createEngine's `firstRun`: `configPath` does not exist yet) needs nothing
+ * more: `catalog.get` reads an empty document with the path, and the first `catalog.apply` or
+ * `catalog.importScripts` creates the file (and its folders), which ends setup mode. Pass `stateDir` and,
+ * when the host can restart the engine, `requestRestart`.
  */
 export function createEngineApi(engine: Engine, configPath: string, options: EngineApiOptions = {}): EngineApi {
   const catalogEditor = new CatalogEditor({
@@ -29,10 +51,18 @@ export function createEngineApi(engine: Engine, configPath: string, options: Eng
     checkFiles: options.checkFiles,
     topology: options.topology ?? (async () => (await engine.gpu()).topology),
     modelActivity: () => modelActivity(engine.state()),
-    onApplied: (catalog, revision) => engine.replaceCatalog(catalog, revision),
+    onApplied: (catalog, revision) => {
+      const firstCatalog = engine.state().setup !== undefined;
+      const restartRequired = engine.replaceCatalog(catalog, revision);
+      // Models apply live; only settings read at start (router.port, …) need the engine started again.
+      if (firstCatalog && restartRequired.length > 0 && options.requestRestart) deferRestart(options.requestRestart, { configPath });
+      return restartRequired;
+    },
     runningCatalog: () => engine.catalog(),
   });
-  return { handlers: createApiHandlers(engine, { catalogEditor }), catalogEditor };
+  const simulatedHost = () =>
+    startSimulatedHost({ engine, dir: simulatedHostDir(options.stateDir), requestRestart: options.requestRestart, writeSimulatedHost: options.writeSimulatedHost });
+  return { handlers: createApiHandlers(engine, { catalogEditor, startSimulatedHost: simulatedHost }), catalogEditor };
 }
 
 /** The models a slot holds (loaded, loading, stopping), is switching to, or has queued. */

@@ -1,6 +1,6 @@
 import type { ApiError } from '../../../shared/engine-state.js';
 import { API_METHOD_NAMES, isApiMethodName, type ApiHandlers, type ApiMethodName } from '../../../shared/switchboard-api.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { API_PARAM_SCHEMAS } from './api-param-schemas.js';
 import { toApiError } from './send-json.js';
 

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readSseEvents, type SseEvent } from '../../cli/sse-parser.js';
+import { parseSseData, SseEventSplitter } from '../router/sse-event-splitter.js';
 import { startAdminServer, TEST_ADMIN_TOKEN, waitFor, type AdminTestServer } from './testing/start-admin-server.js';
 
 let t: AdminTestServer;
@@ -12,6 +12,20 @@ afterEach(async () => {
   await t.close();
 });
 
+/**
+ * The events of an SSE body with their `event:` names; comment-only blocks (keepalives) are skipped.
+ * The engine's own splitter, not the CLI's client parser: the engine's tests stay out of the CLI.
+ */
+async function* readSseEvents(body: AsyncIterable<Buffer>): AsyncGenerator<{ event: string; data: string }> {
+  const splitter = new SseEventSplitter();
+  for await (const chunk of body) {
+    for (const raw of splitter.push(chunk)) {
+      const data = parseSseData(raw);
+      if (data !== null) yield { event: /^event: ?(.*)$/m.exec(raw.toString('utf8'))?.[1] ?? 'message', data };
+    }
+  }
+}
+
 async function openEvents(url: string) {
   const controller = new AbortController();
   const res = await request(`${url}/api/events`, { signal: controller.signal, headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
@@ -21,7 +35,7 @@ async function openEvents(url: string) {
     async next(): Promise<{ event: string; data: any }> {
       const { value, done } = await events.next();
       if (done) throw new Error('stream ended');
-      return { event: (value as SseEvent).event, data: JSON.parse((value as SseEvent).data) };
+      return { event: value.event, data: JSON.parse(value.data) };
     },
     close: () => controller.abort(),
   };

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PendingPowerLimit } from '../../../shared/gpu-types.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { startAdminServer, type AdminTestServer } from './testing/start-admin-server.js';
 
 let t: AdminTestServer;

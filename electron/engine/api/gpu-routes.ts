@@ -1,8 +1,8 @@
 // GPU telemetry, power limits and throughput: `/api/gpu…` and `/api/throughput/{model}`.
 
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { readJsonBody } from './read-json-body.js';
-import type { Route, RouteContext } from './route.js';
+import { pathParam, type Route, type RouteContext } from './route.js';
 import { sendJson } from './send-json.js';
 
 /** The revert window the helper accepts. */
@@ -15,12 +15,12 @@ export const GPU_ROUTES: Route[] = [
   {
     method: 'POST',
     path: /^\/api\/gpu\/power-limit\/([^/]+)\/confirm$/,
-    handle: async ({ engine, res, params }) => sendJson(res, 200, await engine.confirmPowerLimit(params[0])),
+    handle: async (ctx) => sendJson(ctx.res, 200, await ctx.engine.confirmPowerLimit(pathParam(ctx))),
   },
   {
     method: 'POST',
     path: /^\/api\/gpu\/power-limit\/([^/]+)\/revert$/,
-    handle: async ({ engine, res, params }) => sendJson(res, 200, await engine.revertPowerLimit(params[0])),
+    handle: async (ctx) => sendJson(ctx.res, 200, await ctx.engine.revertPowerLimit(pathParam(ctx))),
   },
   { method: 'POST', path: /^\/api\/gpu\/preset$/, handle: handlePreset },
   { method: 'GET', path: /^\/api\/throughput\/([^/]+)$/, handle: handleThroughput },
@@ -34,8 +34,9 @@ async function handleOverview({ engine, res, query }: RouteContext): Promise<voi
 }
 
 /** `GET /api/gpu/{uuid|busId}/history?since=<unix ms>` — `{ gpu, samples }`. */
-function handleHistory({ engine, res, params, query }: RouteContext): void {
-  sendJson(res, 200, { gpu: params[0], samples: engine.gpuHistory(params[0], parseSince(query.get('since'))) });
+function handleHistory(ctx: RouteContext): void {
+  const gpu = pathParam(ctx);
+  sendJson(ctx.res, 200, { gpu, samples: ctx.engine.gpuHistory(gpu, parseSince(ctx.query.get('since'))) });
 }
 
 /** `POST /api/gpu/power-limit` `{ gpu, watts, revertAfterS? }` — the pending change. */
@@ -52,9 +53,11 @@ async function handlePreset({ engine, req, res }: RouteContext): Promise<void> {
 }
 
 /** `GET /api/throughput/{model}?since=<unix ms>` — `{ modelId, samples }`. */
-function handleThroughput({ engine, res, params, query }: RouteContext): void {
-  const model = engine.resolveModel(params[0]);
-  if (!model) throw new EngineError('unknown_model', `unknown model "${params[0]}"`, { known: engine.catalog().models.map((m) => m.id) });
+function handleThroughput(ctx: RouteContext): void {
+  const { engine, res, query } = ctx;
+  const requested = pathParam(ctx);
+  const model = engine.resolveModel(requested);
+  if (!model) throw new EngineError('unknown_model', `unknown model "${requested}"`, { known: engine.catalog().models.map((m) => m.id) });
   sendJson(res, 200, { modelId: model.id, samples: engine.throughput(model.id, parseSince(query.get('since'))) });
 }
 

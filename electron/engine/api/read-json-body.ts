@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { lingerClose } from '../router/linger-close.js';
 import { RouterError } from '../router/openai-error.js';
 import { readRawBody } from '../router/read-raw-body.js';

@@ -17,3 +17,10 @@ export interface Route {
   path: RegExp;
   handle(ctx: RouteContext): Promise<void> | void;
 }
+
+/** The path's capture `index` (decoded). A route whose pattern has no such group is a bug in the route table. */
+export function pathParam({ params }: Pick<RouteContext, 'params'>, index = 0): string {
+  const value = params[index];
+  if (value === undefined) throw new Error(`the route's path pattern has no capture ${index}`);
+  return value;
+}

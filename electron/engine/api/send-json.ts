@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ApiError } from '../../../shared/engine-state.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 
 const STATUS_BY_CODE: Record<ApiError['code'], number> = {
   bad_request: 400,

@@ -1,7 +1,7 @@
 import type { Catalog } from '../../../shared/catalog-schema.js';
 import type { ApiHandlers } from '../../../shared/switchboard-api.js';
 import type { Engine } from '../engine-api.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { createEngineHttpHandler } from '../engine-http-handler.js';
 import { isLoopbackHost } from './access/access-policy.js';
 import { createEngineAccess, type EngineAccess } from './access/engine-access.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EngineError } from '../engine-error.js';
-import { holdPortInChild, type PortHolder } from '../host/testing/hold-port-in-child.js';
+import { EngineError } from '../../../shared/engine-error.js';
+import { holdPortInChild, type PortHolder } from '../../system/testing/hold-port-in-child.js';
 import { createAdminRoutes } from './admin-http.js';
 import { sendJson } from './send-json.js';
 import { startHttpServer } from './start-http-server.js';

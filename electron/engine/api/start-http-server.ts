@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { EngineError } from '../engine-error.js';
-import { findPortOwner } from '../host/find-port-owner.js';
+import { EngineError } from '../../../shared/engine-error.js';
+import { findPortOwner } from '../../system/find-port-owner.js';
 import type { RequestHandler } from './admin-http.js';
 import { rejectUpgrade } from './reject-upgrade.js';
 import { sendError } from './send-json.js';

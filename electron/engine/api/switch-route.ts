@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SlotView, SwitchCause } from '../../../shared/engine-state.js';
 import type { Engine } from '../engine-api.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { readJsonBody } from './read-json-body.js';
 import { resolveModelId, unknownModelError } from '../catalog/resolve-model-id.js';
 import { sendError, sendJson } from './send-json.js';

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { isGroupAlive, signalGroup, waitGroupGone } from '../host/process-group.js';
+import { isGroupAlive, signalGroup, waitGroupGone } from '../../system/process-group.js';
 import type { BackendExit, BackendInstance, BackendLaunch, BackendOutputListener, ProcessBackend } from './process-backend.js';
 
 interface ChildInstance extends BackendInstance {

@@ -1,6 +1,6 @@
 import type { BenchHistoryView, BenchResult } from '../../../shared/throughput.js';
 import type { Engine } from '../engine-api.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import type { BenchHistory } from './bench-history.js';
 import { runBenchmark, type BenchmarkOptions } from './run-benchmark.js';
 import { summarizeBench } from './summarize-bench.js';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../../shared/catalog-schema.js';
 import type { Engine } from '../engine-api.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { runBenchmark } from './run-benchmark.js';
 
 let server: Server | undefined;

@@ -4,7 +4,7 @@
 import type { GpuSample } from '../../../shared/gpu-types.js';
 import type { BenchResult } from '../../../shared/throughput.js';
 import type { Engine } from '../engine-api.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { modelGpuIndexes } from '../gpu/model-gpus.js';
 import { monotonicMs, streamCompletion } from './stream-completion.js';
 

@@ -5,20 +5,23 @@ import type { BenchResult, BenchSummaryRow } from '../../../shared/throughput.js
  * limit high to low, sets with an unknown limit last.
  */
 export function summarizeBench(runs: readonly BenchResult[]): BenchSummaryRow[] {
-  const groups = new Map<string, BenchResult[]>();
+  const groups = new Map<string, [BenchResult, ...BenchResult[]]>();
   for (const run of runs) {
     const key = `${run.modelId}\0${JSON.stringify(run.powerLimitsW)}`;
-    groups.set(key, [...(groups.get(key) ?? []), run]);
+    const group = groups.get(key);
+    if (group) group.push(run);
+    else groups.set(key, [run]);
   }
   return [...groups.values()].map(toRow).sort(byModelThenLimit);
 }
 
-function toRow(runs: BenchResult[]): BenchSummaryRow {
+function toRow(runs: [BenchResult, ...BenchResult[]]): BenchSummaryRow {
   const limits = runs[0].powerLimitsW;
+  const firstLimit = limits[0] ?? null;
   const perWatt = runs.map((r) => r.tokPerW).filter((v): v is number => v !== null);
   return {
     modelId: runs[0].modelId,
-    powerLimitW: limits.length > 0 && limits.every((w) => w !== null && w === limits[0]) ? limits[0] : null,
+    powerLimitW: firstLimit !== null && limits.every((w) => w === firstLimit) ? firstLimit : null,
     powerLimitsW: limits,
     runs: runs.length,
     tokPerS: round(mean(runs.map((r) => r.tokPerS)), 2),

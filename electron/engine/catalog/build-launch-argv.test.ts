@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import type { Catalog } from '../../../shared/catalog-schema.js';
+import type { Catalog, ModelEntry } from '../../../shared/catalog-schema.js';
 import { buildLaunch } from './build-launch-argv.js';
 import { parseCatalogText } from './load-catalog.js';
 
@@ -11,10 +11,17 @@ async function fullCatalog(): Promise<Catalog> {
   return result.catalog;
 }
 
+/** models[i] of the reference catalog (it has Mistral, Qwen, the KAT-Dev script, ...). */
+function modelAt(catalog: Catalog, i: number): ModelEntry {
+  const model = catalog.models[i];
+  if (!model) throw new Error(`valid-full.yaml has no models[${i}]`);
+  return model;
+}
+
 describe('buildLaunch', () => {
   it('builds the full argv of a launch model in the documented order', async () => {
     const catalog = await fullCatalog();
-    expect(buildLaunch(catalog.models[0], catalog)).toEqual({
+    expect(buildLaunch(modelAt(catalog, 0), catalog)).toEqual({
       modelId: 'mistral-large-2411-awq',
       host: '127.0.0.1',
       port: 8001,
@@ -37,7 +44,7 @@ describe('buildLaunch', () => {
 
   it('leaves out optional flags that are not set', async () => {
     const catalog = await fullCatalog();
-    const { argv, env } = buildLaunch(catalog.models[1], catalog);
+    const { argv, env } = buildLaunch(modelAt(catalog, 1), catalog);
     expect(argv).toEqual([
       'python3', '-m', 'sglang.launch_server',
       '--model-path', 'Qwen/Qwen2.5-7B-Instruct',
@@ -49,7 +56,7 @@ describe('buildLaunch', () => {
 
   it('uses the host and port overrides', async () => {
     const catalog = await fullCatalog();
-    const launch = buildLaunch(catalog.models[1], catalog, { host: '::1', port: 18001 });
+    const launch = buildLaunch(modelAt(catalog, 1), catalog, { host: '::1', port: 18001 });
     expect(launch).toMatchObject({ host: '::1', port: 18001 });
     expect(launch.argv.slice(5, 9)).toEqual(['--host', '::1', '--port', '18001']);
   });
@@ -57,7 +64,7 @@ describe('buildLaunch', () => {
   it('runs a script model as is, with the catalog environment', async () => {
     const catalog = await fullCatalog();
     catalog.sglang.env = { NCCL_P2P_LEVEL: 'NVL', HF_HOME: '/data/hf' };
-    const script = { ...catalog.models[2], env: { HF_HOME: '/fast/hf' }, gpus: [4, 5] };
+    const script = { ...modelAt(catalog, 2), env: { HF_HOME: '/fast/hf' }, gpus: [4, 5] };
     expect(buildLaunch(script, catalog)).toMatchObject({
       argv: ['/opt/sglang/start_sglang_katdev.sh'],
       env: { NCCL_P2P_LEVEL: 'NVL', HF_HOME: '/fast/hf', CUDA_VISIBLE_DEVICES: '4,5' },
@@ -66,7 +73,7 @@ describe('buildLaunch', () => {
 
   it('passes arguments with spaces and shell characters through untouched', async () => {
     const catalog = await fullCatalog();
-    const model = { ...catalog.models[1], modelPath: '/models/my model $(rm -rf)', extraArgs: ['--chat-template', '/t/a b.jinja'] };
+    const model = { ...modelAt(catalog, 1), modelPath: '/models/my model $(rm -rf)', extraArgs: ['--chat-template', '/t/a b.jinja'] };
     const { argv } = buildLaunch(model, catalog);
     expect(argv[4]).toBe('/models/my model $(rm -rf)');
     expect(argv.slice(-2)).toEqual(['--chat-template', '/t/a b.jinja']);

@@ -7,8 +7,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import type { Catalog, ModelEntryInput } from '../../../shared/catalog-schema.js';
 import type { CatalogChange, DiffLine } from '../../../shared/switchboard-api.js';
-import { FAKE_NVIDIA_SMI_BIN, writeDemoHost } from '../../cli/write-demo-host.js';
-import { EngineError } from '../engine-error.js';
+import { FAKE_NVIDIA_SMI_BIN, writeDemoHost } from './write-demo-host.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { readTopology } from '../gpu/read-topology.js';
 import { CatalogEditor, type CatalogEditorOptions, type ModelActivity } from './catalog-editor.js';
 
@@ -292,7 +292,7 @@ describe('CatalogEditor: a model the engine is using', () => {
     const preview = await editor.preview(launch);
     expect(preview.ok).toBe(false);
     expect(Object.keys(preview.fieldIssues).sort()).toEqual(['gpus', 'tp']);
-    expect(preview.fieldIssues.tp[0].message).toMatch(/stop it or switch away first/);
+    expect(preview.fieldIssues.tp?.[0]?.message).toMatch(/stop it or switch away first/);
     await expect(editor.apply(launch)).rejects.toMatchObject({ code: 'conflict', details: { fields: ['tp', 'gpus'] } });
 
     const live: CatalogChange = { op: 'edit', id: MISTRAL, model: entry(full, MISTRAL, { label: 'Mistral L', aliases: ['mistral', 'large'], sampling: { temperature: 0.3 } }) };

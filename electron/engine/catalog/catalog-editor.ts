@@ -5,7 +5,7 @@ import type { Topology } from '../../../shared/gpu-types.js';
 import type {
   CatalogChange, CatalogChangePreview, CatalogChangeResult, CatalogDocument, ImportScriptsParams, ImportScriptsResult, Settings, SettingsPatch,
 } from '../../../shared/switchboard-api.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { CatalogInvalidError } from './catalog-invalid-error.js';
 import { settingsOf } from './catalog-settings.js';
 import { collectStartScripts } from './collect-start-scripts.js';

@@ -37,7 +37,7 @@ describe('catalog gpu settings and powerLimitW', () => {
     expect(result.ok).toBe(false);
     const text = result.issues.map((i) => `${i.field}: ${i.message}`).join('\n');
     expect(text).toContain(expected);
-    expect(result.issues[0].line).toBe(4);
+    expect(result.issues[0]?.line).toBe(4);
   });
 
   it('warns about a per-GPU limit for a GPU the model does not use, and about powerLimitW on an upstream model', () => {
@@ -56,6 +56,6 @@ describe('catalog gpu settings and powerLimitW', () => {
 
   it('suggests the right key for a typo in the gpu section', () => {
     const result = parse('gpu: { sampleIntervalMS: 500 }\n');
-    expect(result.issues[0].message).toBe('unknown field "sampleIntervalMS" (did you mean "sampleIntervalMs"?)');
+    expect(result.issues[0]?.message).toBe('unknown field "sampleIntervalMS" (did you mean "sampleIntervalMs"?)');
   });
 });

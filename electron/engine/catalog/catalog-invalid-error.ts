@@ -1,5 +1,5 @@
 import type { CatalogIssue } from '../../../shared/catalog-schema.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { formatCatalogIssues } from './load-catalog.js';
 
 /** A catalog that failed validation; `issues` holds every problem, the message lists them. */

@@ -22,8 +22,8 @@ describe('catalog rules for models side by side', () => {
     expect(catalog.defaultModel).toBeUndefined();
     expect(catalog.backend.portRange).toBeUndefined();
     expect(catalog.models[0]).toMatchObject({ pinned: false });
-    expect(catalog.models[0].idleUnloadS).toBeUndefined();
-    expect(catalog.models[0].port).toBeUndefined();
+    expect(catalog.models[0]?.idleUnloadS).toBeUndefined();
+    expect(catalog.models[0]?.port).toBeUndefined();
   });
 
   it.each<[string, ModelEntryInput[], Partial<CatalogInput>, Expected[]]>([

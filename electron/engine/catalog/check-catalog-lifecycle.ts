@@ -9,7 +9,7 @@ import {
   overlaps,
   sharedGpus,
   slotPortRange,
-} from '../switcher/gpu-sets.js';
+} from '../../../shared/gpu-sets.js';
 import { closestName } from './closest-name.js';
 import type { PathSegment } from './format-field-path.js';
 import type { IssueCollector } from './issue-collector.js';
@@ -22,10 +22,11 @@ export function checkCatalogLifecycle(catalog: Catalog, out: IssueCollector): vo
   checkSystemdTemplate(catalog, out);
 }
 
-/** The index of the model a preload or defaultModel entry names, or undefined (reported) when none. */
-function resolveModelRef(models: ModelEntry[], name: string, path: PathSegment[], out: IssueCollector): number | undefined {
+/** The model a preload or defaultModel entry names, with its index, or undefined (reported) when none. */
+function resolveModelRef(models: ModelEntry[], name: string, path: PathSegment[], out: IssueCollector): { model: ModelEntry; i: number } | undefined {
   const i = models.findIndex((m) => m.id === name || m.aliases.includes(name));
-  if (i >= 0) return i;
+  const model = models[i];
+  if (model) return { model, i };
   const guess = closestName(name, models.flatMap((m) => [m.id, ...m.aliases]));
   const hint = guess ? ` (did you mean "${guess}"?)` : models.length > 0 ? `; known: ${models.map((m) => m.id).join(', ')}` : '; the catalog has no models';
   out.error(path, `unknown model "${name}"${hint}`);
@@ -33,37 +34,38 @@ function resolveModelRef(models: ModelEntry[], name: string, path: PathSegment[]
 }
 
 function checkPreload({ models, preload }: Catalog, out: IssueCollector): void {
-  const listedAt = new Map<number, number>();
+  /** Model index → the preloaded model and the preload entry that first listed it. */
+  const listedAt = new Map<number, { model: ModelEntry; j: number }>();
   preload.forEach((name, j) => {
-    const i = resolveModelRef(models, name, ['preload', j], out);
-    if (i === undefined) return;
-    const model = models[i];
+    const ref = resolveModelRef(models, name, ['preload', j], out);
+    if (ref === undefined) return;
+    const { model, i } = ref;
     const earlier = listedAt.get(i);
-    if (earlier !== undefined) return out.warning(['preload', j], `"${model.id}" is already listed as preload[${earlier}]`);
+    if (earlier !== undefined) return out.warning(['preload', j], `"${model.id}" is already listed as preload[${earlier.j}]`);
     if (!isSlotModel(model)) return out.warning(['preload', j], `"${model.id}" is served elsewhere (upstream) and always on; preloading does nothing`);
     const gpus = gpuSetOf(model);
-    for (const [k, jk] of listedAt) {
-      const other = models[k];
+    for (const { model: other, j: jk } of listedAt.values()) {
       if (!isSlotModel(other) || !overlaps(gpus, gpuSetOf(other))) continue;
       const shared = formatGpuSet(sharedGpus(gpus, gpuSetOf(other)));
       out.error(['preload', j], `"${model.id}" and "${other.id}" (preload[${jk}]) both need ${shared}; preloaded models run side by side and need disjoint gpus`);
     }
-    listedAt.set(i, j);
+    listedAt.set(i, { model, j });
   });
 }
 
 /** A pinned model sharing GPUs with the default would keep the default out for good once it runs. */
 function checkDefaultModel({ models, defaultModel }: Catalog, out: IssueCollector): void {
   if (defaultModel === undefined) return;
-  const d = resolveModelRef(models, defaultModel, ['defaultModel'], out);
-  if (d === undefined || !isSlotModel(models[d])) return;
-  const defaultGpus = gpuSetOf(models[d]);
+  const ref = resolveModelRef(models, defaultModel, ['defaultModel'], out);
+  if (ref === undefined || !isSlotModel(ref.model)) return;
+  const { model: dflt, i: d } = ref;
+  const defaultGpus = gpuSetOf(dflt);
   models.forEach((model, i) => {
     if (!model.pinned || i === d || !isSlotModel(model)) return;
     const gpus = gpuSetOf(model);
     if (!overlaps(gpus, defaultGpus)) return;
     out.error(['models', i, 'pinned'],
-      `"${model.id}" is pinned on ${formatGpuSet(gpus)}, which defaultModel "${models[d].id}" also needs (${formatGpuSet(sharedGpus(gpus, defaultGpus))}); ` +
+      `"${model.id}" is pinned on ${formatGpuSet(gpus)}, which defaultModel "${dflt.id}" also needs (${formatGpuSet(sharedGpus(gpus, defaultGpus))}); ` +
       'once it runs, the default could never come back; unpin it or give the two disjoint gpus');
   });
 }
@@ -78,24 +80,25 @@ function checkSlotPorts(catalog: Catalog, out: IssueCollector): void {
   };
   if (first > last) fail(['backend', 'portRange'], `is reversed (${first} > ${last}); write [${last}, ${first}]`);
   const rangeText = explicitRange ? `backend.portRange (${first}–${last})` : `the slot ports ${first}–${last} (backend.port and the 31 after it); set backend.portRange to use others`;
-  const portOwner = new Map<number, number>();
-  const slotOwner = new Map<string, number>();
+  /** Port → the first model on it, and slot → the first model in it with an explicit port (with their indexes). */
+  const portOwner = new Map<number, { other: ModelEntry; at: number }>();
+  const slotOwner = new Map<string, { other: ModelEntry; at: number }>();
   catalog.models.forEach((model, i) => {
     if (!isSlotModel(model) || model.port === undefined) return;
     const slotId = gpuSetKey(gpuSetOf(model));
     if (first <= last && (model.port < first || model.port > last)) fail(['models', i, 'port'], `${model.port} is outside ${rangeText}`);
     const samePort = portOwner.get(model.port);
-    if (samePort !== undefined && gpuSetKey(gpuSetOf(catalog.models[samePort])) !== slotId) {
-      const other = catalog.models[samePort];
-      fail(['models', i, 'port'], `${model.port} is also the port of "${other.id}" (models[${samePort}]) on ${formatGpuSet(gpuSetOf(other))}; models on different GPU sets run side by side and need their own ports`);
+    if (samePort !== undefined && gpuSetKey(gpuSetOf(samePort.other)) !== slotId) {
+      const { other, at } = samePort;
+      fail(['models', i, 'port'], `${model.port} is also the port of "${other.id}" (models[${at}]) on ${formatGpuSet(gpuSetOf(other))}; models on different GPU sets run side by side and need their own ports`);
     }
     const sameSlot = slotOwner.get(slotId);
-    if (sameSlot !== undefined && catalog.models[sameSlot].port !== model.port) {
-      const other = catalog.models[sameSlot];
-      fail(['models', i, 'port'], `"${model.id}" shares ${formatGpuSet(gpuSetOf(model))} (one server, one port) with "${other.id}" (models[${sameSlot}]), whose port is ${other.port}; give both the same port or drop one`);
+    if (sameSlot !== undefined && sameSlot.other.port !== model.port) {
+      const { other, at } = sameSlot;
+      fail(['models', i, 'port'], `"${model.id}" shares ${formatGpuSet(gpuSetOf(model))} (one server, one port) with "${other.id}" (models[${at}]), whose port is ${other.port}; give both the same port or drop one`);
     }
-    if (samePort === undefined) portOwner.set(model.port, i);
-    if (sameSlot === undefined) slotOwner.set(slotId, i);
+    if (samePort === undefined) portOwner.set(model.port, { other: model, at: i });
+    if (sameSlot === undefined) slotOwner.set(slotId, { other: model, at: i });
   });
   if (clean) checkRangeSize(catalog, explicitRange, out);
 }

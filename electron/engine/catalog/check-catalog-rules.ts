@@ -23,12 +23,12 @@ export function checkCatalogRules(catalog: Catalog, out: IssueCollector): void {
 function checkNamesUnique(models: ModelEntry[], out: IssueCollector): void {
   const owners = new Map<string, string>();
   models.forEach((model, i) => {
-    const paths: PathSegment[][] = [['models', i, 'id'], ...model.aliases.map((_, j) => ['models', i, 'aliases', j])];
-    [model.id, ...model.aliases].forEach((name, k) => {
+    const names: [string, PathSegment[]][] = [[model.id, ['models', i, 'id']], ...model.aliases.map((alias, j): [string, PathSegment[]] => [alias, ['models', i, 'aliases', j]])];
+    for (const [name, path] of names) {
       const owner = owners.get(name);
-      if (owner !== undefined) out.error(paths[k], `"${name}" is already used by ${owner}`);
-      else owners.set(name, formatFieldPath(paths[k]));
-    });
+      if (owner !== undefined) out.error(path, `"${name}" is already used by ${owner}`);
+      else owners.set(name, formatFieldPath(path));
+    }
   });
 }
 
@@ -96,8 +96,9 @@ const MANAGED_FLAGS: Record<string, string> = {
 
 function checkLaunchModel(model: ModelEntry, i: number, out: IssueCollector): void {
   model.extraArgs.forEach((arg, j) => {
-    const hint = MANAGED_FLAGS[arg.split('=', 1)[0]];
-    if (hint) out.error(['models', i, 'extraArgs', j], `${arg.split('=', 1)[0]} does not belong in extraArgs: ${hint}`);
+    const [flag = arg] = arg.split('=', 1);
+    const hint = MANAGED_FLAGS[flag];
+    if (hint) out.error(['models', i, 'extraArgs', j], `${flag} does not belong in extraArgs: ${hint}`);
   });
   const path = model.modelPath ?? '';
   if (path.startsWith('~')) {

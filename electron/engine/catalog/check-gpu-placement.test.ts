@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalogSchema, type ModelEntryInput } from '../../../shared/catalog-schema.js';
-import { parseTopoMatrix } from '../gpu/parse-topo-matrix.js';
-import { readNvidiaSmiFixture } from '../gpu/testing/read-nvidia-smi-fixture.js';
+import { parseTopoMatrix } from '../../../shared/parse-topo-matrix.js';
+import { readNvidiaSmiFixture } from '../../../test/fixtures/read-nvidia-smi-fixture.js';
 import { validateCatalog } from './validate-catalog.js';
 
 // Two RTX A6000 bridged (NV4), the third on NODE: a real capture.
@@ -46,11 +46,11 @@ describe('NVLink placement warning in catalog validation', () => {
 
   it('judges each data-parallel replica (consecutive runs of tp)', () => {
     const found = warnings([{ id: 'a', modelPath: '/m', tp: 2, gpus: [1, 2, 0, 5] }]);
-    expect(found[0].message).toMatch(/^TP group \[0, 5\] talks over SYS/);
+    expect(found[0]?.message).toMatch(/^TP group \[0, 5\] talks over SYS/);
   });
 
   it('works on a real capture: the unbridged A6000 paired with a bridged one', () => {
-    expect(warnings([{ id: 'a', modelPath: '/m', tp: 2, gpus: [1, 2] }], A6000X3)[0].message).toContain('GPUs [0, 1] are NVLink-connected (NV4)');
+    expect(warnings([{ id: 'a', modelPath: '/m', tp: 2, gpus: [1, 2] }], A6000X3)[0]?.message).toContain('GPUs [0, 1] are NVLink-connected (NV4)');
   });
 
   it('without a topology no GPU placement is judged', () => {

@@ -4,7 +4,7 @@ import {
   type CatalogIssue, type ModelEntryInput,
 } from '../../../shared/catalog-schema.js';
 import type { CatalogChange, SettingsPatch } from '../../../shared/switchboard-api.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { mergeImported } from './merge-imported.js';
 import { styleCatalogNodes, YAML_OPTIONS } from './serialize-catalog.js';
 import { applyTextEdits, editMap, removeSeqItem, rootMap, YamlSource, type MapChange, type TextEdit } from './yaml-text-edits.js';

@@ -33,6 +33,6 @@ function modelFieldKey(field: string, index: number): string | undefined {
   if (rest === '') return WHOLE_ENTRY_KEY;
   const plain = /^\.([A-Za-z_][A-Za-z0-9_]*)/.exec(rest);
   if (plain) return plain[1];
-  const quoted = /^\[("(?:[^"\\]|\\.)*")\]/.exec(rest);
-  return quoted ? (JSON.parse(quoted[1]) as string) : undefined;
+  const [, quoted] = /^\[("(?:[^"\\]|\\.)*")\]/.exec(rest) ?? [];
+  return quoted !== undefined ? (JSON.parse(quoted) as string) : undefined;
 }

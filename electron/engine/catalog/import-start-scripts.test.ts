@@ -9,7 +9,7 @@ import { parseStartScript } from './parse-start-script.js';
 
 const DIR = fileURLToPath(new URL('../../../test/fixtures/start-scripts/', import.meta.url));
 
-const notes = (report: ImportReport) => report.notes.map((n) => `${n.line ?? '-'} ${n.severity}: ${n.message}`);
+const notes = (report: ImportReport | undefined) => report?.notes.map((n) => `${n.line ?? '-'} ${n.severity}: ${n.message}`);
 
 describe('importStartScripts over the fixture scripts', async () => {
   const { entries, reports } = await importStartScripts(DIR);
@@ -36,7 +36,7 @@ describe('importStartScripts over the fixture scripts', async () => {
       extraArgs: ['--torch-compile-max-bs', '8', '--sleep-on-idle', '--log-requests'],
       env: { NCCL_P2P_LEVEL: 'NVL', SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN: '1' },
     });
-    expect(reports[1].suggestedCommand).toEqual(['/opt/sglang/venv/bin/python', '-m', 'sglang.launch_server']);
+    expect(reports[1]?.suggestedCommand).toEqual(['/opt/sglang/venv/bin/python', '-m', 'sglang.launch_server']);
     expect(notes(reports[1])).toEqual([
       '- info: lines 9, 13 end in "\\  # comment", which ends the command in bash; read as continuations',
       '- info: suggested sglang.command: ["/opt/sglang/venv/bin/python","-m","sglang.launch_server"]',
@@ -63,7 +63,7 @@ describe('importStartScripts over the fixture scripts', async () => {
       ],
       env: { HF_HOME: '/data/hf-cache', HF_HUB_OFFLINE: '1' },
     });
-    expect(reports[2].suggestedCommand).toEqual(['/opt/sglang/venv/bin/python3', '-m', 'sglang.launch_server']);
+    expect(reports[2]?.suggestedCommand).toEqual(['/opt/sglang/venv/bin/python3', '-m', 'sglang.launch_server']);
     expect(notes(reports[2])).toEqual([
       '- info: suggested sglang.command: ["/opt/sglang/venv/bin/python3","-m","sglang.launch_server"]',
       '9 warning: served model name "Qwen/Qwen3-Coder-30B-A3B-Instruct" is not a valid id; imported as "Qwen-Qwen3-Coder-30B-A3B-Instruct" (clients must use the new name)',
@@ -79,7 +79,7 @@ describe('importStartScripts over the fixture scripts', async () => {
       gpus: [0],
       extraArgs: ['--api-key', '$SGLANG_API_KEY', '--dtype', 'bfloat16'],
     });
-    expect(reports[0].suggestedCommand).toEqual(['python3', '-m', 'sglang.launch_server']);
+    expect(reports[0]?.suggestedCommand).toEqual(['python3', '-m', 'sglang.launch_server']);
     expect(notes(reports[0])).toEqual([
       '- info: no --served-model-name; id "llama8b" taken from the script name',
       '- info: suggested sglang.command: ["python3","-m","sglang.launch_server"]',

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GpuTopologySnapshot } from '../../../shared/gpu-types.js';
-import { parseTopoMatrix } from '../gpu/parse-topo-matrix.js';
-import { readNvidiaSmiFixture } from '../gpu/testing/read-nvidia-smi-fixture.js';
+import { parseTopoMatrix } from '../../../shared/parse-topo-matrix.js';
+import { readNvidiaSmiFixture } from '../../../test/fixtures/read-nvidia-smi-fixture.js';
 import { loadCatalogOnHost } from './load-catalog-on-host.js';
 
 const dirs: string[] = [];

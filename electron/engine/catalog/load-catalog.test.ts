@@ -103,8 +103,8 @@ describe('parseCatalogText: invalid fixtures', () => {
     expect(found).toHaveLength(errors.length);
     errors.forEach((want, k) => {
       expect(found[k]).toMatchObject({ line: want.line, field: want.field, ...(want.column ? { column: want.column } : {}) });
-      if (typeof want.message === 'string') expect(found[k].message).toBe(want.message);
-      else expect(found[k].message).toMatch(want.message);
+      if (typeof want.message === 'string') expect(found[k]?.message).toBe(want.message);
+      else expect(found[k]?.message).toMatch(want.message);
     });
   });
 });

@@ -38,8 +38,13 @@ const VALUE_FLAGS: Record<string, Target> = {
 /** Maps the words after `-m sglang.launch_server`; what it cannot map stays in extraArgs or is reported. */
 export function mapLaunchArgs(args: readonly ResolvedWord[], note: NoteFn): MappedLaunch {
   const out: MappedLaunch = { fields: {}, extraArgs: [] };
-  for (let k = 0; k < args.length; k++) {
-    const { text, line } = args[k];
+  let isValueTaken = false;
+  for (const [k, { text, line }] of args.entries()) {
+    // The word after a `--flag value` pair's flag was its value.
+    if (isValueTaken) {
+      isValueTaken = false;
+      continue;
+    }
     const eq = text.indexOf('=');
     const flag = eq > 0 ? text.slice(0, eq) : text;
     if (flag === '--enable-torch-compile') {
@@ -56,7 +61,7 @@ export function mapLaunchArgs(args: readonly ResolvedWord[], note: NoteFn): Mapp
       note('warning', `${flag} has no value; not imported`, line);
       continue;
     }
-    if (eq < 0) k++;
+    if (eq < 0) isValueTaken = true;
     apply(out, target, flag, value, line, note);
   }
   return out;

@@ -19,7 +19,8 @@ export interface MergeResult {
 export function mergeImported(catalogText: string, entries: readonly ModelEntryInput[]): MergeResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(catalogText, { lineCounter });
-  if (doc.errors.length > 0) throw new Error(`cannot merge into a catalog with YAML errors: ${doc.errors[0].message}`);
+  const [yamlError] = doc.errors;
+  if (yamlError) throw new Error(`cannot merge into a catalog with YAML errors: ${yamlError.message}`);
   if (doc.contents !== null && !isMap(doc.contents)) throw new Error('cannot merge: the catalog is not a YAML mapping');
   const models = doc.get('models', true);
   if (models !== undefined && !isSeq(models) && !(isScalar(models) && models.value === null)) {

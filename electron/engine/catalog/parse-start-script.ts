@@ -80,9 +80,14 @@ class ScriptImport {
   /** Imports what it can of one command; false when nothing of it was imported. */
   private dispatch(words: ResolvedWord[], command: ShellCommand): boolean {
     const line = command.line;
-    let k = 0;
+    // The leading `NAME=value` words (assignments for this command only, or shell variables).
     const assignments: [string, string][] = [];
-    for (let m; k < words.length && (m = ASSIGNMENT.exec(words[k].text)); k++) assignments.push([m[1], m[2]]);
+    for (const word of words) {
+      const [, name, value] = ASSIGNMENT.exec(word.text) ?? [];
+      if (name === undefined || value === undefined) break;
+      assignments.push([name, value]);
+    }
+    const k = assignments.length;
     const rest = words.slice(k);
     const program = rest[0]?.text;
     if (program === undefined) this.shellVariables(assignments, line);
@@ -108,8 +113,8 @@ class ScriptImport {
 
   private exportCommand(args: ResolvedWord[], line: number): void {
     for (const arg of args) {
-      const m = ASSIGNMENT.exec(arg.text);
-      if (m) this.setEnv(m[1], m[2], line);
+      const [, name, value] = ASSIGNMENT.exec(arg.text) ?? [];
+      if (name !== undefined && value !== undefined) this.setEnv(name, value, line);
       else if (this.vars.has(arg.text)) this.setEnv(arg.text, this.vars.get(arg.text)!, line);
       else this.note('warning', `export ${arg.text}: no value to import`, line);
     }
@@ -174,7 +179,7 @@ class ScriptImport {
 
   private suggestCommand(words: ResolvedWord[]): string[] {
     const launcher = words.slice(0, words.findIndex((w) => w.text === '-m') + 2).map((w) => w.text);
-    if (this.venv && /^python[\d.]*$/.test(launcher[0])) launcher[0] = `${this.venv}/bin/python`;
+    if (this.venv && /^python[\d.]*$/.test(launcher[0] ?? '')) launcher[0] = `${this.venv}/bin/python`;
     this.note('info', `suggested sglang.command: ${JSON.stringify(launcher)}`);
     return launcher;
   }

@@ -1,5 +1,5 @@
 import type { Catalog } from '../../../shared/catalog-schema.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 
 /** The canonical id for a model id or alias, or null when the catalog has neither. */
 export function resolveModelId(catalog: Catalog, idOrAlias: string): string | null {

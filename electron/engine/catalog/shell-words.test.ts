@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseShellScript, type ShellWord } from './shell-words.js';
 
-const text = (w: ShellWord) => w.parts.map((p) => (p.kind === 'text' ? p.text : `<${p.raw}>`)).join('');
+const text = (w: ShellWord | undefined) => w?.parts.map((p) => (p.kind === 'text' ? p.text : `<${p.raw}>`)).join('');
 const commands = (script: string) => parseShellScript(script).commands.map((c) => c.words.map(text));
 
 describe('parseShellScript', () => {
@@ -30,16 +30,16 @@ describe('parseShellScript', () => {
 
   it('collects redirections apart from the words', () => {
     const [cmd] = parseShellScript('nohup python -m x > /var/log/x.log 2>&1 &').commands;
-    expect(cmd.words.map(text)).toEqual(['nohup', 'python', '-m', 'x']);
-    expect(cmd.redirects).toEqual(['>/var/log/x.log', '2>&1']);
-    expect(cmd.terminator).toBe('&');
+    expect(cmd?.words.map(text)).toEqual(['nohup', 'python', '-m', 'x']);
+    expect(cmd?.redirects).toEqual(['>/var/log/x.log', '2>&1']);
+    expect(cmd?.terminator).toBe('&');
   });
 
   it('numbers lines through continuations and quotes', () => {
     const script = '#!/bin/bash\nA="1\n2"\npython \\\n  --tp 4 \\  # c\n  --port 1\necho done\n';
     const { commands: parsed, commentContinuationLines } = parseShellScript(script);
     expect(parsed.map((c) => c.line)).toEqual([2, 4, 7]);
-    expect(parsed[1].words.map((w) => w.line)).toEqual([4, 5, 5, 6, 6]);
+    expect(parsed[1]?.words.map((w) => w.line)).toEqual([4, 5, 5, 6, 6]);
     expect(commentContinuationLines).toEqual([5]);
   });
 });

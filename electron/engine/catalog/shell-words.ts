@@ -61,7 +61,7 @@ class ShellReader {
   }
 
   private readOne(): void {
-    const c = this.text[this.i];
+    const c = this.text.charAt(this.i);
     if (c === '\n') return this.newline();
     if (c === ' ' || c === '\t' || c === '\r') return this.skip(1);
     if (c === '#' && this.word === null) return this.skipComment();
@@ -122,7 +122,7 @@ class ShellReader {
     this.appendText('');
     this.i++;
     while (this.i < this.text.length && this.text[this.i] !== '"') {
-      const c = this.text[this.i];
+      const c = this.text.charAt(this.i);
       const next = this.text[this.i + 1];
       if (c === '\\' && next !== undefined && '$`"\\\n'.includes(next)) {
         if (next === '\n') this.line++;
@@ -177,8 +177,8 @@ class ShellReader {
 
   private redirect(): void {
     // A word of digits right before `>` is a file descriptor (`2>&1`), not an argument.
-    const fd = this.word?.parts.length === 1 && this.word.parts[0].kind === 'text' && /^\d+$/.test(this.word.parts[0].text)
-      ? this.word.parts[0].text : '';
+    const [only] = this.word?.parts ?? [];
+    const fd = this.word?.parts.length === 1 && only?.kind === 'text' && /^\d+$/.test(only.text) ? only.text : '';
     if (fd) this.word = null;
     this.endWord();
     const op = /^(&>>|&>|>>|>&|>\||<<<|<<|<&|<>|>|<)/.exec(this.text.slice(this.i))![0];

@@ -65,7 +65,7 @@ function checkModelConfig(model: ModelEntry, i: number, env: Record<string, stri
 }
 
 function checkCommand(catalog: Catalog, out: IssueCollector): void {
-  const program = catalog.sglang.command[0];
+  const [program = ''] = catalog.sglang.command;
   const launches = catalog.models.some((m) => m.script === undefined && m.upstream === undefined);
   if (launches && program.startsWith('/')) checkExecutable(program, ['sglang', 'command', 0], 'program', out);
 }

@@ -11,9 +11,10 @@ import { parseCatalogText } from './load-catalog.js';
 import { serializeCatalog, writeCatalogFile } from './write-catalog.js';
 
 const GOOD_TEXT = '# hand-written\nmodels:\n  - id: qwen\n    modelPath: Qwen/Qwen2.5-7B-Instruct\n';
+const MISTRAL = { id: 'mistral', aliases: ['m'], modelPath: 'mistralai/Mistral-7B-Instruct-v0.3', tp: 2, gpus: [0, 1], env: { A: '1' } };
 const NEXT: CatalogInput = {
   router: { port: 8002 },
-  models: [{ id: 'mistral', aliases: ['m'], modelPath: 'mistralai/Mistral-7B-Instruct-v0.3', tp: 2, gpus: [0, 1], env: { A: '1' } }],
+  models: [MISTRAL],
 };
 
 let root: string;
@@ -32,7 +33,7 @@ describe('serializeCatalog', () => {
     expect(text).toContain('gpus: [0, 1]\n');
     expect(text).toContain('aliases: [m]\n');
     const result = parseCatalogText(text, { checkFiles: false });
-    expect(result.ok && result.catalog.models[0]).toMatchObject(NEXT.models![0]);
+    expect(result.ok && result.catalog.models[0]).toMatchObject(MISTRAL);
   });
 });
 
@@ -40,7 +41,7 @@ describe('writeCatalogFile', () => {
   it('creates parent folders and a new file readable only by its owner', async () => {
     const path = join(dir, 'a', 'b', 'switchboard.yaml');
     const result = await writeCatalogFile(path, NEXT);
-    expect(result.catalog.models[0].id).toBe('mistral');
+    expect(result.catalog.models[0]?.id).toBe('mistral');
     expect(await readFile(path, 'utf8')).toBe(serializeCatalog(NEXT));
     expect((await stat(path)).mode & 0o777).toBe(0o600);
   });

@@ -3,7 +3,7 @@ import { mkdir, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { CatalogInput } from '../../../shared/catalog-schema.js';
 import { describeErrno, errnoOf } from '../../system/describe-errno.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { CatalogInvalidError } from './catalog-invalid-error.js';
 import { parseCatalogText, type CatalogLoadResult } from './load-catalog.js';
 import { serializeCatalog } from './serialize-catalog.js';

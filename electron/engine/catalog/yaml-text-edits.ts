@@ -1,7 +1,7 @@
 // Text edits on YAML that leave every byte outside the edited values as it was: the yaml Document
 // gives the node ranges, the new values are rendered with the catalog's style and spliced in.
 import { Document, isCollection, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { styleCatalogNodes } from './serialize-catalog.js';
 
 /** Replace `text[start, end)` with `text`. */
@@ -26,7 +26,8 @@ export class YamlSource {
   /** Throws EngineError('bad_request') when the text is not YAML. */
   constructor(readonly text: string) {
     this.doc = parseDocument(text, { lineCounter: this.lineCounter });
-    if (this.doc.errors.length > 0) throw new EngineError('bad_request', `the catalog file has YAML errors: ${this.doc.errors[0].message}`);
+    const [yamlError] = this.doc.errors;
+    if (yamlError) throw new EngineError('bad_request', `the catalog file has YAML errors: ${yamlError.message}`);
     this.padded = usesFlowPadding(this.doc, text, isSeq);
     this.mapsPadded = usesFlowPadding(this.doc, text, isMap);
   }
@@ -126,7 +127,7 @@ function editBlockMap(src: YamlSource, map: YAMLMap, changes: readonly MapChange
     const last = pairs.at(-1);
     if (!last?.key.range) return undefined;
     const at = pairEnd(src, last);
-    const pad = ' '.repeat(src.column(pairs[pairs.length - 1].key.range![0]));
+    const pad = ' '.repeat(src.column(last.key.range[0]));
     const sep = at > 0 && src.text[at - 1] !== '\n' ? '\n' : '';
     edits.push({ start: at, end: at, text: sep + added.map((p) => indentLines(p, pad)).join('') });
   }
@@ -140,18 +141,22 @@ function editFlowMap(src: YamlSource, map: YAMLMap, changes: readonly MapChange[
   if (pairs.some((p) => !p.key.range || !p.value?.range)) return undefined;
   for (const [key, value] of changes) {
     const index = pairs.findIndex((p) => isScalar(p.key) && String(p.key.value) === key);
-    if (index === -1) {
+    const pair = pairs[index];
+    if (pair === undefined) {
       if (value === undefined) continue;
       const rendered = renderInline(value, src.paddingFor(value));
       if (rendered === undefined) return undefined;
       added.push(`${renderInline(key, false)}: ${rendered}`);
       continue;
     }
-    const { key: keyNode, value: valueNode } = pairs[index];
+    const { key: keyNode, value: valueNode } = pair;
     if (value === undefined) {
+      // Removed with the separator before it, or (the first pair) with the one after it.
+      const before = pairs[index - 1];
+      const after = pairs[index + 1];
       if (pairs.length === 1) edits.push({ start: map.range![0], end: map.range![1], text: '{}' });
-      else if (index > 0) edits.push({ start: pairs[index - 1].value!.range![1], end: valueNode!.range![1], text: '' });
-      else edits.push({ start: keyNode.range![0], end: pairs[1].key.range![0], text: '' });
+      else if (before) edits.push({ start: before.value!.range![1], end: valueNode!.range![1], text: '' });
+      else if (after) edits.push({ start: keyNode.range![0], end: after.key.range![0], text: '' });
       continue;
     }
     const rendered = renderInline(value, src.paddingFor(value, valueNode));
@@ -159,11 +164,12 @@ function editFlowMap(src: YamlSource, map: YAMLMap, changes: readonly MapChange[
     edits.push({ start: valueNode!.range![0], end: valueNode!.range![1], text: rendered });
   }
   if (added.length > 0) {
-    if (pairs.length === 0) {
+    const lastPair = pairs.at(-1);
+    if (lastPair === undefined) {
       const inner = added.join(', ');
       edits.push({ start: map.range![0], end: map.range![1], text: src.mapsPadded ? `{ ${inner} }` : `{${inner}}` });
     } else {
-      const at = pairs[pairs.length - 1].value!.range![1];
+      const at = lastPair.value!.range![1];
       edits.push({ start: at, end: at, text: added.map((a) => `, ${a}`).join('') });
     }
   }

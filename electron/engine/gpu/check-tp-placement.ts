@@ -1,7 +1,7 @@
 // Catalog validation hint: tensor-parallel all-reduces over PCIe/SYS are slow when NVLink-joined GPUs are free to use.
 
 import type { NvlinkSet, TopoConnection, Topology } from '../../../shared/gpu-types.js';
-import { nvlinkCount } from './parse-topo-matrix.js';
+import { nvlinkCount } from '../../../shared/parse-topo-matrix.js';
 
 const PCIE_PATHS: TopoConnection[] = ['PIX', 'PXB', 'PHB', 'NODE', 'SYS'];
 

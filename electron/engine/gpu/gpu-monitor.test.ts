@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuAvailability, GpuSample, GpuTopologySnapshot, HostStats } from '../../../shared/gpu-types.js';
 import { GpuMonitor, normalizeGpuId, type GpuTick, type SamplerLike } from './gpu-monitor.js';
-import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from './testing/fake-nvidia-smi.js';
+import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../../system/nvidia-smi/testing/fake-nvidia-smi.js';
 
 /** A sampler the test drives tick by tick. */
 class StubSampler implements SamplerLike {

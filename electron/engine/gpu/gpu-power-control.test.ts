@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HelperError, type PowerLimitChange } from '../../../shared/helper-protocol.js';
 import type { GpuSample } from '../../../shared/gpu-types.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { GpuPowerControl } from './gpu-power-control.js';
 import type { PowerLimits } from './power-limits.js';
 

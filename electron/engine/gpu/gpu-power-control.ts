@@ -3,7 +3,7 @@
 
 import type { ModelEntry } from '../../../shared/catalog-schema.js';
 import type { AppliedPowerLimit, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../../shared/gpu-types.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { powerProfileTargets } from './model-gpus.js';
 import { toPowerLimitError, type PowerLimits } from './power-limits.js';
 

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GpuAvailability, GpuTopologySnapshot } from '../../../shared/gpu-types.js';
 import { GpuMonitor } from './gpu-monitor.js';
 import { GpuSampler } from './gpu-sampler.js';
-import { FAKE_NVIDIA_SMI } from './testing/fake-nvidia-smi.js';
+import { FAKE_NVIDIA_SMI } from '../../system/nvidia-smi/testing/fake-nvidia-smi.js';
 
 let dir: string;
 let hangFile: string;

@@ -1,19 +1,20 @@
-// The only place that runs nvidia-smi for sampling: a probe (`--help-query-gpu`, then one query for the GPU
-// count and a first sample), then one long-lived `--query-gpu … -lms <interval>` process, restarted with
-// backoff whenever it exits. A missing binary makes the sampler unavailable, never the engine. A hung
-// nvidia-smi (a GPU fallen off the bus) makes the readings stale, with the reason, and is killed; at most
-// one nvidia-smi of the sampler runs at any time, so hung ones never pile up.
+// GPU sampling with nvidia-smi (started by electron/system/nvidia-smi/run-nvidia-smi.ts): a probe
+// (`--help-query-gpu`, then one query for the GPU count and a first sample), then one long-lived
+// `--query-gpu … -lms <interval>` process, restarted with backoff whenever it exits. A missing binary makes
+// the sampler unavailable, never the engine. A hung nvidia-smi (a GPU fallen off the bus) makes the readings
+// stale, with the reason, and is killed; at most one nvidia-smi of the sampler runs at any time, so hung ones
+// never pile up.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import type { GpuAvailability, GpuSample, GpuStaleness } from '../../../shared/gpu-types.js';
+import { parseHelpQueryGpu } from '../../system/nvidia-smi/parse-help-query-gpu.js';
+import { parseQueryCsvLine } from '../../system/nvidia-smi/parse-query-csv.js';
+import { sampleFields, SAMPLE_FIELDS } from '../../system/nvidia-smi/query-fields.js';
+import { startNvidiaSmi, stopNvidiaSmi, streamNvidiaSmi } from '../../system/nvidia-smi/run-nvidia-smi.js';
+import { toGpuSample } from '../../system/nvidia-smi/to-gpu-sample.js';
 import type { GpuSamplesListener, GpuTelemetry } from './gpu-telemetry.js';
-import { parseHelpQueryGpu } from './parse-help-query-gpu.js';
-import { parseQueryCsvLine } from './parse-query-csv.js';
-import { sampleFields, SAMPLE_FIELDS } from './query-fields.js';
 import { SampleRing } from './sample-ring.js';
 import { TickAssembler } from './tick-assembler.js';
-import { toGpuSample } from './to-gpu-sample.js';
 
 export interface GpuSamplerOptions {
   /** Default "nvidia-smi" (looked up on PATH). */
@@ -97,14 +98,8 @@ export class GpuSampler implements GpuTelemetry {
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
     const child = this.inFlight?.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    const waitExit = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, ms, false).unref())]);
-    child.kill('SIGTERM');
-    if (await waitExit(STOP_GRACE_MS)) return;
     // A hung nvidia-smi ignores SIGTERM; one stuck in the kernel ignores SIGKILL too: then stop anyway.
-    child.kill('SIGKILL');
-    await waitExit(STOP_GRACE_MS);
+    if (child) await stopNvidiaSmi(child, STOP_GRACE_MS);
   }
 
   /** Process id of the nvidia-smi the sampler runs now (probe or loop), if any; for diagnostics and tests. */
@@ -185,57 +180,36 @@ export class GpuSampler implements GpuTelemetry {
 
   private loop(fields: string[], gpuCount: number): void {
     const args = [`--query-gpu=${fields.join(',')}`, '--format=csv,noheader,nounits', '-lms', String(this.intervalMs)];
-    const child = spawn(this.path, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const assembler = new TickAssembler<GpuSample>(gpuCount);
+    // Only newline-terminated lines reach onLine; a spawn error ends in onClose too, and the next probe reports why.
+    const child = streamNvidiaSmi(this.path, args, {
+      onLine: (line) => this.onLine(line, fields, assembler),
+      onClose: () => {
+        if (this.inFlight === flight) this.inFlight = null;
+        if (!this.stopped) this.scheduleRestart();
+      },
+    });
     const flight = { child, sinceMs: this.now(), killed: false };
     this.inFlight = flight;
     this.startCount++;
-    const assembler = new TickAssembler<GpuSample>(gpuCount);
-    let buffered = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      const lines = (buffered + chunk).split('\n');
-      // Only newline-terminated lines: a line cut by the process dying could still have the right column count.
-      buffered = lines.pop()!;
-      for (const line of lines) this.onLine(line, fields, assembler);
-    });
-    child.on('error', () => {}); // 'close' follows, even for ENOENT; the next probe reports why
-    child.on('close', () => {
-      if (this.inFlight === flight) this.inFlight = null;
-      if (!this.stopped) this.scheduleRestart();
-    });
   }
 
   /**
    * Runs one short nvidia-smi (the probe's calls) as the sampler's one process in flight; the watchdog
    * kills it when it hangs. Resolves once it has exited (never rejects).
    */
-  private runOnce(args: string[]): Promise<OnceResult> {
-    return new Promise((resolve) => {
-      let stdout = '';
-      let stderr = '';
-      let settled = false;
-      const child = spawn(this.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      const flight = { child, sinceMs: this.now(), killed: false };
-      this.inFlight = flight;
-      const finish = (result: OnceResult) => {
-        if (settled) return;
-        settled = true;
-        if (this.inFlight === flight) this.inFlight = null;
-        resolve(result);
-      };
-      child.stdout!.setEncoding('utf8');
-      child.stderr!.setEncoding('utf8');
-      child.stdout!.on('data', (chunk: string) => void (stdout.length < MAX_ONCE_OUTPUT && (stdout += chunk)));
-      child.stderr!.on('data', (chunk: string) => void (stderr.length < MAX_ONCE_OUTPUT && (stderr += chunk)));
-      child.on('error', (err: NodeJS.ErrnoException) => {
-        // It never started (ENOENT, EACCES): no 'close' with an exit code follows that says more.
-        if (child.pid === undefined) finish({ code: null, output: err.message, missing: err.code === 'ENOENT', hung: null });
-      });
-      child.on('close', (code) => {
-        const hung = flight.killed ? `nvidia-smi ${args[0]} did not answer within ${formatSeconds(this.hangTimeoutMs)} and was killed` : null;
-        finish({ code, output: `${stdout}${stderr}`, missing: false, hung });
-      });
-    });
+  private async runOnce(args: string[]): Promise<OnceResult> {
+    // No timeout of its own: the watchdog (checkHang) kills it, measured from the sampler's last answer.
+    const run = startNvidiaSmi(this.path, args, { maxOutputBytes: MAX_ONCE_OUTPUT });
+    const flight = { child: run.child, sinceMs: this.now(), killed: false };
+    this.inFlight = flight;
+    const result = await run.result;
+    if (this.inFlight === flight) this.inFlight = null;
+    const { failure } = result;
+    // It never started (ENOENT, EACCES): the spawn error is all there is to say.
+    if (failure?.kind === 'missing' || failure?.kind === 'spawn') return { code: null, output: failure.message, missing: failure.kind === 'missing', hung: null };
+    const hung = flight.killed ? `nvidia-smi ${args[0]} did not answer within ${formatSeconds(this.hangTimeoutMs)} and was killed` : null;
+    return { code: result.code, output: `${result.stdout}${result.stderr}`, missing: false, hung };
   }
 
   /** The watchdog: kills the nvidia-smi in flight when it owes an answer too long, and tells listeners when staleness flips. */
@@ -297,7 +271,7 @@ export class GpuSampler implements GpuTelemetry {
   }
 }
 
-/** Output kept of one short run (a `--help-query-gpu` is ~30 KB). */
+/** Output allowed per stream of one short run (a `--help-query-gpu` is ~30 KB); more kills it. */
 const MAX_ONCE_OUTPUT = 4 * 1024 * 1024;
 
 interface OnceResult {

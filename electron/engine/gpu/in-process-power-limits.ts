@@ -4,7 +4,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NvidiaPowerLimits } from '../../helper/nvidia-power-limits.js';
+import { NvidiaPowerLimits } from '../../system/nvidia-smi/nvidia-power-limits.js';
 import { toPowerLimitError, type PowerLimits, type PowerLimitsOptions } from './power-limits.js';
 
 /** NvidiaPowerLimits with EngineErrors; unconfirmed changes are reverted on close. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkTpPlacement } from './check-tp-placement.js';
 import { nvlinkSets } from './nvlink-sets.js';
-import { parseNvlinkStatus } from './parse-nvlink-status.js';
-import { parseTopoMatrix } from './parse-topo-matrix.js';
-import { readNvidiaSmiFixture } from './testing/read-nvidia-smi-fixture.js';
+import { parseNvlinkStatus } from '../../../shared/parse-nvlink-status.js';
+import { parseTopoMatrix } from '../../../shared/parse-topo-matrix.js';
+import { readNvidiaSmiFixture } from '../../../test/fixtures/read-nvidia-smi-fixture.js';
 
 const topo = (file: string) => parseTopoMatrix(readNvidiaSmiFixture(file));
 const status = (file: string) => parseNvlinkStatus(readNvidiaSmiFixture(file));

@@ -1,8 +1,8 @@
 // Groups of GPUs joined by NVLink, from `topo -m` (which names the peers) or `nvlink -s` (which does not).
 
 import type { NvlinkSet, NvlinkStatus, Topology } from '../../../shared/gpu-types.js';
-import { hasActiveNvlink } from './parse-nvlink-status.js';
-import { nvlinkCount } from './parse-topo-matrix.js';
+import { hasActiveNvlink } from '../../../shared/parse-nvlink-status.js';
+import { nvlinkCount } from '../../../shared/parse-topo-matrix.js';
 
 /**
  * NVLink-connected GPU sets of two or more, by GPU index, transitive (0–1 and 1–2 give [0, 1, 2]), sorted.

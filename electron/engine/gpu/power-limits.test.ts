@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HelperError } from '../../../shared/helper-protocol.js';
 import { HelperRequestError } from '../../helper/helper-client.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { createPowerLimits, toPowerLimitError } from './power-limits.js';
 
 describe('toPowerLimitError', () => {

@@ -1,10 +1,10 @@
 // The engine's port to GPU power limits: in-process when the engine is root, otherwise the privileged helper
 // over its socket. Never sudo. Errors of either side become EngineErrors the API can answer with.
 
-import { DEFAULT_HELPER_SOCKET, HelperError } from '../../../shared/helper-protocol.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import type { ApiError } from '../../../shared/engine-state.js';
-import type { PowerLimitControl } from '../../helper/power-limit-control.js';
-import { EngineError } from '../engine-error.js';
+import { DEFAULT_HELPER_SOCKET, HelperError } from '../../../shared/helper-protocol.js';
+import type { PowerLimitControl } from '../../system/nvidia-smi/power-limit-control.js';
 
 /** Set (pending until confirmed), confirm and revert GPU power limits; same contract as the helper's. */
 export interface PowerLimits extends PowerLimitControl {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTopology } from './read-topology.js';
-import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from './testing/fake-nvidia-smi.js';
+import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../../system/nvidia-smi/testing/fake-nvidia-smi.js';
 
 let fake: Awaited<ReturnType<typeof useFakeNvidiaSmiState>>;
 beforeAll(async () => (fake = await useFakeNvidiaSmiState()));

@@ -1,13 +1,14 @@
-// The only other place that runs nvidia-smi (besides the sampler): `topo -m` and `nvlink --status`, read once
-// at start and again on demand. Either may fail on its own (old drivers, MIG, no NVLink support).
+// The engine's other nvidia-smi reads (besides the sampler): `topo -m` and `nvlink --status`, read once at
+// start and again on demand. Either may fail on its own (old drivers, MIG, no NVLink support).
 
-import { execFile } from 'node:child_process';
 import type { GpuTopologySnapshot, NvlinkStatus, Topology } from '../../../shared/gpu-types.js';
+import { parseNvlinkStatus } from '../../../shared/parse-nvlink-status.js';
+import { parseTopoMatrix } from '../../../shared/parse-topo-matrix.js';
+import { nvidiaSmiProblem, runNvidiaSmi } from '../../system/nvidia-smi/run-nvidia-smi.js';
 import { nvlinkSets } from './nvlink-sets.js';
-import { parseNvlinkStatus } from './parse-nvlink-status.js';
-import { parseTopoMatrix } from './parse-topo-matrix.js';
 
 const READ_TIMEOUT_MS = 15_000;
+const MAX_OUTPUT_BYTES = 4 * 1024 * 1024;
 
 /** Reads both; never throws. A missing nvidia-smi gives nulls and one error line per part. */
 export async function readTopology(nvidiaSmiPath = 'nvidia-smi', now: () => number = Date.now): Promise<GpuTopologySnapshot> {
@@ -45,12 +46,10 @@ function firstLine(text: string): string {
   return text.trim().split('\n')[0] || 'no output';
 }
 
-function run(path: string, args: string[]): Promise<RunResult> {
-  return new Promise((resolve) => {
-    // SIGKILL: a hung nvidia-smi (a GPU fallen off the bus) ignores SIGTERM, and the callback waits for its exit.
-    execFile(path, args, { timeout: READ_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return resolve({ ok: false, output: `not found at ${path}` });
-      resolve({ ok: !error, output: error ? `${stderr}${stdout}` || error.message : stdout });
-    });
-  });
+async function run(path: string, args: string[]): Promise<RunResult> {
+  // A hung nvidia-smi (a GPU fallen off the bus) is SIGKILLed after READ_TIMEOUT_MS.
+  const result = await runNvidiaSmi(path, args, { timeoutMs: READ_TIMEOUT_MS, maxOutputBytes: MAX_OUTPUT_BYTES });
+  if (result.failure?.kind === 'missing') return { ok: false, output: `not found at ${path}` };
+  const problem = nvidiaSmiProblem(result) ?? (result.code !== 0 ? `exit code ${result.code}` : null);
+  return problem === null ? { ok: true, output: result.stdout } : { ok: false, output: `${result.stderr}${result.stdout}` || problem };
 }

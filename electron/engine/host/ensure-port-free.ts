@@ -1,7 +1,7 @@
 import type { Failure } from '../../../shared/failure.js';
 import type { ProcessBackend } from '../backends/process-backend.js';
-import { EngineError } from '../engine-error.js';
-import { findPortOwner, waitForPortFree } from './find-port-owner.js';
+import { EngineError } from '../../../shared/engine-error.js';
+import { findPortOwner, waitForPortFree } from '../../system/find-port-owner.js';
 
 /** A previous instance's socket may linger a moment after its process group is gone. */
 const PORT_RELEASE_WAIT_MS = 3_000;

@@ -4,7 +4,7 @@ import type { EngineNotices } from '../engine-notices.js';
 import { isProcessLive, readProcStat } from '../../system/proc-process.js';
 import { findLeftoverServers, stopLeftover, type ExpectedLaunch, type LeftoverServer } from './leftover-servers.js';
 import { registerServerGroup } from './live-server-groups.js';
-import { waitGroupGone } from './process-group.js';
+import { waitGroupGone } from '../../system/process-group.js';
 import type { ServerRecords } from './server-records.js';
 
 const HEALTH_TIMEOUT_MS = 5_000;

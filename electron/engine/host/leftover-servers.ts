@@ -1,6 +1,6 @@
 import { isProcessLive, readProcArgv, readProcEnviron, readProcStat } from '../../system/proc-process.js';
-import { findPortOwner } from './find-port-owner.js';
-import { isGroupAlive, listGroupMembers, signalGroup, waitGroupGone } from './process-group.js';
+import { findPortOwner } from '../../system/find-port-owner.js';
+import { isGroupAlive, listGroupMembers, signalGroup, waitGroupGone } from '../../system/process-group.js';
 import type { ServerRecord } from './server-records.js';
 
 /** A launch the engine would make on a port: what an earlier run's server there must match to be ours. */

@@ -1,4 +1,4 @@
-import { signalGroup } from './process-group.js';
+import { signalGroup } from '../../system/process-group.js';
 
 /** Process groups of the SGLang servers this process runs (started or adopted, not yet gone). */
 const groups = new Set<number>();

@@ -60,7 +60,7 @@ describe('LogLineSplitter', () => {
   it('drops blank lines and keeps one record per shard refresh (docsci L28-31)', () => {
     const records = readSglangRecords(SGLANG_LOG_FIXTURES.docsci).filter((r) => r.line >= 28 && r.line <= 31);
     expect(records.map((r) => r.line)).toEqual([28, 29, 30]);
-    expect(records[0].text).toBe('Loading safetensors checkpoint shards:   0% Completed | 0/1 [00:00<?, ?it/s]');
+    expect(records[0]?.text).toBe('Loading safetensors checkpoint shards:   0% Completed | 0/1 [00:00<?, ?it/s]');
   });
 
   it('handles \\r\\n split across chunks, bare \\r and empty pieces', () => {

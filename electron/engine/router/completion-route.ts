@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOADING_MESSAGE_STYLES, type LoadingMessageStyle, type ModelEntry } from '../../../shared/catalog-schema.js';
 import type { Failure } from '../../../shared/failure.js';
 import type { Engine, ModelLease } from '../engine-api.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import { applySamplingDefaults } from './apply-sampling-defaults.js';
 import { ClientWatch } from './client-watch.js';
 import { forwardUpstream } from './forward-upstream.js';

@@ -16,8 +16,8 @@ function sampleEvents(): Buffer[] {
 const event = (json: unknown, eol = '\n'): Buffer => Buffer.from(`data: ${JSON.stringify(json)}${eol}${eol}`);
 const DONE = Buffer.from('data: [DONE]\n\n');
 
-function dataJson(e: Buffer): Json | null {
-  const data = parseSseData(e);
+function dataJson(e: Buffer | undefined): Json | null {
+  const data = e && parseSseData(e);
   return data?.startsWith('{') ? (JSON.parse(data) as Json) : null;
 }
 
@@ -189,8 +189,9 @@ describe('createDeltaNormalizer', () => {
     // A true delta stream "The", "The cap" (sic), "ital" ... reads as cumulative until "ital".
     const events = ['The', 'The cap', 'ital', ' of', ' France'].map((content) => event(chatChunk({ content })));
     const normalizer = createDeltaNormalizer('chat');
-    expect(normalizer.transform(events[0])).toBe(events[0]);
-    expect(dataJson(normalizer.transform(events[1]))!.choices[0].delta.content).toBe(' cap');
+    const [the, theCap] = events;
+    expect(normalizer.transform(the!)).toBe(the);
+    expect(dataJson(normalizer.transform(theCap!))!.choices[0].delta.content).toBe(' cap');
     expect(normalizer.mode).toBe('cumulative');
     for (const e of events.slice(2)) expect(normalizer.transform(e)).toBe(e);
     expect(normalizer.mode).toBe('delta');

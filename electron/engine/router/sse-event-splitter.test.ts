@@ -118,9 +118,9 @@ describe('SseEventSplitter', () => {
   it('returns views of the chunk, not copies, when the chunk holds whole events', () => {
     const chunk = Buffer.from('data: a\n\ndata: bb\n\n');
     const [first, second] = new SseEventSplitter().push(chunk);
-    expect(first.buffer).toBe(chunk.buffer);
-    expect(second.buffer).toBe(chunk.buffer);
-    expect(second.byteOffset).toBe(chunk.byteOffset + 'data: a\n\n'.length);
+    expect(first?.buffer).toBe(chunk.buffer);
+    expect(second?.buffer).toBe(chunk.buffer);
+    expect(second?.byteOffset).toBe(chunk.byteOffset + 'data: a\n\n'.length);
   });
 
   it('accepts plain Uint8Array chunks (as undici yields them)', () => {

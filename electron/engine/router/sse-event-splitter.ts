@@ -106,7 +106,7 @@ export class SseEventSplitter {
   }
 
   private takePartial(): Buffer {
-    const event = this.partial.length === 1 ? this.partial[0] : Buffer.concat(this.partial, this.partialBytes);
+    const event = this.partial.length === 1 ? this.partial[0]! : Buffer.concat(this.partial, this.partialBytes);
     this.partial = [];
     this.partialBytes = 0;
     return event;

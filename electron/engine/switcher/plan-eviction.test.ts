@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SlotStatus, SwitchCause } from '../../../shared/engine-state.js';
-import { gpuSetKey, overlaps, type GpuSet } from './gpu-sets.js';
+import { gpuSetKey, overlaps, type GpuSet } from '../../../shared/gpu-sets.js';
 import { planEviction, type EvictionTarget, type RunningSlot } from './plan-eviction.js';
 
 const ALL: GpuSet = { all: true };
@@ -86,7 +86,11 @@ const HOLDING = new Set<SlotStatus>(['starting', 'loading', 'ready', 'stopping']
 
 /** A random small catalog as GPU sets (one in eight is `all`), and a running state that is valid: holding slots never overlap. */
 function randomWorld(random: () => number) {
-  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+  const pick = <T>(items: readonly T[]): T => {
+    const item = items[Math.floor(random() * items.length)];
+    if (item === undefined) throw new Error('pick from an empty list');
+    return item;
+  };
   const randomSet = (): GpuSet => {
     if (random() < 0.125) return { all: true };
     const gpus = Array.from({ length: GPU_COUNT }, (_, g) => g).filter(() => random() < 0.4);

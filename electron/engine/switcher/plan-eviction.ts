@@ -1,5 +1,5 @@
 import type { SlotStatus, SwitchCause } from '../../../shared/engine-state.js';
-import { formatGpuSet, overlaps, type GpuSet } from './gpu-sets.js';
+import { formatGpuSet, overlaps, type GpuSet } from '../../../shared/gpu-sets.js';
 
 /** A slot as the eviction planner sees it: which model it holds, on which GPUs, in which state. */
 export interface RunningSlot {
@@ -43,8 +43,8 @@ export function planEviction(target: EvictionTarget, running: readonly RunningSl
 }
 
 function pinnedMessage(pinned: RunningSlot[], targetId: string): string {
-  if (pinned.length === 1) {
-    const [slot] = pinned;
+  const [slot] = pinned;
+  if (slot && pinned.length === 1) {
     return `model "${slot.modelId}" is pinned on ${formatGpuSet(slot.gpus)} and cannot be evicted for "${targetId}"; unpin it or switch manually`;
   }
   const names = pinned.map((slot) => `"${slot.modelId}" (${formatGpuSet(slot.gpus)})`);

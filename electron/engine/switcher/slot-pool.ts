@@ -1,7 +1,7 @@
 import type { Catalog, ModelEntry } from '../../../shared/catalog-schema.js';
 import type { QueuedSwitch, SlotView, SwitchCause } from '../../../shared/engine-state.js';
-import { EngineError } from '../engine-error.js';
-import { assignSlotPorts, gpuSetKey, gpuSetOf, isSlotModel, overlaps, type GpuSet } from './gpu-sets.js';
+import { EngineError } from '../../../shared/engine-error.js';
+import { assignSlotPorts, gpuSetKey, gpuSetOf, isSlotModel, overlaps, type GpuSet } from '../../../shared/gpu-sets.js';
 import { planEviction, type RunningSlot } from './plan-eviction.js';
 import { rejectAll, SerialRunner, type Waiter } from './serial-runner.js';
 import type { SlotSwitcher } from './slot-switcher.js';

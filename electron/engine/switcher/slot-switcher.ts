@@ -3,7 +3,7 @@ import type { LoadPhase, LoadProgress } from '../../../shared/load-phase.js';
 import { stallWarnAfterMs } from '../../../shared/stall-timeouts.js';
 import type { LogEvent } from '../../../shared/log-event.js';
 import type { LoadRecord, QueuedSwitch, SlotStatus, SlotView, SwitchCause } from '../../../shared/engine-state.js';
-import { EngineError } from '../engine-error.js';
+import { EngineError } from '../../../shared/engine-error.js';
 import type { BackendExit, BackendInstance, BackendLaunch, ProcessBackend } from '../backends/process-backend.js';
 import type { HealthProbe } from '../backends/probe-health.js';
 import { diagnoseFailure, FAILURE_HINTS } from '../logs/diagnose-failure.js';

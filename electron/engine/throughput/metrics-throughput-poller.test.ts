@@ -44,7 +44,7 @@ describe('MetricsThroughputPoller', () => {
     const answers = [[50, 1], [50, 1], [0, 0], [61.5, 2]];
     let served = 0;
     server = createServer((_req, res) => {
-      const [gen, running] = answers[Math.min(served++, answers.length - 1)];
+      const [gen, running] = answers[Math.min(served++, answers.length - 1)] ?? [0, 0];
       res.end(`sglang:num_running_reqs{tp_rank="0"} ${running}\nsglang:gen_throughput{tp_rank="0"} ${gen}\n`);
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));

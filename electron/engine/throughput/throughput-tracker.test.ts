@@ -30,10 +30,11 @@ describe('ThroughputTracker', () => {
         { id: 'metered', modelPath: '/m/metered', extraArgs: ['--enable-metrics'] },
       ],
     });
+    const [plain, metered] = models;
     const following = () => tracker.polledModelId;
-    tracker.follow(models[0], 'http://127.0.0.1:1');
+    tracker.follow(plain!, 'http://127.0.0.1:1');
     expect(following()).toBeNull();
-    tracker.follow(models[1], 'http://127.0.0.1:1');
+    tracker.follow(metered!, 'http://127.0.0.1:1');
     expect(following()).toBe('metered');
     tracker.stop();
     expect(following()).toBeNull();

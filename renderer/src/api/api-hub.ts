@@ -6,6 +6,7 @@ import {
   type ApiParams,
   type ApiResult,
   type ApiTransport,
+  type ConnectionDetail,
 } from '../../../shared/switchboard-api.js';
 
 type EventOf<T extends ApiEventType> = Extract<ApiEvent, { type: T }>;
@@ -39,12 +40,18 @@ export class ApiHub {
     return () => set.delete(wrapped);
   }
 
-  onConnection(listener: (state: 'connecting' | 'open' | 'closed') => void): () => void {
+  onConnection(listener: (state: 'connecting' | 'open' | 'closed', detail?: ConnectionDetail) => void): () => void {
     if (!this.transport.onConnection) {
       listener('open');
       return () => undefined;
     }
     return this.transport.onConnection(listener);
+  }
+
+  /** Desktop app only (undefined elsewhere): start its engine process again. */
+  get restartEngine(): (() => Promise<void>) | undefined {
+    const transport = this.transport;
+    return transport.restartEngine ? () => transport.restartEngine!() : undefined;
   }
 
   close(): void {

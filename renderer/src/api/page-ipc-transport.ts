@@ -12,6 +12,7 @@ export function pageIpcTransport(bridged: ApiTransport): ApiTransport {
     call: (method, params) => bridged.call(method, params).catch((err: unknown) => Promise.reject(reviveApiError(err))),
     subscribe: (listener) => bridged.subscribe(listener),
     ...(bridged.onConnection ? { onConnection: (listener: Parameters<NonNullable<ApiTransport['onConnection']>>[0]) => bridged.onConnection!(listener) } : {}),
+    ...(bridged.restartEngine ? { restartEngine: () => bridged.restartEngine!() } : {}),
     ...(bridged.close ? { close: () => bridged.close!() } : {}),
   };
 }

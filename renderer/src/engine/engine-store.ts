@@ -1,5 +1,6 @@
 import { create } from 'zustand';
 import type { EngineState, ModelView } from '../../../shared/engine-state.js';
+import type { ConnectionDetail } from '../../../shared/switchboard-api.js';
 import type { ApiHub } from '../api/api-hub.js';
 
 /** The engine connection as the banner shows it. */
@@ -9,6 +10,10 @@ export interface EngineStoreState {
   /** The latest engine state (`state.get`, then every `state` event); null until the first arrives. */
   state: EngineState | null;
   connection: ConnectionState;
+  /** What the desktop app knows about its engine process while the connection is not open (crashed, restarting…). */
+  connectionDetail: ConnectionDetail | null;
+  /** Desktop app only: start its engine process again (offered when connectionDetail.canRestart). */
+  restartEngine: (() => Promise<void>) | null;
   /** Why the last `state.get` failed, until a state arrives. */
   error: string | null;
   /**
@@ -45,20 +50,22 @@ export const useEngineStore = create<EngineStoreState>()((set, get) => {
   return {
     state: null,
     connection: 'connecting',
+    connectionDetail: null,
+    restartEngine: null,
     error: null,
     refresh,
     init(next) {
       dispose?.();
       hub = next;
       eventsSeen = 0;
-      set({ state: null, connection: 'connecting', error: null });
+      set({ state: null, connection: 'connecting', connectionDetail: null, restartEngine: next.restartEngine ?? null, error: null });
       const offState = next.on('state', (event) => {
         eventsSeen++;
         set({ state: event.state, error: null });
       });
-      const offConnection = next.onConnection((connection) => {
+      const offConnection = next.onConnection((connection, detail) => {
         const was = get().connection;
-        set({ connection });
+        set({ connection, connectionDetail: connection === 'open' ? null : (detail ?? null) });
         if (connection === 'open' && was !== 'open') void refresh();
       });
       // onConnection may already have reported 'open' (IPC, the fake transport) and refreshed.

@@ -2,8 +2,8 @@
 /// <reference types="vite/client" />
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseNvlinkStatus } from '../../../electron/engine/gpu/parse-nvlink-status.js';
-import { parseTopoMatrix } from '../../../electron/engine/gpu/parse-topo-matrix.js';
+import { parseNvlinkStatus } from '../../../shared/parse-nvlink-status.js';
+import { parseTopoMatrix } from '../../../shared/parse-topo-matrix.js';
 import type { GpuOverview, GpuSample } from '../../../shared/gpu-types.js';
 import { ApiCallError, type ApiHandlers } from '../../../shared/switchboard-api.js';
 import nvlinkText from '../../../test/fixtures/nvidia-smi/nvlink-s-rtxa6000x3-2bridged-1inactive.txt?raw';

@@ -1,7 +1,7 @@
 /// <reference types="vite/client" />
 import { describe, expect, it } from 'vitest';
-import { parseNvlinkStatus } from '../../../electron/engine/gpu/parse-nvlink-status.js';
-import { parseTopoMatrix } from '../../../electron/engine/gpu/parse-topo-matrix.js';
+import { parseNvlinkStatus } from '../../../shared/parse-nvlink-status.js';
+import { parseTopoMatrix } from '../../../shared/parse-topo-matrix.js';
 import nvlinkA6000 from '../../../test/fixtures/nvidia-smi/nvlink-s-rtxa6000x3-2bridged-1inactive.txt?raw';
 import topo8gpu from '../../../test/fixtures/nvidia-smi/extra/topo-m-8gpu-nv12-10nic-tabs.txt?raw';
 import topo3090 from '../../../test/fixtures/nvidia-smi/topo-m-rtx3090x2-nv4-driver560.txt?raw';

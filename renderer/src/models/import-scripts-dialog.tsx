@@ -66,7 +66,8 @@ export function ImportScriptsDialog({ store }: { store: ImportScriptsStore }) {
   );
 }
 
-function ImportReports({ reports, skipped }: { reports: ImportReport[]; skipped: { id: string; reason: string }[] }) {
+/** What each script gave (its entry id and notes) and the entries skipped; the dialog and the first-run screen show it. */
+export function ImportReports({ reports, skipped }: { reports: ImportReport[]; skipped: { id: string; reason: string }[] }) {
   return (
     <ul className="import-reports" aria-label="Import report">
       {reports.map((r) => (

@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiHub, setApiHub } from '../api/api-hub.js';
 import { useBrowserAccess } from '../api/browser-access-store.js';
-import { App } from '../app.js';
+import { App, SCREENS } from '../app.js';
 import { sampleEngineState } from '../engine/sample-engine-state.js';
 import { sampleMultiSlotState } from '../engine/sample-multi-slot-state.js';
 import { createFakeTransport, type FakeTransport } from '../testing/fake-transport.js';
@@ -18,6 +18,11 @@ vi.hoisted(() => {
 });
 
 let transport: FakeTransport;
+
+// Screens load on first use (React.lazy). In the app a chunk arrives in milliseconds; here Vite
+// transforms each screen's modules on its first import, which on a busy machine can outlast
+// findBy*'s one second: fetched once up front, every screen then renders at once.
+beforeAll(() => Promise.all(SCREENS.map((s) => s.load())), 60_000);
 
 beforeEach(() => {
   location.hash = '';
@@ -85,6 +90,22 @@ describe('App shell', () => {
     expect(screen.queryByTestId('connection-banner')).toBeNull();
     act(() => transport.setConnection('closed'));
     expect(screen.getByTestId('connection-banner').textContent).toMatch(/reconnecting/);
+    act(() => transport.setConnection('open'));
+    expect(screen.queryByTestId('connection-banner')).toBeNull();
+  });
+
+  it('in the desktop app, says what happened to its engine process, and offers a restart once the app gave up on it', async () => {
+    const restarts: number[] = [];
+    transport.restartEngine = async () => void restarts.push(1);
+    setApiHub(new ApiHub(transport));
+    render(<App />);
+    await screen.findByRole('status', { name: 'Slot status' });
+    act(() => transport.setConnection('closed', { message: 'The engine stopped unexpectedly (killed by SIGKILL); restarting it in 500 ms…', canRestart: false }));
+    expect(screen.getByTestId('connection-banner').textContent).toBe('The engine stopped unexpectedly (killed by SIGKILL); restarting it in 500 ms…');
+    expect(screen.queryByTestId('banner-restart-engine')).toBeNull();
+    act(() => transport.setConnection('closed', { message: 'The engine stopped unexpectedly 6 times within 60 s (last: exit code 1); not restarting it by itself.', canRestart: true }));
+    fireEvent.click(screen.getByTestId('banner-restart-engine'));
+    expect(restarts).toHaveLength(1);
     act(() => transport.setConnection('open'));
     expect(screen.queryByTestId('connection-banner')).toBeNull();
   });

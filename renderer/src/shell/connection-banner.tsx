@@ -9,6 +9,8 @@ export function ConnectionBanner() {
   const connection = useEngineStore((s) => s.connection);
   const error = useEngineStore((s) => s.error);
   const hasState = useEngineStore((s) => s.state !== null);
+  const detail = useEngineStore((s) => s.connectionDetail);
+  const restartEngine = useEngineStore((s) => s.restartEngine);
   const access = useBrowserAccess();
   if (connection === 'open' && !error) return null;
   if (connection !== 'open' && isKeyMissing(access.status)) {
@@ -16,6 +18,23 @@ export function ConnectionBanner() {
       <div className="connection-banner connection-refused" role="alert" data-testid="connection-banner" data-reason={access.status}>
         This browser needs an admin key — enter it under <a href="#settings" data-testid="banner-settings-link">Settings (Alt+6)</a>
         {access.status === 'key-refused' ? '. The engine refused the key saved here.' : '.'}
+      </div>
+    );
+  }
+  if (connection !== 'open' && detail) {
+    // The desktop app's own engine process: say what happened to it, and offer a restart once the
+    // app stopped restarting it by itself.
+    return (
+      <div className={`connection-banner connection-${connection}`} role="alert" data-testid="connection-banner" data-reason="engine-process">
+        {detail.message}
+        {detail.canRestart && restartEngine ? (
+          <>
+            {' '}
+            <button type="button" className="link-button" data-testid="banner-restart-engine" onClick={() => void restartEngine()}>
+              Restart the engine
+            </button>
+          </>
+        ) : null}
       </div>
     );
   }

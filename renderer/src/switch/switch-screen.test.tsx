@@ -21,7 +21,7 @@ const HISTORY: SwapRecord[] = [
 ];
 
 let transport: FakeTransport;
-let disposers: (() => void)[] = [];
+const disposers: (() => void)[] = [];
 afterEach(() => {
   cleanup();
   for (const d of disposers.splice(0)) d();

@@ -43,7 +43,7 @@ export function createSwitchStore(hub: ApiHub, options: SwitchStoreOptions = {})
   let endedSeq = 0;
   const fetchingFor = new Set<string>();
 
-  const store = createStore<SwitchStoreState>()((set, get) => ({
+  const store = createStore<SwitchStoreState>()((set) => ({
     tracks: [],
     history: [],
     historyError: null,

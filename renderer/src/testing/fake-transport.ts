@@ -6,6 +6,7 @@ import {
   type ApiParams,
   type ApiResult,
   type ApiTransport,
+  type ConnectionDetail,
 } from '../../../shared/switchboard-api.js';
 import type { ApiError } from '../../../shared/engine-state.js';
 
@@ -17,12 +18,12 @@ import type { ApiError } from '../../../shared/engine-state.js';
 export interface FakeTransport extends ApiTransport {
   emit(...events: ApiEvent[]): void;
   calls: { method: ApiMethodName; params: unknown }[];
-  setConnection(state: 'connecting' | 'open' | 'closed'): void;
+  setConnection(state: 'connecting' | 'open' | 'closed', detail?: ConnectionDetail): void;
 }
 
 export function createFakeTransport(handlers: Partial<ApiHandlers> = {}): FakeTransport {
   const listeners = new Set<(events: ApiEvent[]) => void>();
-  const connectionListeners = new Set<(state: 'connecting' | 'open' | 'closed') => void>();
+  const connectionListeners = new Set<(state: 'connecting' | 'open' | 'closed', detail?: ConnectionDetail) => void>();
   const calls: FakeTransport['calls'] = [];
   return {
     kind: 'websocket',
@@ -45,8 +46,8 @@ export function createFakeTransport(handlers: Partial<ApiHandlers> = {}): FakeTr
     emit(...events) {
       for (const listener of listeners) listener(events);
     },
-    setConnection(state) {
-      for (const listener of connectionListeners) listener(state);
+    setConnection(state, detail) {
+      for (const listener of connectionListeners) listener(state, detail);
     },
   };
 }

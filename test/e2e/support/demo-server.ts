@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { writeDemoHost } from '../../../electron/cli/write-demo-host.js';
+import { writeDemoHost } from '../../../electron/engine/catalog/write-demo-host.js';
 import { writeCatalogFile } from '../../../electron/engine/catalog/write-catalog.js';
 import type { CatalogInput } from '../../../shared/catalog-schema.js';
 import { stopGracefully } from '../../integration/support/stop-gracefully.js';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { FAKE_NVIDIA_SMI_BIN } from '../../../electron/cli/write-demo-host.js';
+import { FAKE_NVIDIA_SMI_BIN } from '../../../electron/engine/catalog/write-demo-host.js';
 import type { DemoServer } from './demo-server.js';
 
 const run = promisify(execFile);

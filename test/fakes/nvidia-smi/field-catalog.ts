@@ -25,14 +25,16 @@ export function fieldCatalog(): FieldCatalog {
   const catalog: FieldCatalog = { fields: [], canonical: new Map(), units: new Map() };
   for (const line of readCapture(HELP_CAPTURE).split('\n')) {
     if (!FIELD_LINE.test(line)) continue;
-    const spellings = [...line.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
-    catalog.fields.push(spellings[0]);
-    for (const name of spellings) catalog.canonical.set(name, spellings[0]);
+    const spellings = [...line.matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? '');
+    const [first] = spellings;
+    if (first === undefined) continue;
+    catalog.fields.push(first);
+    for (const name of spellings) catalog.canonical.set(name, first);
   }
-  const header = readCapture(ALL_FIELDS_CAPTURE).split('\n')[0];
+  const [header = ''] = readCapture(ALL_FIELDS_CAPTURE).split('\n');
   for (const cell of header.split(', ')) {
-    const withUnit = /^(.*?) \[(.+)\]$/.exec(cell);
-    if (withUnit) catalog.units.set(withUnit[1], withUnit[2]);
+    const [, name, unit] = /^(.*?) \[(.+)\]$/.exec(cell) ?? [];
+    if (name !== undefined && unit !== undefined) catalog.units.set(name, unit);
   }
   cached = catalog;
   return catalog;
@@ -40,7 +42,7 @@ export function fieldCatalog(): FieldCatalog {
 
 /** The all-fields capture as canonical field → value, units kept as printed (`26.20 W`). */
 export function readAllFieldsCapture(name: string): Map<string, string> {
-  const [header, values] = readCapture(name).split('\n');
+  const [header = '', values = ''] = readCapture(name).split('\n');
   const cells = values.split(', ');
   return new Map(header.split(', ').map((cell, i) => [cell.replace(/ \[[^\]]+\]$/, ''), cells[i] ?? '']));
 }

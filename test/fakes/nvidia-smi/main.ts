@@ -59,7 +59,7 @@ async function query(scenario: Scenario, targets: FakeGpu[], command: Extract<Fa
     process.stdout.write(lines(n));
     if (dieAfter !== undefined && n >= Number(dieAfter)) {
       // Dies mid-line, as a killed process can: the cut drops the last column, so the line is short of fields.
-      const next = lines(n + 1).split('\n')[0];
+      const [next = ''] = lines(n + 1).split('\n');
       process.stdout.write(next.slice(0, Math.max(1, next.lastIndexOf(','))));
       return 1;
     }

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nvlinkSets } from '../../../electron/engine/gpu/nvlink-sets.js';
-import { parseNvlinkStatus } from '../../../electron/engine/gpu/parse-nvlink-status.js';
-import { parsePowerLimitOutput } from '../../../electron/engine/gpu/parse-power-limit-output.js';
-import { parseQueryCsv } from '../../../electron/engine/gpu/parse-query-csv.js';
-import { parseTopoMatrix } from '../../../electron/engine/gpu/parse-topo-matrix.js';
-import { SAMPLE_FIELDS } from '../../../electron/engine/gpu/query-fields.js';
-import { toGpuSample } from '../../../electron/engine/gpu/to-gpu-sample.js';
+import { parseNvlinkStatus } from '../../../shared/parse-nvlink-status.js';
+import { parsePowerLimitOutput } from '../../../electron/system/nvidia-smi/parse-power-limit-output.js';
+import { parseQueryCsv } from '../../../electron/system/nvidia-smi/parse-query-csv.js';
+import { parseTopoMatrix } from '../../../shared/parse-topo-matrix.js';
+import { SAMPLE_FIELDS } from '../../../electron/system/nvidia-smi/query-fields.js';
+import { toGpuSample } from '../../../electron/system/nvidia-smi/to-gpu-sample.js';
 import { readCapture } from './read-capture.js';
 
 const FAKE = fileURLToPath(new URL('../bin/nvidia-smi', import.meta.url));
@@ -21,8 +21,8 @@ const UUIDS = [
   'GPU-74e6e433-5193-b31f-b8b5-7a54c8b4623e',
   'GPU-74e6e433-5193-b31f-b8b5-7a54c8b4ff04',
   'GPU-74e6e433-5193-b31f-b8b5-7a54c8b4ff05',
-];
-const BUS_IDS = ['00000000:41:00.0', '00000000:42:00.0', '00000000:43:00.0', '00000000:81:00.0', '00000000:82:00.0', '00000000:C1:00.0'];
+] as const;
+const BUS_IDS = ['00000000:41:00.0', '00000000:42:00.0', '00000000:43:00.0', '00000000:81:00.0', '00000000:82:00.0', '00000000:C1:00.0'] as const;
 const LIMITS = ['power.limit', 'enforced.power.limit', 'power.min_limit', 'power.max_limit', 'power.default_limit'];
 
 let dir: string;
@@ -70,7 +70,7 @@ describe('fake nvidia-smi, scenario rtx3090x6 (the default)', () => {
     expect(table.fields).toEqual(['index', 'uuid', 'power.draw', 'clocks.current.sm', 'temperature.gpu', 'ecc.mode.current']);
     expect(table.units).toEqual([null, null, 'W', 'MHz', null, null]);
     expect(stdout.split('\n')[1]).toMatch(/^0, GPU-4aba3cfa-7b42-cca6-97f4-5cdd281b0746, \d+\.\d\d W, 210 MHz, \d+, \[N\/A\]$/);
-    expect(table.rows[0]['ecc.mode.current']).toBeNull();
+    expect(table.rows[0]?.['ecc.mode.current']).toBeNull();
   });
 
   it('refuses an unknown field as nvidia-smi does, and answers --help-query-gpu from the 595 capture', async () => {
@@ -114,7 +114,7 @@ describe('fake nvidia-smi, scenario rtx3090x6 (the default)', () => {
     expect(parsePowerLimitOutput(out.stdout)).toMatchObject({ ok: true, changes: [{ busId: BUS_IDS[1], powerLimitW: 300, previousW: 350 }], persistenceModeOff: false });
     const rows = (await query(['uuid', ...LIMITS, 'power.draw'])).rows;
     expect(rows.map((r) => Number(r['power.limit']))).toEqual([350, 300, 350, 350, 350, 350]);
-    expect(Number(rows[1]['enforced.power.limit'])).toBe(300);
+    expect(Number(rows[1]?.['enforced.power.limit'])).toBe(300);
     expect(JSON.parse(await readFile(join(dir, 'state.json'), 'utf8'))).toEqual({ version: 1, scenario: 'rtx3090x6', gpus: { [BUS_IDS[1]]: { powerLimitW: 300 } } });
   });
 
@@ -132,7 +132,7 @@ describe('fake nvidia-smi, scenario rtx3090x6 (the default)', () => {
       code: 2,
     });
     expect(parsePowerLimitOutput(out.stdout).errors).toEqual([{ kind: 'out-of-range', busId: BUS_IDS[3], requestedW: 400, minW: 100, maxW: 350 }]);
-    expect((await query(['power.limit'])).rows[3]['power.limit']).toBe('350.00');
+    expect((await query(['power.limit'])).rows[3]?.['power.limit']).toBe('350.00');
   });
 
   it('says Insufficient Permissions when not privileged', async () => {
@@ -145,7 +145,7 @@ describe('fake nvidia-smi, scenario rtx3090x6 (the default)', () => {
     const out = await smi(['-i', '5', '-pl', '300'], { FAKE_NVIDIA_SMI_UNSUPPORTED_PL: '00000000:c1:00.0' });
     expect(out).toEqual({ stdout: `Changing power management limit is not supported for GPU: ${BUS_IDS[5]}.\nTreating as warning and moving on.\nAll done.\n`, code: 0 });
     expect(parsePowerLimitOutput(out.stdout)).toMatchObject({ ok: false, errors: [{ kind: 'not-supported', busId: BUS_IDS[5] }], allDone: true });
-    expect((await query(['power.limit'])).rows[5]['power.limit']).toBe('350.00');
+    expect((await query(['power.limit'])).rows[5]?.['power.limit']).toBe('350.00');
   });
 
   it('turns a field [N/A] on request', async () => {
@@ -186,8 +186,8 @@ describe('fake nvidia-smi -lms loop', () => {
     sampler.stop();
     await sampler.exited;
     const ticks = sampler.text().trimEnd().split('\n').map((l) => parseQueryCsv(l, ['index', 'power.limit', 'power.draw']).rows[0]);
-    expect(ticks.slice(0, 6).map((r) => r.index)).toEqual(['0', '1', '2', '3', '4', '5']);
-    const last4 = ticks.filter((r) => r.index === '4').at(-1)!;
+    expect(ticks.slice(0, 6).map((r) => r?.index)).toEqual(['0', '1', '2', '3', '4', '5']);
+    const last4 = ticks.filter((r) => r?.index === '4').at(-1)!;
     expect(Number(last4['power.draw'])).toBeLessThanOrEqual(200);
   });
 

@@ -38,14 +38,17 @@ export function parseFakeArgs(argv: string[]): FakeCommand | null {
 
 function readOptions(argv: string[]): Map<string, string> | null {
   const opts = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const [name, inline] = argv[i].startsWith('--') && argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
-    if (FLAGS[name] && inline === undefined) {
-      opts.set(FLAGS[name], '');
+  const words = [...argv];
+  for (let word = words.shift(); word !== undefined; word = words.shift()) {
+    const eq = word.startsWith('--') ? word.indexOf('=') : -1;
+    const [name, inline] = eq >= 0 ? [word.slice(0, eq), word.slice(eq + 1)] : [word, undefined];
+    const flag = FLAGS[name];
+    if (flag && inline === undefined) {
+      opts.set(flag, '');
       continue;
     }
     const key = OPTIONS[name];
-    const value = inline ?? argv[++i];
+    const value = inline ?? words.shift();
     if (!key || value === undefined) return null;
     opts.set(key, value);
   }

@@ -39,7 +39,7 @@ export function invalidFieldMessage(field: string): string {
 export function parseUnknownFields(value: string | undefined): UnknownFields {
   if (!value) return [];
   return value.split(',').filter(Boolean).map((entry) => {
-    const [field, tick] = entry.split('@');
+    const [field = '', tick] = entry.split('@');
     return { field: fieldCatalog().canonical.get(field.trim()) ?? field.trim(), fromTick: tick ? Number(tick) : 1 };
   });
 }

@@ -23,7 +23,7 @@ export function readQText(text: string): QText {
   for (const line of text.split(/\r?\n/)) {
     const header = GPU_HEADER.exec(line);
     if (header) {
-      result.gpus.push({ busId: header[1], values: new Map() });
+      result.gpus.push({ busId: header[1] ?? '', values: new Map() });
       sections.length = 0;
       continue;
     }
@@ -32,11 +32,11 @@ export function readQText(text: string): QText {
     const depth = Math.floor((value?.[1] ?? /^ */.exec(line)![0]).length / INDENT);
     const gpu = result.gpus.at(-1);
     if (!gpu || depth === 0) {
-      if (value) result.top.set(value[2].trim(), value[3].trim());
+      if (value) result.top.set((value[2] ?? '').trim(), (value[3] ?? '').trim());
       continue;
     }
     sections.length = depth - 1;
-    if (value) gpu.values.set([...sections, value[2].trim()].join('/'), value[3].trim());
+    if (value) gpu.values.set([...sections, (value[2] ?? '').trim()].join('/'), (value[3] ?? '').trim());
     else sections.push(line.trim());
   }
   return result;

@@ -25,7 +25,7 @@ const PROCESSES = [
 /** The table for one tick; `live[i]` holds GPU i's fields as `--format=csv` prints them. */
 export function smiTable(scenario: Scenario, live: Map<string, string>[], now: Date): string {
   const banner = `| NVIDIA-SMI ${scenario.driverVersion.padEnd(23)}Driver Version: ${scenario.driverVersion.padEnd(15)}CUDA Version: ${scenario.cudaVersion.padEnd(9)}|`;
-  const gpuRows = scenario.gpus.flatMap((gpu, i) => [...gpuLines(gpu.index, live[i]), RULE]);
+  const gpuRows = scenario.gpus.flatMap((gpu, i) => [...gpuLines(gpu.index, live[i] ?? new Map<string, string>()), RULE]);
   return [ctime(now), `+${'-'.repeat(89)}+`, banner, ...HEAD, ...gpuRows, ...PROCESSES].map((l) => `${l}\n`).join('');
 }
 

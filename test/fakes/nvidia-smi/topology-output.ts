@@ -22,7 +22,7 @@ export function topoMatrix(scenario: Scenario): string {
   const labels = scenario.gpus.map((gpu) => `GPU${gpu.index}`);
   const header = `\t\x1b[4m${[...labels, 'CPU Affinity', 'NUMA Affinity', 'GPU NUMA ID'].join('\t')}\x1b[0m`;
   const rows = scenario.gpus.map((gpu, i) => {
-    const cells = scenario.matrix[i].map((cell) => (cell === 'X' ? ' X ' : cell));
+    const cells = (scenario.matrix[i] ?? []).map((cell) => (cell === 'X' ? ' X ' : cell));
     // The empty field before N/A is in topo-m-rtx3090x2-nv4-driver560.txt and topo-m-h100x1-driver590-ansi.txt.
     return [`GPU${gpu.index}`, ...cells, gpu.cpuAffinity, String(gpu.numaNode), '', 'N/A'].join('\t');
   });

@@ -67,8 +67,8 @@ export class TextGenerator {
     }
     this.sinceStop += 1;
     const index = Math.floor(this.random() * WORDS.length);
-    let word = WORDS[index];
-    if (this.capitalize) word = word[0].toUpperCase() + word.slice(1);
+    let word = WORDS[index] ?? 'the';
+    if (this.capitalize) word = word.charAt(0).toUpperCase() + word.slice(1);
     this.capitalize = false;
     return { id: 1000 + index * 37, text: first ? word : ` ${word}` };
   }

@@ -71,7 +71,8 @@ export function parseJsonObject(text: string): Record<string, unknown> | undefin
 }
 
 export function isJsonContentType(req: IncomingMessage): boolean {
-  return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
+  const [mediaType = ''] = (req.headers['content-type'] ?? '').split(';');
+  return mediaType.trim().toLowerCase() === 'application/json';
 }
 
 /** 32-hex uuid4 without dashes, like `uuid.uuid4().hex`. */

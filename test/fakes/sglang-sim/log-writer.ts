@@ -1,16 +1,17 @@
 // SGLang's log formats: `[YYYY-MM-DD HH:MM:SS( TPn)] msg` on stderr (no level names),
 // uvicorn's `[ts] INFO:     msg` on stderr and its access lines on stdout.
 
-const LEVELS: Record<string, number> = {
+const LEVELS = {
   NOTSET: 0, DEBUG: 10, INFO: 20, WARN: 30, WARNING: 30, ERROR: 40, FATAL: 50, CRITICAL: 50,
-};
+} satisfies Record<string, number>;
 
 export type LevelName = 'debug' | 'info' | 'warning' | 'error';
 const LEVEL_OF: Record<LevelName, number> = { debug: 10, info: 20, warning: 30, error: 40 };
 
 /** Python's `getattr(logging, name.upper())`; undefined when logging has no such level. */
 export function parseLogLevel(name: string): number | undefined {
-  return LEVELS[name.toUpperCase()];
+  const key = name.toUpperCase();
+  return Object.hasOwn(LEVELS, key) ? LEVELS[key as keyof typeof LEVELS] : undefined;
 }
 
 function pad2(value: number): string {

@@ -5,7 +5,7 @@ import { serveHttp } from './lifespan.js';
 import { parseLogLevel, SimLogger } from './log-writer.js';
 import { planMemory } from './memory-plan.js';
 import { SimMetrics } from './metrics-text.js';
-import { ModelDirError, readModelDir, type ModelDir } from './model-dir.js';
+import { ModelDirError, readModelDir, type ModelDir, type ModelDirProblem } from './model-dir.js';
 import { formatArgparseError, formatHelp, parseArgs } from './parse-args.js';
 import { ProcessTree } from './process-tree.js';
 import type { PyValue } from './python-repr.js';
@@ -49,7 +49,7 @@ function readModelOrExit(modelPath: string): ModelDir {
     return readModelDir(modelPath);
   } catch (error) {
     if (!(error instanceof ModelDirError)) throw error;
-    const messages: Record<string, string> = {
+    const messages: Record<ModelDirProblem, string> = {
       'not-found':
         `OSError: ${modelPath} is not a local folder and is not a valid model identifier listed on 'https://huggingface.co/models'\n` +
         'If this is a private repository, make sure to pass a token having permission to this repo either by logging in with `hf auth login` or by passing `token=<your_token>`',

@@ -18,7 +18,7 @@ export class Histogram {
     this.sum += value;
     this.count += 1;
     this.buckets.forEach((bound, index) => {
-      if (value <= bound) this.counts[index] += 1;
+      if (value <= bound) this.counts[index] = (this.counts[index] ?? 0) + 1;
     });
   }
 }
@@ -66,7 +66,7 @@ function series(name: string, help: string, type: string, lines: string[]): stri
 }
 
 function histogram(name: string, help: string, labels: string, data: Histogram): string {
-  const lines = data.buckets.map((bound, index) => `${name}_bucket{le="${promValue(bound)}",${labels}} ${promValue(data.counts[index])}`);
+  const lines = data.buckets.map((bound, index) => `${name}_bucket{le="${promValue(bound)}",${labels}} ${promValue(data.counts[index] ?? 0)}`);
   lines.push(`${name}_bucket{le="+Inf",${labels}} ${promValue(data.count)}`);
   lines.push(`${name}_count{${labels}} ${promValue(data.count)}`);
   lines.push(`${name}_sum{${labels}} ${promValue(data.sum)}`);

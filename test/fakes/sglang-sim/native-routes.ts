@@ -41,7 +41,8 @@ export async function handleGenerate(app: SimApp, req: IncomingMessage, res: Ser
   const body = parseJsonObject(await readBody(req));
   if (!body) return sendValidationError(res, jsonInvalidRepr());
   const prompts = readPrompts(body);
-  if (!prompts || prompts.length === 0) return sendJson(res, 400, { error: { message: 'Either text, input_ids or input_embeds should be provided.' } });
+  const firstPrompt = prompts?.[0];
+  if (!prompts || firstPrompt === undefined) return sendJson(res, 400, { error: { message: 'Either text, input_ids or input_embeds should be provided.' } });
   const sampling = (body.sampling_params as Body | undefined) ?? {};
   const maxNewTokens = sampling.max_new_tokens === undefined ? 128 : readInteger(sampling.max_new_tokens);
   const stream = body.stream === true;
@@ -59,7 +60,7 @@ export async function handleGenerate(app: SimApp, req: IncomingMessage, res: Ser
   const baseRid = typeof body.rid === 'string' ? body.rid : uuidHex();
   if (stream) {
     startSse(res);
-    const prompt = prompts[0];
+    const prompt = firstPrompt;
     submitUserRequest(app, res, {
       rid: baseRid, promptText: prompt.text, promptTokens: prompt.tokens, maxNewTokens,
       ignoreEos: sampling.ignore_eos === true, stop: readStop(sampling.stop), stream,

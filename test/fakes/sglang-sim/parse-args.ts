@@ -40,9 +40,10 @@ function classify(arg: string, options: Map<string, ArgSpec>): Classified {
     if (matches.length > 1) {
       throw new ArgparseError(`ambiguous option: ${arg} could match ${matches.join(', ')}`);
     }
-    if (matches.length === 1) {
-      if (matches[0] === '--help') return { kind: 'help' };
-      return { kind: 'option', spec: options.get(matches[0])!, explicit };
+    const [match] = matches;
+    if (match !== undefined) {
+      if (match === '--help') return { kind: 'help' };
+      return { kind: 'option', spec: options.get(match)!, explicit };
     }
   }
   if (/^-\d+$|^-\d*\.\d+$/.test(arg)) return { kind: 'value' };
@@ -59,8 +60,8 @@ function convertOne(spec: ArgSpec, raw: string): PyValue {
     value = Number(raw.trim().replace(/_/g, ''));
   } else if (base === 'float') {
     const text = raw.trim().toLowerCase();
-    const special: Record<string, number> = { inf: Infinity, '+inf': Infinity, '-inf': -Infinity, nan: NaN, infinity: Infinity };
-    const parsed = text in special ? special[text] : /^[+-]?(\d+(_\d+)*\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(text) ? Number(text.replace(/_/g, '')) : NaN;
+    const special = new Map([['inf', Infinity], ['+inf', Infinity], ['-inf', -Infinity], ['nan', NaN], ['infinity', Infinity]]);
+    const parsed = special.get(text) ?? (/^[+-]?(\d+(_\d+)*\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(text) ? Number(text.replace(/_/g, '')) : NaN);
     if (Number.isNaN(parsed) && text !== 'nan') throw new ArgparseError(`argument ${name}: invalid float value: ${pyStrRepr(raw)}`);
     value = new PyFloat(parsed);
   }
@@ -89,8 +90,8 @@ function consumeOption(
   let next = start;
   if (explicit !== undefined) raws.push(explicit);
   else {
-    while (next < argv.length && argv[next] !== '--' && classify(argv[next], options).kind === 'value') {
-      raws.push(argv[next]);
+    for (let word = argv[next]; word !== undefined && word !== '--' && classify(word, options).kind === 'value'; word = argv[next]) {
+      raws.push(word);
       next += 1;
       if (!isList) break;
     }
@@ -99,7 +100,8 @@ function consumeOption(
     throw new ArgparseError(`argument ${name}: ${spec.kind.endsWith('+') ? 'expected at least one argument' : 'expected one argument'}`);
   }
   const values = raws.map((raw) => convertOne(spec, raw));
-  return [isList ? values : values[0], next];
+  // A single-value option has exactly one (none threw above); `?? null` only satisfies the type.
+  return [isList ? values : (values[0] ?? null), next];
 }
 
 export function parseArgs(argv: readonly string[], specs: readonly ArgSpec[] = ARG_SPECS): ParseOutcome {
@@ -108,8 +110,7 @@ export function parseArgs(argv: readonly string[], specs: readonly ArgSpec[] = A
   const extras: string[] = [];
   try {
     let index = 0;
-    while (index < argv.length) {
-      const arg = argv[index];
+    for (let arg = argv[index]; arg !== undefined; arg = argv[index]) {
       if (arg === '--') {
         extras.push(...argv.slice(index + 1));
         break;
@@ -138,7 +139,7 @@ export function parseArgs(argv: readonly string[], specs: readonly ArgSpec[] = A
 }
 
 function usagePart(spec: ArgSpec): string {
-  const option = spec.optionStrings[0];
+  const [option = spec.dest] = spec.optionStrings;
   let inner = option;
   if (spec.kind !== 'flag') {
     const metavar = spec.choices ? `{${spec.choices.join(',')}}` : spec.dest.toUpperCase();
@@ -169,7 +170,7 @@ export function formatUsage(specs: readonly ArgSpec[] = ARG_SPECS, columns = Num
     lineLength += part.length + 1;
   }
   if (line.length > 0) lines.push(indent + line.join(' '));
-  lines[0] = lines[0].slice(indent.length);
+  if (lines[0] !== undefined) lines[0] = lines[0].slice(indent.length);
   return `${prefix}${lines.join('\n')}\n`;
 }
 

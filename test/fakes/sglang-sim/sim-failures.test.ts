@@ -140,7 +140,8 @@ describe('signals', () => {
     const res = await chat(40);
     const reader = res.body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
-    const rid = JSON.parse(first.slice('data: '.length).split('\n')[0]).id as string;
+    const [event = ''] = first.slice('data: '.length).split('\n');
+    const rid = JSON.parse(event).id as string;
     process.kill(sim.pid, 'SIGTERM');
     await sim.waitFor(/SIGTERM received\. signum=None frame=None\. Draining requests and shutting down\.\.\.\n/);
     expect(await httpStatus(`${base}/health`)).toBe(503);

@@ -23,8 +23,8 @@ export function renderBar(fraction: number, width = 10): string {
   const units = Math.floor(fraction * width * symbols);
   const full = Math.floor(units / symbols);
   const partial = units % symbols;
-  if (full >= width) return BLOCKS[symbols].repeat(width);
-  return BLOCKS[symbols].repeat(full) + BLOCKS[partial] + ' '.repeat(width - full - 1);
+  if (full >= width) return BLOCKS.charAt(symbols).repeat(width);
+  return BLOCKS.charAt(symbols).repeat(full) + BLOCKS.charAt(partial) + ' '.repeat(width - full - 1);
 }
 
 export interface BarState {

@@ -12,7 +12,7 @@ import { waitFor } from './sim-host.js';
 
 const run = promisify(execFile);
 
-/** The helper's executable wrapper. */
+/** The helper's launcher: runs the compiled helper, out/node/switchboard-helper.js (built by vitest's global setup). */
 export const HELPER_BIN = fileURLToPath(new URL('../../../bin/switchboard-helper.js', import.meta.url));
 /** The systemd sandbox script (a real systemd in its own namespaces). */
 export const SANDBOX_BIN = fileURLToPath(new URL('../../support/systemd-sandbox', import.meta.url));
@@ -109,7 +109,8 @@ const ENGINE_CLIENT = new URL('../../../electron/helper/helper-client.ts', impor
 
 /**
  * `node ...ENGINE_CLIENT_ARGS <socket> <body JSON>` sends one request through the engine's own client
- * (`helperRequest` of helper-client.ts, run through tsx) and prints `{ ok, result | code, message, pid }`:
+ * (`helperRequest` of helper-client.ts, a module rather than a program, so its TypeScript runs through
+ * tsx, a devDependency) and prints `{ ok, result | code, message, pid }`:
  * a real engine-side call from a process of its own (run it with `uid`/`gid` to be another user).
  */
 export const ENGINE_CLIENT_ARGS = [

@@ -5,7 +5,7 @@ import { createEngineApi } from '../../../electron/engine/api/create-engine-api.
 import { startEngineServer } from '../../../electron/engine/api/start-engine-server.js';
 import { createEngine } from '../../../electron/engine/engine.js';
 import type { Engine } from '../../../electron/engine/engine-api.js';
-import { listGroupMembers } from '../../../electron/engine/host/process-group.js';
+import { listGroupMembers } from '../../../electron/system/process-group.js';
 import { createSimHost, type SimHost, type SimModelSpec } from './sim-host.js';
 
 /** The engine with its router on a free port, over a simulated host. */

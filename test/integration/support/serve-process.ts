@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import type { EngineState } from '../../../shared/engine-state.js';
 import { writeCatalogFile } from '../../../electron/engine/catalog/write-catalog.js';
-import { listGroupMembers } from '../../../electron/engine/host/process-group.js';
+import { listGroupMembers } from '../../../electron/system/process-group.js';
 import { CLI_BIN, waitFor, type SimHost } from './sim-host.js';
 
 /** A `switchboard serve` child in its own process group, over a simulated host. */

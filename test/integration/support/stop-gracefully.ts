@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { listGroupMembers } from '../../../electron/engine/host/process-group.js';
+import { listGroupMembers } from '../../../electron/system/process-group.js';
 import { waitFor } from './sim-host.js';
 
 /**

@@ -98,7 +98,7 @@ async function createTokenFile(path: string): Promise<string> {
     // Another engine with the same state dir won the race: both must use its token.
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const theirs = await readTokenFile(path, { strict: true });
-    if (theirs.kind !== 'ok') throw new Error(`${path} appeared while writing the admin token but is not usable`);
+    if (theirs.kind !== 'ok') throw new Error(`${path} appeared while writing the admin token but is not usable`, { cause: err });
     return theirs.token;
   } finally {
     await unlink(temp).catch(() => undefined);

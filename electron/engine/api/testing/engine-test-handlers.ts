@@ -1,7 +1,7 @@
 import { API_METHOD_NAMES, type ApiHandlers, type ApiMethodName } from '../../../../shared/switchboard-api.js';
 import { unknownModelError } from '../../catalog/resolve-model-id.js';
 import type { Engine } from '../../engine-api.js';
-import { EngineError } from '../../engine-error.js';
+import { EngineError } from '../../../../shared/engine-error.js';
 
 /**
  * ApiHandlers over an Engine for transport tests (the real ones, with the catalog editor, are

@@ -5,7 +5,7 @@ import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } fro
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../../../shared/throughput.js';
 import type { LoadPhase } from '../../../../shared/load-phase.js';
 import type { Engine, ModelLease } from '../../engine-api.js';
-import { EngineError } from '../../engine-error.js';
+import { EngineError } from '../../../../shared/engine-error.js';
 import { resolveModelId, unknownModelError } from '../../catalog/resolve-model-id.js';
 
 /** The catalog the API and CLI tests use: three models, some aliases. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { catalogSchema } from '../../../../shared/catalog-schema.js';
 import { createUnitControl } from './create-unit-control.js';
-import { DirectUnitControl } from './direct-unit-control.js';
-import { SystemctlError } from './systemctl.js';
+import { DirectUnitControl } from '../../../system/systemd/direct-unit-control.js';
+import { SystemctlError } from '../../../system/systemd/systemctl.js';
 
 function catalogOf(scope: 'system' | 'user') {
   return () => catalogSchema.parse({ backend: { kind: 'systemd', unit: 'sglang.service', scope } });

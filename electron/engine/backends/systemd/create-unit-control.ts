@@ -1,8 +1,8 @@
 import type { Catalog } from '../../../../shared/catalog-schema.js';
 import { DEFAULT_HELPER_SOCKET } from '../../../../shared/helper-protocol.js';
-import { DirectUnitControl } from './direct-unit-control.js';
-import { Systemctl } from './systemctl.js';
-import type { UnitControl, UnitState } from './unit-control.js';
+import { DirectUnitControl } from '../../../system/systemd/direct-unit-control.js';
+import { Systemctl } from '../../../system/systemd/systemctl.js';
+import type { UnitControl, UnitState } from '../../../system/systemd/unit-control.js';
 
 /** How the engine reaches systemd; every field has a production default, tests point them at a sandbox. */
 export interface SystemdAccessOptions {

@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { spawn, type IDisposable, type IPty } from 'node-pty';
-import type { SystemdScope } from './systemctl.js';
+import type { SystemdScope } from '../../../system/systemd/systemctl.js';
 
 const RESPAWN_MIN_MS = 250;
 const RESPAWN_MAX_MS = 5_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exitOf, hasInvocationEnded, isInUnitCgroup, isRestartedBySystemd } from './systemd-backend.js';
-import type { UnitState } from './unit-control.js';
+import type { UnitState } from '../../../system/systemd/unit-control.js';
 
 const running: UnitState = {
   activeState: 'active', subState: 'running', mainPid: 4242, execMainStatus: 0, execMainCode: '',

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { BackendExit, BackendInstance, BackendLaunch, BackendOutputListener, ProcessBackend } from '../process-backend.js';
 import { JournalTail } from './journal-tail.js';
-import type { SystemdScope } from './systemctl.js';
-import type { UnitControl, UnitState } from './unit-control.js';
+import type { SystemdScope } from '../../../system/systemd/systemctl.js';
+import type { UnitControl, UnitState } from '../../../system/systemd/unit-control.js';
 
 /** A safety net: the journal's end message wakes the watcher at once (when the journal is readable). */
 const DEFAULT_POLL_INTERVAL_MS = 1_000;

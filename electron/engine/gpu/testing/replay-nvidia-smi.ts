@@ -10,7 +10,7 @@
 
 import { appendFileSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { canonicalField } from '../query-fields.js';
+import { canonicalField } from '../../../system/nvidia-smi/query-fields.js';
 
 /** What the replay answers with; written as JSON by writeReplayNvidiaSmi. */
 export interface ReplayConfig {
