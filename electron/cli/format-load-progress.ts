@@ -1,6 +1,6 @@
 import type { SlotView } from '../../shared/engine-state.js';
 import { describeStall } from '../../shared/stall-timeouts.js';
-import { formatDuration } from './format-duration.js';
+import { formatDuration } from '../../shared/format-duration.js';
 
 /** "weights 45% (shard 4/9)": the phase id, the in-phase percentage and SGLang's detail when known. */
 export function formatPhase(slot: SlotView): string {

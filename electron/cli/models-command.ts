@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { ModelView } from '../../shared/engine-state.js';
 import { CONNECTION_OPTIONS, CONNECTION_USAGE } from './engine-connection.js';
 import { withEngine } from './engine-session.js';
-import { formatDuration } from './format-duration.js';
+import { formatDuration } from '../../shared/format-duration.js';
 import { formatTable } from './format-table.js';
 import { parseOrUsage } from './usage-error.js';
 

@@ -3,7 +3,7 @@ import type { EngineState, SlotView } from '../../shared/engine-state.js';
 import { CONNECTION_OPTIONS, CONNECTION_USAGE } from './engine-connection.js';
 import { withEngine } from './engine-session.js';
 import { describeStall } from '../../shared/stall-timeouts.js';
-import { formatDuration } from './format-duration.js';
+import { formatDuration } from '../../shared/format-duration.js';
 import { formatPhase } from './format-load-progress.js';
 import { parseOrUsage } from './usage-error.js';
 

@@ -4,7 +4,7 @@ import type { Failure } from '../../shared/failure.js';
 import { ApiCallError } from '../../shared/switchboard-api.js';
 import { CONNECTION_OPTIONS, CONNECTION_USAGE } from './engine-connection.js';
 import { withEngine, type EngineSession } from './engine-session.js';
-import { formatDuration } from './format-duration.js';
+import { formatDuration } from '../../shared/format-duration.js';
 import { isSwitchUnderWay, resolveModelIn, SwitchProgress } from './switch-progress.js';
 import { parseOrUsage, UsageError } from './usage-error.js';
 

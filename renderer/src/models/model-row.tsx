@@ -1,7 +1,7 @@
 import type { ModelView, SlotView } from '../../../shared/engine-state.js';
 import { LOAD_PHASE_LABELS } from '../../../shared/load-phase.js';
 import { formatSlotGpus } from '../engine/format-slot-gpus.js';
-import { formatDuration } from '../switch/format-duration.js';
+import { formatDuration } from '../../../shared/format-duration.js';
 import { IdleCountdown } from './idle-countdown.js';
 import { isBusyWith, type ModelsAction } from './models-store.js';
 import { StatusBadge } from './status-badge.js';

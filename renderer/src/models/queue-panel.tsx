@@ -1,6 +1,6 @@
 import type { EngineState } from '../../../shared/engine-state.js';
 import { formatSlotGpus } from '../engine/format-slot-gpus.js';
-import { formatDuration } from '../switch/format-duration.js';
+import { formatDuration } from '../../../shared/format-duration.js';
 import { useNow } from '../switch/use-now.js';
 
 /** What waits on the backend: the switch under way, the switches queued behind it, and the client requests waiting for their model. */

@@ -1,4 +1,4 @@
-import { formatDuration } from './format-duration.js';
+import { formatDuration } from '../../../shared/format-duration.js';
 import type { SwitchTrack } from './switch-track.js';
 
 /** What the notifier knows about the desktop when a switch ends. */

@@ -1,7 +1,7 @@
 import type { LoadRecord } from '../../../shared/engine-state.js';
 import type { AppliedPowerLimit } from '../../../shared/gpu-types.js';
 import { formatClock } from './format-clock.js';
-import { formatDuration } from './format-duration.js';
+import { formatDuration } from '../../../shared/format-duration.js';
 
 const OUTCOME_WORDS: Record<LoadRecord['outcome'], string> = { ready: 'ready', failed: 'failed', cancelled: 'cancelled' };
 

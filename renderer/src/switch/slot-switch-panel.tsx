@@ -2,7 +2,7 @@ import type { SlotView } from '../../../shared/engine-state.js';
 import { describeStall } from '../../../shared/stall-timeouts.js';
 import { formatSlotGpus } from '../engine/format-slot-gpus.js';
 import { FailureCard } from './failure-card.js';
-import { formatDuration } from './format-duration.js';
+import { formatDuration } from '../../../shared/format-duration.js';
 import { overallFraction, phaseSteps } from './phase-steps.js';
 import { PhaseTimeline } from './phase-timeline.js';
 import { elapsedMs, etaLeftMs, type SwitchTrack } from './switch-track.js';

@@ -2,7 +2,7 @@ import type { SlotView, SwapRecord } from '../../../shared/engine-state.js';
 import { formatSlotGpus } from '../engine/format-slot-gpus.js';
 import { describeSwapCause } from './describe-swap-cause.js';
 import { formatClock } from './format-clock.js';
-import { formatDuration } from './format-duration.js';
+import { formatDuration } from '../../../shared/format-duration.js';
 
 const OUTCOME_BADGE: Record<NonNullable<SwapRecord['outcome']>, string> = { ready: 'loaded', failed: 'failed', cancelled: 'unloaded' };
 
