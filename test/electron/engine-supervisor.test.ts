@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineState } from '../../shared/engine-state.js';
-import type { ApiEvent } from '../../shared/switchboard-api.js';
 import { writeDemoHost } from '../../electron/engine/catalog/write-demo-host.js';
 import { dispatchApiCall } from '../../electron/engine/api/dispatch-api-call.js';
 import { EngineSupervisor, type EngineLaunch, type EngineProcessStatus } from '../../electron/main/engine-supervisor.js';
 import { startEngineHost, startEngineProcess, type EngineHost, type EngineProcessPlace } from '../../electron/main/start-engine-host.js';
 import { isProcessLive, readProcStat } from '../../electron/system/proc-process.js';
 import { freePort } from '../fakes/sglang-sim/sim-harness.js';
+import { nextEvent } from './support/next-event.js';
 import { CLI_BIN, waitFor } from '../integration/support/sim-host.js';
 
 // The desktop app's engine runs as its own process (`switchboard serve --supervised`) under an
@@ -61,17 +61,6 @@ function hostOptions(stateDir: string) {
     },
     supervisor: { restartDelayMs: () => 100, echo: () => undefined },
   };
-}
-
-function nextEvent<T>(host: EngineHost, pick: (event: ApiEvent) => T | undefined): Promise<T> {
-  return new Promise((resolve) => {
-    const stop = host.subscribe((event) => {
-      const picked = pick(event);
-      if (picked === undefined) return;
-      stop();
-      resolve(picked);
-    });
-  });
 }
 
 async function state(host: EngineHost): Promise<EngineState | null> {

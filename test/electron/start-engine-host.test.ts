@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineState, LoadRecord } from '../../shared/engine-state.js';
-import type { ApiEvent } from '../../shared/switchboard-api.js';
 import { writeDemoHost } from '../../electron/engine/catalog/write-demo-host.js';
 import { dispatchApiCall } from '../../electron/engine/api/dispatch-api-call.js';
 import { startAdminServer } from '../../electron/engine/api/testing/start-admin-server.js';
 import { startEngineHost, startEngineProcess, type EngineHost } from '../../electron/main/start-engine-host.js';
 import { CLI_BIN, waitFor } from '../integration/support/sim-host.js';
 import { freePort } from '../fakes/sglang-sim/sim-harness.js';
+import { nextEvent } from './support/next-event.js';
 
 // The desktop app's engine, without Electron: its own supervised engine process on the demo catalog,
 // then a second app instance on the same catalog attaching to it over /api/ws.
@@ -27,18 +27,6 @@ afterAll(async () => {
   for (const host of hosts.reverse()) await host.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Resolves with the first event `pick` accepts. */
-function nextEvent<T>(host: EngineHost, pick: (event: ApiEvent) => T | undefined): Promise<T> {
-  return new Promise((resolve) => {
-    const stop = host.subscribe((event) => {
-      const picked = pick(event);
-      if (picked === undefined) return;
-      stop();
-      resolve(picked);
-    });
-  });
-}
 
 describe('startEngineHost', () => {
   it('starts its own engine process (supervised): handlers answer, events flow', async () => {
