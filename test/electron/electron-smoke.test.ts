@@ -57,7 +57,7 @@ describe('the desktop app in Electron', () => {
         await models.waitFor({ timeout: 30_000 });
         expect(await models.getAttribute('aria-current')).toBe('page');
 
-        // The preload's transport, end to end through the IPC bridge to the in-process engine.
+        // The preload's transport, end to end: IPC bridge → main → /api/ws of its supervised engine process.
         const ids = await page.evaluate(async () => {
           const transport = (window as unknown as { switchboard: { call(m: string, p: object): Promise<Array<{ id: string }>> } }).switchboard;
           return (await transport.call('models.list', {})).map((m) => m.id);
@@ -71,8 +71,11 @@ describe('the desktop app in Electron', () => {
 
         const res = await fetch(`http://127.0.0.1:${routerPort}/v1/models`);
         expect(res.status).toBe(200);
-      } finally {
         await app.close();
+        // Quit stops the engine process: nothing answers on the router port any more.
+        await expect(fetch(`http://127.0.0.1:${routerPort}/v1/models`)).rejects.toThrow();
+      } finally {
+        await app.close().catch(() => undefined);
         await rm(dir, { recursive: true, force: true });
       }
       // Quit stopped the engine: the router port is free again.
