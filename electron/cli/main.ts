@@ -41,21 +41,31 @@ export async function main(argv: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  if (name === '--help' || name === '-h' || name === 'help') return args[0] && COMMANDS[args[0]] ? run(args[0], ['--help']) : printUsage();
+  if (name === '--help' || name === '-h' || name === 'help') {
+    const [topic = ''] = args;
+    const command = findCommand(topic);
+    return command ? run(topic, command, ['--help']) : printUsage();
+  }
   if (name === '--version' || name === '-V') {
     console.log(SWITCHBOARD_VERSION);
     return 0;
   }
-  if (!Object.hasOwn(COMMANDS, name)) {
+  const command = findCommand(name);
+  if (!command) {
     console.error(`switchboard: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
-  return run(name, args);
+  return run(name, command, args);
 }
 
-async function run(name: string, args: string[]): Promise<number> {
+/** The command called `name`: own keys only, so "toString" and friends are no command. */
+function findCommand(name: string): Command | undefined {
+  return Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+}
+
+async function run(name: string, command: Command, args: string[]): Promise<number> {
   try {
-    return await (await COMMANDS[name].load())(args);
+    return await (await command.load())(args);
   } catch (err) {
     return reportError(name, err);
   }

@@ -21,6 +21,7 @@ import type { Engine } from '../../electron/engine/engine-api.js';
 import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../../electron/system/nvidia-smi/testing/fake-nvidia-smi.js';
 import { listGroupMembers } from '../../electron/system/process-group.js';
 import { CLI_BIN, createSimHost, waitFor, type SimHost, type SimModelSpec } from './support/sim-host.js';
+import { nth } from '../support/nth.js';
 
 type ModelExtras = Record<string, Partial<NonNullable<CatalogInput['models']>[number]>>;
 
@@ -95,13 +96,6 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
     child.stderr.on('data', (c) => (stderr += c));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-/** list[i], failing the test with a clear message when the engine gave fewer. */
-function nth<T>(list: readonly T[], i: number): T {
-  const item = list[i];
-  if (item === undefined) throw new Error(`expected at least ${i + 1} items, got ${list.length}`);
-  return item;
 }
 
 describe('GPU telemetry and power limits in the engine (fake nvidia-smi)', () => {

@@ -14,12 +14,14 @@ export function checkTpPlacement(gpus: readonly number[], tp: number, sets: read
   if (tp < 2) return {};
   const nvlinkGroup = findNvlinkGroup(tp, sets, topology);
   if (!nvlinkGroup) return {};
+  const [bondA, bondB] = nvlinkGroup;
+  if (bondA === undefined || bondB === undefined) return {}; // findNvlinkGroup returns tp ≥ 2 GPUs
   for (let start = 0; start + tp <= gpus.length; start += tp) {
     const group = gpus.slice(start, start + tp);
     const slowest = slowestPair(group, topology);
     if (!slowest) continue;
     const [a, b, path] = slowest;
-    const bond = connection(topology, nvlinkGroup[0], nvlinkGroup[1]);
+    const bond = connection(topology, bondA, bondB);
     return {
       warning:
         `TP group [${group.join(', ')}] talks over ${path} (GPU${a}–GPU${b}, no NVLink), ` +
@@ -32,11 +34,11 @@ export function checkTpPlacement(gpus: readonly number[], tp: number, sets: read
 /** The farthest PCIe path between two members of the group, or null when all pairs use NVLink (or are unknown). */
 function slowestPair(group: number[], topology: Topology): [number, number, TopoConnection] | null {
   let worst: [number, number, TopoConnection] | null = null;
-  for (let i = 0; i < group.length; i++) {
-    for (let j = i + 1; j < group.length; j++) {
-      const path = connection(topology, group[i], group[j]);
+  for (const [i, a] of group.entries()) {
+    for (const b of group.slice(i + 1)) {
+      const path = connection(topology, a, b);
       if (path === null || !PCIE_PATHS.includes(path)) continue;
-      if (!worst || PCIE_PATHS.indexOf(path) > PCIE_PATHS.indexOf(worst[2])) worst = [group[i], group[j], path];
+      if (!worst || PCIE_PATHS.indexOf(path) > PCIE_PATHS.indexOf(worst[2])) worst = [a, b, path];
     }
   }
   return worst;

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuAvailability, GpuSample, GpuTopologySnapshot, HostStats } from '../../../shared/gpu-types.js';
 import { GpuMonitor, normalizeGpuId, type GpuTick, type SamplerLike } from './gpu-monitor.js';
 import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../../system/nvidia-smi/testing/fake-nvidia-smi.js';
+import { nth } from '../../../test/support/nth.js';
 
 /** A sampler the test drives tick by tick. */
 class StubSampler implements SamplerLike {
@@ -119,6 +120,6 @@ describe('GpuMonitor on the fake nvidia-smi', () => {
     expect(view.samples[5]).toMatchObject({ busId: '00000000:C1:00.0', powerLimitW: 350, minPowerLimitW: 100, maxPowerLimitW: 350 });
     expect(view.nvlinkSets).toEqual([[1, 2], [3, 4]]);
     expect(view.host?.memTotalMiB).toBeGreaterThan(0);
-    expect(monitor.history(view.samples[0].uuid).length).toBeGreaterThanOrEqual(2);
+    expect(monitor.history(nth(view.samples, 0).uuid).length).toBeGreaterThanOrEqual(2);
   });
 });

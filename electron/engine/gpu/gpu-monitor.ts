@@ -151,5 +151,6 @@ export class GpuMonitor {
 export function normalizeGpuId(id: string): string {
   const lower = id.trim().toLowerCase();
   const bus = /^([0-9a-f]{4,8}):([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])$/.exec(lower);
-  return bus ? `${bus[1].slice(-4)}:${bus[2]}` : lower;
+  // Both groups are mandatory in the pattern, so a match has them.
+  return bus ? `${bus[1]!.slice(-4)}:${bus[2]!}` : lower;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GpuSample } from '../../../shared/gpu-types.js';
+import { nth } from '../../../test/support/nth.js';
 import { GpuSampler, type GpuSamplerOptions } from './gpu-sampler.js';
 import type { ReplayConfig } from './testing/replay-nvidia-smi.js';
 import { REPLAY_CAPTURES, writeReplayNvidiaSmi } from './testing/write-replay-nvidia-smi.js';
@@ -67,21 +68,21 @@ describe('GpuSampler', () => {
     expect(sampler.state()).toEqual({ available: true, gpuCount: 2 });
     const ticks = await collectTicks(sampler, 5);
     expect(ticks.every((tick) => tick.map((s) => s.index).join() === '0,1')).toBe(true);
-    const [gpu0, gpu1] = ticks[4];
+    const [gpu0, gpu1] = nth(ticks, 4);
     expect(gpu0).toMatchObject({ uuid: GPU0, busId: '00000000:01:00.0', name: 'NVIDIA GeForce RTX 4080 SUPER', powerDrawW: 28.77, tempC: 43, memUsedMiB: 596, fanPct: 0, minPowerLimitW: 150, maxPowerLimitW: 400 });
     expect(gpu1).toMatchObject({ uuid: GPU1, busId: '00000000:0C:00.0', powerDrawW: 98.14, enforcedPowerLimitW: 250, smClockMHz: 2070, pstate: 'P2' });
     expect(sampler.latest()).toHaveLength(2);
     expect(sampler.history(GPU1).length).toBeGreaterThanOrEqual(6); // the probe's sample plus the five ticks
     const invocations = (await readFile(argvLog, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as string[]);
     expect(invocations.map((argv) => argv.at(-2) === '-lms')).toEqual([false, false, true]); // help, one query, one loop
-    expect(invocations[2].join(' ')).toContain('--query-gpu=index,uuid,pci.bus_id,name,utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw,');
-    expect(invocations[2][0]).toMatch(/,pstate,power\.draw\.instant$/);
+    expect(nth(invocations, 2).join(' ')).toContain('--query-gpu=index,uuid,pci.bus_id,name,utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw,');
+    expect(nth(invocations, 2)[0]).toMatch(/,pstate,power\.draw\.instant$/);
   });
 
   it('on a pre-535 driver asks without power.draw.instant and reports power.draw', async () => {
     const sampler = await startReplay({ captures: [REPLAY_CAPTURES.rtx4080sIdle], helpCapture: REPLAY_CAPTURES.helpPre535 });
-    const [[gpu0]] = await collectTicks(sampler, 1);
-    expect(gpu0.powerDrawW).toBe(26.2);
+    const [gpu0] = nth(await collectTicks(sampler, 1), 0);
+    expect(gpu0?.powerDrawW).toBe(26.2);
   });
 
   it('restarts nvidia-smi after it dies mid-line and keeps the history going', async () => {
@@ -100,9 +101,9 @@ describe('GpuSampler', () => {
       helpCapture: REPLAY_CAPTURES.help595,
       unknown: { field: 'temperature.gpu', fromTick: 3, token: '[N/A]' },
     });
-    const [tick] = await collectTicks(sampler, 1, (t) => t[0].tempC === null);
+    const tick = nth(await collectTicks(sampler, 1, (t) => t[0]?.tempC === null), 0);
     expect(tick.map((s) => [s.tempC, s.powerDrawW, s.memUsedMiB])).toEqual([[null, 28.77, 596], [null, 98.14, 815]]);
-    expect(sampler.history(GPU0)[0].tempC).toBe(43);
+    expect(sampler.history(GPU0)[0]?.tempC).toBe(43);
   });
 
   it('keeps at most historySize samples per GPU', async () => {
@@ -110,6 +111,6 @@ describe('GpuSampler', () => {
     await collectTicks(sampler, 6);
     const history = sampler.history(GPU0);
     expect(history).toHaveLength(4);
-    expect(sampler.history(GPU0, history[2].atMs)).toEqual(history.slice(2));
+    expect(sampler.history(GPU0, nth(history, 2).atMs)).toEqual(history.slice(2));
   });
 });

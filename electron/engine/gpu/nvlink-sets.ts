@@ -38,7 +38,7 @@ function setsFromTopology(topology: Topology): NvlinkSet[] {
   const groups = new Map<number, number[]>();
   for (const gpu of gpus) groups.set(root(gpu.index), [...(groups.get(root(gpu.index)) ?? []), gpu.index]);
   return [...groups.values()]
-    .filter((group) => group.length > 1)
+    .filter((group): group is [number, number, ...number[]] => group.length > 1)
     .map((group) => group.sort((a, b) => a - b))
     .sort((a, b) => a[0] - b[0]);
 }

@@ -15,7 +15,7 @@ describe('readTopology', () => {
     expect(snapshot.topology?.matrix[0]).toEqual(['X', 'PHB', 'PHB', 'SYS', 'SYS', 'SYS']);
     expect(snapshot.topology?.devices[3]).toMatchObject({ cpuAffinity: '24-47,72-95', numaAffinity: '1' });
     expect(snapshot.nvlink?.map((g) => g.links.filter((l) => l.active).length)).toEqual([0, 4, 4, 4, 4, 0]);
-    expect(snapshot.nvlink?.[0].none).toBe('all-links-inactive');
+    expect(snapshot.nvlink?.[0]?.none).toBe('all-links-inactive');
     expect(snapshot.nvlinkSets).toEqual([[1, 2], [3, 4]]);
   });
 

@@ -159,7 +159,8 @@ export class NvidiaPowerLimits implements PowerLimitControl {
     const args = ['-i', target.busId, '-pl', String(watts)];
     const out = await this.run(args);
     const report = parsePowerLimitOutput(out.text);
-    if (report.errors.length > 0) throw toHelperError(report.errors[0], target, out.text);
+    const [firstError] = report.errors;
+    if (firstError) throw toHelperError(firstError, target, out.text);
     if (out.code !== 0 || !report.changes.some((c) => normalizeBusId(c.busId) === normalizeBusId(target.busId))) {
       throw new HelperError('failed', `nvidia-smi ${args.join(' ')} (exit ${out.code}): ${oneLine(out.text)}`);
     }

@@ -13,8 +13,11 @@ export function parseHelpQueryGpu(text: string): QueryGpuHelp {
   const help: QueryGpuHelp = { fields: [], names: new Set() };
   for (const line of text.split(/\r?\n/)) {
     if (!FIELD_LINE.test(line)) continue;
-    const spellings = [...line.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
-    help.fields.push(spellings[0]);
+    // The group is mandatory, so every match has it; FIELD_LINE guarantees at least one match.
+    const spellings = [...line.matchAll(/"([^"]+)"/g)].map((m) => m[1]!);
+    const [canonical] = spellings;
+    if (canonical === undefined) continue;
+    help.fields.push(canonical);
     for (const name of spellings) help.names.add(name);
   }
   return help;

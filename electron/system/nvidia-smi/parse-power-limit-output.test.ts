@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePowerLimitOutput, type PowerLimitReport } from './parse-power-limit-output.js';
 import { readNvidiaSmiFixture } from '../../../test/fixtures/read-nvidia-smi-fixture.js';
+import { nth } from '../../../test/support/nth.js';
 
 const QUIET: Omit<PowerLimitReport, 'ok' | 'changes' | 'errors'> = { persistenceModeOff: false, allDone: false, terminatedEarly: false };
 
@@ -44,7 +45,7 @@ describe('parsePowerLimitOutput', () => {
   });
 
   it('reads a success line even when the terminal wrapped it mid-number', () => {
-    const [first] = readNvidiaSmiFixture('pl-success-4gpus-all-done.txt').split('\n');
+    const first = nth(readNvidiaSmiFixture('pl-success-4gpus-all-done.txt').split('\n'), 0);
     const cut = first.indexOf('to 250') + 'to 25'.length;
     const wrapped = `${first.slice(0, cut)}${' '.repeat(59)}${first.slice(cut)}`; // "…set to 25" | "0.00 W from …", as in the wrapped capture
     expect(wrapped).toContain('set to 25 ');

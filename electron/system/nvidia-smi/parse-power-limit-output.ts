@@ -40,17 +40,18 @@ const NOT_SUPPORTED = new RegExp(`Changingpowermanagementlimitisnotsupported(?:i
 /** Reads -pl output (stdout and stderr together). */
 export function parsePowerLimitOutput(text: string): PowerLimitReport {
   const squashed = text.replace(/\s+/g, '');
-  const changes = [...squashed.matchAll(CHANGED)].map((m) => ({ busId: m[1], powerLimitW: Number(m[2]), previousW: Number(m[3]) }));
+  // Every capture group in these patterns is mandatory, so each match has all of them (hence the `!`s).
+  const changes = [...squashed.matchAll(CHANGED)].map((m) => ({ busId: m[1]!, powerLimitW: Number(m[2]), previousW: Number(m[3]) }));
   const errors: PowerLimitError[] = [
     ...[...squashed.matchAll(OUT_OF_RANGE)].map((m) => ({
       kind: 'out-of-range' as const,
-      busId: m[4],
+      busId: m[4]!,
       requestedW: Number(m[1]),
       minW: Number(m[2]),
       maxW: Number(m[3]),
     })),
-    ...[...squashed.matchAll(NO_PERMISSION)].map((m) => ({ kind: 'insufficient-permissions' as const, busId: m[1] })),
-    ...[...squashed.matchAll(NOT_SUPPORTED)].map((m) => ({ kind: 'not-supported' as const, busId: m[1] })),
+    ...[...squashed.matchAll(NO_PERMISSION)].map((m) => ({ kind: 'insufficient-permissions' as const, busId: m[1]! })),
+    ...[...squashed.matchAll(NOT_SUPPORTED)].map((m) => ({ kind: 'not-supported' as const, busId: m[1]! })),
   ];
   if (changes.length === 0 && errors.length === 0 && squashed !== '') {
     errors.push({ kind: 'unrecognized', message: text.replace(/\s+/g, ' ').trim() });

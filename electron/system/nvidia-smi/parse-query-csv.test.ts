@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GpuMetrics } from '../../../shared/gpu-types.js';
 import { isUnknownValue, parseQueryCsv, splitCsvLine, type QueryRow } from './parse-query-csv.js';
 import { readNvidiaSmiFixture } from '../../../test/fixtures/read-nvidia-smi-fixture.js';
+import { nth } from '../../../test/support/nth.js';
 import { readGpuMetrics, toGpuSample } from './to-gpu-sample.js';
 
 // Expected values are copied by hand from the captures (see test/fixtures/nvidia-smi/SOURCES.md).
@@ -61,7 +62,7 @@ describe('parseQueryCsv, csv,noheader,nounits with the field list that was asked
     const table = parseQueryCsv(readNvidiaSmiFixture(file), fields);
     expect(table.rejectedLines).toEqual([]);
     expect(table.rows).toEqual([row]);
-    expect(readGpuMetrics(table.rows[0])).toEqual({ ...NO_METRICS, ...metrics });
+    expect(readGpuMetrics(nth(table.rows, 0))).toEqual({ ...NO_METRICS, ...metrics });
   });
 });
 
@@ -71,8 +72,8 @@ describe('parseQueryCsv, --format=csv with units in header and values (all-field
     const table = parseQueryCsv(text);
     expect(table.fields).toHaveLength(202);
     expect(table.rows).toHaveLength(1);
-    const row = table.rows[0];
-    const rawCells = splitCsvLine(text.split('\n')[1]);
+    const row = nth(table.rows, 0);
+    const rawCells = splitCsvLine(nth(text.split('\n'), 1));
     const bracketedNa = table.fields.filter((_, i) => rawCells[i] === '[N/A]');
     expect(bracketedNa).toHaveLength(81);
     expect(bracketedNa.every((field) => row[field] === null)).toBe(true);
@@ -98,7 +99,7 @@ describe('parseQueryCsv, --format=csv with units in header and values (all-field
   it('RTX 2080 SUPER, driver 610, load: 241 fields, deprecation texts null, power.draw.average [N/A]', () => {
     const table = parseQueryCsv(readNvidiaSmiFixture('query-csv-allfields-rtx2080super-driver610-load.csv'));
     expect(table.fields).toHaveLength(241);
-    const row = table.rows[0];
+    const row = nth(table.rows, 0);
     expect(Object.values(row).filter((v) => v === null)).toHaveLength(131 + 6 + 12 + 1); // [N/A], deprecated, N/A, empty
     expect(row).toMatchObject({
       kmd_version: '610.57.04', 'pci.bus_id': '00000000:0C:00.0', 'power.draw.average': null, 'power.draw.instant': '98.14',
@@ -124,10 +125,10 @@ describe('parseQueryCsv, --format=csv with units in header and values (all-field
     ]);
     expect(table.units.slice(0, 5)).toEqual([null, null, '%', null, 'MiB']);
     expect(table.rows[0]).toMatchObject({ name: 'Tesla P100-PCIE-16GB', 'fan.speed': null, 'memory.free': '16280', 'clocks.current.video': '835' });
-    expect(readGpuMetrics(table.rows[0])).toEqual({
+    expect(readGpuMetrics(nth(table.rows, 0))).toEqual({
       ...NO_METRICS, utilGpuPct: 0, memUsedMiB: 0, tempC: 37, powerDrawW: 28.16, smClockMHz: 405, pstate: 'P0',
     });
-    expect(toGpuSample(table.rows[0], 0)).toBeNull(); // no index asked: nothing to key a sample by
+    expect(toGpuSample(nth(table.rows, 0), 0)).toBeNull(); // no index asked: nothing to key a sample by
   });
 });
 

@@ -46,15 +46,23 @@ export function isUnknownValue(raw: string): boolean {
 }
 
 function readHeader(line: string): { fields: string[]; units: (string | null)[] } {
-  const cells = splitCsvLine(line).map((cell) => /^(.*?)\s*\[([^\]]+)\]$/.exec(cell) ?? [cell, cell]);
-  return { fields: cells.map((m) => canonicalField(m[1])), units: cells.map((m) => m[2] ?? null) };
+  const cells = splitCsvLine(line).map(splitHeaderUnit);
+  return { fields: cells.map((c) => canonicalField(c.name)), units: cells.map((c) => c.unit) };
+}
+
+/** `power.draw [W]` → name "power.draw", unit "W"; a cell without `[unit]` is all name. */
+function splitHeaderUnit(cell: string): { name: string; unit: string | null } {
+  const m = /^(.*?)\s*\[([^\]]+)\]$/.exec(cell);
+  // Both groups are mandatory in the pattern, so a match has them.
+  return m ? { name: m[1]!, unit: m[2]! } : { name: cell, unit: null };
 }
 
 function toRow(cells: string[], fields: readonly string[], units: readonly (string | null)[]): QueryRow | null {
   if (cells.length !== fields.length) return null;
   const row: QueryRow = {};
   fields.forEach((field, i) => {
-    row[field] = cleanValue(cells[i], units[i]);
+    // cells has one entry per field (checked above); a field without a unit entry has no unit.
+    row[field] = cleanValue(cells[i]!, units[i] ?? null);
   });
   return row;
 }

@@ -34,7 +34,7 @@ describe('TimeSeriesRing', () => {
     for (let i = 0; i < 100_000; i++) ring.push(i, [i]);
     const [x, y] = ring.toSeriesData();
     expect(x).toHaveLength(600);
-    expect(y[0]).toBe(100_000 - 600);
+    expect(y?.[0]).toBe(100_000 - 600);
     ring.clear();
     expect(ring.length).toBe(0);
     expect(ring.lastAtMs).toBeNull();

@@ -27,7 +27,8 @@ export class TimeSeriesRing {
 
   /** Time of the newest point, ms; null when empty. */
   get lastAtMs(): number | null {
-    return this.size === 0 ? null : this.xMs[(this.start + this.size - 1) % this.capacity];
+    // The slot is taken modulo the capacity, xMs's own length: always in range.
+    return this.size === 0 ? null : this.xMs[(this.start + this.size - 1) % this.capacity]!;
   }
 
   /** Adds one point; returns false (and stores nothing) when it is not newer than the newest. */
@@ -38,7 +39,8 @@ export class TimeSeriesRing {
     if (this.size < this.capacity) this.size++;
     else this.start = (this.start + 1) % this.capacity;
     this.xMs[slot] = atMs;
-    for (let s = 0; s < this.seriesCount; s++) this.values[s][slot] = point[s] ?? null;
+    // values has seriesCount arrays (constructor): values[s] is in range.
+    for (let s = 0; s < this.seriesCount; s++) this.values[s]![slot] = point[s] ?? null;
     return true;
   }
 
@@ -51,10 +53,12 @@ export class TimeSeriesRing {
   toSeriesData(): SeriesData {
     const x = new Array<number>(this.size);
     const ys = Array.from({ length: this.seriesCount }, () => new Array<number | null>(this.size));
+    // Slots are taken modulo the capacity, the length of xMs and of each values array; ys and values both
+    // have seriesCount arrays: every index below is in range (`?? null` only keeps a slot's type, number | null).
     for (let i = 0; i < this.size; i++) {
       const slot = (this.start + i) % this.capacity;
-      x[i] = this.xMs[slot] / 1000;
-      for (let s = 0; s < this.seriesCount; s++) ys[s][i] = this.values[s][slot];
+      x[i] = this.xMs[slot]! / 1000;
+      for (let s = 0; s < this.seriesCount; s++) ys[s]![i] = this.values[s]![slot] ?? null;
     }
     return [x, ...ys];
   }

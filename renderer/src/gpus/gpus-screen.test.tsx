@@ -39,7 +39,9 @@ const topology = parseTopoMatrix(topoText);
 
 /** The three RTX A6000s of the topo/nvlink captures (UUIDs from the capture; readings as an idle GA102). */
 function a6000(index: number, overrides: Partial<GpuSample> = {}): GpuSample {
-  return rtx3090Sample(index, { uuid: nvlink[index].uuid, name: nvlink[index].name, busId: `00000000:${['41', '61', 'C1'][index]}:00.0`, maxPowerLimitW: 300, powerLimitW: 300, enforcedPowerLimitW: 300, defaultPowerLimitW: 300, atMs: T0, ...overrides });
+  const captured = nvlink[index];
+  if (!captured) throw new RangeError(`the nvlink capture has GPUs 0–${nvlink.length - 1}, not ${index}`);
+  return rtx3090Sample(index, { uuid: captured.uuid, name: captured.name, busId: `00000000:${['41', '61', 'C1'][index]}:00.0`, maxPowerLimitW: 300, powerLimitW: 300, enforcedPowerLimitW: 300, defaultPowerLimitW: 300, atMs: T0, ...overrides });
 }
 
 function overview(overrides: Partial<GpuOverview> = {}): GpuOverview {

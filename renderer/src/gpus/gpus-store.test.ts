@@ -47,15 +47,17 @@ describe('createGpusStore', () => {
     expect(s.status).toBe('ready');
     expect(s.samples.map((g) => g.index)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(calls('gpu.history')).toHaveLength(6);
-    expect(calls('gpu.history')[0].params).toEqual({ gpu: rtx3090Uuid(0), sinceMs: T0 - 15 * 60_000 });
+    expect(calls('gpu.history')[0]?.params).toEqual({ gpu: rtx3090Uuid(0), sinceMs: T0 - 15 * 60_000 });
     // two history points, then the overview's sample
-    expect(s.history[GPU1][0]).toEqual([(T0 - 10_000) / 1000, (T0 - 5000) / 1000, T0 / 1000]);
+    expect(s.history[GPU1]?.[0]).toEqual([(T0 - 10_000) / 1000, (T0 - 5000) / 1000, T0 / 1000]);
     transport.emit({ type: 'gpu.sample', samples: [rtx3090Sample(1, { atMs: T0 + 1000, utilGpuPct: 97, powerDrawW: 341.2 })], host: null });
-    expect(store.getState().samples[1].utilGpuPct).toBe(97);
-    const [x, util, , , power] = store.getState().history[GPU1];
+    expect(store.getState().samples[1]?.utilGpuPct).toBe(97);
+    const history = store.getState().history[GPU1];
+    if (!history) throw new Error('no history for GPU 1');
+    const [x, util, , , power] = history;
     expect(x.at(-1)).toBe((T0 + 1000) / 1000);
-    expect(util.at(-1)).toBe(97);
-    expect(power.at(-1)).toBe(341.2);
+    expect(util?.at(-1)).toBe(97);
+    expect(power?.at(-1)).toBe(341.2);
   });
 
   it('keeps the history bounded', async () => {
@@ -65,7 +67,7 @@ describe('createGpusStore', () => {
     stop = store.getState().start();
     await vi.advanceTimersByTimeAsync(0);
     for (let i = 1; i <= 500; i++) transport.emit({ type: 'gpu.sample', samples: [rtx3090Sample(1, { atMs: T0 + i * 1000 })], host: null });
-    expect(store.getState().history[GPU1][0]).toHaveLength(60);
+    expect(store.getState().history[GPU1]?.[0]).toHaveLength(60);
   });
 
   it('shows why GPUs are unavailable', async () => {
@@ -82,7 +84,7 @@ describe('createGpusStore', () => {
     store.getState().setDraft(GPU1, 400);
     await store.getState().applyPowerLimit(GPU1);
     expect(calls('gpu.setPowerLimit')).toHaveLength(0);
-    expect(store.getState().errors[GPU1].message).toBe("Refused: 400 W is outside this GPU's range 100–350 W.");
+    expect(store.getState().errors[GPU1]?.message).toBe("Refused: 400 W is outside this GPU's range 100–350 W.");
     expect(store.getState().drafts[GPU1]).toBe(400);
   });
 
@@ -91,17 +93,17 @@ describe('createGpusStore', () => {
     await vi.advanceTimersByTimeAsync(0);
     store.getState().setDraft(GPU1, 300);
     await store.getState().applyPowerLimit(GPU1);
-    expect(calls('gpu.setPowerLimit')[0].params).toEqual({ gpu: GPU1, watts: 300 });
+    expect(calls('gpu.setPowerLimit')[0]?.params).toEqual({ gpu: GPU1, watts: 300 });
     const pending = store.getState().changes[GPU1];
     expect(pending).toMatchObject({ kind: 'pending', watts: 300, deadlineMs: T0 + 20_000 });
     await vi.advanceTimersByTimeAsync(5_000);
     expect(store.getState().nowMs).toBe(T0 + 5_000);
     await store.getState().confirmPowerLimit(GPU1);
-    expect(calls('gpu.confirmPowerLimit')[0].params).toEqual({ changeId: 'chg-1-300' });
+    expect(calls('gpu.confirmPowerLimit')[0]?.params).toEqual({ changeId: 'chg-1-300' });
     expect(store.getState().changes[GPU1]).toEqual({ kind: 'confirmed', watts: 300 });
     const overviewReads = calls('gpu.overview').length;
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(store.getState().changes[GPU1].kind).toBe('confirmed');
+    expect(store.getState().changes[GPU1]?.kind).toBe('confirmed');
     expect(store.getState().nowMs).toBe(T0 + 5_000); // the countdown stopped
     expect(calls('gpu.overview')).toHaveLength(overviewReads);
   });
@@ -112,7 +114,7 @@ describe('createGpusStore', () => {
     store.getState().setDraft(GPU1, 250);
     await store.getState().applyPowerLimit(GPU1);
     await vi.advanceTimersByTimeAsync(19_000);
-    expect(store.getState().changes[GPU1].kind).toBe('pending');
+    expect(store.getState().changes[GPU1]?.kind).toBe('pending');
     expect(calls('gpu.overview')).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(store.getState().changes[GPU1]).toEqual({ kind: 'reverted', restoredW: 350, why: 'expired' });
@@ -126,7 +128,7 @@ describe('createGpusStore', () => {
     store.getState().setDraft(GPU1, 280);
     await store.getState().applyPowerLimit(GPU1);
     await store.getState().revertPowerLimit(GPU1);
-    expect(calls('gpu.revertPowerLimit')[0].params).toEqual({ changeId: 'chg-1-280' });
+    expect(calls('gpu.revertPowerLimit')[0]?.params).toEqual({ changeId: 'chg-1-280' });
     expect(store.getState().changes[GPU1]).toEqual({ kind: 'reverted', restoredW: 350, why: 'manual' });
     await vi.advanceTimersByTimeAsync(0);
     expect(calls('gpu.overview')).toHaveLength(2);
@@ -139,7 +141,7 @@ describe('createGpusStore', () => {
     store.getState().setDraft(GPU1, 300);
     await store.getState().applyPowerLimit(GPU1);
     expect(store.getState().errors[GPU1]).toMatchObject({ code: 'bad_request', minW: 100, maxW: 250 });
-    expect(store.getState().errors[GPU1].message).toContain('(allowed 100–250 W)');
+    expect(store.getState().errors[GPU1]?.message).toContain('(allowed 100–250 W)');
     expect(store.getState().changes[GPU1]).toBeUndefined();
 
     const helperDown = new ApiCallError({ code: 'unavailable', message: 'the helper is not running at /run/sglang-switchboard/helper.sock' });
@@ -147,7 +149,7 @@ describe('createGpusStore', () => {
     await vi.advanceTimersByTimeAsync(0);
     store.getState().setDraft(GPU1, 300);
     await store.getState().applyPowerLimit(GPU1);
-    expect(store.getState().errors[GPU1].message).toBe('Power limits are unavailable: the helper is not running at /run/sglang-switchboard/helper.sock');
+    expect(store.getState().errors[GPU1]?.message).toBe('Power limits are unavailable: the helper is not running at /run/sglang-switchboard/helper.sock');
   });
 
   it('shows changes the engine reports as pending (made before this screen opened)', async () => {
@@ -155,7 +157,7 @@ describe('createGpusStore', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(store.getState().changes[rtx3090Uuid(3)]).toMatchObject({ kind: 'pending', watts: 300, deadlineMs: T0 + 12_000 });
     await vi.advanceTimersByTimeAsync(12_000);
-    expect(store.getState().changes[rtx3090Uuid(3)].kind).toBe('reverted');
+    expect(store.getState().changes[rtx3090Uuid(3)]?.kind).toBe('reverted');
   });
 
   describe('presets', () => {
@@ -163,7 +165,7 @@ describe('createGpusStore', () => {
       setup();
       await vi.advanceTimersByTimeAsync(0);
       await store.getState().applyPreset(300);
-      expect(calls('gpu.applyPreset')[0].params).toEqual({ watts: 300 });
+      expect(calls('gpu.applyPreset')[0]?.params).toEqual({ watts: 300 });
       const { preset, changes } = store.getState();
       expect(preset).toMatchObject({ kind: 'pending', watts: 300, deadlineMs: T0 + 20_000 });
       expect(Object.values(changes).map((c) => c.kind)).toEqual(Array(6).fill('pending'));

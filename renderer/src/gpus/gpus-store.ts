@@ -114,8 +114,9 @@ export function createGpusStore(hub: ApiHub, options: GpusStoreOptions = {}): Gp
         const ring = ringOf(sample.uuid);
         const live = ring.toSeriesData();
         ring.clear();
-        for (const h of histories[i]) ring.push(h.atMs, historyPoint(h));
-        live[0].forEach((xS, p) => ring.push(xS * 1000, live.slice(1).map((series) => series[p])));
+        for (const h of histories[i] ?? []) ring.push(h.atMs, historyPoint(h));
+        const [xs, ...ys] = live;
+        xs.forEach((xS, p) => ring.push(xS * 1000, ys.map((series) => series[p] ?? null)));
         updates[sample.uuid] = ring.toSeriesData();
       });
       set({ history: { ...get().history, ...updates } });

@@ -15,12 +15,12 @@ describe('power change countdown', () => {
   });
 
   it('finds the pending changes past their time, except those being confirmed or reverted', () => {
-    const changes: Record<string, PowerChange> = {
+    const changes = {
       a: pendingFrom(pendingChange(1, 300, t0, 10)),
       b: { ...pendingFrom(pendingChange(2, 300, t0, 10)), busy: 'confirming' },
       c: pendingFrom(pendingChange(3, 300, t0, 30)),
       d: { kind: 'confirmed', watts: 300 },
-    };
+    } satisfies Record<string, PowerChange>;
     expect(expiredChanges(changes, t0 + 10_000)).toEqual([['a', changes.a]]);
     expect(hasPending(changes, { kind: 'idle' })).toBe(true);
     expect(hasPending({ d: changes.d }, { kind: 'idle' })).toBe(false);

@@ -19,10 +19,10 @@ describe('buildTopologyGrid over real topo -m captures', () => {
       ['nvlink', 'self', 'pcie-host'],
       ['pcie-host', 'pcie-host', 'self'],
     ]);
-    expect(grid.rows[0].cells[1]).toEqual({ text: 'NV4', kind: 'nvlink', nvlinks: 4, title: 'GPU0 ↔ GPU1: 4 bonded NVLinks' });
+    expect(grid.rows[0]?.cells[1]).toEqual({ text: 'NV4', kind: 'nvlink', nvlinks: 4, title: 'GPU0 ↔ GPU1: 4 bonded NVLinks' });
     expect(grid.nvlinkPairs).toEqual([[0, 1]]);
     expect(grid.legend.map((l) => l.symbol)).toEqual(['X', 'NV#', 'NODE']);
-    expect(grid.legend[1].description).toBe('Connection traversing a bonded set of # NVLinks');
+    expect(grid.legend[1]?.description).toBe('Connection traversing a bonded set of # NVLinks');
     expect(grid.rows[2]).toMatchObject({ cpuAffinity: '0-31,64-95', numaAffinity: '0' });
   });
 
@@ -33,8 +33,8 @@ describe('buildTopologyGrid over real topo -m captures', () => {
   it('5 GPUs on PCIe only: no NVLink pairs; SYS across sockets, PHB/NODE within', () => {
     const grid = buildTopologyGrid(parseTopoMatrix(topo5gpu));
     expect(grid.nvlinkPairs).toEqual([]);
-    expect(grid.rows[0].cells.map((c) => c.text)).toEqual(['X', 'SYS', 'SYS', 'SYS', 'SYS']);
-    expect(grid.rows[1].cells.map((c) => c.kind)).toEqual(['cross-socket', 'self', 'pcie-host', 'pcie-host', 'pcie-host']);
+    expect(grid.rows[0]?.cells.map((c) => c.text)).toEqual(['X', 'SYS', 'SYS', 'SYS', 'SYS']);
+    expect(grid.rows[1]?.cells.map((c) => c.kind)).toEqual(['cross-socket', 'self', 'pcie-host', 'pcie-host', 'pcie-host']);
     expect(grid.legend.some((l) => l.symbol === 'NV#')).toBe(false);
   });
 
@@ -43,10 +43,10 @@ describe('buildTopologyGrid over real topo -m captures', () => {
     const gpusOnly = buildTopologyGrid(topology);
     expect(gpusOnly.columns).toHaveLength(8);
     expect(gpusOnly.nvlinkPairs).toHaveLength(28);
-    expect(gpusOnly.rows[0].cells[7]).toMatchObject({ kind: 'nvlink', nvlinks: 12 });
+    expect(gpusOnly.rows[0]?.cells[7]).toMatchObject({ kind: 'nvlink', nvlinks: 12 });
     const withNics = buildTopologyGrid(topology, { includeNics: true });
     expect(withNics.columns).toHaveLength(18);
-    expect(withNics.rows[0].cells[8]).toMatchObject({ text: 'PXB', kind: 'pcie-switch' });
+    expect(withNics.rows[0]?.cells[8]).toMatchObject({ text: 'PXB', kind: 'pcie-switch' });
     expect(withNics.nvlinkPairs).toHaveLength(28);
   });
 });

@@ -51,7 +51,7 @@ export function buildTopologyGrid(topology: Topology, options: { includeNics?: b
   }));
   const legend = LEGEND_ORDER.filter((symbol) => seen.has(symbol)).map((symbol) => ({
     symbol,
-    kind: symbol === 'NV#' ? ('nvlink' as const) : KIND[symbol],
+    kind: symbol === 'NV#' ? ('nvlink' as const) : (KIND[symbol] ?? 'unknown'),
     description: topology.legend[symbol] ?? '',
   }));
   return { columns: keep.map(({ d }) => d.label), rows, nvlinkPairs, legend };

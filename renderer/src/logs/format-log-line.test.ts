@@ -11,7 +11,11 @@ const FIXTURES: Record<string, string> = { oom: oomLog, reference: referenceLog,
 
 /** A fixture's physical line (1-based), as the engine would send it. */
 function fixtureLine(name: string, lineNo: number): string {
-  return FIXTURES[name].split('\n')[lineNo - 1];
+  const text = FIXTURES[name];
+  if (text === undefined) throw new Error(`no fixture named ${name}`);
+  const line = text.split('\n')[lineNo - 1];
+  if (line === undefined) throw new Error(`fixture ${name} has no line ${lineNo}`);
+  return line;
 }
 
 describe('classifyLogLine over real SGLang logs', () => {

@@ -10,8 +10,8 @@ function readChunk(text: string): { seqs: number[]; markers: number[] } {
   const seqs: number[] = [];
   const markers: number[] = [];
   for (const row of text.split('\r\n').filter(Boolean)) {
-    const marker = /dropped ([\d,]+) line/.exec(row);
-    if (marker) markers.push(Number(marker[1].replace(/,/g, '')));
+    const dropped = /dropped ([\d,]+) line/.exec(row)?.[1];
+    if (dropped !== undefined) markers.push(Number(dropped.replace(/,/g, '')));
     else seqs.push(Number(row));
   }
   return { seqs, markers };
@@ -106,7 +106,7 @@ describe('LogBatcher', () => {
     expect(dropped).toBeGreaterThan(0);
     expect(written.length + dropped).toBe(seq);
     expect(dropped).toBe(batcher.droppedTotal);
-    expect(written.every((s, i) => i === 0 || s > written[i - 1])).toBe(true);
+    expect(written.every((s, i) => i === 0 || s > written[i - 1]!)).toBe(true); // i ≥ 1: written[i - 1] exists
     expect(written.at(-1)).toBe(seq);
   });
 

@@ -73,6 +73,13 @@ const { terminals, searches } = fakes;
 
 const line = (seq: number, text: string, stream: LogLine['stream'] = 'stderr'): LogLine => ({ seq, atMs: seq, stream, text, modelId: 'qwen' });
 
+/** The terminal the screen created; failing the test when it created none. */
+function firstTerminal() {
+  const term = terminals[0];
+  if (!term) throw new Error('the screen created no terminal');
+  return term;
+}
+
 describe('LogsScreen', () => {
   let transport: FakeTransport;
   let runFrames: () => void;
@@ -100,7 +107,7 @@ describe('LogsScreen', () => {
     await act(async () => undefined);
     act(() => transport.emit({ type: 'log', line: line(3, 'The server is fired up and ready to roll!', 'stdout') }));
     runFrames();
-    const term = terminals[0];
+    const term = firstTerminal();
     expect(screen.getByTestId('log-terminal')).toBeTruthy();
     expect(term.written).toContain('\x1b[1;36m[2025-10-14 11:20:18 TP0] Load weight begin.');
     expect(term.written).toContain('\x1b[31mtorch.OutOfMemoryError');
@@ -117,11 +124,11 @@ describe('LogsScreen', () => {
     expect(screen.getByText('Paused')).toBeTruthy();
     act(() => transport.emit(...[4, 5, 6].map((seq) => ({ type: 'log' as const, line: line(seq, `line ${seq}`) }))));
     runFrames();
-    expect(terminals[0].written).not.toContain('line 4');
+    expect(firstTerminal().written).not.toContain('line 4');
     fireEvent.click(screen.getByTestId('log-new-lines'));
     expect(screen.queryByTestId('log-new-lines')).toBeNull();
     runFrames();
-    expect(terminals[0].written).toContain('line 6');
+    expect(firstTerminal().written).toContain('line 6');
   });
 
   it('Ctrl+F focuses the search box (also from inside the terminal), Enter/Shift+Enter search, Esc returns to the terminal', async () => {
@@ -129,7 +136,7 @@ describe('LogsScreen', () => {
     fireEvent.keyDown(document.body, { key: 'f', ctrlKey: true });
     expect(document.activeElement).toBe(box);
     box.blur();
-    const handled = terminals[0].keyHandler!(new KeyboardEvent('keydown', { key: 'f', ctrlKey: true }));
+    const handled = firstTerminal().keyHandler!(new KeyboardEvent('keydown', { key: 'f', ctrlKey: true }));
     expect(handled).toBe(false);
     expect(document.activeElement).toBe(box);
     fireEvent.change(box, { target: { value: 'OutOfMemory' } });
@@ -141,16 +148,16 @@ describe('LogsScreen', () => {
       { method: 'previous', query: 'OutOfMemory' },
     ]);
     fireEvent.keyDown(box, { key: 'Escape' });
-    expect(terminals[0].focused).toBe(1);
+    expect(firstTerminal().focused).toBe(1);
   });
 
   it('Clear empties the terminal; the scrollback setting reaches the terminal', async () => {
     await act(async () => undefined);
     runFrames();
     fireEvent.click(screen.getByRole('button', { name: 'Clear' }));
-    expect(terminals[0].written).toBe('');
+    expect(firstTerminal().written).toBe('');
     expect(screen.getByTestId('log-line-count').textContent).toBe('0 lines');
     fireEvent.change(screen.getByLabelText('Scrollback lines'), { target: { value: '50000' } });
-    expect(terminals[0].options.scrollback).toBe(50_000);
+    expect(firstTerminal().options.scrollback).toBe(50_000);
   });
 });

@@ -138,7 +138,7 @@ describe('createLogsStore', () => {
     expect(updates).toBeLessThanOrEqual(frameCount + 10);
     const seqs = seqsOf(sink.writes);
     expect(seqs).toHaveLength(shownLines);
-    expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1])).toBe(true);
+    expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!)).toBe(true); // i ≥ 1: seqs[i - 1] exists
   });
 
   it('paused: keeps buffering, writes nothing, counts new lines; resuming writes them and scrolls to the end', async () => {

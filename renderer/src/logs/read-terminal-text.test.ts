@@ -4,7 +4,12 @@ import { readTerminalText, type TerminalBufferLike } from './read-terminal-text.
 function buffer(rows: [text: string, wrapped?: boolean][]): TerminalBufferLike {
   return {
     length: rows.length,
-    getLine: (y) => (rows[y] ? { isWrapped: rows[y][1] ?? false, translateToString: (trim) => (trim ? rows[y][0].trimEnd() : rows[y][0]) } : undefined),
+    getLine: (y) => {
+      const row = rows[y];
+      if (!row) return undefined;
+      const [text, wrapped = false] = row;
+      return { isWrapped: wrapped, translateToString: (trim) => (trim ? text.trimEnd() : text) };
+    },
   };
 }
 

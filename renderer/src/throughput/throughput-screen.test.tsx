@@ -48,7 +48,7 @@ describe('ThroughputScreen', () => {
     render(<ThroughputScreen store={createThroughputStore(new ApiHub(transport))} />);
     await act(() => new Promise((resolve) => setTimeout(resolve, 0)));
   }
-  const modelColumn = () => within(screen.getByTestId('bench-table')).getAllByRole('row').slice(1).map((r) => `${r.children[0].textContent}@${r.children[1].textContent}`);
+  const modelColumn = () => within(screen.getByTestId('bench-table')).getAllByRole('row').slice(1).map((r) => `${r.children[0]?.textContent}@${r.children[1]?.textContent}`);
 
   it('the table sorts by tok/s (best first) and re-sorts by any header, toggling direction', async () => {
     await mount();
@@ -69,7 +69,7 @@ describe('ThroughputScreen', () => {
     fireEvent.click(button);
     expect(button.disabled).toBe(true);
     expect(button.textContent).toBe('Benchmarking…');
-    expect(transport.calls.filter((c) => c.method === 'bench.run')[0].params).toEqual({ model: 'qwen2.5-7b-instruct', maxTokens: 256 });
+    expect(transport.calls.find((c) => c.method === 'bench.run')?.params).toEqual({ model: 'qwen2.5-7b-instruct', maxTokens: 256 });
     await act(async () => finishBench(benchResult({ modelId: 'qwen2.5-7b-instruct', tokPerS: 141.3, gpus: [0], powerLimitsW: [350], tokPerW: 0.6 })));
     expect(button.disabled).toBe(false);
     expect(screen.getByTestId('bench-result').textContent).toContain('qwen2.5-7b-instruct: 141.30 tok/s · TTFT 27 ms · 256 tokens · 0.6000 tok/s per W');

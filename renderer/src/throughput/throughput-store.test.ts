@@ -106,7 +106,7 @@ describe('createThroughputStore', () => {
     for (let i = 0; i < 5; i++) transport.emit({ type: 'bench', result: benchResult({ tokPerS: 51 }) });
     await settle();
     expect(store.getState().lastResult?.tokPerS).toBe(51);
-    expect(store.getState().summary[0].tokPerS).toBe(51);
+    expect(store.getState().summary[0]?.tokPerS).toBe(51);
     expect(transport.calls.filter((c) => c.method === 'bench.history').length - before).toBeLessThanOrEqual(2);
   });
 });

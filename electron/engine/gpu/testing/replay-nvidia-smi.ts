@@ -30,6 +30,7 @@ type Capture = Map<string, string>;
 
 function readCapture(path: string, position: number, seenUuids: Set<string>): Capture {
   const [header, values] = readFileSync(path, 'utf8').split('\n');
+  if (header === undefined || values === undefined) throw new Error(`${path}: expected a header line and a value line (an all-fields --format=csv capture)`);
   const names = header.split(', ');
   const cells = values.split(', ');
   const capture: Capture = new Map();
@@ -54,8 +55,9 @@ function tickLines(gpus: Capture[], fields: string[], tick: number, config: Repl
 }
 
 async function main(argv: string[]): Promise<number> {
-  const config = JSON.parse(readFileSync(argv[0], 'utf8')) as ReplayConfig;
-  const args = argv.slice(1);
+  const [configPath, ...args] = argv;
+  if (configPath === undefined) throw new Error('usage: replay-nvidia-smi.ts <config.json> <nvidia-smi args…>');
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as ReplayConfig;
   if (config.argvLog) appendFileSync(config.argvLog, `${JSON.stringify(args)}\n`);
   if (args.includes('--help-query-gpu')) {
     if (config.helpCapture) process.stdout.write(readFileSync(config.helpCapture, 'utf8'));

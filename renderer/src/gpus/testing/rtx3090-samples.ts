@@ -10,9 +10,16 @@ const GPUS: [busId: string, uuid: string][] = [
   ['00000000:C1:00.0', 'GPU-74e6e433-5193-b31f-b8b5-7a54c8b4ff05'],
 ];
 
+/** The fake's GPU at `index`; a test asking for one it does not have fails here, not later. */
+function gpuAt(index: number): [busId: string, uuid: string] {
+  const gpu = GPUS[index];
+  if (!gpu) throw new RangeError(`the fake nvidia-smi has GPUs 0–${GPUS.length - 1}, not ${index}`);
+  return gpu;
+}
+
 /** A sample with the captured idle values of q-rtx3090x2-driver560.txt (350 W limit, range 100–350 W). */
 export function rtx3090Sample(index: number, overrides: Partial<GpuSample> = {}): GpuSample {
-  const [busId, uuid] = GPUS[index];
+  const [busId, uuid] = gpuAt(index);
   return {
     index,
     uuid,
@@ -37,7 +44,7 @@ export function rtx3090Sample(index: number, overrides: Partial<GpuSample> = {})
 }
 
 export function rtx3090Uuid(index: number): string {
-  return GPUS[index][1];
+  return gpuAt(index)[1];
 }
 
 /** An overview of the fake's six GPUs (topology left to the test), presets as the demo catalog's. */

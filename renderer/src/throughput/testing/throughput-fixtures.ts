@@ -26,7 +26,7 @@ export function benchResult(overrides: Partial<BenchResult> = {}): BenchResult {
 
 export function summaryRow(result: BenchResult, runs = 1): BenchSummaryRow {
   return {
-    modelId: result.modelId, powerLimitW: result.powerLimitsW[0], powerLimitsW: result.powerLimitsW, runs, tokPerS: result.tokPerS,
+    modelId: result.modelId, powerLimitW: result.powerLimitsW[0] ?? null, powerLimitsW: result.powerLimitsW, runs, tokPerS: result.tokPerS,
     bestTokPerS: result.tokPerS, ttftMs: result.ttftMs, tokPerW: result.tokPerW, lastAtMs: result.atMs,
   };
 }
