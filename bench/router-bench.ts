@@ -29,8 +29,13 @@ async function main(): Promise<void> {
   const checks = checkTargets(cells);
   console.log(`\n${formatTable(cells)}\n\nTargets:\n${formatChecks(checks)}`);
   const config = {
-    model: MODEL_ID, concurrency: CONCURRENCY, speeds: SPEEDS, minRounds: MIN_ROUNDS, minStreams: MIN_STREAMS,
-    simArgs: process.env.BENCH_SIM_ARGS ?? '', routerNodeFlags: process.env.BENCH_ROUTER_NODE_FLAGS ?? '',
+    model: MODEL_ID,
+    concurrency: CONCURRENCY,
+    speeds: SPEEDS,
+    minRounds: MIN_ROUNDS,
+    minStreams: MIN_STREAMS,
+    simArgs: process.env.BENCH_SIM_ARGS ?? '',
+    routerNodeFlags: process.env.BENCH_ROUTER_NODE_FLAGS ?? '',
   };
   await writeResults(RESULTS, cells, checks, config, { nginx: nginxLine });
   console.log(`\nwritten: ${RESULTS}.md, ${RESULTS}.json`);
@@ -56,10 +61,12 @@ async function benchSpeed(speed: (typeof SPEEDS)[number]): Promise<{ cells: Cell
       };
       const cell = await measureCell(targets, { speed: speed.label, tokensPerS: speed.tokensPerS, spec, concurrency, rounds });
       const nginxRate = cell.nginx ? ` / nginx ${cell.nginx.chunksPerS.toFixed(0)}` : '';
-      log(`${speed.label} C=${concurrency}: direct ${cell.direct.chunksPerS.toFixed(0)} / router ${cell.router.chunksPerS.toFixed(0)}${nginxRate} chunks/s, errors ${cell.direct.errors}/${cell.router.errors}`);
+      log(
+        `${speed.label} C=${concurrency}: direct ${cell.direct.chunksPerS.toFixed(0)} / router ${cell.router.chunksPerS.toFixed(0)}${nginxRate} chunks/s, errors ${cell.direct.errors}/${cell.router.errors}`,
+      );
       cells.push(cell);
     }
-    return { cells, nginx: host.nginx ? `${host.nginx.version} (worker_processes 1, proxy_buffering off)` : host.nginxSkipped ?? 'none' };
+    return { cells, nginx: host.nginx ? `${host.nginx.version} (worker_processes 1, proxy_buffering off)` : (host.nginxSkipped ?? 'none') };
   } finally {
     await Promise.all(Object.values(pools).map((pool) => pool?.close()));
     await host.stop();

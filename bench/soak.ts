@@ -12,8 +12,20 @@ import { listGroupMembers, waitGroupGone } from '../electron/system/process-grou
 import type { EngineState } from '../shared/engine-state.js';
 import { runClient, type RequestResult } from './lib/soak-clients.js';
 import {
-  EngineProcess, SOAK_MODELS, describeExit, findLeftovers, freePort, killGroupQuietly, openFds, procInfo, readLaunchLog, sleep, vmRssMiB, writeSoakHost,
-  type Leftover, type SoakHostFiles,
+  EngineProcess,
+  SOAK_MODELS,
+  describeExit,
+  findLeftovers,
+  freePort,
+  killGroupQuietly,
+  openFds,
+  procInfo,
+  readLaunchLog,
+  sleep,
+  vmRssMiB,
+  writeSoakHost,
+  type Leftover,
+  type SoakHostFiles,
 } from './lib/soak-host.js';
 import { formatReport, nearAKill, summarizeRequests, type KillRecord, type Measure, type Sample, type SoakCheck, type SoakReport } from './lib/soak-report.js';
 
@@ -56,9 +68,19 @@ function parseOptions(argv: string[]): Options | null {
   const { values } = parseArgs({
     args: argv,
     options: {
-      minutes: { type: 'string' }, 'kill-every-s': { type: 'string' }, streams: { type: 'string' }, 'switch-every-s': { type: 'string' }, 'time-scale': { type: 'string' }, 'gpu-history-s': { type: 'string' },
-      'tokens-per-s': { type: 'string' }, 'request-timeout-s': { type: 'string' }, 'sample-every-s': { type: 'string' },
-      'max-fd-growth': { type: 'string' }, out: { type: 'string' }, 'keep-tmp': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      minutes: { type: 'string' },
+      'kill-every-s': { type: 'string' },
+      streams: { type: 'string' },
+      'switch-every-s': { type: 'string' },
+      'time-scale': { type: 'string' },
+      'gpu-history-s': { type: 'string' },
+      'tokens-per-s': { type: 'string' },
+      'request-timeout-s': { type: 'string' },
+      'sample-every-s': { type: 'string' },
+      'max-fd-growth': { type: 'string' },
+      out: { type: 'string' },
+      'keep-tmp': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
@@ -113,7 +135,7 @@ process.on('exit', killEverything);
 
 const harnessErrors: string[] = [];
 process.on('unhandledRejection', (reason) => {
-  const text = `unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}`;
+  const text = `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`;
   harnessErrors.push(text.slice(0, 500));
   log(text);
 });
@@ -158,7 +180,14 @@ async function main(): Promise<number> {
   const routerPort = await freePort();
   let backendPort = await freePort();
   while (backendPort === routerPort) backendPort = await freePort();
-  const files = await writeSoakHost({ dir: tmp, routerPort, backendPort, timeScale: opts.timeScale, tokensPerS: opts.tokensPerS, ...(opts.gpuHistoryS !== undefined ? { gpuHistoryS: opts.gpuHistoryS } : {}) });
+  const files = await writeSoakHost({
+    dir: tmp,
+    routerPort,
+    backendPort,
+    timeScale: opts.timeScale,
+    tokensPerS: opts.tokensPerS,
+    ...(opts.gpuHistoryS !== undefined ? { gpuHistoryS: opts.gpuHistoryS } : {}),
+  });
   launchLogPath = files.launchLogPath;
   const env = { ...process.env, FAKE_NVIDIA_SMI_STATE: join(tmp, 'fake-nvidia-smi-state.json'), FAKE_NVIDIA_SMI_PRIVILEGED: '1' };
   log(`simulated host in ${tmp}; starting switchboard serve on 127.0.0.1:${routerPort} (backend port ${backendPort})`);
@@ -185,7 +214,7 @@ async function main(): Promise<number> {
     measure('after warm-up');
     report = await soak(engine, files, opts, measure, t0);
   } catch (err) {
-    harnessErrors.push(`soak aborted: ${err instanceof Error ? err.stack ?? err.message : String(err)}`.slice(0, 1500));
+    harnessErrors.push(`soak aborted: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`.slice(0, 1500));
     log(`soak aborted: ${err instanceof Error ? err.message : String(err)}`);
   }
   // Whatever happened: stop the engine, then look for leftovers.
@@ -262,11 +291,13 @@ async function soak(engine: EngineProcess, files: SoakHostFiles, opts: Options, 
         if (Date.now() - lastProgress > 15_000) {
           lastProgress = Date.now();
           const last = samples.at(-1);
-          log(`t=${((Date.now() - loadStart) / 1000).toFixed(0)} s: ${okCount} ok, ${results.filter((x) => !x.ok && !x.cancelled).length} failed, ${kills.length} kills; RSS ${last?.rssMiB?.toFixed(1) ?? '—'} MiB, ${last?.fds ?? '—'} fds`);
+          log(
+            `t=${((Date.now() - loadStart) / 1000).toFixed(0)} s: ${okCount} ok, ${results.filter((x) => !x.ok && !x.cancelled).length} failed, ${kills.length} kills; RSS ${last?.rssMiB?.toFixed(1) ?? '—'} MiB, ${last?.fds ?? '—'} fds`,
+          );
         }
       },
     }).catch((err: unknown) => {
-      harnessErrors.push(`client ${k} crashed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`.slice(0, 800));
+      harnessErrors.push(`client ${k} crashed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`.slice(0, 800));
     }),
   );
 
@@ -336,7 +367,18 @@ async function soak(engine: EngineProcess, files: SoakHostFiles, opts: Options, 
   for (const s of readyLoads) readyByModel[s.modelId] = (readyByModel[s.modelId] ?? 0) + 1;
   const rssValues = samples.map((s) => s.rssMiB).filter((v): v is number => v !== null);
   return {
-    config: { minutes: opts.minutes, killEveryS: opts.killEveryS, streams: opts.streams, switchEveryS: opts.switchEveryS, timeScale: opts.timeScale, tokensPerS: opts.tokensPerS, requestTimeoutS: opts.requestTimeoutS, maxFdGrowth: opts.maxFdGrowth, models: MODEL_IDS, node: process.version },
+    config: {
+      minutes: opts.minutes,
+      killEveryS: opts.killEveryS,
+      streams: opts.streams,
+      switchEveryS: opts.switchEveryS,
+      timeScale: opts.timeScale,
+      tokensPerS: opts.tokensPerS,
+      requestTimeoutS: opts.requestTimeoutS,
+      maxFdGrowth: opts.maxFdGrowth,
+      models: MODEL_IDS,
+      node: process.version,
+    },
     startedAt,
     durationS,
     enginePid: engine.pid,
@@ -348,7 +390,9 @@ async function soak(engine: EngineProcess, files: SoakHostFiles, opts: Options, 
       unloadsByCause,
       readyByModel,
       loadMs: { p50: loadDurations.length ? loadDurations[Math.floor((loadDurations.length - 1) / 2)]! : null, max: loadDurations.at(-1) ?? null },
-      loadFailures: loads.filter((s) => s.outcome !== 'ready').map((s) => `${new Date(s.atMs).toISOString().slice(11, 23)} ${s.modelId} ${s.outcome} after ${s.durationMs ?? '?'} ms (cause ${s.cause})`),
+      loadFailures: loads
+        .filter((s) => s.outcome !== 'ready')
+        .map((s) => `${new Date(s.atMs).toISOString().slice(11, 23)} ${s.modelId} ${s.outcome} after ${s.durationMs ?? '?'} ms (cause ${s.cause})`),
     },
     kills: { done: kills.length, skipped: killsSkipped, records: kills },
     measures: [],
@@ -391,17 +435,27 @@ async function killOnce(engine: EngineProcess, files: SoakHostFiles, prefer: 'se
         const info = procInfo(pid);
         if (!launched || !info || info.pgrp !== pid) {
           // Right after the spawn the simulator may not have written its launch line yet: try again.
-          if (!notYetLaunched.has(pid)) log(`kill: pid ${pid} from /api/state is ${!launched ? 'not in the launch log (yet)' : !info ? 'gone' : `not a group leader (pgrp ${info.pgrp})`}; not killing it`);
+          if (!notYetLaunched.has(pid))
+            log(`kill: pid ${pid} from /api/state is ${!launched ? 'not in the launch log (yet)' : !info ? 'gone' : `not a group leader (pgrp ${info.pgrp})`}; not killing it`);
           notYetLaunched.add(pid);
         } else {
           const record: KillRecord = {
-            atMs: Date.now(), pid, modelId: slot.modelId, phase: slot.progress?.phase ?? null,
+            atMs: Date.now(),
+            pid,
+            modelId: slot.modelId,
+            phase: slot.progress?.phase ?? null,
             slotStatus: `${slot.status}${slot.pending && slot.pending.modelId !== slot.modelId ? `, ${slot.draining ? 'draining' : 'switching'} for ${slot.pending.modelId}` : ''}`,
-            activeRequests: active.length, waitingRequests: waiting.length, clientInFlight: clientInFlight(),
-            groupGoneMs: null, noticedMs: null, noticedAs: null,
+            activeRequests: active.length,
+            waitingRequests: waiting.length,
+            clientInFlight: clientInFlight(),
+            groupGoneMs: null,
+            noticedMs: null,
+            noticedAs: null,
           };
           killGroupQuietly(pid);
-          log(`kill: SIGKILL to the group of ${slot.modelId} (pid ${pid}, ${record.slotStatus}${record.phase && record.phase !== slot.status ? `, ${record.phase}` : ''}), engine requests active ${active.length} / waiting ${waiting.length}, client in flight ${record.clientInFlight}`);
+          log(
+            `kill: SIGKILL to the group of ${slot.modelId} (pid ${pid}, ${record.slotStatus}${record.phase && record.phase !== slot.status ? `, ${record.phase}` : ''}), engine requests active ${active.length} / waiting ${waiting.length}, client in flight ${record.clientInFlight}`,
+          );
           const gone = await waitGroupGone(pid, 5_000);
           record.groupGoneMs = gone ? Date.now() - record.atMs : null;
           while (Date.now() - record.atMs < 15_000) {
@@ -410,7 +464,9 @@ async function killOnce(engine: EngineProcess, files: SoakHostFiles, prefer: 'se
             if (after && (!same || !['ready', 'loading', 'starting'].includes(same.status))) {
               record.noticedMs = Date.now() - record.atMs;
               const slotNow = same ?? after.slots.find((s) => s.id === slot.id);
-              record.noticedAs = slotNow ? `${slotNow.status}${slotNow.failure ? `: ${slotNow.failure.cause}` : ''}${slotNow.modelId && slotNow.modelId !== slot.modelId ? ` (${slotNow.modelId})` : ''}` : 'slot gone';
+              record.noticedAs = slotNow
+                ? `${slotNow.status}${slotNow.failure ? `: ${slotNow.failure.cause}` : ''}${slotNow.modelId && slotNow.modelId !== slot.modelId ? ` (${slotNow.modelId})` : ''}`
+                : 'slot gone';
               break;
             }
             await sleep(100);
@@ -473,14 +529,39 @@ async function finish(report: SoakReport, engine: EngineProcess, files: SoakHost
   const unexplained = report.unexplainedFailures;
   const checks: SoakCheck[] = [
     { check: 'no leftover processes 2 s after the engine exited', value: String(report.leftovers.afterGrace.length), pass: report.leftovers.afterGrace.length === 0, gating: true },
-    { check: `engine fd growth ≤ ${opts.maxFdGrowth}`, value: fdGrowth === null ? 'not measured' : `${fdGrowth >= 0 ? '+' : ''}${fdGrowth}`, pass: fdGrowth !== null && fdGrowth <= opts.maxFdGrowth, gating: true },
+    {
+      check: `engine fd growth ≤ ${opts.maxFdGrowth}`,
+      value: fdGrowth === null ? 'not measured' : `${fdGrowth >= 0 ? '+' : ''}${fdGrowth}`,
+      pass: fdGrowth !== null && fdGrowth <= opts.maxFdGrowth,
+      gating: true,
+    },
     { check: 'engine stayed up during the soak', value: report.engineDiedEarly ?? 'yes', pass: report.engineDiedEarly === null, gating: true },
-    { check: 'engine exits 0 on SIGTERM within 30 s', value: `${report.engineStop.exit}, group ${report.engineStop.groupGone ? 'gone' : 'NOT gone'}`, pass: report.engineStop.exit === 'exit code 0' && report.engineStop.groupGone, gating: true },
-    { check: 'some requests succeeded, soak ran to the end', value: `${report.requests.ok} ok; harness errors ${report.harnessErrors.length}`, pass: report.requests.ok > 0 && report.harnessErrors.length === 0, gating: true },
+    {
+      check: 'engine exits 0 on SIGTERM within 30 s',
+      value: `${report.engineStop.exit}, group ${report.engineStop.groupGone ? 'gone' : 'NOT gone'}`,
+      pass: report.engineStop.exit === 'exit code 0' && report.engineStop.groupGone,
+      gating: true,
+    },
+    {
+      check: 'some requests succeeded, soak ran to the end',
+      value: `${report.requests.ok} ok; harness errors ${report.harnessErrors.length}`,
+      pass: report.requests.ok > 0 && report.harnessErrors.length === 0,
+      gating: true,
+    },
     { check: 'no leftover processes at the moment the engine exited', value: String(report.leftovers.atExit.length), pass: report.leftovers.atExit.length === 0, gating: false },
     { check: 'no failed requests away from a kill', value: String(unexplained), pass: unexplained === 0, gating: false },
-    { check: 'engine RSS growth since warm-up', value: rssGrowth === null ? 'not measured' : `${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} MiB (run max ${report.rss.maxMiB?.toFixed(1) ?? '—'})`, pass: rssGrowth !== null && rssGrowth <= 64, gating: false },
-    { check: 'every kill was noticed by the engine within 15 s', value: `${report.kills.records.filter((k) => k.noticedMs !== null).length}/${report.kills.done}`, pass: report.kills.records.every((k) => k.noticedMs !== null), gating: false },
+    {
+      check: 'engine RSS growth since warm-up',
+      value: rssGrowth === null ? 'not measured' : `${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} MiB (run max ${report.rss.maxMiB?.toFixed(1) ?? '—'})`,
+      pass: rssGrowth !== null && rssGrowth <= 64,
+      gating: false,
+    },
+    {
+      check: 'every kill was noticed by the engine within 15 s',
+      value: `${report.kills.records.filter((k) => k.noticedMs !== null).length}/${report.kills.done}`,
+      pass: report.kills.records.every((k) => k.noticedMs !== null),
+      gating: false,
+    },
   ];
   report.checks = checks;
 }
@@ -498,18 +579,38 @@ function engineLogFindings(engine: EngineProcess): string[] {
 function emptyReport(opts: Options, engine: EngineProcess, t0: number): SoakReport {
   return {
     config: { minutes: opts.minutes, killEveryS: opts.killEveryS, streams: opts.streams, switchEveryS: opts.switchEveryS, timeScale: opts.timeScale, tokensPerS: opts.tokensPerS },
-    startedAt: new Date(t0).toISOString(), durationS: 0, enginePid: engine.pid,
+    startedAt: new Date(t0).toISOString(),
+    durationS: 0,
+    enginePid: engine.pid,
     requests: { total: 0, ok: 0, failed: 0, cancelled: 0, streaming: { ok: 0, failed: 0 }, nonStreaming: { ok: 0, failed: 0 } },
-    failuresByCause: [], perModel: [], ttftMs: { p50: null, p99: null }, durationMs: { p50: null, p99: null, max: null }, streamsThatWaited: 0,
+    failuresByCause: [],
+    perModel: [],
+    ttftMs: { p50: null, p99: null },
+    durationMs: { p50: null, p99: null, max: null },
+    streamsThatWaited: 0,
     switches: { loadsReady: 0, loadsFailed: 0, loadsCancelled: 0, unloadsByCause: {}, readyByModel: {}, loadMs: { p50: null, max: null }, loadFailures: [] },
-    kills: { done: 0, skipped: 0, records: [] }, measures: [], rss: { minMiB: null, maxMiB: null, samples: [] },
-    engineStop: { exit: 'not stopped yet', ms: 0, groupGone: false }, engineDiedEarly: null,
-    leftovers: { atExit: [] as Leftover[], afterGrace: [] as Leftover[] }, simLaunches: 0, engineLogFindings: [], harnessErrors: [], checks: [], unexplainedFailures: 0,
+    kills: { done: 0, skipped: 0, records: [] },
+    measures: [],
+    rss: { minMiB: null, maxMiB: null, samples: [] },
+    engineStop: { exit: 'not stopped yet', ms: 0, groupGone: false },
+    engineDiedEarly: null,
+    leftovers: { atExit: [] as Leftover[], afterGrace: [] as Leftover[] },
+    simLaunches: 0,
+    engineLogFindings: [],
+    harnessErrors: [],
+    checks: [],
+    unexplainedFailures: 0,
   };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<boolean> {
-  return Promise.race([promise.then(() => true, () => true), sleep(ms).then(() => false)]);
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    sleep(ms).then(() => false),
+  ]);
 }
 
 function log(text: string): void {

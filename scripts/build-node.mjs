@@ -28,11 +28,7 @@ const NAMESPACE = 'switchboard-entry';
 /** The virtual entry module of one program: imports its `main` and runs it with the process's arguments. */
 function entrySource(entry) {
   const call = 'main(process.argv.slice(2))';
-  return [
-    `import { main } from ${JSON.stringify(`./${entry.module}`)};`,
-    entry.calls === 'exit-code' ? `process.exitCode = await ${call};` : `await ${call};`,
-    '',
-  ].join('\n');
+  return [`import { main } from ${JSON.stringify(`./${entry.module}`)};`, entry.calls === 'exit-code' ? `process.exitCode = await ${call};` : `await ${call};`, ''].join('\n');
 }
 
 const entryPlugin = {

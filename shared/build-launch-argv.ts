@@ -33,12 +33,7 @@ export function buildLaunch(model: ModelEntry, catalog: Catalog, opts: LaunchOve
 
 function sglangArgs(model: ModelEntry, host: string, port: number): string[] {
   if (model.modelPath === undefined) throw new Error(`model ${model.id} has neither modelPath nor script`);
-  const args = [
-    '--model-path', model.modelPath,
-    '--host', host,
-    '--port', String(port),
-    '--tp', String(model.tp),
-  ];
+  const args = ['--model-path', model.modelPath, '--host', host, '--port', String(port), '--tp', String(model.tp)];
   if (model.contextLength !== undefined) args.push('--context-length', String(model.contextLength));
   if (model.quantization !== undefined) args.push('--quantization', model.quantization);
   args.push('--served-model-name', model.id);

@@ -2,8 +2,23 @@
 
 /** Values SGLang 0.5.3's `--quantization` accepts (argparse choices in server_args.py). */
 export const SGLANG_QUANTIZATIONS = [
-  'awq', 'fp8', 'gptq', 'marlin', 'gptq_marlin', 'awq_marlin', 'bitsandbytes', 'gguf', 'modelopt',
-  'modelopt_fp4', 'petit_nvfp4', 'w8a8_int8', 'w8a8_fp8', 'moe_wna16', 'qoq', 'w4afp8', 'mxfp4',
+  'awq',
+  'fp8',
+  'gptq',
+  'marlin',
+  'gptq_marlin',
+  'awq_marlin',
+  'bitsandbytes',
+  'gguf',
+  'modelopt',
+  'modelopt_fp4',
+  'petit_nvfp4',
+  'w8a8_int8',
+  'w8a8_fp8',
+  'moe_wna16',
+  'qoq',
+  'w4afp8',
+  'mxfp4',
 ] as const;
 
 /** How the router shows load progress to streaming clients. */

@@ -22,7 +22,10 @@ const hostName = z
   .string()
   .min(1)
   .max(253)
-  .regex(/^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?)$/, 'must be a host name or IP address without a port, e.g. gpu-box.lan or 192.168.1.20');
+  .regex(
+    /^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+|[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?)$/,
+    'must be a host name or IP address without a port, e.g. gpu-box.lan or 192.168.1.20',
+  );
 
 /** Admin keys steer the host (power limits through the root helper): short ones can be guessed. */
 export const MIN_ADMIN_KEY_CHARS = 16;
@@ -84,7 +87,10 @@ export const backendSettingsSchema = z
     unit: z
       .string()
       .max(256)
-      .regex(/^[A-Za-z0-9:_.\\][A-Za-z0-9:_.\\-]*(@[A-Za-z0-9:_.\\-]*)?\.service$/, 'must be a systemd service name such as sglang.service, or a template such as sglang@.service (one instance per GPU set)')
+      .regex(
+        /^[A-Za-z0-9:_.\\][A-Za-z0-9:_.\\-]*(@[A-Za-z0-9:_.\\-]*)?\.service$/,
+        'must be a systemd service name such as sglang.service, or a template such as sglang@.service (one instance per GPU set)',
+      )
       .default('sglang.service'),
     scope: z.enum(['system', 'user']).default('system'),
     /**
@@ -130,9 +136,7 @@ export const modelEntrySchema = z
     modelPath: z.string().min(1).optional(),
     script: z.string().min(1).optional(),
     /** Served elsewhere (always on, never switched): the OpenAI-compatible base URL, e.g. http://10.0.0.7:30000. */
-    upstream: z
-      .url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' })
-      .optional(),
+    upstream: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }).optional(),
     tp: z.number().int().min(1).max(64).default(1),
     contextLength: z.number().int().positive().optional(),
     quantization: z.enum(SGLANG_QUANTIZATIONS).optional(),

@@ -49,12 +49,14 @@ describe('overlaps, sharedGpus, formatGpuSet', () => {
 
 describe('listSlots', () => {
   it('groups models by GPU set in order of first appearance and leaves upstream models out', () => {
-    const slots = listSlots(catalog([
-      { id: 'a', modelPath: '/m', gpus: [2, 3] },
-      { id: 'b', modelPath: '/m' },
-      { id: 'c', script: '/s.sh', gpus: [3, 2] },
-      { id: 'u', upstream: 'http://10.0.0.7:30000' },
-    ]));
+    const slots = listSlots(
+      catalog([
+        { id: 'a', modelPath: '/m', gpus: [2, 3] },
+        { id: 'b', modelPath: '/m' },
+        { id: 'c', script: '/s.sh', gpus: [3, 2] },
+        { id: 'u', upstream: 'http://10.0.0.7:30000' },
+      ]),
+    );
     expect(slots).toEqual([
       { slotId: 'gpu2-3', gpus: set(2, 3), modelIds: ['a', 'c'] },
       { slotId: 'all', gpus: ALL, modelIds: ['b'] },
@@ -67,15 +69,88 @@ describe('assignSlotPorts', () => {
 
   it.each<[string, ModelEntryInput[], Partial<CatalogInput>, Record<string, number>]>([
     ['no slots', [{ id: 'u', upstream: 'http://h:1' }], {}, {}],
-    ['one slot keeps backend.port', [{ id: 'a', modelPath: '/m', gpus: [0] }, { id: 'b', modelPath: '/m', gpus: [0] }], {}, { gpu0: 8001 }],
-    ['a catalog without gpus keeps backend.port', [{ id: 'a', modelPath: '/m' }, { id: 'b', modelPath: '/m' }], {}, { all: 8001 }],
-    ['further slots take the range in catalog order, skipping router.port (8002 by default)', [{ id: 'a', modelPath: '/m', gpus: [0] }, { id: 'b', modelPath: '/m', gpus: [1] }, { id: 'c', modelPath: '/m', gpus: [2] }], {}, { gpu0: 8001, gpu1: 8003, gpu2: 8004 }],
-    ['the all slot prefers backend.port even when it comes later', [{ id: 'a', modelPath: '/m', gpus: [0] }, { id: 'b', modelPath: '/m' }], {}, { gpu0: 8003, all: 8001 }],
-    ['explicit ports first', [{ id: 'a', modelPath: '/m', gpus: [0] }, { id: 'b', modelPath: '/m', gpus: [1], port: 8001 }], {}, { gpu0: 8003, gpu1: 8001 }],
-    ['one explicit port serves the whole slot', [{ id: 'a', modelPath: '/m', gpus: [0] }, { id: 'b', modelPath: '/m', gpus: [0], port: 9000 }], {}, { gpu0: 9000 }],
-    ['router.port outside the range leaves it whole', [{ id: 'a', modelPath: '/m', gpus: [0] }, { id: 'b', modelPath: '/m', gpus: [1] }], { router: { port: 9000 } }, { gpu0: 8001, gpu1: 8002 }],
-    ['an explicit range', [{ id: 'a', modelPath: '/m', gpus: [0] }, { id: 'b', modelPath: '/m', gpus: [1] }], { backend: { portRange: [30000, 30001] } }, { gpu0: 30000, gpu1: 30001 }],
-    ['backend.port inside an explicit range', [{ id: 'a', modelPath: '/m', gpus: [0] }, { id: 'b', modelPath: '/m', gpus: [1] }], { backend: { port: 30001, portRange: [30000, 30001] } }, { gpu0: 30001, gpu1: 30000 }],
+    [
+      'one slot keeps backend.port',
+      [
+        { id: 'a', modelPath: '/m', gpus: [0] },
+        { id: 'b', modelPath: '/m', gpus: [0] },
+      ],
+      {},
+      { gpu0: 8001 },
+    ],
+    [
+      'a catalog without gpus keeps backend.port',
+      [
+        { id: 'a', modelPath: '/m' },
+        { id: 'b', modelPath: '/m' },
+      ],
+      {},
+      { all: 8001 },
+    ],
+    [
+      'further slots take the range in catalog order, skipping router.port (8002 by default)',
+      [
+        { id: 'a', modelPath: '/m', gpus: [0] },
+        { id: 'b', modelPath: '/m', gpus: [1] },
+        { id: 'c', modelPath: '/m', gpus: [2] },
+      ],
+      {},
+      { gpu0: 8001, gpu1: 8003, gpu2: 8004 },
+    ],
+    [
+      'the all slot prefers backend.port even when it comes later',
+      [
+        { id: 'a', modelPath: '/m', gpus: [0] },
+        { id: 'b', modelPath: '/m' },
+      ],
+      {},
+      { gpu0: 8003, all: 8001 },
+    ],
+    [
+      'explicit ports first',
+      [
+        { id: 'a', modelPath: '/m', gpus: [0] },
+        { id: 'b', modelPath: '/m', gpus: [1], port: 8001 },
+      ],
+      {},
+      { gpu0: 8003, gpu1: 8001 },
+    ],
+    [
+      'one explicit port serves the whole slot',
+      [
+        { id: 'a', modelPath: '/m', gpus: [0] },
+        { id: 'b', modelPath: '/m', gpus: [0], port: 9000 },
+      ],
+      {},
+      { gpu0: 9000 },
+    ],
+    [
+      'router.port outside the range leaves it whole',
+      [
+        { id: 'a', modelPath: '/m', gpus: [0] },
+        { id: 'b', modelPath: '/m', gpus: [1] },
+      ],
+      { router: { port: 9000 } },
+      { gpu0: 8001, gpu1: 8002 },
+    ],
+    [
+      'an explicit range',
+      [
+        { id: 'a', modelPath: '/m', gpus: [0] },
+        { id: 'b', modelPath: '/m', gpus: [1] },
+      ],
+      { backend: { portRange: [30000, 30001] } },
+      { gpu0: 30000, gpu1: 30001 },
+    ],
+    [
+      'backend.port inside an explicit range',
+      [
+        { id: 'a', modelPath: '/m', gpus: [0] },
+        { id: 'b', modelPath: '/m', gpus: [1] },
+      ],
+      { backend: { port: 30001, portRange: [30000, 30001] } },
+      { gpu0: 30001, gpu1: 30000 },
+    ],
   ])('%s', (_, models, rest, expected) => {
     expect(ports(catalog(models, rest))).toEqual(expected);
   });
@@ -87,14 +162,37 @@ describe('assignSlotPorts', () => {
   });
 
   it.each<[string, ModelEntryInput[], Partial<CatalogInput>, string]>([
-    ['the range runs out', [0, 1, 2].map((g) => ({ id: `m${g}`, modelPath: '/m', gpus: [g] })), { backend: { portRange: [9000, 9001] } },
-      'no free port left for slot gpu2 in 9000–9001: 3 GPU sets need a port each (gpu0, gpu1, gpu2)'],
-    ['router.port takes a port of the range', [0, 1].map((g) => ({ id: `m${g}`, modelPath: '/m', gpus: [g] })), { backend: { portRange: [9000, 9001] }, router: { port: 9001 } },
-      'no free port left for slot gpu1 in 9000–9001, router.port 9001 excluded: 2 GPU sets need a port each (gpu0, gpu1)'],
+    [
+      'the range runs out',
+      [0, 1, 2].map((g) => ({ id: `m${g}`, modelPath: '/m', gpus: [g] })),
+      { backend: { portRange: [9000, 9001] } },
+      'no free port left for slot gpu2 in 9000–9001: 3 GPU sets need a port each (gpu0, gpu1, gpu2)',
+    ],
+    [
+      'router.port takes a port of the range',
+      [0, 1].map((g) => ({ id: `m${g}`, modelPath: '/m', gpus: [g] })),
+      { backend: { portRange: [9000, 9001] }, router: { port: 9001 } },
+      'no free port left for slot gpu1 in 9000–9001, router.port 9001 excluded: 2 GPU sets need a port each (gpu0, gpu1)',
+    ],
     ['a reversed range', [{ id: 'a', modelPath: '/m' }], { backend: { portRange: [9001, 9000] } }, 'backend.portRange [9001, 9000] is reversed; write [9000, 9001]'],
-    ['one port for two slots', [{ id: 'a', modelPath: '/m', gpus: [0], port: 9000 }, { id: 'b', modelPath: '/m', gpus: [1], port: 9000 }], {}, 'port 9000 is given to two slots (gpu0 and gpu1)'],
-    ['two ports for one slot', [{ id: 'a', modelPath: '/m', gpus: [0], port: 9000 }, { id: 'b', modelPath: '/m', gpus: [0], port: 9001 }], {},
-      'the models of slot gpu0 ask for different ports (9000 and 9001); one slot has one port'],
+    [
+      'one port for two slots',
+      [
+        { id: 'a', modelPath: '/m', gpus: [0], port: 9000 },
+        { id: 'b', modelPath: '/m', gpus: [1], port: 9000 },
+      ],
+      {},
+      'port 9000 is given to two slots (gpu0 and gpu1)',
+    ],
+    [
+      'two ports for one slot',
+      [
+        { id: 'a', modelPath: '/m', gpus: [0], port: 9000 },
+        { id: 'b', modelPath: '/m', gpus: [0], port: 9001 },
+      ],
+      {},
+      'the models of slot gpu0 ask for different ports (9000 and 9001); one slot has one port',
+    ],
   ])('throws when %s', (_, models, rest, message) => {
     expect(() => assignSlotPorts(catalog(models, rest))).toThrow(message);
   });

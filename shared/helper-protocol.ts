@@ -17,15 +17,18 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 export const DEFAULT_HELPER_SOCKET = '/run/sglang-switchboard/helper.sock';
 
 /** Every operation the helper knows. */
-export const HELPER_OPS = [
-  'status', 'selectModel', 'start', 'stop', 'restart', 'resetFailed',
-  'setPowerLimit', 'confirmPowerLimit', 'revertPowerLimit',
-] as const;
+export const HELPER_OPS = ['status', 'selectModel', 'start', 'stop', 'restart', 'resetFailed', 'setPowerLimit', 'confirmPowerLimit', 'revertPowerLimit'] as const;
 export type HelperOp = (typeof HELPER_OPS)[number];
 
 /** Stable error codes; clients branch on these, never on messages. */
 export const HELPER_ERROR_CODES = [
-  'bad_request', 'unknown_op', 'unknown_model', 'forbidden_unit', 'too_large', 'internal', 'unsupported',
+  'bad_request',
+  'unknown_op',
+  'unknown_model',
+  'forbidden_unit',
+  'too_large',
+  'internal',
+  'unsupported',
   /** The catalog file could not be read, parsed or trusted. */
   'catalog_error',
   /** A valid request whose systemctl / nvidia-smi step failed. */
@@ -170,8 +173,7 @@ export interface HelperErrorBody {
 
 /** One response line. `id` is null when the request's id could not be read. */
 export type HelperResponse =
-  | { v: typeof HELPER_PROTOCOL_VERSION; id: HelperRequestId | null; ok: true; result: unknown }
-  | { v: typeof HELPER_PROTOCOL_VERSION; id: HelperRequestId | null; ok: false; error: HelperErrorBody };
+  { v: typeof HELPER_PROTOCOL_VERSION; id: HelperRequestId | null; ok: true; result: unknown } | { v: typeof HELPER_PROTOCOL_VERSION; id: HelperRequestId | null; ok: false; error: HelperErrorBody };
 
 /** Validates a response line as read by a client (results are checked by the caller, per op). */
 export const helperResponseSchema = z.union([
@@ -185,9 +187,7 @@ export const helperResponseSchema = z.union([
 ]);
 
 /** A request line's verdict: the request, or the error to answer with (and the id to echo). */
-export type ParsedHelperRequest =
-  | { ok: true; request: HelperRequest }
-  | { ok: false; id: HelperRequestId | null; error: HelperErrorBody };
+export type ParsedHelperRequest = { ok: true; request: HelperRequest } | { ok: false; id: HelperRequestId | null; error: HelperErrorBody };
 
 /** Parses one request line (without its newline). Never throws. */
 export function parseHelperRequestLine(line: string): ParsedHelperRequest {

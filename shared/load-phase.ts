@@ -1,15 +1,5 @@
 /** Phases a backend slot passes through while a model loads, in order. */
-export const LOAD_PHASES = [
-  'stopping',
-  'launching',
-  'initializing',
-  'weights',
-  'kv_cache',
-  'cuda_graphs',
-  'torch_compile',
-  'warmup',
-  'ready',
-] as const;
+export const LOAD_PHASES = ['stopping', 'launching', 'initializing', 'weights', 'kv_cache', 'cuda_graphs', 'torch_compile', 'warmup', 'ready'] as const;
 
 /** One phase of a model load (see LOAD_PHASES for the order). */
 export type LoadPhase = (typeof LOAD_PHASES)[number];

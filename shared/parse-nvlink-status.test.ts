@@ -28,15 +28,19 @@ describe('parseNvlinkStatus', () => {
 
   it('3× RTX A6000, two bridged: the third prints the "NVLink … inActive" message', () => {
     const gpus = parseNvlinkStatus(readNvidiaSmiFixture('nvlink-s-rtxa6000x3-2bridged-1inactive.txt'));
-    expect(gpus.map((g) => g.uuid)).toEqual([
-      'GPU-5baec991-de63-c196-1766-04c38407e133',
-      'GPU-39fc2446-cb50-2067-2867-d95efd470a2c',
-      'GPU-02c05ee3-bdb5-aac7-f9e8-a4c8f3f725b3',
+    expect(gpus.map((g) => g.uuid)).toEqual(['GPU-5baec991-de63-c196-1766-04c38407e133', 'GPU-39fc2446-cb50-2067-2867-d95efd470a2c', 'GPU-02c05ee3-bdb5-aac7-f9e8-a4c8f3f725b3']);
+    expect(linkCounts(gpus)).toEqual([
+      [4, 0],
+      [4, 0],
+      [0, 0],
     ]);
-    expect(linkCounts(gpus)).toEqual([[4, 0], [4, 0], [0, 0]]);
     expect(gpus[2]).toEqual({
-      index: 2, name: 'NVIDIA RTX A6000', uuid: 'GPU-02c05ee3-bdb5-aac7-f9e8-a4c8f3f725b3', links: [],
-      none: 'all-links-inactive', message: 'NVML: Unable to retrieve NVLink information as all links are inActive',
+      index: 2,
+      name: 'NVIDIA RTX A6000',
+      uuid: 'GPU-02c05ee3-bdb5-aac7-f9e8-a4c8f3f725b3',
+      links: [],
+      none: 'all-links-inactive',
+      message: 'NVML: Unable to retrieve NVLink information as all links are inActive',
     });
     expect(gpus.map(hasActiveNvlink)).toEqual([true, true, false]);
   });
@@ -58,7 +62,10 @@ describe('parseNvlinkStatus', () => {
   it('extra/ 2× H100 PCIe with bridges (555): links 4,5,10,11,16,17 <inactive> on both, tabs expanded to spaces', () => {
     const gpus = parseNvlinkStatus(readNvidiaSmiFixture('extra/nvlink-s-h100pcie-x2-driver555-12of18-active.txt'));
     expect(gpus.map((g) => g.uuid)).toEqual(['GPU-6968dfc2-d444-d92c-c36b-6abe53445cb9', 'GPU-9b1446e2-8a89-4cf6-b68c-a98d99e958d3']);
-    expect(linkCounts(gpus)).toEqual([[12, 6], [12, 6]]);
+    expect(linkCounts(gpus)).toEqual([
+      [12, 6],
+      [12, 6],
+    ]);
     for (const gpu of gpus) {
       expect(gpu.links.filter((l) => !l.active).map((l) => l.link)).toEqual([4, 5, 10, 11, 16, 17]);
       expect(gpu.links[4]).toEqual({ link: 4, speedGBs: null, active: false });

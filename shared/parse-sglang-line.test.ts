@@ -148,19 +148,32 @@ describe('parseSglangLine over the real fixtures (expected parses from SOURCES.m
   });
 
   it('reads fixture 12: 0.5.12 fork OOM tail, piecewise graph begin, sigquit', () => {
-    expect(parseFixture(SGLANG_LOG_FIXTURES.oom)).toEqual([
-      'L1 mem_pool_end TP1 avail=0.49',
-      'L2 graph_begin TP1',
-      'L3 failure exited',
-      'L38 failure oom',
-      'L40 failure exited',
-    ]);
+    expect(parseFixture(SGLANG_LOG_FIXTURES.oom)).toEqual(['L1 mem_pool_end TP1 avail=0.49', 'L2 graph_begin TP1', 'L3 failure exited', 'L38 failure oom', 'L40 failure exited']);
     const oom = parseSglangLine(readSglangRecords(SGLANG_LOG_FIXTURES.oom).find((r) => r.line === 38)!.text);
     expect(oom).toMatchObject({ kind: 'failure', cause: 'oom', detail: expect.stringMatching(/^torch\.OutOfMemoryError: CUDA out of memory\. Tried to allocate 384\.00 MiB/) });
   });
 
   it('reads the 0.5.3 reference sample: torch.compile args, bs list, graph bar, shutdown', () => {
-    const graphBar = [[512, 0], [496, 1], [480, 2], [464, 3], [352, 10], [224, 20], [144, 30], [64, 40], [40, 43], [32, 44], [24, 45], [16, 46], [12, 47], [8, 48], [4, 49], [2, 50], [1, 51], [1, 52]];
+    const graphBar = [
+      [512, 0],
+      [496, 1],
+      [480, 2],
+      [464, 3],
+      [352, 10],
+      [224, 20],
+      [144, 30],
+      [64, 40],
+      [40, 43],
+      [32, 44],
+      [24, 45],
+      [16, 46],
+      [12, 47],
+      [8, 48],
+      [4, 49],
+      [2, 50],
+      [1, 51],
+      [1, 52],
+    ];
     expect(parseFixture(SGLANG_LOG_FIXTURES.reference)).toEqual([
       'L19 server_args tp=4 compile=true maxBs=32 noGraph=false port=30000 name=llama-3.1-70b-awq',
       'L31 dist_begin TP0',
@@ -276,7 +289,13 @@ describe('parseSglangLine reads the format drift between versions', () => {
     const line =
       "[2025-01-01 10:00:00] server_args=ServerArgs(model_path='/m', nccl_port=1234, moe_dense_tp_size=None, served_model_name='a, b=1', port=30001, tp_size=2, disable_cuda_graph=True, enable_torch_compile=True, torch_compile_max_bs=16, watchdog_timeout=300)";
     expect(parseSglangLine(line)).toEqual({
-      kind: 'server_args', tpSize: 2, torchCompile: true, torchCompileMaxBs: 16, disableCudaGraph: true, servedModelName: 'a, b=1', port: 30001,
+      kind: 'server_args',
+      tpSize: 2,
+      torchCompile: true,
+      torchCompileMaxBs: 16,
+      disableCudaGraph: true,
+      servedModelName: 'a, b=1',
+      port: 30001,
     });
   });
 });
@@ -314,7 +333,9 @@ describe('parseSglangLine reads failure lines', () => {
 
   it('keeps the message without the prefix as detail', () => {
     expect(parseSglangLine('[2025-10-14 11:20:50 TP2] Scheduler hit an exception: Traceback (most recent call last):')).toEqual({
-      kind: 'failure', cause: 'exited', detail: 'Scheduler hit an exception: Traceback (most recent call last):',
+      kind: 'failure',
+      cause: 'exited',
+      detail: 'Scheduler hit an exception: Traceback (most recent call last):',
     });
   });
 });

@@ -97,7 +97,14 @@ const EVENT_RULES: EventRule[] = [
   { pattern: /^Capture (?:[\w ]+ )?cuda graph begin\b/i, build: (_m, _b, rank) => ({ kind: 'graph_begin', rank }) },
   {
     pattern: /^Capture cuda graph bs \[([\d, ]*)\]/,
-    build: (m, _b, rank) => ({ kind: 'graph_bs', rank, batchSizes: (m[1] ?? '').split(',').filter((s) => s.trim() !== '').map(Number) }),
+    build: (m, _b, rank) => ({
+      kind: 'graph_bs',
+      rank,
+      batchSizes: (m[1] ?? '')
+        .split(',')
+        .filter((s) => s.trim() !== '')
+        .map(Number),
+    }),
   },
   {
     pattern: /^Capture (?:[\w ]+ )?cuda graph end\b/i,

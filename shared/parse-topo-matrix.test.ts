@@ -82,15 +82,37 @@ describe('parseTopoMatrix', () => {
   it('extra/ 8 GPUs all NV12 + 10 NICs, tabs, NIC rows ending in empty fields, 4 NUMA nodes', () => {
     const topology = parseTopoMatrix(readNvidiaSmiFixture('extra/topo-m-8gpu-nv12-10nic-tabs.txt'));
     expect(topology.devices.map((d) => d.label)).toEqual([
-      'GPU0', 'GPU1', 'GPU2', 'GPU3', 'GPU4', 'GPU5', 'GPU6', 'GPU7',
-      'NIC0', 'NIC1', 'NIC2', 'NIC3', 'NIC4', 'NIC5', 'NIC6', 'NIC7', 'NIC8', 'NIC9',
+      'GPU0',
+      'GPU1',
+      'GPU2',
+      'GPU3',
+      'GPU4',
+      'GPU5',
+      'GPU6',
+      'GPU7',
+      'NIC0',
+      'NIC1',
+      'NIC2',
+      'NIC3',
+      'NIC4',
+      'NIC5',
+      'NIC6',
+      'NIC7',
+      'NIC8',
+      'NIC9',
     ]);
     expect(rows(topology)[0]).toBe('X NV12 NV12 NV12 NV12 NV12 NV12 NV12 PXB PXB SYS SYS SYS SYS SYS SYS SYS SYS');
     expect(rows(topology)[6]).toBe('NV12 NV12 NV12 NV12 NV12 NV12 X NV12 SYS SYS SYS SYS SYS SYS PXB PXB SYS SYS');
     expect(rows(topology)[17]).toBe('SYS SYS SYS SYS SYS SYS SYS SYS SYS SYS SYS SYS SYS SYS SYS SYS PIX X');
     expect(affinities(topology).slice(0, 8)).toEqual([
-      'GPU0 48-63,176-191 3 null', 'GPU1 48-63,176-191 3 null', 'GPU2 16-31,144-159 1 null', 'GPU3 16-31,144-159 1 null',
-      'GPU4 112-127,240-255 7 null', 'GPU5 112-127,240-255 7 null', 'GPU6 80-95,208-223 5 null', 'GPU7 80-95,208-223 5 null',
+      'GPU0 48-63,176-191 3 null',
+      'GPU1 48-63,176-191 3 null',
+      'GPU2 16-31,144-159 1 null',
+      'GPU3 16-31,144-159 1 null',
+      'GPU4 112-127,240-255 7 null',
+      'GPU5 112-127,240-255 7 null',
+      'GPU6 80-95,208-223 5 null',
+      'GPU7 80-95,208-223 5 null',
     ]);
     expect(topology.devices[17]).toEqual({ label: 'NIC9', kind: 'nic', index: 9, deviceName: 'mlx5_9', cpuAffinity: null, numaAffinity: null, gpuNumaId: null });
     expect(Object.keys(topology.nicLegend)).toHaveLength(10);

@@ -35,7 +35,10 @@ export function nvlinkCount(connection: TopoConnection | null): number {
 }
 
 function splitHeader(line: string): string[] {
-  return line.split(HEADER_SPLIT).map((cell) => cell.trim()).filter((cell) => cell !== '');
+  return line
+    .split(HEADER_SPLIT)
+    .map((cell) => cell.trim())
+    .filter((cell) => cell !== '');
 }
 
 function isHeaderLine(line: string): boolean {

@@ -57,11 +57,7 @@ export interface CatalogChangeResult {
 }
 
 /** A catalog change the editor can preview and then apply. */
-export type CatalogChange =
-  | { op: 'add'; model: ModelEntryInput }
-  | { op: 'edit'; id: string; model: ModelEntryInput }
-  | { op: 'remove'; id: string }
-  | { op: 'settings'; settings: SettingsPatch };
+export type CatalogChange = { op: 'add'; model: ModelEntryInput } | { op: 'edit'; id: string; model: ModelEntryInput } | { op: 'remove'; id: string } | { op: 'settings'; settings: SettingsPatch };
 
 /** Something the start-script importer noticed. 'error' = that script was not imported. */
 export interface ImportNote {
@@ -248,10 +244,7 @@ export interface ApiRequestMessage {
 
 /** Engine → client: the reply to one call, or a batch of events (coalesced per tick; order kept). */
 export type ApiServerMessage =
-  | { type: 'hello'; protocol: number; version: string }
-  | { type: 'result'; id: number; result: unknown }
-  | { type: 'error'; id: number; error: ApiError }
-  | { type: 'events'; events: ApiEvent[] };
+  { type: 'hello'; protocol: number; version: string } | { type: 'result'; id: number; result: unknown } | { type: 'error'; id: number; error: ApiError } | { type: 'events'; events: ApiEvent[] };
 
 /**
  * What a renderer holds: IPC (preload) and WebSocket transports both implement it, and the UI

@@ -61,9 +61,12 @@ describe('renderDropIn', () => {
 
   it('runs a legacy script model as the whole ExecStart', () => {
     const text = renderDropIn({ argv: ['/opt/sglang/start_sglang_katdev.sh'], env: {} });
-    expect(text.split('\n').slice(1).filter((l) => !l.startsWith('#'))).toEqual(
-      ['[Service]', 'ExecStart=', 'ExecStart=/opt/sglang/start_sglang_katdev.sh', 'SuccessExitStatus=SIGKILL', ''],
-    );
+    expect(
+      text
+        .split('\n')
+        .slice(1)
+        .filter((l) => !l.startsWith('#')),
+    ).toEqual(['[Service]', 'ExecStart=', 'ExecStart=/opt/sglang/start_sglang_katdev.sh', 'SuccessExitStatus=SIGKILL', '']);
   });
 
   it.each([

@@ -129,7 +129,10 @@ async function waitForHealth(url: string, child: ChildProcess, logPath: string):
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited early:\n${tail(logPath)}`);
-    const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`serve not healthy after 30 s:\n${tail(logPath)}`);
     await new Promise((r) => setTimeout(r, 100));

@@ -57,7 +57,11 @@ export function checkTargets(cells: CellResult[]): TargetCheck[] {
   const fast = cells.filter((c) => c.tokensPerS === 0);
   for (const c of slow) {
     const value = added(c.router, c, 'ttftP50Ms');
-    checks.push({ target: `added TTFT p50 ≤ +0.3 ms (50 tok/s, C=${c.concurrency})`, value: `${signed(value)} ms${c.nginx ? ` (nginx ${signed(added(c.nginx, c, 'ttftP50Ms'))})` : ''}`, pass: value <= 0.3 });
+    checks.push({
+      target: `added TTFT p50 ≤ +0.3 ms (50 tok/s, C=${c.concurrency})`,
+      value: `${signed(value)} ms${c.nginx ? ` (nginx ${signed(added(c.nginx, c, 'ttftP50Ms'))})` : ''}`,
+      pass: value <= 0.3,
+    });
   }
   for (const c of slow.filter((c) => c.concurrency === 256)) {
     const value = added(c.router, c, 'ttftP99Ms');
@@ -70,14 +74,30 @@ export function checkTargets(cells: CellResult[]): TargetCheck[] {
       continue;
     }
     const relative = ratio(c.router, c) / ratio(c.nginx, c);
-    checks.push({ target: `chunks/s ratio ≥ 0.9 × nginx's (full speed, C=${c.concurrency})`, value: `${ratio(c.router, c).toFixed(3)} vs ${ratio(c.nginx, c).toFixed(3)} = ${relative.toFixed(2)}×`, pass: relative >= 0.9 });
+    checks.push({
+      target: `chunks/s ratio ≥ 0.9 × nginx's (full speed, C=${c.concurrency})`,
+      value: `${ratio(c.router, c).toFixed(3)} vs ${ratio(c.nginx, c).toFixed(3)} = ${relative.toFixed(2)}×`,
+      pass: relative >= 0.9,
+    });
   }
   const peak = Math.max(...cells.filter((c) => c.concurrency === 256).map((c) => c.router.peakRssMiB));
   checks.push({ target: 'router peak RSS after 256 streams < 150 MB', value: `${(peak * 1.048576).toFixed(0)} MB (${peak.toFixed(0)} MiB)`, pass: peak * 1.048576 < 150 });
   for (const c of cells.filter((c) => c.concurrency === 256)) {
-    const sides: Array<[string, SideStats | undefined]> = [['direct', c.direct], ['router', c.router], ['nginx', c.nginx], ['floor', c.floor]];
+    const sides: Array<[string, SideStats | undefined]> = [
+      ['direct', c.direct],
+      ['router', c.router],
+      ['nginx', c.nginx],
+      ['floor', c.floor],
+    ];
     const errors = sides.reduce((n, [, s]) => n + (s?.errors ?? 0), 0);
-    checks.push({ target: `no error at 256 streams (${c.speed})`, value: sides.filter(([, s]) => s).map(([name, s]) => `${s!.errors} ${name}`).join(', '), pass: errors === 0 });
+    checks.push({
+      target: `no error at 256 streams (${c.speed})`,
+      value: sides
+        .filter(([, s]) => s)
+        .map(([name, s]) => `${s!.errors} ${name}`)
+        .join(', '),
+      pass: errors === 0,
+    });
   }
   return checks;
 }
@@ -118,14 +138,16 @@ export async function writeResults(basePath: string, cells: CellResult[], checks
 }
 
 function markdown(machine: Record<string, string | number>, cells: CellResult[], checks: TargetCheck[]): string {
-  const info = Object.entries(machine).map(([k, v]) => `${k}: ${v}`).join(' · ');
+  const info = Object.entries(machine)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(' · ');
   return [
     '# Router benchmark — latest run',
     '',
     `${info}`,
     '',
     'Written by `npm run bench`; see bench/README.md for what each column means. TTFT in ms; "added" is',
-    'the side minus direct; "ratio" is the side\'s chunks/s over direct\'s; µs/chunk is the side\'s CPU',
+    "the side minus direct; \"ratio\" is the side's chunks/s over direct's; µs/chunk is the side's CPU",
     '(every process of its group) per chunk it passed.',
     '',
     formatTable(cells),

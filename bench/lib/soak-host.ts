@@ -20,9 +20,57 @@ const CLI_BIN = fileURLToPath(new URL('../../bin/switchboard.js', import.meta.ur
  * scheduler children and a detokenizer, the process tree a kill must take down whole.
  */
 export const SOAK_MODELS = [
-  { id: 'soak-llama-8b', alias: 'llama', dir: 'Llama-3.1-8B-Instruct', shards: 4, config: { architectures: ['LlamaForCausalLM'], num_attention_heads: 32, num_key_value_heads: 8, num_hidden_layers: 32, hidden_size: 4096, intermediate_size: 14336, vocab_size: 128256, torch_dtype: 'bfloat16', max_position_embeddings: 131072 } },
-  { id: 'soak-qwen-7b', alias: 'qwen', dir: 'Qwen2.5-7B-Instruct', shards: 4, config: { architectures: ['Qwen2ForCausalLM'], num_attention_heads: 28, num_key_value_heads: 4, num_hidden_layers: 28, hidden_size: 3584, intermediate_size: 18944, vocab_size: 152064, torch_dtype: 'bfloat16', max_position_embeddings: 32768 } },
-  { id: 'soak-mistral-7b', alias: 'mistral', dir: 'Mistral-7B-Instruct-v0.3', shards: 3, config: { architectures: ['MistralForCausalLM'], num_attention_heads: 32, num_key_value_heads: 8, num_hidden_layers: 32, hidden_size: 4096, intermediate_size: 14336, vocab_size: 32768, torch_dtype: 'bfloat16', max_position_embeddings: 32768 } },
+  {
+    id: 'soak-llama-8b',
+    alias: 'llama',
+    dir: 'Llama-3.1-8B-Instruct',
+    shards: 4,
+    config: {
+      architectures: ['LlamaForCausalLM'],
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+      num_hidden_layers: 32,
+      hidden_size: 4096,
+      intermediate_size: 14336,
+      vocab_size: 128256,
+      torch_dtype: 'bfloat16',
+      max_position_embeddings: 131072,
+    },
+  },
+  {
+    id: 'soak-qwen-7b',
+    alias: 'qwen',
+    dir: 'Qwen2.5-7B-Instruct',
+    shards: 4,
+    config: {
+      architectures: ['Qwen2ForCausalLM'],
+      num_attention_heads: 28,
+      num_key_value_heads: 4,
+      num_hidden_layers: 28,
+      hidden_size: 3584,
+      intermediate_size: 18944,
+      vocab_size: 152064,
+      torch_dtype: 'bfloat16',
+      max_position_embeddings: 32768,
+    },
+  },
+  {
+    id: 'soak-mistral-7b',
+    alias: 'mistral',
+    dir: 'Mistral-7B-Instruct-v0.3',
+    shards: 3,
+    config: {
+      architectures: ['MistralForCausalLM'],
+      num_attention_heads: 32,
+      num_key_value_heads: 8,
+      num_hidden_layers: 32,
+      hidden_size: 4096,
+      intermediate_size: 14336,
+      vocab_size: 32768,
+      torch_dtype: 'bfloat16',
+      max_position_embeddings: 32768,
+    },
+  },
 ] as const;
 
 export interface SoakHostOptions {
@@ -133,7 +181,10 @@ export class EngineProcess {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.exitInfo) throw new Error(`serve exited early (${describeExit(this.exitInfo)}):\n${this.logTail()}`);
-      const ok = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2_000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error(`serve not healthy after ${timeoutMs / 1000} s:\n${this.logTail()}`);
       await sleep(100);
@@ -300,7 +351,6 @@ export function killGroupQuietly(pgid: number): void {
     // already gone
   }
 }
-
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

@@ -58,7 +58,15 @@ export interface SoakReport {
   durationMs: { p50: number | null; p99: number | null; max: number | null };
   /** Ok streams that got the router's status lines (they waited for a switch). */
   streamsThatWaited: number;
-  switches: { loadsReady: number; loadsFailed: number; loadsCancelled: number; unloadsByCause: Record<string, number>; readyByModel: Record<string, number>; loadMs: { p50: number | null; max: number | null }; loadFailures: string[] };
+  switches: {
+    loadsReady: number;
+    loadsFailed: number;
+    loadsCancelled: number;
+    unloadsByCause: Record<string, number>;
+    readyByModel: Record<string, number>;
+    loadMs: { p50: number | null; max: number | null };
+    loadFailures: string[];
+  };
   kills: { done: number; skipped: number; records: KillRecord[] };
   measures: Measure[];
   rss: { minMiB: number | null; maxMiB: number | null; samples: Sample[] };
@@ -90,8 +98,14 @@ export function summarizeRequests(results: RequestResult[], kills: KillRecord[])
     byCause.set(cause, entry);
   }
   const models = [...new Set(results.map((r) => r.model))].sort();
-  const ttfts = counted.filter((r) => r.ok && r.ttftMs !== undefined).map((r) => r.ttftMs!).sort((a, b) => a - b);
-  const durations = counted.filter((r) => r.ok).map((r) => r.endMs - r.startMs).sort((a, b) => a - b);
+  const ttfts = counted
+    .filter((r) => r.ok && r.ttftMs !== undefined)
+    .map((r) => r.ttftMs!)
+    .sort((a, b) => a - b);
+  const durations = counted
+    .filter((r) => r.ok)
+    .map((r) => r.endMs - r.startMs)
+    .sort((a, b) => a - b);
   return {
     requests: {
       total: counted.length,
@@ -118,38 +132,64 @@ export function percentile(sorted: number[], q: number): number | null {
 export function formatReport(r: SoakReport): string {
   const lines: string[] = [];
   const c = r.config;
-  lines.push(`SOAK ${r.startedAt}: ${r.durationS.toFixed(0)} s of load, ${c.streams} clients, main model changes every ${c.switchEveryS} s, kill every ${c.killEveryS} s, time scale ${c.timeScale}, ${c.tokensPerS} tok/s; engine pid ${r.enginePid}`);
+  lines.push(
+    `SOAK ${r.startedAt}: ${r.durationS.toFixed(0)} s of load, ${c.streams} clients, main model changes every ${c.switchEveryS} s, kill every ${c.killEveryS} s, time scale ${c.timeScale}, ${c.tokensPerS} tok/s; engine pid ${r.enginePid}`,
+  );
   lines.push('');
-  lines.push(table(
-    ['requests', 'total', 'ok', 'failed'],
-    [
-      ['streaming', String(r.requests.streaming.ok + r.requests.streaming.failed), String(r.requests.streaming.ok), String(r.requests.streaming.failed)],
-      ['non-streaming', String(r.requests.nonStreaming.ok + r.requests.nonStreaming.failed), String(r.requests.nonStreaming.ok), String(r.requests.nonStreaming.failed)],
-      ['all', String(r.requests.total), String(r.requests.ok), String(r.requests.failed)],
-      ...r.perModel.map((m) => [`  ${m.model}`, String(m.ok + m.failed), String(m.ok), String(m.failed)]),
-    ],
-  ));
-  lines.push(`ok requests: duration p50 ${fmtMs(r.durationMs.p50)}, p99 ${fmtMs(r.durationMs.p99)}, max ${fmtMs(r.durationMs.max)}; time to the model's first token p50 ${fmtMs(r.ttftMs.p50)}, p99 ${fmtMs(r.ttftMs.p99)} (switch waits included); ${r.streamsThatWaited} ok streams waited for a switch (got status lines); cancelled by the soak's own end: ${r.requests.cancelled}`);
+  lines.push(
+    table(
+      ['requests', 'total', 'ok', 'failed'],
+      [
+        ['streaming', String(r.requests.streaming.ok + r.requests.streaming.failed), String(r.requests.streaming.ok), String(r.requests.streaming.failed)],
+        ['non-streaming', String(r.requests.nonStreaming.ok + r.requests.nonStreaming.failed), String(r.requests.nonStreaming.ok), String(r.requests.nonStreaming.failed)],
+        ['all', String(r.requests.total), String(r.requests.ok), String(r.requests.failed)],
+        ...r.perModel.map((m) => [`  ${m.model}`, String(m.ok + m.failed), String(m.ok), String(m.failed)]),
+      ],
+    ),
+  );
+  lines.push(
+    `ok requests: duration p50 ${fmtMs(r.durationMs.p50)}, p99 ${fmtMs(r.durationMs.p99)}, max ${fmtMs(r.durationMs.max)}; time to the model's first token p50 ${fmtMs(r.ttftMs.p50)}, p99 ${fmtMs(r.ttftMs.p99)} (switch waits included); ${r.streamsThatWaited} ok streams waited for a switch (got status lines); cancelled by the soak's own end: ${r.requests.cancelled}`,
+  );
   lines.push('');
   if (r.failuresByCause.length === 0) lines.push('failures by cause: none');
   else {
-    lines.push(table(['failure cause', 'count', 'near a kill', 'not near a kill'], r.failuresByCause.map((f) => [f.cause, String(f.count), String(f.nearKill), String(f.count - f.nearKill)])));
+    lines.push(
+      table(
+        ['failure cause', 'count', 'near a kill', 'not near a kill'],
+        r.failuresByCause.map((f) => [f.cause, String(f.count), String(f.nearKill), String(f.count - f.nearKill)]),
+      ),
+    );
     for (const f of r.failuresByCause) for (const e of f.examples) lines.push(`  e.g. [${f.cause}] ${e}`);
   }
   lines.push('');
   const s = r.switches;
-  const unloads = Object.entries(s.unloadsByCause).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
-  lines.push(`switches: ${s.loadsReady} loads ready (${Object.entries(s.readyByModel).map(([m, n]) => `${m} ${n}`).join(', ')}), ${s.loadsFailed} failed, ${s.loadsCancelled} cancelled; load time p50 ${fmtMs(s.loadMs.p50)}, max ${fmtMs(s.loadMs.max)}; unloads: ${unloads}`);
+  const unloads =
+    Object.entries(s.unloadsByCause)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  lines.push(
+    `switches: ${s.loadsReady} loads ready (${Object.entries(s.readyByModel)
+      .map(([m, n]) => `${m} ${n}`)
+      .join(', ')}), ${s.loadsFailed} failed, ${s.loadsCancelled} cancelled; load time p50 ${fmtMs(s.loadMs.p50)}, max ${fmtMs(s.loadMs.max)}; unloads: ${unloads}`,
+  );
   for (const f of s.loadFailures.slice(0, 5)) lines.push(`  load failure: ${f}`);
   lines.push(`kills: ${r.kills.done} done, ${r.kills.skipped} skipped (no backend with a pid in time); simulator launches: ${r.simLaunches}`);
   if (r.kills.records.length > 0) {
-    lines.push(table(
-      ['kill at', 'pid', 'model', 'slot', 'engine active/waiting', 'client in flight', 'group gone', 'engine noticed'],
-      r.kills.records.map((k) => [
-        `${((k.atMs - Date.parse(r.startedAt)) / 1000).toFixed(1)} s`, String(k.pid), k.modelId ?? '—', k.phase && !k.slotStatus.startsWith(k.phase) ? `${k.slotStatus} (${k.phase})` : k.slotStatus,
-        `${k.activeRequests}/${k.waitingRequests}`, String(k.clientInFlight), fmtMs(k.groupGoneMs), k.noticedMs === null ? 'NOT within 15 s' : `${fmtMs(k.noticedMs)} → ${k.noticedAs}`,
-      ]),
-    ));
+    lines.push(
+      table(
+        ['kill at', 'pid', 'model', 'slot', 'engine active/waiting', 'client in flight', 'group gone', 'engine noticed'],
+        r.kills.records.map((k) => [
+          `${((k.atMs - Date.parse(r.startedAt)) / 1000).toFixed(1)} s`,
+          String(k.pid),
+          k.modelId ?? '—',
+          k.phase && !k.slotStatus.startsWith(k.phase) ? `${k.slotStatus} (${k.phase})` : k.slotStatus,
+          `${k.activeRequests}/${k.waitingRequests}`,
+          String(k.clientInFlight),
+          fmtMs(k.groupGoneMs),
+          k.noticedMs === null ? 'NOT within 15 s' : `${fmtMs(k.noticedMs)} → ${k.noticedAs}`,
+        ]),
+      ),
+    );
   }
   lines.push('');
   const m = (label: string) => r.measures.find((x) => x.label === label);
@@ -157,23 +197,36 @@ export function formatReport(r: SoakReport): string {
   const base = m('after warm-up');
   const end = m('end');
   const growth = (a: number | null | undefined, b: number | null | undefined, digits: number) => (a == null || b == null ? '—' : `${b - a >= 0 ? '+' : ''}${(b - a).toFixed(digits)}`);
-  lines.push(table(
-    ['engine', 'boot', 'after warm-up', 'end (idle, 1 model ready)', 'growth since warm-up'],
-    [
-      ['RSS MiB', fmt(boot?.rssMiB, 1), fmt(base?.rssMiB, 1), fmt(end?.rssMiB, 1), growth(base?.rssMiB, end?.rssMiB, 1)],
-      ['open fds', fmt(boot?.fds, 0), fmt(base?.fds, 0), fmt(end?.fds, 0), growth(base?.fds, end?.fds, 0)],
-    ],
-  ));
-  lines.push(`RSS over the run: min ${fmt(r.rss.minMiB, 1)} MiB, max ${fmt(r.rss.maxMiB, 1)} MiB; samples (t: RSS MiB / fds): ${pickPoints(r.rss.samples, 10).map((p) => `${p.tS.toFixed(0)}s: ${fmt(p.rssMiB, 1)}/${fmt(p.fds, 0)}`).join(', ')}`);
+  lines.push(
+    table(
+      ['engine', 'boot', 'after warm-up', 'end (idle, 1 model ready)', 'growth since warm-up'],
+      [
+        ['RSS MiB', fmt(boot?.rssMiB, 1), fmt(base?.rssMiB, 1), fmt(end?.rssMiB, 1), growth(base?.rssMiB, end?.rssMiB, 1)],
+        ['open fds', fmt(boot?.fds, 0), fmt(base?.fds, 0), fmt(end?.fds, 0), growth(base?.fds, end?.fds, 0)],
+      ],
+    ),
+  );
+  lines.push(
+    `RSS over the run: min ${fmt(r.rss.minMiB, 1)} MiB, max ${fmt(r.rss.maxMiB, 1)} MiB; samples (t: RSS MiB / fds): ${pickPoints(r.rss.samples, 10)
+      .map((p) => `${p.tS.toFixed(0)}s: ${fmt(p.rssMiB, 1)}/${fmt(p.fds, 0)}`)
+      .join(', ')}`,
+  );
   lines.push('');
-  lines.push(`engine stop (SIGTERM): ${r.engineStop.exit} after ${fmtMs(r.engineStop.ms)}, process group ${r.engineStop.groupGone ? 'gone' : 'NOT gone'}${r.engineDiedEarly ? `; the engine DIED during the soak: ${r.engineDiedEarly}` : ''}`);
+  lines.push(
+    `engine stop (SIGTERM): ${r.engineStop.exit} after ${fmtMs(r.engineStop.ms)}, process group ${r.engineStop.groupGone ? 'gone' : 'NOT gone'}${r.engineDiedEarly ? `; the engine DIED during the soak: ${r.engineDiedEarly}` : ''}`,
+  );
   const leftoverLines = (list: Leftover[]) => list.map((l) => `  pid ${l.pid} (pgrp ${l.pgrp}, ${l.state}) ${l.why}: ${l.cmdline}`);
   lines.push(`leftover processes at the engine's exit: ${r.leftovers.atExit.length}`, ...leftoverLines(r.leftovers.atExit));
   lines.push(`leftover processes 2 s later: ${r.leftovers.afterGrace.length}`, ...leftoverLines(r.leftovers.afterGrace));
   if (r.engineLogFindings.length > 0) lines.push(`engine log lines worth a look (${r.engineLogFindings.length}):`, ...r.engineLogFindings.slice(0, 10).map((l) => `  ${l}`));
   if (r.harnessErrors.length > 0) lines.push(`soak harness errors: ${r.harnessErrors.length}`, ...r.harnessErrors.slice(0, 10).map((l) => `  ${l}`));
   lines.push('');
-  lines.push(table(['check', 'value', 'result'], r.checks.map((ch) => [ch.check, ch.value, ch.pass ? 'PASS' : ch.gating ? 'FAIL' : 'WARN'])));
+  lines.push(
+    table(
+      ['check', 'value', 'result'],
+      r.checks.map((ch) => [ch.check, ch.value, ch.pass ? 'PASS' : ch.gating ? 'FAIL' : 'WARN']),
+    ),
+  );
   return lines.join('\n');
 }
 
@@ -186,7 +239,11 @@ function pickPoints<T>(items: T[], n: number): T[] {
 
 function table(heads: string[], rows: string[][]): string {
   const widths = heads.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cols: string[]) => cols.map((col, i) => (i === 0 ? col.padEnd(widths[i]!) : col.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cols: string[]) =>
+    cols
+      .map((col, i) => (i === 0 ? col.padEnd(widths[i]!) : col.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(heads), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

@@ -200,7 +200,7 @@ describe('connection settings', () => {
     expect(stdout).toContain('active   (none)');
   });
 
-  it('fails with the 401 message when it has no key and the engine is not its own user\'s', async () => {
+  it("fails with the 401 message when it has no key and the engine is not its own user's", async () => {
     const { code, stderr } = await runCli(['status', '--url', secured.url]);
     expect(code).toBe(1);
     expect(stderr).toContain('switchboard status: the admin API needs an admin key');

@@ -39,19 +39,20 @@ export async function runDemo(args: string[]): Promise<number> {
   return serve({
     configPath,
     stateDir: join(dir, 'state'),
-    banner: (url, catalog) => [
-      '',
-      `Demo host in ${dir} (SGLang simulator, time scale ${timeScale}). Try, in another terminal:`,
-      `  node bin/switchboard.js switch ${catalog.models[0]?.id} --url ${url}`,
-      `  node bin/switchboard.js switch mistral --url ${url}        # tp=4, torch.compile: takes longer`,
-      `  node bin/switchboard.js switch ${catalog.models[2]?.id} --url ${url}   # fails: CUDA out of memory`,
-      `  node bin/switchboard.js status --url ${url}`,
-      `  node bin/switchboard.js logs -f --url ${url}`,
-      `  curl -H "Authorization: Bearer $(cat ${join(dir, 'state', 'admin-token')})" ${url}/api/state`,
-      `  curl -H "Authorization: Bearer $(cat ${join(dir, 'state', 'admin-token')})" ${url}/api/gpu   # six simulated RTX 3090, NVLink pairs 1-2 and 3-4`,
-      `  node bin/switchboard.js bench mistral --url ${url}   # tok/s at the current power limits`,
-      'Ctrl-C stops the engine and its backend.',
-    ].join('\n'),
+    banner: (url, catalog) =>
+      [
+        '',
+        `Demo host in ${dir} (SGLang simulator, time scale ${timeScale}). Try, in another terminal:`,
+        `  node bin/switchboard.js switch ${catalog.models[0]?.id} --url ${url}`,
+        `  node bin/switchboard.js switch mistral --url ${url}        # tp=4, torch.compile: takes longer`,
+        `  node bin/switchboard.js switch ${catalog.models[2]?.id} --url ${url}   # fails: CUDA out of memory`,
+        `  node bin/switchboard.js status --url ${url}`,
+        `  node bin/switchboard.js logs -f --url ${url}`,
+        `  curl -H "Authorization: Bearer $(cat ${join(dir, 'state', 'admin-token')})" ${url}/api/state`,
+        `  curl -H "Authorization: Bearer $(cat ${join(dir, 'state', 'admin-token')})" ${url}/api/gpu   # six simulated RTX 3090, NVLink pairs 1-2 and 3-4`,
+        `  node bin/switchboard.js bench mistral --url ${url}   # tok/s at the current power limits`,
+        'Ctrl-C stops the engine and its backend.',
+      ].join('\n'),
   });
 }
 

@@ -17,9 +17,7 @@ const DEFAULT_LINES = 50;
 const MAX_LINES = 10_000;
 
 export async function runLogs(args: string[]): Promise<number> {
-  const { values } = parseOrUsage(USAGE, () =>
-    parseArgs({ args, options: { ...CONNECTION_OPTIONS, lines: { type: 'string', short: 'n' }, follow: { type: 'boolean', short: 'f' } }, strict: true }),
-  );
+  const { values } = parseOrUsage(USAGE, () => parseArgs({ args, options: { ...CONNECTION_OPTIONS, lines: { type: 'string', short: 'n' }, follow: { type: 'boolean', short: 'f' } }, strict: true }));
   if (values.help) {
     console.log(USAGE);
     return 0;

@@ -65,7 +65,9 @@ function findCommand(name: string): Command | undefined {
 
 async function run(name: string, command: Command, args: string[]): Promise<number> {
   try {
-    return await (await command.load())(args);
+    return await (
+      await command.load()
+    )(args);
   } catch (err) {
     return reportError(name, err);
   }

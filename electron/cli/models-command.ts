@@ -26,14 +26,7 @@ export async function runModels(args: string[]): Promise<number> {
 
 /** The models table as printed. */
 export function formatModels(models: ModelView[]): string {
-  const rows = models.map((m) => [
-    m.id,
-    m.aliases.join(', ') || '-',
-    String(m.tp),
-    m.gpus?.join(',') ?? 'all',
-    formatModelStatus(m),
-    m.typicalLoadMs === null ? '-' : formatDuration(m.typicalLoadMs),
-  ]);
+  const rows = models.map((m) => [m.id, m.aliases.join(', ') || '-', String(m.tp), m.gpus?.join(',') ?? 'all', formatModelStatus(m), m.typicalLoadMs === null ? '-' : formatDuration(m.typicalLoadMs)]);
   return formatTable(['ID', 'ALIASES', 'TP', 'GPUS', 'STATUS', 'TYPICAL LOAD'], rows);
 }
 

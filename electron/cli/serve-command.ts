@@ -37,7 +37,15 @@ export async function runServe(args: string[]): Promise<number> {
   const { values } = parseOrUsage(USAGE, () =>
     parseArgs({
       args,
-      options: { config: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'state-dir': { type: 'string' }, supervised: { type: 'boolean' }, 'first-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        config: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'state-dir': { type: 'string' },
+        supervised: { type: 'boolean' },
+        'first-run': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
     }),
   );
@@ -105,7 +113,11 @@ export async function serve(options: ServeOptions): Promise<number> {
   );
   console.log(describeGpus(engine.state().gpu));
   console.log(`UI: ${server.url}/ui/`);
-  console.log(server.adminTokenPath ? `admin token: ${server.adminTokenPath} (the CLI and the desktop app read it; curl: -H "Authorization: Bearer $(cat ${server.adminTokenPath})")` : 'admin token: in memory only (no --state-dir)');
+  console.log(
+    server.adminTokenPath
+      ? `admin token: ${server.adminTokenPath} (the CLI and the desktop app read it; curl: -H "Authorization: Bearer $(cat ${server.adminTokenPath})")`
+      : 'admin token: in memory only (no --state-dir)',
+  );
   if (options.banner) console.log(options.banner(server.url, catalog));
   supervisor?.ready({ url: server.url, adminToken: server.adminToken, configPath: options.configPath });
   const why = await Promise.race([waitForShutdownSignal(), restarting, supervisor?.gone ?? new Promise<never>(() => undefined)]);

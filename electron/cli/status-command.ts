@@ -28,11 +28,7 @@ export async function runStatus(args: string[]): Promise<number> {
 
 /** The whole status report as printed. */
 export function formatStatus(state: EngineState, url: string, nowMs: number): string {
-  const lines = [
-    `engine   ${url} · v${state.version} · up ${formatDuration(nowMs - state.startedAtMs)}`,
-    `config   ${state.configPath}`,
-    `active   ${activeList(state)}`,
-  ];
+  const lines = [`engine   ${url} · v${state.version} · up ${formatDuration(nowMs - state.startedAtMs)}`, `config   ${state.configPath}`, `active   ${activeList(state)}`];
   // Engines from before notices send none.
   for (const notice of state.notices ?? []) lines.push(`${notice.level.padEnd(8)} ${notice.message}`);
   for (const slot of state.slots) lines.push('', ...formatSlot(slot, nowMs));

@@ -9,8 +9,7 @@ function stateWith(slot: Partial<SlotView>): EngineState {
   return { version: 't', startedAtMs: 0, activeModel: null, activeModels: [], preload: [], defaultModel: null, slots: [full], models: [], requests: [], configPath: '/c.yaml', notices: [] };
 }
 
-const loading = (phase: SlotView['progress'], extra: Partial<SlotView> = {}) =>
-  stateWith({ status: 'loading', modelId: 'm', progress: phase, loadStartedAtMs: NOW - 12_000, etaMs: 20_000, ...extra });
+const loading = (phase: SlotView['progress'], extra: Partial<SlotView> = {}) => stateWith({ status: 'loading', modelId: 'm', progress: phase, loadStartedAtMs: NOW - 12_000, etaMs: 20_000, ...extra });
 
 describe('SwitchProgress', () => {
   it('prints one line per phase and per 25% step inside it', () => {
@@ -23,14 +22,7 @@ describe('SwitchProgress', () => {
       loading({ phase: 'kv_cache' }, { etaMs: null }),
       loading({ phase: 'kv_cache' }),
     ].map((state) => progress.lineFor(state, NOW));
-    expect(lines).toEqual([
-      '⏳ weights 10% (shard 1/9) · 0m12s · ~0m20s left',
-      null,
-      '⏳ weights 45% (shard 4/9) · 0m12s · ~0m20s left',
-      null,
-      '⏳ kv_cache · 0m12s',
-      null,
-    ]);
+    expect(lines).toEqual(['⏳ weights 10% (shard 1/9) · 0m12s · ~0m20s left', null, '⏳ weights 45% (shard 4/9) · 0m12s · ~0m20s left', null, '⏳ kv_cache · 0m12s', null]);
   });
 
   it('ignores other models and settled slots, and says when the switch waits in the queue', () => {

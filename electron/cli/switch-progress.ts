@@ -38,9 +38,7 @@ export class SwitchProgress {
 
 /** True while a switch to `modelId` is queued, starting or loading on some slot. */
 export function isSwitchUnderWay(state: EngineState, modelId: string): boolean {
-  return state.slots.some(
-    (s) => (s.modelId === modelId && (s.status === 'starting' || s.status === 'loading')) || s.queue.some((q) => q.modelId === modelId),
-  );
+  return state.slots.some((s) => (s.modelId === modelId && (s.status === 'starting' || s.status === 'loading')) || s.queue.some((q) => q.modelId === modelId));
 }
 
 /** The canonical id of an id or alias, from the models the engine lists. */

@@ -5,7 +5,10 @@ describe('EngineNotices', () => {
   it('replaces a notice by id, clears it, and reports only real changes', () => {
     let changes = 0;
     let now = 1;
-    const notices = new EngineNotices(() => (changes += 1), () => now);
+    const notices = new EngineNotices(
+      () => (changes += 1),
+      () => now,
+    );
     notices.set('state-dir:swaps', 'error', 'cannot write (ENOSPC)');
     notices.set('state-dir:swaps', 'error', 'cannot write (ENOSPC)');
     expect(changes).toBe(1);

@@ -43,8 +43,16 @@ describe('createEngineParts: state-dir notices', () => {
     expect(history.recordsOf('a')).toHaveLength(1);
     expect(benchHistory.all()).toHaveLength(1);
     expect(notices.list().map(({ id, level, message }) => ({ id, level, message }))).toEqual([
-      { id: 'state-dir:load-history', level: 'error', message: `load history: cannot write ${join(dir, 'load-history.jsonl')}: illegal operation on a directory (EISDIR); the engine goes on with it in memory (router and switches are not affected)` },
-      { id: 'state-dir:bench-history', level: 'error', message: `bench history: cannot write ${join(dir, 'bench-history.jsonl')}: illegal operation on a directory (EISDIR); the engine goes on with it in memory (router and switches are not affected)` },
+      {
+        id: 'state-dir:load-history',
+        level: 'error',
+        message: `load history: cannot write ${join(dir, 'load-history.jsonl')}: illegal operation on a directory (EISDIR); the engine goes on with it in memory (router and switches are not affected)`,
+      },
+      {
+        id: 'state-dir:bench-history',
+        level: 'error',
+        message: `bench history: cannot write ${join(dir, 'bench-history.jsonl')}: illegal operation on a directory (EISDIR); the engine goes on with it in memory (router and switches are not affected)`,
+      },
     ]);
 
     await rm(join(dir, 'load-history.jsonl'), { recursive: true });
@@ -60,7 +68,8 @@ describe('createEngineParts: state-dir notices', () => {
     expect(history.all()).toEqual([]);
     expect(notices.list()).toEqual([
       expect.objectContaining({
-        id: 'state-dir:load-history', level: 'error',
+        id: 'state-dir:load-history',
+        level: 'error',
         message: `load history: cannot read ${join(dir, 'load-history.jsonl')}: illegal operation on a directory (EISDIR); starting empty and keeping it in memory only`,
       }),
     ]);

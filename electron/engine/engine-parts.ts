@@ -34,7 +34,11 @@ export interface EngineParts {
  * Opens the histories, creates the backend, and starts the GPU monitor (its probe is awaited).
  * `currentCatalog` is what the backend reads at each launch (the engine's catalog after a replace).
  */
-export async function createEngineParts(options: CreateEngineOptions, currentCatalog: () => Catalog = () => options.catalog, notices: EngineNotices = new EngineNotices(() => undefined)): Promise<EngineParts> {
+export async function createEngineParts(
+  options: CreateEngineOptions,
+  currentCatalog: () => Catalog = () => options.catalog,
+  notices: EngineNotices = new EngineNotices(() => undefined),
+): Promise<EngineParts> {
   const stateFile = (name: string) => (options.stateDir ? join(options.stateDir, name) : null);
   const history = await openHistory(notices, 'load history', stateFile('load-history.jsonl'), (file) => LoadHistory.open(file));
   const benchHistory = await openHistory(notices, 'bench history', stateFile('bench-history.jsonl'), (file) => BenchHistory.open(file));
@@ -47,7 +51,11 @@ export async function createEngineParts(options: CreateEngineOptions, currentCat
     stateFile('servers.json'),
     (error) =>
       error
-        ? notices.set(stateNoticeId('servers'), 'error', `cannot write ${stateFile('servers.json')}: ${describeErrno(error)}; a server left behind by a crash of this engine will only be found by its command line; the engine goes on`)
+        ? notices.set(
+            stateNoticeId('servers'),
+            'error',
+            `cannot write ${stateFile('servers.json')}: ${describeErrno(error)}; a server left behind by a crash of this engine will only be found by its command line; the engine goes on`,
+          )
         : notices.clear(stateNoticeId('servers')),
     (message) => notices.set(stateNoticeId('servers read'), 'warning', message),
   );
@@ -57,7 +65,11 @@ export async function createEngineParts(options: CreateEngineOptions, currentCat
   const monitor = createMonitor(options);
   monitor?.subscribeAvailability((availability) => {
     if (!availability.available || !availability.stale) return notices.clear(GPU_STALE_NOTICE);
-    notices.set(GPU_STALE_NOTICE, 'warning', 'GPU readings are stale: nvidia-smi stopped answering (a hung driver, or a GPU fallen off the bus); the GPUs screen shows the last readings and how old they are. Models and the router are not affected.');
+    notices.set(
+      GPU_STALE_NOTICE,
+      'warning',
+      'GPU readings are stale: nvidia-smi stopped answering (a hung driver, or a GPU fallen off the bus); the GPUs screen shows the last readings and how old they are. Models and the router are not affected.',
+    );
   });
   await monitor?.start();
   return { backendFor, swaps, history, benchHistory, monitor, power: createPowerControl(options, monitor), servers };
@@ -77,9 +89,7 @@ function stateNoticeId(what: string): string {
  * the caller is not failed (a benchmark still returns its result); the next write that succeeds clears
  * it. A file that cannot be read at start gives an empty history kept in memory only.
  */
-async function openHistory<H extends { append(record: never): Promise<void> }>(
-  notices: EngineNotices, what: string, file: string | null, open: (file: string | null) => Promise<H>,
-): Promise<H> {
+async function openHistory<H extends { append(record: never): Promise<void> }>(notices: EngineNotices, what: string, file: string | null, open: (file: string | null) => Promise<H>): Promise<H> {
   const id = stateNoticeId(what);
   let history: H;
   try {
@@ -122,14 +132,16 @@ function createMonitor({ gpuMonitor, catalog, gpuTopology }: CreateEngineOptions
 /** The power-limit port is created on first use: most engines never change a limit. */
 function createPowerControl(options: CreateEngineOptions, monitor: GpuMonitor | null): GpuPowerControl {
   const lookup = { latest: () => monitor?.latest() ?? [], findGpu: (id: string) => monitor?.findGpu(id) };
-  return new GpuPowerControl(lookup, async () =>
-    options.powerLimits ??
-    createPowerLimits({
-      isRoot: options.systemd?.isRoot,
-      helperSocketPath: options.systemd?.helperSocketPath,
-      nvidiaSmiPath: options.catalog.gpu.nvidiaSmiPath,
-      stateDir: options.stateDir,
-    }),
+  return new GpuPowerControl(
+    lookup,
+    async () =>
+      options.powerLimits ??
+      createPowerLimits({
+        isRoot: options.systemd?.isRoot,
+        helperSocketPath: options.systemd?.helperSocketPath,
+        nvidiaSmiPath: options.catalog.gpu.nvidiaSmiPath,
+        stateDir: options.stateDir,
+      }),
   );
 }
 
@@ -139,7 +151,10 @@ function createPowerControl(options: CreateEngineOptions, monitor: GpuMonitor | 
  * refuses several GPU sets), or `name@<slot>.service` of a template unit `name@.service`.
  */
 async function createBackendFactory(
-  catalog: Catalog, currentCatalog: () => Catalog, systemd: SystemdAccessOptions | undefined, onJournalProblem: (unit: string, message: string | null) => void,
+  catalog: Catalog,
+  currentCatalog: () => Catalog,
+  systemd: SystemdAccessOptions | undefined,
+  onJournalProblem: (unit: string, message: string | null) => void,
 ): Promise<(slotId: string) => ProcessBackend> {
   if (catalog.backend.kind !== 'systemd') {
     const backend = new ChildProcessBackend();

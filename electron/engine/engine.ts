@@ -114,7 +114,11 @@ class SwitchboardEngine implements Engine {
   /** Setup mode (see CreateEngineOptions.firstRun): until the first catalog write. */
   private inSetup: boolean;
 
-  constructor(private readonly options: CreateEngineOptions, parts: EngineParts, private readonly notices: EngineNotices) {
+  constructor(
+    private readonly options: CreateEngineOptions,
+    parts: EngineParts,
+    private readonly notices: EngineNotices,
+  ) {
     const catalog = options.catalog;
     this.current = catalog;
     this.inSetup = options.firstRun === true;
@@ -178,7 +182,12 @@ class SwitchboardEngine implements Engine {
             if (record.outcome === 'ready') this.lastFailure.delete(record.modelId);
             this.emit({ type: 'load', record });
             this.recordSwap({
-              atMs: record.endedAtMs, action: 'load', modelId: record.modelId, slotId, cause: record.cause, outcome: record.outcome,
+              atMs: record.endedAtMs,
+              action: 'load',
+              modelId: record.modelId,
+              slotId,
+              cause: record.cause,
+              outcome: record.outcome,
               durationMs: record.endedAtMs - record.startedAtMs,
               ...(record.trigger?.forModel && record.trigger.forModel !== record.modelId ? { forModel: record.trigger.forModel } : {}),
               ...(record.trigger?.requestId ? { requestId: record.trigger.requestId } : {}),
@@ -438,7 +447,7 @@ class SwitchboardEngine implements Engine {
 
   private slotUrlOf(model: ModelEntry): string {
     const slot = this.pool.slotOf(model);
-    return slot.url ??= `http://${formatHost(this.options.catalog.backend.host)}:${slot.port}`;
+    return (slot.url ??= `http://${formatHost(this.options.catalog.backend.host)}:${slot.port}`);
   }
 
   private recordSwap(record: SwapRecord): void {

@@ -46,7 +46,11 @@ describe('AuditLog', () => {
       process.umask(prevUmask);
     }
     expect((await readdir(dir)).sort()).toEqual(['a.jsonl', 'a.jsonl.1', 'a.jsonl.2']);
-    const times = async (f: string) => (await readFile(join(dir, f), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l).time);
+    const times = async (f: string) =>
+      (await readFile(join(dir, f), 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).time);
     expect(await times('a.jsonl.2')).toEqual(['t004', 't005', 't006', 't007']);
     expect(await times('a.jsonl.1')).toEqual(['t008', 't009', 't010', 't011']);
     expect(await times('a.jsonl')).toEqual(['t012', 't013']);

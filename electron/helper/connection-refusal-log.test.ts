@@ -22,7 +22,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const entries = async () => (await readFile(join(dir, 'audit.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const entries = async () =>
+  (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 const waitForEntries = (n: number) => vi.waitFor(async () => expect(await entries()).toHaveLength(n), { timeout: 10_000, interval: 20 });
 const me = { pid: process.pid, uid: 1000, gid: 1000 };
 
@@ -47,7 +51,10 @@ describe('ConnectionRefusalLog', () => {
       args: { connections: 1000, reasons: { process_limit: 999, line_timeout: 1 }, pids: [process.pid] },
       outcome: { ok: false, error: { code: 'timeout' } },
     });
-    expect(stderr).toEqual([expect.stringMatching(/^closed 1 connection of uid 1000 unserved since .*\(process_limit 1\)/), expect.stringMatching(/^closed 1000 connections of uid 1000 .*\(process_limit 999, line_timeout 1\)/)]);
+    expect(stderr).toEqual([
+      expect.stringMatching(/^closed 1 connection of uid 1000 unserved since .*\(process_limit 1\)/),
+      expect.stringMatching(/^closed 1000 connections of uid 1000 .*\(process_limit 999, line_timeout 1\)/),
+    ]);
     // A quiet interval closes the window: the next refusal is written at once again.
     await vi.waitFor(() => expect((refusals as unknown as { windows: Map<unknown, unknown> }).windows.size).toBe(0), { timeout: 10_000, interval: 20 });
     refusals.record(me, 'user_limit', 'too many connections from this user');
@@ -65,7 +72,13 @@ describe('ConnectionRefusalLog', () => {
     await refusals.close();
     refusals = undefined;
     const lines = await entries();
-    expect(lines.map((e) => [e.peer?.uid ?? null, e.args.connections])).toEqual([[1000, 1], [2000, 1], [null, 1], [1000, 20], [null, 1]]);
+    expect(lines.map((e) => [e.peer?.uid ?? null, e.args.connections])).toEqual([
+      [1000, 1],
+      [2000, 1],
+      [null, 1],
+      [1000, 20],
+      [null, 1],
+    ]);
     const bigger = lines[3];
     expect(bigger.args.pids).toEqual(Array.from({ length: 16 }, (_, i) => 101 + i));
     expect(bigger.args.morePids).toBe(4);

@@ -102,7 +102,11 @@ export class ConnectionRefusalLog {
     Object.assign(window, { count: 0, reasons: {}, pids: new Set(), morePids: 0, peer: null, sinceMs: Date.now() });
     const args = { connections: count, reasons, pids: [...pids], ...(morePids > 0 ? { morePids } : {}), since: new Date(sinceMs).toISOString() };
     const who = key === 'unknown' ? 'unidentified peers' : `uid ${key}`;
-    this.opts.log(`closed ${count} connection${count === 1 ? '' : 's'} of ${who} unserved since ${args.since} (${Object.entries(reasons).map(([r, n]) => `${r} ${n}`).join(', ')}): ${message}`);
+    this.opts.log(
+      `closed ${count} connection${count === 1 ? '' : 's'} of ${who} unserved since ${args.since} (${Object.entries(reasons)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ')}): ${message}`,
+    );
     this.writes = this.writes.then(async () => {
       const entry: AuditEntry = {
         time: new Date().toISOString(),

@@ -48,7 +48,14 @@ async function startHelper(show: () => Promise<UnitState> = async () => SHOWN): 
     resetFailed: async () => void calls.push('resetFailed'),
     show,
   };
-  const dispatch = createHelperOperations({ unit: 'sglang.service', readCatalog: async () => catalog, unitControlFor: () => control, startupCatalog: catalog, powerLimits: null, startedAtMs: Date.now() });
+  const dispatch = createHelperOperations({
+    unit: 'sglang.service',
+    readCatalog: async () => catalog,
+    unitControlFor: () => control,
+    startupCatalog: catalog,
+    powerLimits: null,
+    startedAtMs: Date.now(),
+  });
   server = await startHelperServer({ socketPath, gid: null, dispatch, audit, readPeer: () => null, log: () => undefined });
 }
 

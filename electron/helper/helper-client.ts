@@ -1,8 +1,15 @@
 import { connect, type Socket } from 'node:net';
 import type { z } from 'zod';
 import {
-  HELPER_PROTOCOL_VERSION, helperResponseSchema, helperStatusSchema, powerLimitChangeSchema,
-  type HelperErrorCode, type HelperOp, type HelperRequestOf, type HelperResults, type HelperStatus,
+  HELPER_PROTOCOL_VERSION,
+  helperResponseSchema,
+  helperStatusSchema,
+  powerLimitChangeSchema,
+  type HelperErrorCode,
+  type HelperOp,
+  type HelperRequestOf,
+  type HelperResults,
+  type HelperStatus,
 } from '../../shared/helper-protocol.js';
 import { EngineError } from '../../shared/engine-error.js';
 import type { ApiError } from '../../shared/engine-state.js';
@@ -18,7 +25,10 @@ export type HelperClientErrorCode = HelperErrorCode | 'unreachable' | 'denied' |
 /** A failed helper request. `code` is the helper's code when it answered. */
 export class HelperRequestError extends Error {
   override readonly name = 'HelperRequestError';
-  constructor(readonly code: HelperClientErrorCode, message: string) {
+  constructor(
+    readonly code: HelperClientErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -71,7 +81,11 @@ export function helperRequest<Op extends HelperOp>(socketPath: string, body: Hel
       });
       s.write(line);
     };
-    connectRetrying(socketPath, () => settled, (s) => (socket = s)).then(connected, (err: NodeJS.ErrnoException) => fail(connectError(socketPath, err)));
+    connectRetrying(
+      socketPath,
+      () => settled,
+      (s) => (socket = s),
+    ).then(connected, (err: NodeJS.ErrnoException) => fail(connectError(socketPath, err)));
   });
 }
 
@@ -148,10 +162,22 @@ export class HelperUnitControl implements UnitControl {
 }
 
 const ENGINE_CODES: Record<HelperClientErrorCode, ApiError['code']> = {
-  bad_request: 'bad_request', unknown_op: 'bad_request', too_large: 'bad_request', unsupported: 'bad_request', out_of_range: 'bad_request',
-  unknown_model: 'unknown_model', not_found: 'not_found', forbidden_unit: 'unauthorized', denied: 'unauthorized',
+  bad_request: 'bad_request',
+  unknown_op: 'bad_request',
+  too_large: 'bad_request',
+  unsupported: 'bad_request',
+  out_of_range: 'bad_request',
+  unknown_model: 'unknown_model',
+  not_found: 'not_found',
+  forbidden_unit: 'unauthorized',
+  denied: 'unauthorized',
   busy: 'unavailable',
-  failed: 'load_failed', catalog_error: 'internal', internal: 'internal', unreachable: 'internal', timeout: 'internal', protocol: 'internal',
+  failed: 'load_failed',
+  catalog_error: 'internal',
+  internal: 'internal',
+  unreachable: 'internal',
+  timeout: 'internal',
+  protocol: 'internal',
 };
 
 function readResponse(op: HelperOp, id: number, line: string): unknown {

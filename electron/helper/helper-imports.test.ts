@@ -69,7 +69,9 @@ describe('the helper daemon stays small enough to audit', () => {
 describe("the engine reaches the helper only through the helper's client", () => {
   it('imports nothing from electron/helper but helper-client.ts', () => {
     const intoHelper = filesUnder('electron/engine').flatMap((file) =>
-      importsOf(file).files.filter((f) => f.startsWith('electron/helper/') && f !== 'electron/helper/helper-client.ts').map((f) => `${file} → ${f}`),
+      importsOf(file)
+        .files.filter((f) => f.startsWith('electron/helper/') && f !== 'electron/helper/helper-client.ts')
+        .map((f) => `${file} → ${f}`),
     );
     expect(intoHelper).toEqual([]);
   });

@@ -39,11 +39,14 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const start = async (opts: Partial<HelperServerOptions>) =>
-  (server = await startHelperServer({ socketPath, gid: null, dispatch, audit, log: () => undefined, ...opts }));
+const start = async (opts: Partial<HelperServerOptions>) => (server = await startHelperServer({ socketPath, gid: null, dispatch, audit, log: () => undefined, ...opts }));
 const req = (id: number, op = 'status') => `${JSON.stringify({ v: 1, id, op })}\n`;
 const waitUntil = (check: () => unknown) => vi.waitFor(() => expect(check()).toBeTruthy(), { timeout: 15_000, interval: 10 });
-const auditEntries = async () => (await readFile(join(dir, 'audit.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const auditEntries = async () =>
+  (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 /** A connection that stays open and collects answer lines. */
 class Client {
@@ -99,9 +102,16 @@ describe('connection limits (SO_PEERCRED of real connections)', () => {
     held[0]!.socket.destroy();
     await vi.waitFor(async () => expect(await new Client().ask(req(2))).toMatchObject({ ok: true }), { timeout: 15_000, interval: 20 });
     // The first refusal is audited at once, with the peer and its command name; later ones wait for the summary.
-    await vi.waitFor(async () => expect((await auditEntries()).filter((e) => e.op === 'refusedConnections')).toEqual([
-      expect.objectContaining({ peer: { pid: process.pid, uid: process.geteuid!(), gid: process.getegid!(), comm: expect.stringMatching(/\S/) }, args: expect.objectContaining({ connections: 1, reasons: { process_limit: 1 } }) }),
-    ]), { timeout: 15_000, interval: 20 });
+    await vi.waitFor(
+      async () =>
+        expect((await auditEntries()).filter((e) => e.op === 'refusedConnections')).toEqual([
+          expect.objectContaining({
+            peer: { pid: process.pid, uid: process.geteuid!(), gid: process.getegid!(), comm: expect.stringMatching(/\S/) },
+            args: expect.objectContaining({ connections: 1, reasons: { process_limit: 1 } }),
+          }),
+        ]),
+      { timeout: 15_000, interval: 20 },
+    );
   });
 
   it('when full, closes the oldest idle connection of the user holding the most to let a new user in', async () => {
@@ -149,10 +159,13 @@ describe('line timeout', () => {
     expect(dribbled).toBeGreaterThan(0);
     for (const c of [silent, dribbler]) expect(c.lines).toEqual([{ v: 1, id: null, ok: false, error: { code: 'timeout', message: 'no complete request line within 0.3 s; closing the connection' } }]);
     // The first is audited at once (the second is counted for the interval's summary).
-    await vi.waitFor(async () => {
-      const entry = (await auditEntries()).find((e) => e.op === 'refusedConnections');
-      expect(entry).toMatchObject({ args: { reasons: { line_timeout: 1 } }, outcome: { error: { code: 'timeout' } } });
-    }, { timeout: 15_000, interval: 20 });
+    await vi.waitFor(
+      async () => {
+        const entry = (await auditEntries()).find((e) => e.op === 'refusedConnections');
+        expect(entry).toMatchObject({ args: { reasons: { line_timeout: 1 } }, outcome: { error: { code: 'timeout' } } });
+      },
+      { timeout: 15_000, interval: 20 },
+    );
   });
 
   it('does not cut a request that takes longer than the timeout, and re-arms after the answer', async () => {

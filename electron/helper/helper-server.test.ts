@@ -44,7 +44,13 @@ function exchange(chunks: (string | Buffer)[], opts: { lines?: number; end?: boo
     let text = '';
     const done = (closedByServer: boolean) => {
       socket.destroy();
-      resolve({ lines: text.split('\n').filter(Boolean).map((l) => JSON.parse(l)), closedByServer });
+      resolve({
+        lines: text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+        closedByServer,
+      });
     };
     socket.on('connect', async () => {
       for (const c of chunks) {
@@ -62,7 +68,11 @@ function exchange(chunks: (string | Buffer)[], opts: { lines?: number; end?: boo
   });
 }
 
-const auditLines = async () => (await readFile(join(dir, 'audit.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const auditLines = async () =>
+  (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 describe('helper server', () => {
   it('creates the socket with mode 0660', async () => {
@@ -74,7 +84,11 @@ describe('helper server', () => {
     await start();
     const line = req(1, 'status') + req(2, 'selectModel', { modelId: 'slow' }) + req(3, 'restart');
     const { lines } = await exchange([line.slice(0, 10), line.slice(10, 40), line.slice(40)], { lines: 3 });
-    expect(lines.map((l) => [l.id, l.ok])).toEqual([[1, true], [2, true], [3, true]]);
+    expect(lines.map((l) => [l.id, l.ok])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+    ]);
   });
 
   it('answers a client that half-closes after its request', async () => {

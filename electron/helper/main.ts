@@ -95,7 +95,9 @@ async function serve(args: HelperArgs): Promise<number> {
   // arrive meanwhile queue behind it.
   await powerLimits?.reapplyPersisted();
   const serving = isTemplateUnit(unit) ? `the slot instances of ${unit}` : unit;
-  console.error(`switchboard-helper ${SWITCHBOARD_VERSION} (pid ${process.pid}): serving ${serving} on ${args.socketPath} for group ${args.group} (gid ${gid}); audit log ${args.auditLogPath} (rotated at ${args.auditRotation.maxBytes} bytes, ${args.auditRotation.keep} kept); GPU power limits ${powerLimits ? `through ${powerLimits.nvidiaSmiPath}` : 'off'}`);
+  console.error(
+    `switchboard-helper ${SWITCHBOARD_VERSION} (pid ${process.pid}): serving ${serving} on ${args.socketPath} for group ${args.group} (gid ${gid}); audit log ${args.auditLogPath} (rotated at ${args.auditRotation.maxBytes} bytes, ${args.auditRotation.keep} kept); GPU power limits ${powerLimits ? `through ${powerLimits.nvidiaSmiPath}` : 'off'}`,
+  );
   await waitForSignal();
   await server.close();
   await powerLimits?.revertPending();

@@ -16,7 +16,11 @@ const SHOWN: UnitState = { activeState: 'active', subState: 'running', mainPid: 
 /** Records calls; which catalog it was built with shows whether the catalog was read fresh. */
 class RecordingUnitControl implements UnitControl {
   readonly unit = UNIT;
-  constructor(private readonly calls: string[], private readonly catalog: Catalog, private readonly failWith?: Error) {}
+  constructor(
+    private readonly calls: string[],
+    private readonly catalog: Catalog,
+    private readonly failWith?: Error,
+  ) {}
   selectModel = async (id: string) => this.record(`selectModel ${id} (${this.catalog.models.length} models)`);
   start = async () => this.record('start');
   stop = async () => this.record('stop');
@@ -61,7 +65,13 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 describe('helper operations', () => {
   it('status reports the unit, its state, the helper version, pid and uptime', async () => {
     expect(await operations()(request({ op: 'status' }))).toEqual({
-      helperVersion: expect.any(String), protocol: 1, pid: process.pid, uptimeS: 5, unit: UNIT, unitState: SHOWN, powerControl: false,
+      helperVersion: expect.any(String),
+      protocol: 1,
+      pid: process.pid,
+      uptimeS: 5,
+      unit: UNIT,
+      unitState: SHOWN,
+      powerControl: false,
     });
   });
 
@@ -131,7 +141,15 @@ describe('helper operations', () => {
       order.push(`<${name}`);
     };
     const dispatch = operations({
-      unitControlFor: () => ({ unit: UNIT, selectModel: slow('select', 30), start: slow('start', 1), stop: slow('stop', 1), restart: slow('restart', 1), resetFailed: slow('reset', 1), show: async () => SHOWN }),
+      unitControlFor: () => ({
+        unit: UNIT,
+        selectModel: slow('select', 30),
+        start: slow('start', 1),
+        stop: slow('stop', 1),
+        restart: slow('restart', 1),
+        resetFailed: slow('reset', 1),
+        show: async () => SHOWN,
+      }),
     });
     await Promise.all([dispatch(request({ op: 'selectModel', modelId: 'a' })), dispatch(request({ op: 'restart' }))]);
     expect(order).toEqual(['select>', '<select', 'restart>', '<restart']);
@@ -201,7 +219,7 @@ describe('helper operations', () => {
       expect(calls).toEqual([]);
     });
 
-    it('selectModel writes the instance of the model\'s own slot, and refuses another slot\'s instance', async () => {
+    it("selectModel writes the instance of the model's own slot, and refuses another slot's instance", async () => {
       const dispatch = templateOperations();
       expect(await dispatch(request({ op: 'selectModel', modelId: 'a', unit: 'sglang@gpu0.service' }))).toEqual({ unit: 'sglang@gpu0.service', modelId: 'a' });
       expect(await dispatch(request({ op: 'selectModel', modelId: 'big', unit: 'sglang@gpu1-2.service' }))).toEqual({ unit: 'sglang@gpu1-2.service', modelId: 'big' });
@@ -217,7 +235,10 @@ describe('helper operations', () => {
       const dispatch = templateOperations();
       expect(await dispatch(request({ op: 'status', unit: 'sglang@gpu1-2.service' }))).toMatchObject({ unit: TEMPLATE, unitState: { invocationId: 'sglang@gpu1-2.service' } });
       expect(await dispatch(request({ op: 'status' }))).toMatchObject({
-        unit: TEMPLATE, pid: process.pid, unitState: null, unitError: 'sglang@.service is a template unit; ask for the status of one of its instances (unit: sglang@<slot>.service)',
+        unit: TEMPLATE,
+        pid: process.pid,
+        unitState: null,
+        unitError: 'sglang@.service is a template unit; ask for the status of one of its instances (unit: sglang@<slot>.service)',
       });
     });
   });
@@ -234,7 +255,11 @@ describe('helper operations', () => {
 
   it('answers power operations with unsupported when no power control is configured', async () => {
     const dispatch = operations();
-    for (const r of [{ op: 'setPowerLimit', gpu: '00000000:01:00.0', watts: 300 }, { op: 'confirmPowerLimit', changeId: 'x' }, { op: 'revertPowerLimit', changeId: 'x' }]) {
+    for (const r of [
+      { op: 'setPowerLimit', gpu: '00000000:01:00.0', watts: 300 },
+      { op: 'confirmPowerLimit', changeId: 'x' },
+      { op: 'revertPowerLimit', changeId: 'x' },
+    ]) {
       await expect(dispatch(request(r))).rejects.toEqual(refusal('unsupported', /no GPU power control configured \(nvidia-smi not found\)/));
     }
   });
@@ -257,7 +282,10 @@ describe('helper operations', () => {
     expect(await dispatch(request({ op: 'confirmPowerLimit', changeId: 'c1' }))).toEqual({ changeId: 'c1' });
     expect(await dispatch(request({ op: 'revertPowerLimit', changeId: 'c1' }))).toEqual({ changeId: 'c1', restoredW: 350 });
     await expect(dispatch(request({ op: 'revertPowerLimit', changeId: 'c2' }))).rejects.toEqual(refusal('not_found', /no pending change c2/));
-    expect(seen).toEqual([['00000000:01:00.0', 300, 30], ['confirm', 'c1']]);
+    expect(seen).toEqual([
+      ['00000000:01:00.0', 300, 30],
+      ['confirm', 'c1'],
+    ]);
     expect(await dispatch(request({ op: 'status' }))).toMatchObject({ powerControl: true });
   });
 });

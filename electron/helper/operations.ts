@@ -69,9 +69,9 @@ export function createHelperOperations(deps: HelperOperationsDeps): HelperDispat
 async function status(deps: HelperOperationsDeps, unitControl: UnitControl | null): Promise<HelperResults['status']> {
   const shown = unitControl
     ? await unitControl.show().then(
-      (unitState) => ({ unitState }),
-      (err: unknown) => ({ unitState: null, unitError: `systemctl show ${unitControl.unit}: ${err instanceof Error ? err.message : String(err)}` }),
-    )
+        (unitState) => ({ unitState }),
+        (err: unknown) => ({ unitState: null, unitError: `systemctl show ${unitControl.unit}: ${err instanceof Error ? err.message : String(err)}` }),
+      )
     : { unitState: null, unitError: `${deps.unit} is a template unit; ask for the status of one of its instances (unit: ${deps.unit.replace('@.service', '@<slot>.service')})` };
   return {
     helperVersion: SWITCHBOARD_VERSION,

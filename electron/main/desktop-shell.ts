@@ -51,10 +51,7 @@ export function startDesktopShell(host: EngineHost, paths: AppPaths): DesktopShe
     if (intent.kind === 'quit') return app.quit();
     if (intent.kind === 'restart-engine') return void (await engineProcess?.restart());
     // wait: false — the outcome arrives as a `load` event (and a notification when hidden).
-    const outcome =
-      intent.kind === 'switch'
-        ? await dispatchApiCall(host.handlers, 'models.switchTo', { model: intent.model, wait: false })
-        : await dispatchApiCall(host.handlers, 'models.stop', {});
+    const outcome = intent.kind === 'switch' ? await dispatchApiCall(host.handlers, 'models.switchTo', { model: intent.model, wait: false }) : await dispatchApiCall(host.handlers, 'models.stop', {});
     if (outcome.ok) return;
     const title = intent.kind === 'switch' ? `Could not switch to ${intent.model}` : 'Could not stop the model';
     showNotice({ title, body: outcome.error.message, failed: true }, paths.icon(256), showWindow);

@@ -44,7 +44,10 @@ async function start(): Promise<void> {
   try {
     host = await startEngineHost(process.argv);
   } catch (err) {
-    dialog.showErrorBox('SGLang Switchboard could not start', `${err instanceof Error ? err.message : String(err)}\n\nPick a catalog with --config FILE (an example: resources/switchboard.example.yaml).`);
+    dialog.showErrorBox(
+      'SGLang Switchboard could not start',
+      `${err instanceof Error ? err.message : String(err)}\n\nPick a catalog with --config FILE (an example: resources/switchboard.example.yaml).`,
+    );
     app.exit(1);
     return;
   }

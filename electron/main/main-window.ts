@@ -21,7 +21,13 @@ const MIN_SIZE = { width: 720, height: 480 };
 /** The app window: sandboxed renderer, remembered bounds, close-to-tray, no navigation away. */
 export function createMainWindow(options: MainWindowOptions): BrowserWindow {
   const saved = readWindowState(options.stateFile);
-  const state = saved ? fitWindowState(saved, screen.getAllDisplays().map((d) => d.workArea), MIN_SIZE) : { ...DEFAULT_SIZE, maximized: false };
+  const state = saved
+    ? fitWindowState(
+        saved,
+        screen.getAllDisplays().map((d) => d.workArea),
+        MIN_SIZE,
+      )
+    : { ...DEFAULT_SIZE, maximized: false };
   const win = new BrowserWindow({
     ...state,
     minWidth: MIN_SIZE.width,

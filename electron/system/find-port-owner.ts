@@ -78,7 +78,10 @@ async function holdsAnySocket(pid: string, targets: Set<string>): Promise<boolea
 
 async function readCommand(pid: string): Promise<string> {
   const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  const command = raw.split('\0').filter((part) => part.length > 0).join(' ');
+  const command = raw
+    .split('\0')
+    .filter((part) => part.length > 0)
+    .join(' ');
   if (command.length > 0) return command;
   return (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim();
 }

@@ -36,7 +36,7 @@ describe('findTcpPeerUid on real loopback connections', () => {
     ['127.0.0.1', '127.0.0.1'],
     ['::1', '::1'],
     ['::', '127.0.0.1'], // a dual-stack listener sees ::ffff:127.0.0.1; the client is in /proc/net/tcp
-  ])('names this process\'s uid for a client of a listener on %s (client via %s)', async (listenHost, connectHost) => {
+  ])("names this process's uid for a client of a listener on %s (client via %s)", async (listenHost, connectHost) => {
     const server = await listen(listenHost);
     const accepted = server.accepted();
     const client = createConnection({ host: connectHost, port: server.port });
@@ -48,7 +48,8 @@ describe('findTcpPeerUid on real loopback connections', () => {
   it.runIf(isRoot)('names the uid of a client process running as another user (nobody)', async () => {
     const server = await listen('127.0.0.1');
     const accepted = server.accepted();
-    const script = "const s = require('node:net').connect(Number(process.argv[1]), '127.0.0.1'); s.on('connect', () => process.stdout.write('up')); process.stdin.on('end', () => s.destroy()); process.stdin.resume();";
+    const script =
+      "const s = require('node:net').connect(Number(process.argv[1]), '127.0.0.1'); s.on('connect', () => process.stdout.write('up')); process.stdin.on('end', () => s.destroy()); process.stdin.resume();";
     const child = spawn(process.execPath, ['-e', script, String(server.port)], { uid: NOBODY, gid: NOBODY, cwd: '/', stdio: ['pipe', 'pipe', 'inherit'] });
     try {
       await new Promise((resolve) => child.stdout!.once('data', resolve));
@@ -75,7 +76,16 @@ describe('findTcpPeerUid on real loopback connections', () => {
 });
 
 describe('matchPeerUid', () => {
-  const entry = (over: Partial<TcpSocketEntry>): TcpSocketEntry => ({ localAddress: '127.0.0.1', localPort: 50000, remoteAddress: '127.0.0.1', remotePort: 8002, state: '01', uid: 1000, inode: '1', ...over });
+  const entry = (over: Partial<TcpSocketEntry>): TcpSocketEntry => ({
+    localAddress: '127.0.0.1',
+    localPort: 50000,
+    remoteAddress: '127.0.0.1',
+    remotePort: 8002,
+    state: '01',
+    uid: 1000,
+    inode: '1',
+    ...over,
+  });
   const ends = { localAddress: '127.0.0.1', localPort: 8002, remoteAddress: '127.0.0.1', remotePort: 50000 };
 
   it.each([

@@ -24,9 +24,7 @@ export function matchPeerUid(entries: readonly TcpSocketEntry[], ends: TcpConnec
   if (!localAddress || !remoteAddress || localPort === undefined || remotePort === undefined) return null;
   const ours = normalizeSocketAddress(localAddress);
   const theirs = normalizeSocketAddress(remoteAddress);
-  const client = entries.find(
-    (e) => e.state === TCP_STATE.established && e.localPort === remotePort && e.remotePort === localPort && e.localAddress === theirs && e.remoteAddress === ours,
-  );
+  const client = entries.find((e) => e.state === TCP_STATE.established && e.localPort === remotePort && e.remotePort === localPort && e.localAddress === theirs && e.remoteAddress === ours);
   return client ? client.uid : null;
 }
 

@@ -14,7 +14,10 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 const rec = (n: number) => ({ n: 10000 + n, p: 'xxx' });
 const LINE_BYTES = `${JSON.stringify(rec(0))}\n`.length;
 const numbersIn = async (file: string) =>
-  (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { n: number }).n - 10000);
+  (await readFile(file, 'utf8').catch(() => ''))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { n: number }).n - 10000);
 
 describe('RotatingJsonLines', () => {
   it('rotates when the next line would pass maxBytes, keeps `keep` old files and drops the oldest', async () => {

@@ -83,7 +83,14 @@ export function App({ hub }: { hub?: ApiHub } = {}) {
   const Current = current.component;
   return (
     <div className={setup ? 'app app-first-run' : 'app'}>
-      <a className="skip-link" href="#main-content" onClick={(e) => { e.preventDefault(); document.getElementById('main-content')?.focus(); }}>
+      <a
+        className="skip-link"
+        href="#main-content"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main-content')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <AppHeader />

@@ -30,12 +30,7 @@ function layers() {
     [(x, y) => roundedBox(x, y, 0.5, cy, 0.3, 0.1, 0.1), on ? TRACK_ON : TRACK_OFF],
     [(x, y) => circle(x, y, on ? 0.7 : 0.3, cy, 0.075), KNOB],
   ];
-  return [
-    [(x, y) => roundedBox(x, y, 0.5, 0.5, 0.46, 0.46, 0.2), BACKGROUND],
-    ...pill(0.36, true),
-    ...pill(0.66, false),
-    [(x, y) => circle(x, y, 0.7, 0.36, 0.03), LED],
-  ];
+  return [[(x, y) => roundedBox(x, y, 0.5, 0.5, 0.46, 0.46, 0.2), BACKGROUND], ...pill(0.36, true), ...pill(0.66, false), [(x, y) => circle(x, y, 0.7, 0.36, 0.03), LED]];
 }
 
 function render(size) {

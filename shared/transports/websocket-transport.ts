@@ -1,13 +1,4 @@
-import {
-  API_PROTOCOL_VERSION,
-  ApiCallError,
-  type ApiEvent,
-  type ApiMethodName,
-  type ApiParams,
-  type ApiResult,
-  type ApiServerMessage,
-  type ApiTransport,
-} from '../switchboard-api.js';
+import { API_PROTOCOL_VERSION, ApiCallError, type ApiEvent, type ApiMethodName, type ApiParams, type ApiResult, type ApiServerMessage, type ApiTransport } from '../switchboard-api.js';
 
 /** The subprotocol both ends speak; the engine echoes it on a successful handshake. */
 export const WEBSOCKET_SUBPROTOCOL = 'switchboard.v1';

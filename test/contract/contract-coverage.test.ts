@@ -62,12 +62,16 @@ interface Diagnostic {
  * whole project would be parsed for nothing, as diagnostics are only asked of a few files.
  */
 function createCompiler(configFile: string, roots: readonly string[]): Compiler {
-  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, configFile), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, configFile),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
     },
-  })!;
+  )!;
   const base = ts.createCompilerHost(config.options, true);
   const cache = new Map<string, ts.SourceFile>();
   let overrides = new Map<string, string>();

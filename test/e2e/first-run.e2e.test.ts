@@ -126,5 +126,4 @@ describe.skipIf(skipReason !== null)('first run in Chromium: an engine without a
     expect(await page.getByTestId('first-run').count()).toBe(1);
     expectNoPageErrors();
   });
-
 });

@@ -140,7 +140,7 @@ describe.skipIf(skipReason !== null)('the UI in Chromium against serve on the de
     await shot('throughput');
   });
 
-  it('is keyboard reachable: Alt+N changes screens and Tab reaches a model\'s Switch button', async () => {
+  it("is keyboard reachable: Alt+N changes screens and Tab reaches a model's Switch button", async () => {
     await page.keyboard.press('Alt+1');
     await page.waitForFunction(() => location.hash === '#models');
     await page.getByTestId('model-row-qwen2.5-7b-instruct').waitFor();

@@ -273,11 +273,14 @@ describe('startDesktopShell: its own engine process', () => {
     expect(win.isDestroyed()).toBe(false);
 
     setStatus({ phase: 'failed', crashes: 6, lastExit: { ...lastExit, atMs: 2 }, message: 'The engine stopped unexpectedly 6 times within 60 s (last: exit code 1); not restarting it by itself.' });
-    const restartItem = await vi.waitFor(() => {
-      const item = tray.menu.find((i) => i.label === 'Restart engine');
-      expect(item).toBeDefined();
-      return item!;
-    }, { timeout: 2000 });
+    const restartItem = await vi.waitFor(
+      () => {
+        const item = tray.menu.find((i) => i.label === 'Restart engine');
+        expect(item).toBeDefined();
+        return item!;
+      },
+      { timeout: 2000 },
+    );
     expect(fake.state.notifications.map((n) => n.options.title)).toEqual(['The engine stopped unexpectedly', 'The engine keeps stopping']);
     (restartItem.click as () => void)();
     await settle();

@@ -105,10 +105,14 @@ describe('the desktop app’s engine process', () => {
 
     // The same handlers and subscriptions work again, without the caller doing anything.
     await waitFor(() => connection.includes('closed') && connection.at(-1) === 'open', 'the WebSocket to reconnect', 15_000);
-    const after = await waitFor(async () => {
-      const s = await state(host);
-      return s?.slots.some((slot) => slot.modelId === 'qwen2.5-7b-instruct' && slot.status === 'ready') ? s : null;
-    }, 'the new engine to adopt the running server', 30_000);
+    const after = await waitFor(
+      async () => {
+        const s = await state(host);
+        return s?.slots.some((slot) => slot.modelId === 'qwen2.5-7b-instruct' && slot.status === 'ready') ? s : null;
+      },
+      'the new engine to adopt the running server',
+      30_000,
+    );
     expect(after.notices.map((n) => n.message).join('\n')).toMatch(/adopt/i);
     expect(alive(serverPid!)).toBe(true); // adopted: the same server, no reload
   });
@@ -157,7 +161,9 @@ describe('the desktop app’s engine process', () => {
     const { configPath, stateDir } = await demoCatalog('orphan');
     const child = startEngineProcess({ configPath }, { stateDir, cliScript: CLI_BIN });
     children.add(child);
-    const ready = await new Promise<{ url: string; adminToken: string }>((resolve) => child.on('message', (m: { type: string; url: string; adminToken: string }) => m.type === 'switchboard:ready' && resolve(m)));
+    const ready = await new Promise<{ url: string; adminToken: string }>((resolve) =>
+      child.on('message', (m: { type: string; url: string; adminToken: string }) => m.type === 'switchboard:ready' && resolve(m)),
+    );
     const res = await fetch(`${ready.url}/api/models/qwen/switch`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ready.adminToken}`, 'content-type': 'application/json' },

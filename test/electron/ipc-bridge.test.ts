@@ -1,5 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { API_METHOD_NAMES, IPC_CALL_CHANNEL, IPC_CONNECTION_CHANNEL, IPC_EVENTS_CHANNEL, IPC_RESTART_ENGINE_CHANNEL, IPC_SUBSCRIBE_CHANNEL, type ApiEvent, type ApiHandlers } from '../../shared/switchboard-api.js';
+import {
+  API_METHOD_NAMES,
+  IPC_CALL_CHANNEL,
+  IPC_CONNECTION_CHANNEL,
+  IPC_EVENTS_CHANNEL,
+  IPC_RESTART_ENGINE_CHANNEL,
+  IPC_SUBSCRIBE_CHANNEL,
+  type ApiEvent,
+  type ApiHandlers,
+} from '../../shared/switchboard-api.js';
 import { EngineError } from '../../shared/engine-error.js';
 
 const electron = vi.hoisted(() => ({
@@ -65,7 +74,10 @@ describe('installIpcBridge: calls', () => {
   });
 
   it('answers engine errors as {ok: false, error} with their code (never a rejection)', async () => {
-    await expect(call(ipcEvent(ours), 'models.switchTo', { model: 'nope' })).resolves.toEqual({ ok: false, error: { code: 'unknown_model', message: 'no model "nope"', details: { known: ['qwen'] } } });
+    await expect(call(ipcEvent(ours), 'models.switchTo', { model: 'nope' })).resolves.toEqual({
+      ok: false,
+      error: { code: 'unknown_model', message: 'no model "nope"', details: { known: ['qwen'] } },
+    });
     await expect(call(ipcEvent(ours), 'models.switchTo', { model: 3 })).resolves.toMatchObject({ ok: false, error: { code: 'bad_request' } });
     await expect(call(ipcEvent(ours), 'shell.exec', {})).resolves.toMatchObject({ ok: false, error: { code: 'not_found' } });
   });

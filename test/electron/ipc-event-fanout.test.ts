@@ -131,7 +131,10 @@ describe('parseSubscribeMessage', () => {
   it.each([
     [{ op: 'subscribe' }, { op: 'subscribe' }],
     [{ op: 'unsubscribe', extra: 1 }, { op: 'unsubscribe' }],
-    [{ op: 'ack', seq: 3 }, { op: 'ack', seq: 3 }],
+    [
+      { op: 'ack', seq: 3 },
+      { op: 'ack', seq: 3 },
+    ],
     [{ op: 'ack', seq: '3' }, null],
     [{ op: 'ack', seq: 1.5 }, null],
     [{ op: 'call' }, null],

@@ -34,7 +34,9 @@ describe('createIpcTransport', () => {
 
   it('rejects with a plain ApiCallError-shaped object (what survives contextBridge), code and details kept', async () => {
     const fake = fakeIpc(() => ({ ok: false, error: { code: 'unknown_model', message: 'no model "nope"', details: { known: ['qwen'] } } }));
-    const err = await createIpcTransport(fake.ipc).call('models.switchTo', { model: 'nope' }).catch((e: unknown) => e);
+    const err = await createIpcTransport(fake.ipc)
+      .call('models.switchTo', { model: 'nope' })
+      .catch((e: unknown) => e);
     expect(err).toEqual({ name: 'ApiCallError', code: 'unknown_model', message: 'no model "nope"', details: { known: ['qwen'] } });
     expect(Object.getPrototypeOf(err)).toBe(Object.prototype);
   });

@@ -5,7 +5,15 @@ import { engineState } from './engine-state-fixtures.js';
 
 const KAT = 'kat-dev-awq-8bit';
 const ready: LoadRecord = { modelId: 'mistral-large-2411-awq', startedAtMs: 1_000, endedAtMs: 243_000, outcome: 'ready', cause: 'manual', phaseMs: {} };
-const failed: LoadRecord = { modelId: KAT, startedAtMs: 1_000, endedAtMs: 9_000, outcome: 'failed', cause: 'request', phaseMs: {}, failure: { cause: 'oom', message: 'CUDA out of memory while loading weights' } };
+const failed: LoadRecord = {
+  modelId: KAT,
+  startedAtMs: 1_000,
+  endedAtMs: 9_000,
+  outcome: 'failed',
+  cause: 'request',
+  phaseMs: {},
+  failure: { cause: 'oom', message: 'CUDA out of memory while loading weights' },
+};
 const oom = { cause: 'oom' as const, message: 'CUDA out of memory while loading weights', hint: 'lower memFractionStatic or contextLength', atMs: 8_500 };
 
 describe('loadNotification', () => {

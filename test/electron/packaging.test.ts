@@ -136,7 +136,13 @@ describe.skipIf(reason !== null)('electron-builder --linux (stub Electron, no fp
   });
 
   it('writes the desktop entry', () => {
-    const entry = Object.fromEntries(fpm.desktop.trim().split('\n').slice(1).map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    const entry = Object.fromEntries(
+      fpm.desktop
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => line.split(/=(.*)/s).slice(0, 2)),
+    );
     expect(entry).toMatchObject({
       Name: 'SGLang Switchboard',
       Exec: '"/opt/SGLang Switchboard/sglang-switchboard" %U',

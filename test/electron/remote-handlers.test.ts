@@ -29,7 +29,8 @@ describe('createRemoteHandlers', () => {
     const { transport } = recordingTransport(async () => {
       throw new ApiCallError({ code: 'conflict', message: 'catalog changed meanwhile', details: { revision: 'x' } });
     });
-    const err = await createRemoteHandlers(transport)['catalog.apply']({ change: { op: 'remove', id: 'qwen' } }).catch((e: unknown) => e);
+    const handlers = createRemoteHandlers(transport);
+    const err = await handlers['catalog.apply']({ change: { op: 'remove', id: 'qwen' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiCallError);
     expect(err).toMatchObject({ code: 'conflict', message: 'catalog changed meanwhile', details: { revision: 'x' } });
   });

@@ -70,9 +70,7 @@ describe('startEngineHost', () => {
     try {
       const lockedConfig = join(dir, 'locked.yaml');
       await writeFile(lockedConfig, `router:\n  port: ${new URL(foreign.url).port}\n`);
-      await expect(startEngineHost(['electron', '.', '--config', lockedConfig], { stateDir: join(dir, 'state-3') })).rejects.toThrow(
-        /already serves .* but refuses this user's admin key/,
-      );
+      await expect(startEngineHost(['electron', '.', '--config', lockedConfig], { stateDir: join(dir, 'state-3') })).rejects.toThrow(/already serves .* but refuses this user's admin key/);
     } finally {
       await foreign.close();
     }
@@ -100,10 +98,14 @@ describe('startEngineHost', () => {
     const statuses: string[] = [];
     host.engineProcess!.onStatus((s) => statuses.push(s.phase));
     await expect(dispatchApiCall(host.handlers, 'setup.startSimulatedHost', {})).resolves.toMatchObject({ ok: true, result: { restarting: true } });
-    const after = await waitFor(async () => {
-      const outcome = await dispatchApiCall(host.handlers, 'state.get', {});
-      return outcome.ok && (outcome.result as EngineState).models.length > 0 ? (outcome.result as EngineState) : null;
-    }, 'the engine on the simulated host', 30_000);
+    const after = await waitFor(
+      async () => {
+        const outcome = await dispatchApiCall(host.handlers, 'state.get', {});
+        return outcome.ok && (outcome.result as EngineState).models.length > 0 ? (outcome.result as EngineState) : null;
+      },
+      'the engine on the simulated host',
+      30_000,
+    );
     expect(after.setup).toBeUndefined();
     expect(after.configPath).toBe(join(dir, 'first-run', 'state', 'simulated-host', 'switchboard.yaml'));
     expect(host.url).toBe(`http://127.0.0.1:${port}`);

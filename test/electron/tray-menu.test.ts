@@ -42,14 +42,22 @@ describe('trayMenuItems', () => {
       name: 'nothing loaded',
       state: engineState(),
       status: 'no model loaded',
-      rows: [['Qwen2.5 7B Instruct', false], ['Mistral Large 2411 (AWQ)', false], ['KAT-Dev 72B', false]],
+      rows: [
+        ['Qwen2.5 7B Instruct', false],
+        ['Mistral Large 2411 (AWQ)', false],
+        ['KAT-Dev 72B', false],
+      ],
       canStop: false,
     },
     {
       name: 'qwen ready: checked',
       state: engineState({ status: 'ready', modelId: QWEN }, { [QWEN]: { status: 'loaded' } }),
       status: 'qwen ready',
-      rows: [['Qwen2.5 7B Instruct', true], ['Mistral Large 2411 (AWQ)', false], ['KAT-Dev 72B', false]],
+      rows: [
+        ['Qwen2.5 7B Instruct', true],
+        ['Mistral Large 2411 (AWQ)', false],
+        ['KAT-Dev 72B', false],
+      ],
       canStop: true,
     },
     {
@@ -59,21 +67,33 @@ describe('trayMenuItems', () => {
         { [MISTRAL]: { status: 'loading', progress: { phase: 'weights', phaseFraction: 0.42 } } },
       ),
       status: 'loading mistral: weights 42%',
-      rows: [['Qwen2.5 7B Instruct', false], ['Mistral Large 2411 (AWQ) — loading 42%', false], ['KAT-Dev 72B', false]],
+      rows: [
+        ['Qwen2.5 7B Instruct', false],
+        ['Mistral Large 2411 (AWQ) — loading 42%', false],
+        ['KAT-Dev 72B', false],
+      ],
       canStop: true,
     },
     {
       name: 'a phase without a fraction',
       state: engineState({ status: 'loading', modelId: MISTRAL, progress: { phase: 'kv_cache' } }, { [MISTRAL]: { status: 'loading', progress: { phase: 'kv_cache' } } }),
       status: 'loading mistral: kv cache',
-      rows: [['Qwen2.5 7B Instruct', false], ['Mistral Large 2411 (AWQ) — loading…', false], ['KAT-Dev 72B', false]],
+      rows: [
+        ['Qwen2.5 7B Instruct', false],
+        ['Mistral Large 2411 (AWQ) — loading…', false],
+        ['KAT-Dev 72B', false],
+      ],
       canStop: true,
     },
     {
       name: 'kat-dev failed: flagged',
       state: engineState({ status: 'failed', modelId: KAT, failure: OOM }, { [KAT]: { status: 'failed', lastFailure: OOM } }),
       status: 'kat-dev failed: CUDA out of memory while loading weights',
-      rows: [['Qwen2.5 7B Instruct', false], ['Mistral Large 2411 (AWQ)', false], ['⚠ KAT-Dev 72B — failed', false]],
+      rows: [
+        ['Qwen2.5 7B Instruct', false],
+        ['Mistral Large 2411 (AWQ)', false],
+        ['⚠ KAT-Dev 72B — failed', false],
+      ],
       canStop: true,
     },
     {
@@ -83,14 +103,22 @@ describe('trayMenuItems', () => {
         { [QWEN]: { status: 'loaded' }, [MISTRAL]: { status: 'loading' }, [KAT]: { status: 'loading' } },
       ),
       status: 'qwen ready · switching to mistral',
-      rows: [['Qwen2.5 7B Instruct', true], ['Mistral Large 2411 (AWQ) — switching…', false], ['KAT-Dev 72B — queued', false]],
+      rows: [
+        ['Qwen2.5 7B Instruct', true],
+        ['Mistral Large 2411 (AWQ) — switching…', false],
+        ['KAT-Dev 72B — queued', false],
+      ],
       canStop: true,
     },
     {
       name: 'stopping',
       state: engineState({ status: 'stopping', modelId: QWEN }),
       status: 'stopping qwen',
-      rows: [['Qwen2.5 7B Instruct', false], ['Mistral Large 2411 (AWQ)', false], ['KAT-Dev 72B', false]],
+      rows: [
+        ['Qwen2.5 7B Instruct', false],
+        ['Mistral Large 2411 (AWQ)', false],
+        ['KAT-Dev 72B', false],
+      ],
       canStop: false,
     },
   ];

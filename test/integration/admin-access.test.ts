@@ -84,8 +84,16 @@ const own = () => `http://127.0.0.1:${port}`;
 /** Clients that must change nothing. Their cells run first; the state is checked after them. */
 const HARMLESS: Client[] = [
   { name: 'curl, no key (this user)', headers: (m) => (m === 'POST' ? json : {}), expect: { switch: 401, stop: 401, power: 401, state: 401, session: 200, chat: 401, ui: UI, ws: 401 } },
-  { name: 'curl, inference key', headers: (m) => ({ ...bearer(INFERENCE_KEY), ...(m === 'POST' ? json : {}) }), expect: { switch: 401, stop: 401, power: 401, state: 401, session: 200, ui: UI, ws: 401 } },
-  { name: 'curl, admin token, text/plain body', headers: (m) => ({ ...bearer(server.adminToken), ...(m === 'POST' ? { 'content-type': 'text/plain' } : {}) }), expect: { switch: 415, stop: 415, power: 415 } },
+  {
+    name: 'curl, inference key',
+    headers: (m) => ({ ...bearer(INFERENCE_KEY), ...(m === 'POST' ? json : {}) }),
+    expect: { switch: 401, stop: 401, power: 401, state: 401, session: 200, ui: UI, ws: 401 },
+  },
+  {
+    name: 'curl, admin token, text/plain body',
+    headers: (m) => ({ ...bearer(server.adminToken), ...(m === 'POST' ? { 'content-type': 'text/plain' } : {}) }),
+    expect: { switch: 415, stop: 415, power: 415 },
+  },
   {
     name: 'page of another site: no-cors fetch (text/plain)',
     headers: (m) => ({ origin: 'http://evil.example', 'sec-fetch-site': 'cross-site', ...(m === 'POST' ? { 'content-type': 'text/plain' } : {}) }),
@@ -117,7 +125,11 @@ const HARMLESS: Client[] = [
 
 /** Clients that may steer: their cells run after the harmless ones. */
 const ALLOWED: Client[] = [
-  { name: 'the UI page (same origin), token from /api/session', headers: (m) => ({ origin: own(), 'sec-fetch-site': 'same-origin', ...bearer(server.adminToken), ...(m === 'POST' ? json : {}) }), expect: { state: 200, session: 200, switch: 202, ws: 101 } },
+  {
+    name: 'the UI page (same origin), token from /api/session',
+    headers: (m) => ({ origin: own(), 'sec-fetch-site': 'same-origin', ...bearer(server.adminToken), ...(m === 'POST' ? json : {}) }),
+    expect: { state: 200, session: 200, switch: 202, ws: 101 },
+  },
   { name: 'curl / CLI, admin token', headers: (m) => ({ ...bearer(server.adminToken), ...(m === 'POST' ? json : {}) }), expect: { state: 200, session: 200, power: 200, stop: 200, ws: 101 } },
   { name: 'Open WebUI server, inference key', headers: () => ({ host: 'host.docker.internal:8002', ...bearer(INFERENCE_KEY), ...json }), expect: { chat: 200 } },
 ];
@@ -170,7 +182,7 @@ async function runCells(clients: Client[]): Promise<void> {
   }
 }
 
-describe('the request matrix (origin × method × route → status) on serve\'s assembly', () => {
+describe("the request matrix (origin × method × route → status) on serve's assembly", () => {
   it('refuses every cross-origin, foreign-Host, keyless, inference-key and non-JSON admin request, and nothing changes', async () => {
     const limitsBefore = await powerLimits();
     const stateBefore = engine.state();

@@ -47,10 +47,14 @@ describe('switchboard demo', () => {
     child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    await waitFor(() => {
-      if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}:\n${output}`);
-      return output.includes('Ctrl-C stops the engine');
-    }, 'the demo banner', 30_000);
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}:\n${output}`);
+        return output.includes('Ctrl-C stops the engine');
+      },
+      'the demo banner',
+      30_000,
+    );
     const url = `http://127.0.0.1:${port}`;
     expect(output).toContain(`Demo host in ${dir}`);
 

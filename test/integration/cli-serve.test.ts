@@ -49,7 +49,10 @@ async function serve(configPath: string): Promise<{ child: ChildProcess; url: st
   const url = `http://127.0.0.1:${host!.catalog.router.port}`;
   await waitFor(async () => {
     if (child.exitCode !== null) throw new Error(`serve exited: ${output}`);
-    return request(`${url}/health`).then((r) => r.body.dump().then(() => r.statusCode === 200), () => false);
+    return request(`${url}/health`).then(
+      (r) => r.body.dump().then(() => r.statusCode === 200),
+      () => false,
+    );
   }, 'serve to answer /health');
   return { child, url, output: () => output };
 }

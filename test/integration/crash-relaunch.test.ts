@@ -110,7 +110,12 @@ describe.runIf(process.platform === 'linux')('a backend that dies is relaunched 
     killServer(loading.pid!);
     expect((await pending).choices[0]!.message.content).toBeTruthy();
     expect(await h.sim.launches()).toHaveLength(2);
-    expect(h.engine.logs(500).map((l) => l.text).join('\n')).toMatch(/SGLang exited \(SIGKILL\) while loading weights: trying once more/);
+    expect(
+      h.engine
+        .logs(500)
+        .map((l) => l.text)
+        .join('\n'),
+    ).toMatch(/SGLang exited \(SIGKILL\) while loading weights: trying once more/);
 
     const ready = await readyPid(h, 'alpha');
     killServer(ready);

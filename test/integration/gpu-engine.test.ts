@@ -114,7 +114,10 @@ describe('GPU telemetry and power limits in the engine (fake nvidia-smi)', () =>
     expect(overview.available).toBe(true);
     expect(overview.samples).toHaveLength(6);
     expect(overview.samples[0]).toMatchObject({ name: 'NVIDIA GeForce RTX 3090', busId: '00000000:41:00.0', powerLimitW: 350, minPowerLimitW: 100, maxPowerLimitW: 350 });
-    expect(overview.nvlinkSets).toEqual([[1, 2], [3, 4]]);
+    expect(overview.nvlinkSets).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(overview.topology?.matrix[1]?.[2]).toBe('NV4');
     expect(overview.nvlink?.map((g) => g.links.length)).toEqual([0, 4, 4, 4, 4, 0]);
     expect(overview.presetsW).toEqual([250, 300, 350]);
@@ -175,7 +178,10 @@ describe('GPU telemetry and power limits in the engine (fake nvidia-smi)', () =>
     ]);
     expect((await e.gpu()).pendingPowerLimits).toEqual([]);
     await samplesWhere(e, (s) => limits(s).join() === '350,300,280,350,350,350', 'GPUs 1 and 2 at their profile');
-    const log = e.logs(1000).filter((l) => l.stream === 'engine').map((l) => l.text);
+    const log = e
+      .logs(1000)
+      .filter((l) => l.stream === 'engine')
+      .map((l) => l.text);
     expect(log).toEqual(['power profile of tuned: GPU 1 set to 300 W (enforced 300 W)', 'power profile of tuned: GPU 2 set to 280 W (enforced 280 W)']);
   });
 
@@ -206,7 +212,10 @@ describe('a host without nvidia-smi', () => {
 
 describe('NVLink placement warning (fake topology: pairs 1–2 and 3–4)', () => {
   it('switchboard validate warns for tp=2 on GPUs [0, 1] and names the NVLinked pair; a good pair is quiet', async () => {
-    const input = await gpuHost([{ id: 'split', tp: 2, gpus: [0, 1] }, { id: 'paired', tp: 2, gpus: [3, 4] }]);
+    const input = await gpuHost([
+      { id: 'split', tp: 2, gpus: [0, 1] },
+      { id: 'paired', tp: 2, gpus: [3, 4] },
+    ]);
     const path = join(host!.dir, 'switchboard.yaml');
     await writeCatalogFile(path, input);
     const run = await cli(['validate', '--config', path]);

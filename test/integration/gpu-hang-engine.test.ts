@@ -39,15 +39,17 @@ afterEach(async () => {
 /** The fake nvidia-smi processes started with this hang file in their environment. */
 function fakePids(hangFile: string): number[] {
   const marker = `FAKE_NVIDIA_SMI_HANG=${hangFile}\0`;
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid).flatMap((name) => {
-    try {
-      // The SGLang simulators inherit the variable too: only nvidia-smi processes count.
-      const isFake = readFileSync(`/proc/${name}/cmdline`, 'latin1').includes('nvidia-smi') && readFileSync(`/proc/${name}/environ`, 'latin1').includes(marker);
-      return isFake ? [Number(name)] : [];
-    } catch {
-      return [];
-    }
-  });
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+    .flatMap((name) => {
+      try {
+        // The SGLang simulators inherit the variable too: only nvidia-smi processes count.
+        const isFake = readFileSync(`/proc/${name}/cmdline`, 'latin1').includes('nvidia-smi') && readFileSync(`/proc/${name}/environ`, 'latin1').includes(marker);
+        return isFake ? [Number(name)] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 describe('the engine with an nvidia-smi that hangs', () => {
@@ -82,7 +84,11 @@ describe('the engine with an nvidia-smi that hangs', () => {
 
     // Switches and the router do not wait on nvidia-smi.
     expect(await engine.ensureReady('b', 'manual')).toMatchObject({ status: 'ready', modelId: 'b' });
-    const res = await request(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'a', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }) });
+    const res = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'a', messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }),
+    });
     expect(res.statusCode).toBe(200);
     await res.body.dump();
     expect(engine.state().slots.find((s) => s.modelId === 'a')?.status).toBe('ready');

@@ -28,9 +28,7 @@ type Moment = LoadPhase | 'evicting';
 type Stop = 'SIGTERM' | 'SIGINT' | 'twice' | 'parent gone';
 
 const CASES: [Moment, Stop][] = [
-  ...(['launching', 'initializing', 'weights', 'kv_cache', 'cuda_graphs', 'torch_compile', 'warmup', 'ready', 'evicting'] as const).flatMap(
-    (moment): [Moment, Stop][] => [[moment, 'twice']],
-  ),
+  ...(['launching', 'initializing', 'weights', 'kv_cache', 'cuda_graphs', 'torch_compile', 'warmup', 'ready', 'evicting'] as const).flatMap((moment): [Moment, Stop][] => [[moment, 'twice']]),
   ['weights', 'parent gone'],
   ['ready', 'parent gone'],
   ['evicting', 'parent gone'],
@@ -72,10 +70,14 @@ describe.runIf(process.platform === 'linux')('a stop in every phase of a load le
       await waitFor(async () => (await s.state()).slots[0]?.status === 'ready', 'alpha ready', 30_000);
       await s.post('/api/models/beta/switch', {});
     }
-    const slot = await waitFor(async () => {
-      const view = (await s.state()).slots[0]!;
-      return reached(view, moment) && view.pid !== undefined ? view : null;
-    }, `the ${moment} moment`, 30_000);
+    const slot = await waitFor(
+      async () => {
+        const view = (await s.state()).slots[0]!;
+        return reached(view, moment) && view.pid !== undefined ? view : null;
+      },
+      `the ${moment} moment`,
+      30_000,
+    );
     const group = -s.child.pid!;
 
     if (stop === 'SIGTERM' || stop === 'SIGINT') {

@@ -146,7 +146,20 @@ describe.skipIf(!isRoot)('the helper under a flood of connections', () => {
     socketPath = join(dir, 'helper.sock');
     auditPath = join(dir, 'log', 'helper-audit.jsonl');
     await writeFile(join(dir, 'switchboard.yaml'), stringify({ backend: { kind: 'systemd', unit: 'sbh-flood.service', port: 39000 }, models: [{ id: 'a', modelPath: '/models/a' }] }), { mode: 0o644 });
-    daemon = await startHelperDaemon(['--socket', socketPath, '--catalog', join(dir, 'switchboard.yaml'), '--group', group.name, '--audit-log', auditPath, '--nvidia-smi', 'none', '--unit-control', 'none']);
+    daemon = await startHelperDaemon([
+      '--socket',
+      socketPath,
+      '--catalog',
+      join(dir, 'switchboard.yaml'),
+      '--group',
+      group.name,
+      '--audit-log',
+      auditPath,
+      '--nvidia-smi',
+      'none',
+      '--unit-control',
+      'none',
+    ]);
   });
   afterEach(async () => {
     for (const flood of floods.splice(0)) await flood.stop();
@@ -156,7 +169,11 @@ describe.skipIf(!isRoot)('the helper under a flood of connections', () => {
   });
 
   const member = (uid: number) => ({ uid, gid: group.gid });
-  const auditEntries = async () => (await readFile(auditPath, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const auditEntries = async () =>
+    (await readFile(auditPath, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   const expectStatus = (answer: Awaited<ReturnType<typeof engineStatusAs>>) =>
     expect(answer, JSON.stringify(answer)).toMatchObject({ ok: true, result: { pid: daemon!.pid, unit: 'sbh-flood.service', protocol: 1 } });
 
@@ -190,7 +207,12 @@ describe.skipIf(!isRoot)('the helper under a flood of connections', () => {
     expect(refusals.every((e) => e.peer?.uid === NOBODY && e.peer.pid === flood.child.pid)).toBe(true);
     expect(total(refusals, 'process_limit')).toBe(final.busy);
     expect(total(refusals, 'line_timeout')).toBe(final.timeout);
-    expect(entries.filter((e) => e.op === 'status').map((e) => e.peer.uid).sort()).toEqual([0, OTHER_MEMBER, NOBODY]);
+    expect(
+      entries
+        .filter((e) => e.op === 'status')
+        .map((e) => e.peer.uid)
+        .sort(),
+    ).toEqual([0, OTHER_MEMBER, NOBODY]);
   });
 
   it('stays unburdened by a churn of connect-and-close: no child processes, no audit lines, no leaked descriptors', async () => {

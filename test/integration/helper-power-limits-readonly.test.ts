@@ -32,9 +32,19 @@ describe.skipIf(!isRoot)('the helper with a read-only state dir', () => {
 
   const fakeLimits = async (): Promise<Record<string, number>> => {
     const { stdout } = await run(FAKE_NVIDIA_SMI, ['--query-gpu=uuid,power.limit', '--format=csv,noheader,nounits'], { env: { ...process.env, ...fakeEnv } });
-    return Object.fromEntries(stdout.trim().split('\n').map((line) => line.split(', ')).map(([uuid, w]) => [uuid, Number(w)]));
+    return Object.fromEntries(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(', '))
+        .map(([uuid, w]) => [uuid, Number(w)]),
+    );
   };
-  const refusal = (promise: Promise<unknown>) => promise.then(() => null, (err: HelperRequestError) => ({ code: err.code, message: err.message }));
+  const refusal = (promise: Promise<unknown>) =>
+    promise.then(
+      () => null,
+      (err: HelperRequestError) => ({ code: err.code, message: err.message }),
+    );
 
   beforeAll(async () => {
     group = await createTempGroup();
@@ -69,8 +79,22 @@ describe.skipIf(!isRoot)('the helper with a read-only state dir', () => {
   it('the helper starts, re-applies what it can read, sets and reverts; a confirm fails clearly and the helper goes on', async () => {
     const socketPath = join(dir, 'helper.sock');
     daemon = await startHelperDaemon(
-      ['--socket', socketPath, '--catalog', join(dir, 'switchboard.yaml'), '--group', group.name, '--audit-log', join(dir, 'log', 'audit.jsonl'),
-        '--state-dir', stateDir, '--unit-control', 'none', '--nvidia-smi', FAKE_NVIDIA_SMI],
+      [
+        '--socket',
+        socketPath,
+        '--catalog',
+        join(dir, 'switchboard.yaml'),
+        '--group',
+        group.name,
+        '--audit-log',
+        join(dir, 'log', 'audit.jsonl'),
+        '--state-dir',
+        stateDir,
+        '--unit-control',
+        'none',
+        '--nvidia-smi',
+        FAKE_NVIDIA_SMI,
+      ],
       { env: fakeEnv },
     );
     expect((await fakeLimits())[GPU3.uuid]).toBe(280); // read from the read-only dir and re-applied

@@ -32,8 +32,22 @@ describe.skipIf(!isRoot)('GPU power limits through the helper and the fake nvidi
 
   const start = async () => {
     daemon = await startHelperDaemon(
-      ['--socket', socketPath, '--catalog', join(dir, 'switchboard.yaml'), '--group', group.name, '--audit-log', auditPath,
-        '--state-dir', stateDir, '--unit-control', 'none', '--nvidia-smi', FAKE_NVIDIA_SMI],
+      [
+        '--socket',
+        socketPath,
+        '--catalog',
+        join(dir, 'switchboard.yaml'),
+        '--group',
+        group.name,
+        '--audit-log',
+        auditPath,
+        '--state-dir',
+        stateDir,
+        '--unit-control',
+        'none',
+        '--nvidia-smi',
+        FAKE_NVIDIA_SMI,
+      ],
       { env: fakeEnv },
     );
   };
@@ -44,10 +58,24 @@ describe.skipIf(!isRoot)('GPU power limits through the helper and the fake nvidi
   /** power.limit per UUID, as the fake reports it now. */
   const fakeLimits = async (): Promise<Record<string, number>> => {
     const { stdout } = await run(FAKE_NVIDIA_SMI, ['--query-gpu=uuid,power.limit', '--format=csv,noheader,nounits'], { env: { ...process.env, ...fakeEnv } });
-    return Object.fromEntries(stdout.trim().split('\n').map((line) => line.split(', ')).map(([uuid, w]) => [uuid, Number(w)]));
+    return Object.fromEntries(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(', '))
+        .map(([uuid, w]) => [uuid, Number(w)]),
+    );
   };
-  const audit = async () => (await readFile(auditPath, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  const refusal = (promise: Promise<unknown>) => promise.then(() => null, (err: HelperRequestError) => ({ code: err.code, message: err.message }));
+  const audit = async () =>
+    (await readFile(auditPath, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  const refusal = (promise: Promise<unknown>) =>
+    promise.then(
+      () => null,
+      (err: HelperRequestError) => ({ code: err.code, message: err.message }),
+    );
 
   beforeAll(async () => {
     group = await createTempGroup();
@@ -94,7 +122,7 @@ describe.skipIf(!isRoot)('GPU power limits through the helper and the fake nvidi
     expect(byIndex.error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/^gpu: must be a GPU UUID .* or a PCI bus id/) });
   });
 
-  it('refuses an out-of-range limit with the GPU\'s real bounds and changes nothing', async () => {
+  it("refuses an out-of-range limit with the GPU's real bounds and changes nothing", async () => {
     for (const watts of [99, 400]) {
       expect(await refusal(helperRequest(socketPath, { op: 'setPowerLimit', gpu: GPU0.uuid, watts }))).toEqual({
         code: 'out_of_range',

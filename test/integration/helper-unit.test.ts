@@ -44,7 +44,9 @@ describe.skipIf(!isRoot)('the shipped helper unit on a real systemd', () => {
     await mkdir(`${run}/${name}`, { recursive: true });
     cleanups.push(() => rm(`${run}/${name}`, { recursive: true, force: true }));
     await writeFile(`${run}/${name}/serve.sh`, '#!/bin/sh\nexec sleep 600\n', { mode: 0o755 });
-    await writeFile(`${run}/${name}/switchboard.yaml`, stringify({ backend: { kind: 'systemd', unit: `${name}.service` }, models: [{ id: 'serve', script: `/run/${name}/serve.sh` }] }), { mode: 0o644 });
+    await writeFile(`${run}/${name}/switchboard.yaml`, stringify({ backend: { kind: 'systemd', unit: `${name}.service` }, models: [{ id: 'serve', script: `/run/${name}/serve.sh` }] }), {
+      mode: 0o644,
+    });
     await writeFile(`${run}/systemd/system/${name}.service`, '[Service]\nExecStart=/bin/sleep 600\n');
 
     const underHome = /^\/(root|home)\//.test(HELPER_BIN);
@@ -90,7 +92,10 @@ describe.skipIf(!isRoot)('the shipped helper unit on a real systemd', () => {
     expect(await ask(4, 'stop', { unit: 'systemd-journald.service' })).toMatchObject({ ok: false, error: { code: 'forbidden_unit' } });
     expect(await ask(5, 'stop')).toMatchObject({ ok: true });
 
-    const audit = (await readFile(`${run}/${name}/audit.jsonl`, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const audit = (await readFile(`${run}/${name}/audit.jsonl`, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(audit.map((e) => [e.op, e.outcome.ok])).toEqual([['selectModel', true], ['restart', true], ...audit.slice(2, -2).map(() => ['status', true]), ['stop', false], ['stop', true]]);
   });
 });

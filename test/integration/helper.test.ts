@@ -9,9 +9,7 @@ import { buildLaunch } from '../../shared/build-launch-argv.js';
 import { catalogSchema, type CatalogInput } from '../../shared/catalog-schema.js';
 import { MAX_REQUEST_BYTES } from '../../shared/helper-protocol.js';
 import { renderDropIn } from '../../shared/systemd-drop-in.js';
-import {
-  connectAs, createTempGroup, exchange, inSandbox, requestLine, SANDBOX_BIN, startHelperDaemon, stopSystemdSandbox, systemdSandbox, type HelperDaemon,
-} from './support/helper-daemon.js';
+import { connectAs, createTempGroup, exchange, inSandbox, requestLine, SANDBOX_BIN, startHelperDaemon, stopSystemdSandbox, systemdSandbox, type HelperDaemon } from './support/helper-daemon.js';
 import { waitFor } from './support/sim-host.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -44,19 +42,27 @@ describe.skipIf(!isRoot)('privileged helper over its socket', () => {
   const catalogInput = (ids: string[]): CatalogInput => ({
     backend: { kind: 'systemd', unit, port: 39000 },
     sglang: { command: ['/usr/bin/python3', '-m', 'sglang.launch_server'] },
-    models: [
-      { id: 'serve', script: `/run/${runDir}/serve.sh` },
-      ...ids.map((id) => ({ id, modelPath: `/models/${id} with space`, extraArgs: ['--chat-template', '50% of $HOME'] })),
-    ],
+    models: [{ id: 'serve', script: `/run/${runDir}/serve.sh` }, ...ids.map((id) => ({ id, modelPath: `/models/${id} with space`, extraArgs: ['--chat-template', '50% of $HOME'] }))],
   });
   const writeCatalog = (ids: string[]) => writeFile(catalogPath, stringify(catalogInput(ids)), { mode: 0o644 });
   const helperArgs = (): string[] => [
-    '--socket', socketPath, '--catalog', catalogPath, '--group', group.name, '--audit-log', auditPath, '--nvidia-smi', 'none',
-    ...(hasSystemd()
-      ? ['--unit-control', 'direct', '--systemctl-command', `${SANDBOX_BIN} exec systemctl`, '--drop-in-root', `${sandboxRun()}/systemd/system`]
-      : ['--unit-control', 'none']),
+    '--socket',
+    socketPath,
+    '--catalog',
+    catalogPath,
+    '--group',
+    group.name,
+    '--audit-log',
+    auditPath,
+    '--nvidia-smi',
+    'none',
+    ...(hasSystemd() ? ['--unit-control', 'direct', '--systemctl-command', `${SANDBOX_BIN} exec systemctl`, '--drop-in-root', `${sandboxRun()}/systemd/system`] : ['--unit-control', 'none']),
   ];
-  const audit = async () => (await readFile(auditPath, 'utf8').catch(() => '')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const audit = async () =>
+    (await readFile(auditPath, 'utf8').catch(() => ''))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   const dropIn = () => readFile(dropInPath, 'utf8').catch(() => null);
   const status = async () => (await exchange(socketPath, requestLine(99, 'status')))[0];
 
@@ -157,7 +163,13 @@ describe.skipIf(!isRoot)('privileged helper over its socket', () => {
     const peer = { pid: process.pid, uid: 0, gid: 0, comm: expect.any(String) };
     expect(await audit()).toEqual([
       { time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), peer, op: 'status', args: {}, outcome: { ok: true } },
-      { time: expect.any(String), peer, op: 'setPowerLimit', args: { gpu: '00000000:01:00.0', watts: 300 }, outcome: { ok: false, error: { code: 'unsupported', message: 'no GPU power control configured (nvidia-smi not found)' } } },
+      {
+        time: expect.any(String),
+        peer,
+        op: 'setPowerLimit',
+        args: { gpu: '00000000:01:00.0', watts: 300 },
+        outcome: { ok: false, error: { code: 'unsupported', message: 'no GPU power control configured (nvidia-smi not found)' } },
+      },
       { time: expect.any(String), peer, op: 'stop', args: { unit: 'cron.service' }, outcome: { ok: false, error: expect.objectContaining({ code: 'forbidden_unit' }) } },
     ]);
   });

@@ -19,7 +19,10 @@ function tailWith(command: string[]) {
   const problems: (string | null)[] = [];
   let output = '';
   const tail = new JournalTail({
-    unit: 'sglang.service', scope: 'system', invocationId: INVOCATION, command,
+    unit: 'sglang.service',
+    scope: 'system',
+    invocationId: INVOCATION,
+    command,
     onOutput: (chunk) => (output += chunk),
     onNotice: (line) => notices.push(line),
     onProblem: (message) => problems.push(message),
@@ -31,7 +34,8 @@ describe('JournalTail without a working journalctl', () => {
   it('journalctl not installed: says so once, with what to do, and starts nothing', async () => {
     const { tail, notices, problems } = tailWith(['/nonexistent/journalctl']);
     tail.start();
-    const expected = "journalctl not found (/nonexistent/journalctl): install systemd's journalctl to see the SGLang logs of sglang.service; the model still loads and switches, without its log lines and load progress";
+    const expected =
+      "journalctl not found (/nonexistent/journalctl): install systemd's journalctl to see the SGLang logs of sglang.service; the model still loads and switches, without its log lines and load progress";
     expect(notices).toEqual([expected]);
     expect(problems).toEqual([expected]);
     expect(tail.pid).toBeUndefined();
@@ -54,12 +58,16 @@ describe('JournalTail without a working journalctl', () => {
     const counter = join(dir, 'runs');
     const script = join(dir, 'journalctl.sh');
     const entry = JSON.stringify({ __CURSOR: 'c1', _SYSTEMD_INVOCATION_ID: INVOCATION, MESSAGE: 'hello from the unit' });
-    await writeFile(script, `#!/bin/sh
+    await writeFile(
+      script,
+      `#!/bin/sh
 n=$(cat "${counter}" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "${counter}"
 if [ $n -le 2 ]; then echo "Failed to open journal: Permission denied"; exit 1; fi
 echo '${entry}'
 exec sleep 30
-`, { mode: 0o755 });
+`,
+      { mode: 0o755 },
+    );
     const { tail, notices, problems, output } = tailWith([script]);
     tail.start();
     try {
@@ -117,9 +125,13 @@ describe.skipIf(skip)('the systemd backend without journalctl (sandbox) still sw
     return { e: engine, unit };
   }
 
-  const logOf = (e: Engine, modelId: string) => e.logs(100_000).filter((l) => l.modelId === modelId).map((l) => l.text);
+  const logOf = (e: Engine, modelId: string) =>
+    e
+      .logs(100_000)
+      .filter((l) => l.modelId === modelId)
+      .map((l) => l.text);
 
-  it('journalctl not installed: A→B switch, each model\'s log says so, and a notice names the unit', async () => {
+  it("journalctl not installed: A→B switch, each model's log says so, and a notice names the unit", async () => {
     const { e, unit } = await startEngine(['/nonexistent/journalctl']);
     await e.ensureReady('a', 'manual');
     expect(await e.ensureReady('b', 'manual')).toMatchObject({ status: 'ready', modelId: 'b' });

@@ -45,7 +45,11 @@ async function switchTo(s: ServeProcess, model: string): Promise<SlotView> {
 }
 
 async function chat(url: string, model: string): Promise<number> {
-  const res = await request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }) });
+  const res = await request(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 }),
+  });
   await res.body.dump();
   return res.statusCode;
 }

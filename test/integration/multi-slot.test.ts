@@ -59,7 +59,14 @@ const loaded = (h: RouterHost): string[] => [...h.engine.state().activeModels].s
 
 describe('several models on disjoint GPU sets', () => {
   it('serves two models at once, each from its own slot and port', async () => {
-    host = await start([{ id: 'chat', gpus: [0] }, { id: 'coder', gpus: [1] }], {}, 40);
+    host = await start(
+      [
+        { id: 'chat', gpus: [0] },
+        { id: 'coder', gpus: [1] },
+      ],
+      {},
+      40,
+    );
     const h = host;
     await Promise.all([complete(h, 'chat', 4), complete(h, 'coder', 4)]);
     expect(loaded(h)).toEqual(['chat', 'coder']);
@@ -77,7 +84,15 @@ describe('several models on disjoint GPU sets', () => {
   });
 
   it('a third model evicts only the overlapping one, after its in-flight stream has finished', async () => {
-    host = await start([{ id: 'chat', gpus: [0] }, { id: 'coder', gpus: [1] }, { id: 'big', gpus: [1, 2], tp: 2 }], {}, 20);
+    host = await start(
+      [
+        { id: 'chat', gpus: [0] },
+        { id: 'coder', gpus: [1] },
+        { id: 'big', gpus: [1, 2], tp: 2 },
+      ],
+      {},
+      20,
+    );
     const h = host;
     await Promise.all([complete(h, 'chat', 2), complete(h, 'coder', 2)]);
     // A long coder stream (~2 s at 20 tok/s) is running when big is asked for.
@@ -103,14 +118,24 @@ describe('several models on disjoint GPU sets', () => {
   });
 
   it('refuses with 409 a request that would evict a pinned model, naming it; a manual switch may', async () => {
-    host = await start([{ id: 'coder', gpus: [1] }, { id: 'big', gpus: [1, 2], tp: 2 }], { pinned: ['coder'] });
+    host = await start(
+      [
+        { id: 'coder', gpus: [1] },
+        { id: 'big', gpus: [1, 2], tp: 2 },
+      ],
+      { pinned: ['coder'] },
+    );
     const h = host;
     await complete(h, 'coder');
-    const err = await client(h).chat.completions.create({ model: 'big', messages: [{ role: 'user', content: 'hi' }], stream: true }).catch((e: unknown) => e);
+    const err = await client(h)
+      .chat.completions.create({ model: 'big', messages: [{ role: 'user', content: 'hi' }], stream: true })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(409);
     expect((err as Error).message).toMatch(/"coder" is pinned/);
-    const nonStream = await client(h).chat.completions.create({ model: 'big', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    const nonStream = await client(h)
+      .chat.completions.create({ model: 'big', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
     expect((nonStream as InstanceType<typeof OpenAI.APIError>).status).toBe(409);
     expect(loaded(h)).toEqual(['coder']);
     await h.engine.ensureReady('big', 'manual');
@@ -139,15 +164,34 @@ describe('lifecycle', () => {
   });
 
   it('starts the preload models with the engine, and shows preload and defaultModel in the state', async () => {
-    host = await start([{ id: 'chat', gpus: [0] }, { id: 'coder', gpus: [1] }], { preload: ['chat', 'coder'], defaultModel: 'chat' });
+    host = await start(
+      [
+        { id: 'chat', gpus: [0] },
+        { id: 'coder', gpus: [1] },
+      ],
+      { preload: ['chat', 'coder'], defaultModel: 'chat' },
+    );
     const h = host;
     await waitFor(() => loaded(h).length === 2, 'both preload models to be ready');
     expect(h.engine.state()).toMatchObject({ preload: ['chat', 'coder'], defaultModel: 'chat', activeModels: ['chat', 'coder'] });
-    expect(swaps(h).filter((s) => s.action === 'load').map((s) => [s.modelId, s.cause])).toEqual([['chat', 'preload'], ['coder', 'preload']]);
+    expect(
+      swaps(h)
+        .filter((s) => s.action === 'load')
+        .map((s) => [s.modelId, s.cause]),
+    ).toEqual([
+      ['chat', 'preload'],
+      ['coder', 'preload'],
+    ]);
   });
 
   it('returns to the default model after another one idles out', async () => {
-    host = await start([{ id: 'chat', gpus: [0] }, { id: 'coder', gpus: [0, 1], tp: 2 }], { preload: ['chat'], defaultModel: 'chat', idleUnloadS: 1 });
+    host = await start(
+      [
+        { id: 'chat', gpus: [0] },
+        { id: 'coder', gpus: [0, 1], tp: 2 },
+      ],
+      { preload: ['chat'], defaultModel: 'chat', idleUnloadS: 1 },
+    );
     const h = host;
     await waitFor(() => loaded(h).includes('chat'), 'the default model to be preloaded');
     await complete(h, 'coder');

@@ -42,15 +42,34 @@ describe('the parser reads what the simulator prints', () => {
 
     const kinds = events.map((e) => e.kind).filter((k, i, all) => k !== all[i - 1]);
     expect(kinds).toEqual([
-      'server_args', 'dist_begin', 'dist_end', 'weights_begin', 'shard_progress', 'weights_end', 'kv_alloc', 'mem_pool_end',
-      'graph_begin', 'graph_bs', 'graph_progress', 'graph_end', 'max_tokens', 'http_up', 'prefill', 'ready',
+      'server_args',
+      'dist_begin',
+      'dist_end',
+      'weights_begin',
+      'shard_progress',
+      'weights_end',
+      'kv_alloc',
+      'mem_pool_end',
+      'graph_begin',
+      'graph_bs',
+      'graph_progress',
+      'graph_end',
+      'max_tokens',
+      'http_up',
+      'prefill',
+      'ready',
     ]);
     // uvicorn access lines go to stdout: the self-warmup's POST /generate is there.
     expect(parseAll(sim.stdout).map((e) => e.kind)).toContain('warmup_req');
     expect(events[0]).toMatchObject({ kind: 'server_args', tpSize: 4, torchCompile: true, servedModelName: 'sim-model', port });
     const shards = events.filter((e) => e.kind === 'shard_progress');
     expect(shards.map((e) => `${e.done}/${e.total}`)).toEqual(expect.arrayContaining(['0/3', '1/3', '2/3', '3/3']));
-    expect(events.filter((e) => e.kind === 'kv_alloc').map((e) => e.rank).sort()).toEqual([0, 1, 2, 3]);
+    expect(
+      events
+        .filter((e) => e.kind === 'kv_alloc')
+        .map((e) => e.rank)
+        .sort(),
+    ).toEqual([0, 1, 2, 3]);
     const graphBs = events.find((e) => e.kind === 'graph_bs');
     expect(graphBs).toMatchObject({ batchSizes: [1, 2, 4, 8, 12, 16] });
     const captures = events.filter((e) => e.kind === 'graph_progress');
@@ -70,7 +89,10 @@ describe('the parser reads what the simulator prints', () => {
     expect(phases.at(-1)).toBe('weights');
     const failure = diagnoseFailure({
       failures: events.filter((e): e is Extract<LogEvent, { kind: 'failure' }> => e.kind === 'failure'),
-      phase: phases.at(-1), exitCode: exit.code, exitSignal: exit.signal, lastLines: sim.stderr.split('\n').slice(-30),
+      phase: phases.at(-1),
+      exitCode: exit.code,
+      exitSignal: exit.signal,
+      lastLines: sim.stderr.split('\n').slice(-30),
     });
     expect(failure).toMatchObject({ cause: 'oom', message: 'CUDA out of memory while loading weights', hint: 'lower memFractionStatic or contextLength' });
   });
@@ -82,7 +104,10 @@ describe('the parser reads what the simulator prints', () => {
     const events = parseAll(sim.stderr);
     const failure = diagnoseFailure({
       failures: events.filter((e): e is Extract<LogEvent, { kind: 'failure' }> => e.kind === 'failure'),
-      phase: phasesOf(events).at(-1), exitCode: exit.code, exitSignal: exit.signal, lastLines: sim.stderr.split('\n').slice(-30),
+      phase: phasesOf(events).at(-1),
+      exitCode: exit.code,
+      exitSignal: exit.signal,
+      lastLines: sim.stderr.split('\n').slice(-30),
     });
     expect(failure.cause).toBe('tp_mismatch');
   });

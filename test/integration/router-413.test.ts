@@ -87,11 +87,16 @@ process.stdout.write(JSON.stringify(outcomes));
 
 function runClients(kind: 'openai' | 'content-length' | 'chunked', count: number, idPrefix: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, ['--input-type=module', '-e', CLIENT, host.url, kind, String(count), String(OVER), idPrefix], { cwd: ROOT, timeout: 60_000, maxBuffer: 1 * MIB }, (err, stdout, stderr) => {
-      children.delete(child);
-      if (err) return reject(new Error(`client failed: ${err.message}\n${stderr}`));
-      resolve(JSON.parse(stdout) as string[]);
-    });
+    const child = execFile(
+      process.execPath,
+      ['--input-type=module', '-e', CLIENT, host.url, kind, String(count), String(OVER), idPrefix],
+      { cwd: ROOT, timeout: 60_000, maxBuffer: 1 * MIB },
+      (err, stdout, stderr) => {
+        children.delete(child);
+        if (err) return reject(new Error(`client failed: ${err.message}\n${stderr}`));
+        resolve(JSON.parse(stdout) as string[]);
+      },
+    );
     children.add(child);
   });
 }

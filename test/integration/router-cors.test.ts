@@ -33,7 +33,7 @@ describe('CORS on /v1', () => {
     expect((await send('/v1/models', {})).status).toBe(200);
   });
 
-  it('answers a listed origin\'s preflight and requests with its CORS headers; others stay refused', async () => {
+  it("answers a listed origin's preflight and requests with its CORS headers; others stay refused", async () => {
     host = await startRouterHost([{ id: 'alpha' }], { patch: (input) => void (input.router = { ...input.router, corsOrigins: ['https://chat.example'] }) });
     const preflight = await send('/v1/chat/completions', {
       method: 'OPTIONS',

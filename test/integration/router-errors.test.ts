@@ -48,7 +48,13 @@ describe('router: bad input gets a clear error and loses nothing', () => {
 
   it('with apiKeys set: a missing or wrong key → 401 on every route; the right key works', async () => {
     host = await startRouterHost([{ id: 'alpha' }], { apiKeys: ['sk-right'] });
-    for (const [path, init] of [['/v1/models', {}], ['/models', {}], ['/v1/chat/completions', { method: 'POST', body: '{}' }], ['/health', {}], ['/api/state', {}]] as const) {
+    for (const [path, init] of [
+      ['/v1/models', {}],
+      ['/models', {}],
+      ['/v1/chat/completions', { method: 'POST', body: '{}' }],
+      ['/health', {}],
+      ['/api/state', {}],
+    ] as const) {
       expect((await fetch(`${host.url}${path}`, init)).status, path).toBe(401);
       expect((await fetch(`${host.url}${path}`, { ...init, headers: { authorization: 'Bearer sk-wrong' } })).status, path).toBe(401);
     }
@@ -73,8 +79,12 @@ describe('router: bad input gets a clear error and loses nothing', () => {
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
     expect((err as Error).message).toContain('CUDA out of memory while loading weights — lower memFractionStatic or contextLength');
     // The streaming client also sees it as an error through the SDK.
-    const stream = (await c.chat.completions.create({ ...(chat("oomy") as object), stream: true } as never)) as unknown as AsyncIterable<unknown>;
-    await expect((async () => { for await (const _ of stream) void _; })()).rejects.toThrow(/CUDA out of memory/);
+    const stream = (await c.chat.completions.create({ ...(chat('oomy') as object), stream: true } as never)) as unknown as AsyncIterable<unknown>;
+    await expect(
+      (async () => {
+        for await (const _ of stream) void _;
+      })(),
+    ).rejects.toThrow(/CUDA out of memory/);
     expect(host.engine.state().requests).toEqual([]);
   });
 
@@ -107,7 +117,10 @@ describe('router: bad input gets a clear error and loses nothing', () => {
     host = await startRouterHost([{ id: 'alpha', shards: 4 }]);
     const ac = new AbortController();
     const res = await fetch(`${host.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('alpha', { stream: true })), signal: ac.signal,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat('alpha', { stream: true })),
+      signal: ac.signal,
     });
     const reader = res.body!.getReader();
     await reader.read(); // the first status line
@@ -125,7 +138,10 @@ describe('router: bad input gets a clear error and loses nothing', () => {
     const load = async () => ((await (await fetch(`${backend}/get_load`)).json()) as { num_reqs: number }[])[0]!.num_reqs;
     const ac = new AbortController();
     const res = await fetch(`${host.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(chat('alpha', { stream: true, max_tokens: 1000 })), signal: ac.signal,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat('alpha', { stream: true, max_tokens: 1000 })),
+      signal: ac.signal,
     });
     await res.body!.getReader().read();
     expect(await load()).toBe(1);

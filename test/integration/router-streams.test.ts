@@ -8,7 +8,10 @@ import { readSseEvents, startRouterHost, startScriptedUpstream, type RouterHost,
 
 /** SGLang's own stream transcript (reference), without the documentation comment lines. */
 const SAMPLE = readFileSync(fileURLToPath(new URL('../fixtures/sglang-stream-sample.txt', import.meta.url)), 'utf8')
-  .split('\n').filter((l) => !l.startsWith(':')).join('\n').replace(/^\n+/, '');
+  .split('\n')
+  .filter((l) => !l.startsWith(':'))
+  .join('\n')
+  .replace(/^\n+/, '');
 
 let host: RouterHost | undefined;
 let upstream: ScriptedUpstream | undefined;
@@ -39,7 +42,8 @@ describe('router stream handling', () => {
     upstream = await startScriptedUpstream((_body, res) => sse(res, SAMPLE));
     host = await startRouterHost([], { extraModels: [{ id: 'remote', upstream: upstream.url }] });
     const res = await fetch(`${host.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'remote', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(await res.text()).toBe(SAMPLE);
@@ -71,8 +75,14 @@ describe('router stream handling', () => {
     const answer = first.slice(first.indexOf(STATUS_CLOSE) + STATUS_CLOSE.length).trim();
     // Open WebUI sends the whole stored turn back, status text included.
     const stream = await c.chat.completions.create({
-      model: 'remote', stream: true, temperature: 0,
-      messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: first }, { role: 'user', content: 'and again' }],
+      model: 'remote',
+      stream: true,
+      temperature: 0,
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: first },
+        { role: 'user', content: 'and again' },
+      ],
     });
     for await (const _ of stream) void _;
     const sent = upstream.requests[0]!.body as { messages: { role: string; content: string }[]; temperature: number; top_k: number };
@@ -88,7 +98,8 @@ describe('router stream handling', () => {
     const loading = host.engine.ensureReady('alpha', 'manual');
     await waitFor(() => host!.engine.state().slots[0]!.status === 'loading', 'alpha loading');
     const res = await fetch(`${host.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'remote', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
     });
     expect(await res.text()).toBe(SAMPLE);
@@ -101,14 +112,16 @@ describe('router stream handling', () => {
     host = await startRouterHost([{ id: 'alpha' }, { id: 'beta' }], { tokensPerS: 40 });
     await host.engine.ensureReady('alpha', 'manual');
     const long = fetch(`${host.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'alpha', stream: true, max_tokens: 30, messages: [{ role: 'user', content: 'tell me' }] }),
     });
     const longRes = await long;
     const reader = longRes.body!.getReader();
     await reader.read();
     const switching = fetch(`${host.url}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', 'x-switchboard-loading': 'comment' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-switchboard-loading': 'comment' },
       body: JSON.stringify({ model: 'beta', stream: true, max_tokens: 3, messages: [{ role: 'user', content: 'hi' }] }),
     });
     await waitFor(() => host!.engine.state().slots[0]!.draining === true, 'the switch to drain alpha');

@@ -42,11 +42,19 @@ describe.skipIf(!isRoot)('a full, then read-only state dir and catalog (real tmp
   const pids = new Set<number>();
 
   const call = <M extends ApiMethodName>(method: M, params: ApiParams<M>): Promise<ApiResult<M>> => api.call(method, params);
-  const refusal = (promise: Promise<unknown>) => promise.then(() => null, (err: unknown) => (err instanceof ApiCallError ? { code: err.code, message: err.message, details: err.details } : { code: 'thrown', message: String(err), details: undefined }));
+  const refusal = (promise: Promise<unknown>) =>
+    promise.then(
+      () => null,
+      (err: unknown) => (err instanceof ApiCallError ? { code: err.code, message: err.message, details: err.details } : { code: 'thrown', message: String(err), details: undefined }),
+    );
   const notices = async (): Promise<EngineNotice[]> => (await call('state.get', {})).notices;
   const noticeOf = async (id: string) => (await notices()).find((n) => n.id === id);
   const chat = (model: string) =>
-    request(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 }) });
+    request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 }),
+    });
 
   beforeAll(async () => {
     fakeState = await useFakeNvidiaSmiState();

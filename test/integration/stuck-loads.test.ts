@@ -28,7 +28,10 @@ async function start(models: SimModelSpec[], patch: (input: CatalogInput) => voi
 }
 
 async function loadFailure(e: Engine, model: string) {
-  const err = await e.ensureReady(model, 'manual').then(() => null, (error: unknown) => error);
+  const err = await e.ensureReady(model, 'manual').then(
+    () => null,
+    (error: unknown) => error,
+  );
   expect(err).toBeInstanceOf(EngineError);
   return (err as EngineError).details!.failure as { cause: string; message: string; phase: string; lastLines: string[] };
 }
@@ -57,14 +60,23 @@ describe.runIf(process.platform === 'linux')('a load that shows no progress is s
     const launches = await host!.launches();
     expect(launches).toHaveLength(2);
     for (const launch of launches) expect(listGroupMembers(launch.pid)).toEqual([]);
-    expect(e.logs(5000).map((l) => l.text).join('\n')).toMatch(/no progress .*trying once more/);
+    expect(
+      e
+        .logs(5000)
+        .map((l) => l.text)
+        .join('\n'),
+    ).toMatch(/no progress .*trying once more/);
   });
 
   it('a slow load that keeps printing progress is not stuck, even when a phase lasts far longer than the limit', async () => {
     // 12 shards of ~0.35 s each: the weights phase takes ~4 s against a 1.5 s no-progress limit.
-    const e = await start([{ id: 'slow', shards: 12 }], (input) => {
-      input.backend!.stallTimeoutS = { weights: 1.5 };
-    }, 0.1);
+    const e = await start(
+      [{ id: 'slow', shards: 12 }],
+      (input) => {
+        input.backend!.stallTimeoutS = { weights: 1.5 };
+      },
+      0.1,
+    );
     const slot = await e.ensureReady('slow', 'manual');
     expect(slot.status).toBe('ready');
     expect(await host!.launches()).toHaveLength(1);

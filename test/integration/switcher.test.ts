@@ -71,9 +71,15 @@ describe('switcher on the SGLang simulator (real child processes)', () => {
   });
 
   it('reports an OOM as failed with cause oom, does not restart it, and a later request for A works', async () => {
-    const e = await start([{ id: 'a', aliases: ['first'] }, { id: 'oomy', tp: 2, env: { SGLANG_SIM_FAIL: 'oom-weights' } }]);
+    const e = await start([
+      { id: 'a', aliases: ['first'] },
+      { id: 'oomy', tp: 2, env: { SGLANG_SIM_FAIL: 'oom-weights' } },
+    ]);
     await e.ensureReady('a', 'manual');
-    const err = await e.ensureReady('oomy', 'request').then(() => null, (x: unknown) => x);
+    const err = await e.ensureReady('oomy', 'request').then(
+      () => null,
+      (x: unknown) => x,
+    );
     expect(err).toBeInstanceOf(EngineError);
     expect((err as EngineError).code).toBe('load_failed');
     const slot = e.state().slots[0]!;

@@ -9,17 +9,25 @@ import type { SystemdAccessOptions } from '../../electron/engine/backends/system
 import { createEngine } from '../../electron/engine/engine.js';
 import type { Engine } from '../../electron/engine/engine-api.js';
 import { EngineError } from '../../shared/engine-error.js';
-import {
-  makeSharedTempDir, ROOT_RUNTIME_DIR, skipWithoutSandbox, startRootUserManager, startSandbox, uniqueUnitName, type SystemdSandbox,
-} from '../support/systemd-sandbox.js';
+import { makeSharedTempDir, ROOT_RUNTIME_DIR, skipWithoutSandbox, startRootUserManager, startSandbox, uniqueUnitName, type SystemdSandbox } from '../support/systemd-sandbox.js';
 import { createSimHost, waitFor, type SimHost, type SimModelSpec } from './support/sim-host.js';
 
 const skip = skipWithoutSandbox('systemd backend');
 
 /** The unit an administrator would write; ExecStart is a placeholder the drop-in replaces. */
 function simUnit(restart: string): string {
-  return ['[Unit]', 'Description=Switchboard test: SGLang simulator', '[Service]', 'Type=simple', 'ExecStart=/bin/false',
-    'KillMode=control-group', restart, 'RestartSec=0.2s', 'TimeoutStopSec=10', ''].join('\n');
+  return [
+    '[Unit]',
+    'Description=Switchboard test: SGLang simulator',
+    '[Service]',
+    'Type=simple',
+    'ExecStart=/bin/false',
+    'KillMode=control-group',
+    restart,
+    'RestartSec=0.2s',
+    'TimeoutStopSec=10',
+    '',
+  ].join('\n');
 }
 
 const READY_LINE = 'The server is fired up and ready to roll!';
@@ -74,19 +82,19 @@ describe.skipIf(skip)('systemd backend against the real systemd (sandbox) and th
   }
 
   function linesOf(e: Engine, modelId: string): string[] {
-    return e.logs(100_000).filter((l) => l.modelId === modelId).map((l) => l.text);
+    return e
+      .logs(100_000)
+      .filter((l) => l.modelId === modelId)
+      .map((l) => l.text);
   }
 
   function waitForReadyLine(e: Engine, modelId: string): Promise<boolean> {
     return waitFor(() => linesOf(e, modelId).some((l) => l.includes(READY_LINE)), `${modelId}'s ready line in the journal stream`);
   }
 
-  it('switches A→B: drop-in with B\'s exact argv, unit restarted, ready on /health, B\'s journal only', async () => {
+  it("switches A→B: drop-in with B's exact argv, unit restarted, ready on /health, B's journal only", async () => {
     const template = '/templates/chat 50% $HOME "v2".jinja';
-    const { engine: e, catalog, control } = await startEngine(
-      [{ id: 'a' }, { id: 'b', extraArgs: ['--chat-template', template] }],
-      simUnit('Restart=on-failure'),
-    );
+    const { engine: e, catalog, control } = await startEngine([{ id: 'a' }, { id: 'b', extraArgs: ['--chat-template', template] }], simUnit('Restart=on-failure'));
     await e.ensureReady('a', 'manual');
     const stateA = await control.show();
     expect(stateA).toMatchObject({ activeState: 'active', subState: 'running' });
@@ -115,11 +123,11 @@ describe.skipIf(skip)('systemd backend against the real systemd (sandbox) and th
   });
 
   it('reports an OOM under Restart=always as failed (oom) and stops the unit instead of letting it loop', async () => {
-    const { engine: e, unit, control } = await startEngine(
-      [{ id: 'oomy', tp: 2, env: { SGLANG_SIM_FAIL: 'oom-weights' } }],
-      simUnit('Restart=always'),
+    const { engine: e, unit, control } = await startEngine([{ id: 'oomy', tp: 2, env: { SGLANG_SIM_FAIL: 'oom-weights' } }], simUnit('Restart=always'));
+    const err = await e.ensureReady('oomy', 'request').then(
+      () => null,
+      (x: unknown) => x,
     );
-    const err = await e.ensureReady('oomy', 'request').then(() => null, (x: unknown) => x);
     expect(err).toBeInstanceOf(EngineError);
     expect((err as EngineError).code).toBe('load_failed');
     const slot = e.state().slots[0]!;
@@ -141,13 +149,11 @@ describe.skipIf(skip)('systemd backend against the real systemd (sandbox) and th
   });
 
   it('turns a crash of a ready server into failed, keeps systemd from restarting it, and loads again on request', async () => {
-    const { engine: e, unit, control, catalog } = await startEngine(
-      [{ id: 'crashy', env: { SGLANG_SIM_FAIL: 'crash-mid-stream' } }],
-      simUnit('Restart=always'),
-    );
+    const { engine: e, unit, control, catalog } = await startEngine([{ id: 'crashy', env: { SGLANG_SIM_FAIL: 'crash-mid-stream' } }], simUnit('Restart=always'));
     await e.ensureReady('crashy', 'manual');
     const res = await fetch(`http://127.0.0.1:${catalog.backend.port}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], stream: true, max_tokens: 100 }),
     });
     expect(await res.text().catch(() => 'connection reset')).not.toContain('[DONE]');

@@ -12,13 +12,49 @@ const skip = skipWithoutSandbox('systemd drop-in round trip');
 
 /** Every argument must reach the process exactly as given: systemd's quoting, specifiers and `$` expansion undone. */
 const TRICKY_ARGS = [
-  'plain', 'with space', '100%', '%n%i%%', '$HOME', '${HOME}', '$$', 'a"b', "it's", "'single'", '"double"',
-  'back\\slash', 'trailing\\', '\\n is not a newline', '\\x41', 'ünïcødé ✓ 模型 🚀', '', ';', '\\;', 'tab\there',
-  'cr\rhere', '\x1b[1mbold', '--flag=x y', '-', '--', '"', "'", '\\', '%', '$', '#not-a-comment', 'a;b',
+  'plain',
+  'with space',
+  '100%',
+  '%n%i%%',
+  '$HOME',
+  '${HOME}',
+  '$$',
+  'a"b',
+  "it's",
+  "'single'",
+  '"double"',
+  'back\\slash',
+  'trailing\\',
+  '\\n is not a newline',
+  '\\x41',
+  'ünïcødé ✓ 模型 🚀',
+  '',
+  ';',
+  '\\;',
+  'tab\there',
+  'cr\rhere',
+  '\x1b[1mbold',
+  '--flag=x y',
+  '-',
+  '--',
+  '"',
+  "'",
+  '\\',
+  '%',
+  '$',
+  '#not-a-comment',
+  'a;b',
 ];
 const TRICKY_ENV = {
-  RT_SPACE: 'a b', RT_PERCENT: '50% %n', RT_DOLLAR: '$HOME ${X} $$', RT_QUOTES: `"q" 'q'`, RT_BACKSLASH: 'C:\\x\\',
-  RT_UNICODE: 'модель ✓', RT_EMPTY: '', RT_EQUALS: 'a=b=c', RT_CONTROL: 'tab\tcr\r',
+  RT_SPACE: 'a b',
+  RT_PERCENT: '50% %n',
+  RT_DOLLAR: '$HOME ${X} $$',
+  RT_QUOTES: `"q" 'q'`,
+  RT_BACKSLASH: 'C:\\x\\',
+  RT_UNICODE: 'модель ✓',
+  RT_EMPTY: '',
+  RT_EQUALS: 'a=b=c',
+  RT_CONTROL: 'tab\tcr\r',
 };
 /** Prints its argv and RT_* variables (base64, so nothing between it and the test rewrites a byte). */
 const PRINT_ARGV = `const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('RT_') || k === 'CUDA_VISIBLE_DEVICES'));
@@ -49,7 +85,11 @@ describe.skipIf(skip)('systemd drop-in against the real systemd (sandbox)', () =
       models: [{ id: 'tricky', modelPath: '/models/my model 100% $HOME', gpus: [0, 2], extraArgs: TRICKY_ARGS }],
     });
     const control = new DirectUnitControl({
-      catalog, unit, scope: 'system', dropInRoot: sandbox.hostPath('/run/systemd/system'), systemctlCommand: sandbox.systemctlCommand,
+      catalog,
+      unit,
+      scope: 'system',
+      dropInRoot: sandbox.hostPath('/run/systemd/system'),
+      systemctlCommand: sandbox.systemctlCommand,
     });
     const launch = buildLaunch(catalog.models[0]!, catalog);
 
@@ -77,7 +117,11 @@ describe.skipIf(skip)('systemd drop-in against the real systemd (sandbox)', () =
     await writeFile(script, '#!/bin/sh\necho "SCRIPT RAN with $# args, GPUS=$CUDA_VISIBLE_DEVICES"\n', { mode: 0o755 });
     const catalog = catalogSchema.parse({ backend: { kind: 'systemd', unit }, models: [{ id: 'legacy', script, gpus: [3] }] });
     const control = new DirectUnitControl({
-      catalog: () => catalog, unit, scope: 'system', dropInRoot: sandbox.hostPath('/run/systemd/system'), systemctlCommand: sandbox.systemctlCommand,
+      catalog: () => catalog,
+      unit,
+      scope: 'system',
+      dropInRoot: sandbox.hostPath('/run/systemd/system'),
+      systemctlCommand: sandbox.systemctlCommand,
     });
     await control.selectModel('legacy');
     await control.start();
@@ -96,7 +140,11 @@ describe.skipIf(skip)('systemd drop-in against the real systemd (sandbox)', () =
     const unit = uniqueUnitName('switchboard-refuse');
     const catalog = catalogSchema.parse({ models: [{ id: 'far', upstream: 'http://10.0.0.7:30000' }] });
     const control = new DirectUnitControl({
-      catalog, unit, scope: 'system', dropInRoot: sandbox.hostPath('/run/systemd/system'), systemctlCommand: sandbox.systemctlCommand,
+      catalog,
+      unit,
+      scope: 'system',
+      dropInRoot: sandbox.hostPath('/run/systemd/system'),
+      systemctlCommand: sandbox.systemctlCommand,
     });
     await expect(control.selectModel('nope')).rejects.toThrow(/unknown model/);
     await expect(control.selectModel('far')).rejects.toThrow(/served elsewhere/);

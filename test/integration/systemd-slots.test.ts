@@ -23,11 +23,25 @@ const UNIT_DIR = '/run/systemd/system';
 const READY_LINE = 'The server is fired up and ready to roll!';
 
 /** The template an administrator would write; ExecStart is a placeholder each instance's drop-in replaces. */
-const TEMPLATE_TEXT = ['[Unit]', 'Description=Switchboard test: SGLang simulator on slot %i', '[Service]', 'Type=simple', 'ExecStart=/bin/false',
-  'KillMode=control-group', 'Restart=on-failure', 'RestartSec=0.2s', 'TimeoutStopSec=10', ''].join('\n');
+const TEMPLATE_TEXT = [
+  '[Unit]',
+  'Description=Switchboard test: SGLang simulator on slot %i',
+  '[Service]',
+  'Type=simple',
+  'ExecStart=/bin/false',
+  'KillMode=control-group',
+  'Restart=on-failure',
+  'RestartSec=0.2s',
+  'TimeoutStopSec=10',
+  '',
+].join('\n');
 
 /** Two models on disjoint GPUs and one that needs both, each GPU set on a port of its own. */
-const MODELS = [{ id: 'chat', gpus: [0] }, { id: 'coder', gpus: [1] }, { id: 'big', gpus: [0, 1], tp: 2 }];
+const MODELS = [
+  { id: 'chat', gpus: [0] },
+  { id: 'coder', gpus: [1] },
+  { id: 'big', gpus: [0, 1], tp: 2 },
+];
 
 describe.skipIf(skip)('a template unit runs one instance per slot on the real systemd (sandbox)', () => {
   let sandbox: SystemdSandbox;
@@ -73,7 +87,11 @@ describe.skipIf(skip)('a template unit runs one instance per slot on the real sy
 
   const instanceOf = (template: string, slotId: string) => template.replace('@.service', `@${slotId}.service`);
   const dropInOf = (unit: string) => sandbox.hostPath(join(UNIT_DIR, `${unit}.d`, '50-switchboard.conf'));
-  const linesOf = (e: Engine, modelId: string) => e.logs(100_000).filter((l) => l.modelId === modelId).map((l) => l.text);
+  const linesOf = (e: Engine, modelId: string) =>
+    e
+      .logs(100_000)
+      .filter((l) => l.modelId === modelId)
+      .map((l) => l.text);
 
   /** Both small models side by side, each in its own instance; then `big` evicts both. */
   async function checkSlots(e: Engine, catalog: Catalog, template: string): Promise<void> {
@@ -97,7 +115,10 @@ describe.skipIf(skip)('a template unit runs one instance per slot on the real sy
     const launches = await host!.launches();
     const portOf = (argv: string[]) => Number(argv[argv.indexOf('--port') + 1]);
     const servedOf = (argv: string[]) => argv[argv.indexOf('--served-model-name') + 1];
-    expect(launches.map((l) => [servedOf(l.argv), portOf(l.argv)]).sort()).toEqual([['chat', chat!.port], ['coder', coder!.port]]);
+    expect(launches.map((l) => [servedOf(l.argv), portOf(l.argv)]).sort()).toEqual([
+      ['chat', chat!.port],
+      ['coder', coder!.port],
+    ]);
 
     // Each instance's journal reaches the engine's log under its own model.
     for (const id of ['chat', 'coder']) {
@@ -122,10 +143,7 @@ describe.skipIf(skip)('a template unit runs one instance per slot on the real sy
     expect(launchBig.env.CUDA_VISIBLE_DEVICES).toBe('0,1');
     const unloads = e.swapHistory({ limit: 1000 }).filter((s) => s.action === 'unload');
     expect(unloads.map((u) => u.modelId).sort()).toEqual(['chat', 'coder']);
-    expect(unloads).toEqual([
-      expect.objectContaining({ cause: 'evict', forModel: 'big' }),
-      expect.objectContaining({ cause: 'evict', forModel: 'big' }),
-    ]);
+    expect(unloads).toEqual([expect.objectContaining({ cause: 'evict', forModel: 'big' }), expect.objectContaining({ cause: 'evict', forModel: 'big' })]);
     await waitFor(() => linesOf(e, 'big').some((l) => l.includes(READY_LINE)), "big's ready line from the journal of its instance");
   }
 
@@ -153,8 +171,22 @@ describe.skipIf(skip)('a template unit runs one instance per slot on the real sy
     const socketPath = join(helperDir, 'helper.sock');
     const auditPath = join(helperDir, 'audit.jsonl');
     helper = await startHelperDaemon([
-      '--socket', socketPath, '--catalog', catalogPath, '--group', group.name, '--audit-log', auditPath, '--nvidia-smi', 'none',
-      '--unit-control', 'direct', '--systemctl-command', sandbox.systemctlCommand.join(' '), '--drop-in-root', sandbox.hostPath(UNIT_DIR),
+      '--socket',
+      socketPath,
+      '--catalog',
+      catalogPath,
+      '--group',
+      group.name,
+      '--audit-log',
+      auditPath,
+      '--nvidia-smi',
+      'none',
+      '--unit-control',
+      'direct',
+      '--systemctl-command',
+      sandbox.systemctlCommand.join(' '),
+      '--drop-in-root',
+      sandbox.hostPath(UNIT_DIR),
     ]);
     expect(helper.stderr()).toContain(`serving the slot instances of ${template}`);
     const systemd: SystemdAccessOptions = {
@@ -166,9 +198,17 @@ describe.skipIf(skip)('a template unit runs one instance per slot on the real sy
     engine = await createEngine({ catalog, configPath: 'test', stateDir: host!.dir, probeIntervalMs: 50, systemd });
     await checkSlots(engine, catalog, template);
 
-    const audit = async () => (await readFile(auditPath, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { op: string; args: Record<string, unknown>; outcome: { ok: boolean } });
+    const audit = async () =>
+      (await readFile(auditPath, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { op: string; args: Record<string, unknown>; outcome: { ok: boolean } });
     const selected = (await audit()).filter((a) => a.op === 'selectModel').map((a) => [a.args.modelId, a.args.unit, a.outcome.ok]);
-    expect(selected.sort()).toEqual([['big', instanceOf(template, 'gpu0-1'), true], ['chat', instanceOf(template, 'gpu0'), true], ['coder', instanceOf(template, 'gpu1'), true]]);
+    expect(selected.sort()).toEqual([
+      ['big', instanceOf(template, 'gpu0-1'), true],
+      ['chat', instanceOf(template, 'gpu0'), true],
+      ['coder', instanceOf(template, 'gpu1'), true],
+    ]);
 
     // Anything but a slot instance of the template is refused and audited; the running instance is untouched.
     const bigUnit = instanceOf(template, 'gpu0-1');

@@ -28,8 +28,18 @@ const UNIT_DIR = '/run/systemd/system';
  * The unit an administrator would write, as the existing tests do: no SuccessExitStatus= of its own
  * (the drop-in brings it), ExecStart a placeholder the drop-in replaces.
  */
-const UNIT_TEXT = ['[Unit]', 'Description=Switchboard test: SGLang simulator (stop state)', '[Service]', 'Type=simple', 'ExecStart=/bin/false',
-  'KillMode=control-group', 'Restart=on-failure', 'RestartSec=0.2s', 'TimeoutStopSec=20', ''].join('\n');
+const UNIT_TEXT = [
+  '[Unit]',
+  'Description=Switchboard test: SGLang simulator (stop state)',
+  '[Service]',
+  'Type=simple',
+  'ExecStart=/bin/false',
+  'KillMode=control-group',
+  'Restart=on-failure',
+  'RestartSec=0.2s',
+  'TimeoutStopSec=20',
+  '',
+].join('\n');
 
 /** The example unit an administrator installs (User=/Group= are dropped: the sandbox has no `sglang` user). */
 const EXAMPLE_UNIT = fileURLToPath(new URL('../../resources/systemd/sglang.service', import.meta.url));
@@ -105,7 +115,12 @@ describe.skipIf(skip)('a stopped or evicted SGLang unit ends inactive, not faile
   /** `systemctl show -p ActiveState,SubState,Result,InvocationID UNIT` in the sandbox. */
   async function show(unit: string): Promise<{ ActiveState: string; SubState: string; Result: string; InvocationID: string }> {
     const { stdout } = await sandbox.exec(['systemctl', 'show', '-p', 'ActiveState,SubState,Result,InvocationID', unit]);
-    const props = Object.fromEntries(stdout.trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    const props = Object.fromEntries(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
     return { ActiveState: props.ActiveState ?? '', SubState: props.SubState ?? '', Result: props.Result ?? '', InvocationID: props.InvocationID ?? '' };
   }
 
@@ -123,7 +138,10 @@ describe.skipIf(skip)('a stopped or evicted SGLang unit ends inactive, not faile
   async function managerMessages(invocationId: string, until: readonly string[]): Promise<ManagerMessage[]> {
     return waitFor(async () => {
       const { stdout } = await sandbox.exec(['journalctl', '--no-pager', '-o', 'json', `INVOCATION_ID=${invocationId}`]);
-      const entries = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ManagerMessage);
+      const entries = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as ManagerMessage);
       return entries.some((e) => e.MESSAGE_ID !== undefined && until.includes(e.MESSAGE_ID)) ? entries : undefined;
     }, `systemd's end messages for invocation ${invocationId}`);
   }
@@ -137,7 +155,11 @@ describe.skipIf(skip)('a stopped or evicted SGLang unit ends inactive, not faile
     expect(ids, messages.map((m) => m.MESSAGE).join('\n')).not.toContain(MESSAGE.processExit);
   }
 
-  const linesOf = (e: Engine, modelId: string) => e.logs(100_000).filter((l) => l.modelId === modelId).map((l) => l.text);
+  const linesOf = (e: Engine, modelId: string) =>
+    e
+      .logs(100_000)
+      .filter((l) => l.modelId === modelId)
+      .map((l) => l.text);
 
   /** Ready as the engine sees it, with the invocation systemd runs it in. */
   async function loadReady(e: Engine, unit: string, modelId: string): Promise<string> {
@@ -197,7 +219,10 @@ describe.skipIf(skip)('a stopped or evicted SGLang unit ends inactive, not faile
   it('a stop while the model loads (before uvicorn: SIGTERM, default handling) ends inactive with Result=success', async () => {
     // The real time scale for this model alone: its load takes simulated seconds, so the stop lands in it.
     const { engine: e, unit } = await startEngine([{ id: 'slow', shards: 8, env: { SGLANG_SIM_TIME_SCALE: '0.3' } }]);
-    const loading = e.ensureReady('slow', 'manual').then(() => null, (err: unknown) => err);
+    const loading = e.ensureReady('slow', 'manual').then(
+      () => null,
+      (err: unknown) => err,
+    );
     await waitFor(() => linesOf(e, 'slow').some((l) => l.includes('Load weight begin.')), 'the weights to start loading');
     const { InvocationID: invocation, ActiveState } = await show(unit);
     expect(ActiveState).toBe('active');
@@ -214,7 +239,10 @@ describe.skipIf(skip)('a stopped or evicted SGLang unit ends inactive, not faile
   });
 
   it('the example unit (resources/): a stop ends inactive; a self-SIGKILL crash is still restarted by systemd, and the engine stops it', async () => {
-    const example = (await readFile(EXAMPLE_UNIT, 'utf8')).split('\n').filter((l) => !/^(User|Group)=/.test(l)).join('\n');
+    const example = (await readFile(EXAMPLE_UNIT, 'utf8'))
+      .split('\n')
+      .filter((l) => !/^(User|Group)=/.test(l))
+      .join('\n');
     expect(example).toContain('\nRestartForceExitStatus=SIGKILL\n');
     const { engine: e, unit } = await startEngine([{ id: 'a' }, { id: 'oomy', tp: 2, env: { SGLANG_SIM_FAIL: 'oom-weights' } }], uniqueUnitName('switchboard-example'), example);
     const invocation = await loadReady(e, unit, 'a');
@@ -222,7 +250,10 @@ describe.skipIf(skip)('a stopped or evicted SGLang unit ends inactive, not faile
     expect(await settledState(unit)).toEqual({ ActiveState: 'inactive', Result: 'success' });
     await expectCleanEnd(invocation);
 
-    const err = await e.ensureReady('oomy', 'request').then(() => null, (x: unknown) => x);
+    const err = await e.ensureReady('oomy', 'request').then(
+      () => null,
+      (x: unknown) => x,
+    );
     expect((err as EngineError).code).toBe('load_failed');
     // RestartForceExitStatus=SIGKILL put the unit in auto-restart (RestartSec=5), where systemd still
     // holds the main process's exit: the engine read SIGKILL there, then stopped the unit before the restart.
@@ -245,8 +276,22 @@ describe.skipIf(skip)('a stopped or evicted SGLang unit ends inactive, not faile
     await writeFile(catalogPath, stringify(input), { mode: 0o644 });
     const socketPath = join(helperDir, 'helper.sock');
     helper = await startHelperDaemon([
-      '--socket', socketPath, '--catalog', catalogPath, '--group', group.name, '--audit-log', join(helperDir, 'audit.jsonl'), '--nvidia-smi', 'none',
-      '--unit-control', 'direct', '--systemctl-command', sandbox.systemctlCommand.join(' '), '--drop-in-root', sandbox.hostPath(UNIT_DIR),
+      '--socket',
+      socketPath,
+      '--catalog',
+      catalogPath,
+      '--group',
+      group.name,
+      '--audit-log',
+      join(helperDir, 'audit.jsonl'),
+      '--nvidia-smi',
+      'none',
+      '--unit-control',
+      'direct',
+      '--systemctl-command',
+      sandbox.systemctlCommand.join(' '),
+      '--drop-in-root',
+      sandbox.hostPath(UNIT_DIR),
     ]);
     const systemd: SystemdAccessOptions = {
       systemctlCommand: sandbox.systemctlCommand,
@@ -264,7 +309,10 @@ describe.skipIf(skip)('a stopped or evicted SGLang unit ends inactive, not faile
 
   it('the trade-off: a CUDA OOM while loading also ends inactive, and the engine still diagnoses it (oom)', async () => {
     const { engine: e, unit } = await startEngine([{ id: 'oomy', tp: 2, env: { SGLANG_SIM_FAIL: 'oom-weights' } }]);
-    const err = await e.ensureReady('oomy', 'request').then(() => null, (x: unknown) => x);
+    const err = await e.ensureReady('oomy', 'request').then(
+      () => null,
+      (x: unknown) => x,
+    );
     expect(err).toBeInstanceOf(EngineError);
     expect((err as EngineError).code).toBe('load_failed');
     const slot = e.state().slots[0]!;
@@ -285,7 +333,8 @@ describe.skipIf(skip)('a stopped or evicted SGLang unit ends inactive, not faile
     await loadReady(e, unit, 'crashy');
     const port = e.state().slots[0]!.port;
     const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], stream: true, max_tokens: 100 }),
     });
     expect(await res.text().catch(() => 'connection reset')).not.toContain('[DONE]');

@@ -33,7 +33,10 @@ afterEach(async () => {
 
 /** The real engine on the SGLang simulator, served as `switchboard serve` does: HTTP routes plus /api/ws. */
 async function startServedEngine(): Promise<{ url: string; configPath: string }> {
-  host = await createSimHost([{ id: 'alpha', aliases: ['a'], shards: 3 }, { id: 'oomy', tp: 2, env: { SGLANG_SIM_FAIL: 'oom-weights' } }]);
+  host = await createSimHost([
+    { id: 'alpha', aliases: ['a'], shards: 3 },
+    { id: 'oomy', tp: 2, env: { SGLANG_SIM_FAIL: 'oom-weights' } },
+  ]);
   const input = { ...host.catalogInput, router: { ...host.catalogInput.router, apiKeys: ['integration-inference-key'], adminKeys: [ADMIN_KEY] } };
   const configPath = join(host.dir, 'catalog.yaml');
   await writeFile(configPath, JSON.stringify(input, null, 2));

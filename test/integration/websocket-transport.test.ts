@@ -68,7 +68,15 @@ describe('createWebSocketTransport', () => {
     const engine = await fakeEngine((ws) => {
       ws.send('garbage');
       ws.send(JSON.stringify({ type: 'result', id: 12345, result: 'for nobody' }));
-      ws.send(JSON.stringify({ type: 'events', events: [{ type: 'catalog', revision: 'a' }, { type: 'catalog', revision: 'b' }] }));
+      ws.send(
+        JSON.stringify({
+          type: 'events',
+          events: [
+            { type: 'catalog', revision: 'a' },
+            { type: 'catalog', revision: 'b' },
+          ],
+        }),
+      );
     });
     const api = transportFor(engine.url);
     const first: ApiEvent[][] = [];
@@ -76,7 +84,10 @@ describe('createWebSocketTransport', () => {
     api.subscribe((batch) => first.push(batch));
     const unsubscribe = api.subscribe((batch) => second.push(batch));
     await until(() => first.length === 1, 'the batch');
-    expect(first[0]).toEqual([{ type: 'catalog', revision: 'a' }, { type: 'catalog', revision: 'b' }]);
+    expect(first[0]).toEqual([
+      { type: 'catalog', revision: 'a' },
+      { type: 'catalog', revision: 'b' },
+    ]);
     expect(second).toEqual(first);
     unsubscribe();
   });

@@ -60,7 +60,7 @@ describe('POST /api/models/{id}/switch', () => {
     t.engine.ready();
     const { status, body } = await answer;
     expect(status).toBe(200);
-    expect((body.slot as SlotView)).toMatchObject({ status: 'ready', modelId: 'qwen-32b' });
+    expect(body.slot as SlotView).toMatchObject({ status: 'ready', modelId: 'qwen-32b' });
   });
 
   it('with wait answers 503 load_failed carrying the diagnosis', async () => {
@@ -241,7 +241,7 @@ describe('GET /api/session', () => {
   const ownUid = process.getuid?.() ?? 1000;
 
   it.each([
-    ['the engine\'s own user', ownUid, 200],
+    ["the engine's own user", ownUid, 200],
     ['root', 0, 200],
     ['another user', ownUid + 4242, 401],
     ['a client not on this machine', null, 401],
@@ -258,7 +258,7 @@ describe('GET /api/session', () => {
     }
   });
 
-  it('finds the real peer: this test process, over loopback, is the engine\'s own user', async () => {
+  it("finds the real peer: this test process, over loopback, is the engine's own user", async () => {
     const res = await fetchJson(`${t.url}/api/session`);
     expect(res).toMatchObject({ status: 200, body: { via: 'local-user', adminToken: TEST_ADMIN_TOKEN } });
   });

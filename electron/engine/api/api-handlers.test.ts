@@ -65,8 +65,13 @@ async function start(models: SimModelSpec[], opts: StartOptions = {}): Promise<H
   const { loaded, topology } = opts.gpu ? await loadCatalogOnHost(configPath) : { loaded: await loadCatalogFile(configPath), topology: null };
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
   const engine = await createEngine({
-    catalog: loaded.catalog, configPath, stateDir: sim.dir, probeIntervalMs: 50,
-    gpuMonitor: opts.gpu === true, systemd: { isRoot: true }, ...(topology ? { gpuTopology: topology } : {}),
+    catalog: loaded.catalog,
+    configPath,
+    stateDir: sim.dir,
+    probeIntervalMs: 50,
+    gpuMonitor: opts.gpu === true,
+    systemd: { isRoot: true },
+    ...(topology ? { gpuTopology: topology } : {}),
   });
   const events: EngineEvent[] = [];
   const pids = new Set<number>();
@@ -76,7 +81,11 @@ async function start(models: SimModelSpec[], opts: StartOptions = {}): Promise<H
   });
   const api = createEngineApi(engine, configPath, opts.gpu ? {} : { topology: () => null });
   host = {
-    sim, engine, api, configPath, events,
+    sim,
+    engine,
+    api,
+    configPath,
+    events,
     async close() {
       await engine.close();
       for (const pid of pids) if (listGroupMembers(pid).length > 0) process.kill(-pid, 'SIGKILL');
@@ -139,7 +148,10 @@ describe('models.* through dispatchApiCall on the simulator', () => {
     await ok('models.switchTo', { model: 'alpha', wait: true });
     await ok('models.switchTo', { model: 'beta', wait: true, cause: 'cli' });
     const all = await ok('models.loadHistory', {});
-    expect(all.map((r) => [r.modelId, r.outcome, r.cause])).toEqual([['alpha', 'ready', 'manual'], ['beta', 'ready', 'cli']]);
+    expect(all.map((r) => [r.modelId, r.outcome, r.cause])).toEqual([
+      ['alpha', 'ready', 'manual'],
+      ['beta', 'ready', 'cli'],
+    ]);
     expect(all[0]!.endedAtMs).toBeLessThanOrEqual(all[1]!.endedAtMs);
     expect((await ok('models.loadHistory', { model: 'a' })).map((r) => r.modelId)).toEqual(['alpha']);
     expect((await ok('models.loadHistory', { limit: 1 })).map((r) => r.modelId)).toEqual(['beta']);
@@ -156,7 +168,12 @@ describe('catalog.* and settings.* change the running engine', () => {
     const beta = await entryOf('beta');
     const change = { op: 'edit' as const, id: 'beta', model: { ...beta, contextLength: 1024, extraArgs: ['--log-requests'] } };
     const preview = await ok('catalog.preview', { change });
-    expect(preview.diff.filter((l) => l.kind === 'add').map((l) => l.text.trim()).sort()).toEqual(['contextLength: 1024', 'extraArgs: [--log-requests]']);
+    expect(
+      preview.diff
+        .filter((l) => l.kind === 'add')
+        .map((l) => l.text.trim())
+        .sort(),
+    ).toEqual(['contextLength: 1024', 'extraArgs: [--log-requests]']);
 
     const applied = await ok('catalog.apply', { change, expectedRevision: doc.revision });
     expect(applied.restartRequired).toEqual([]);
@@ -194,7 +211,10 @@ describe('catalog.* and settings.* change the running engine', () => {
     const before = await readFile(configPath, 'utf8');
     expect(await refused('catalog.apply', { change: { op: 'remove', id: 'alpha' } })).toMatchObject({ code: 'conflict', message: 'alpha is loaded: stop it or switch away first' });
     const alpha = await entryOf('alpha');
-    expect(await refused('catalog.apply', { change: { op: 'edit', id: 'alpha', model: { ...alpha, contextLength: 2048 } } })).toMatchObject({ code: 'conflict', details: { fields: ['contextLength'] } });
+    expect(await refused('catalog.apply', { change: { op: 'edit', id: 'alpha', model: { ...alpha, contextLength: 2048 } } })).toMatchObject({
+      code: 'conflict',
+      details: { fields: ['contextLength'] },
+    });
     expect(await readFile(configPath, 'utf8')).toBe(before);
 
     await ok('catalog.apply', { change: { op: 'edit', id: 'alpha', model: { ...alpha, label: 'Alpha (sim)' } } });

@@ -19,9 +19,18 @@ const modelInput = z.record(z.string(), z.unknown());
 
 const settingsPatch = z
   .object({
-    router: z.object({ host: z.string().min(1).optional(), port: z.number().int().min(1).max(65535).optional(), loadingMessages: z.enum(LOADING_MESSAGE_STYLES).optional() }).strict().optional(),
-    backend: z.object({ drainTimeoutS: z.number().min(0).optional(), readyTimeoutS: z.number().positive().optional(), stopTimeoutS: z.number().positive().optional() }).strict().optional(),
-    gpu: z.object({ presetsW: z.array(watts).max(16).optional() }).strict().optional(),
+    router: z
+      .object({ host: z.string().min(1).optional(), port: z.number().int().min(1).max(65535).optional(), loadingMessages: z.enum(LOADING_MESSAGE_STYLES).optional() })
+      .strict()
+      .optional(),
+    backend: z
+      .object({ drainTimeoutS: z.number().min(0).optional(), readyTimeoutS: z.number().positive().optional(), stopTimeoutS: z.number().positive().optional() })
+      .strict()
+      .optional(),
+    gpu: z
+      .object({ presetsW: z.array(watts).max(16).optional() })
+      .strict()
+      .optional(),
   })
   .strict() as z.ZodType<SettingsPatch>;
 
@@ -35,7 +44,10 @@ const catalogChange = z.discriminatedUnion('op', [
 const importScripts = z
   .object({
     paths: z.array(z.string().min(1).max(4096)).max(200).optional(),
-    scripts: z.array(z.object({ name: z.string().min(1).max(255), text: z.string().max(1_000_000) }).strict()).max(200).optional(),
+    scripts: z
+      .array(z.object({ name: z.string().min(1).max(255), text: z.string().max(1_000_000) }).strict())
+      .max(200)
+      .optional(),
     apply: z.boolean(),
     expectedRevision: revision.optional(),
   })

@@ -29,7 +29,8 @@ describe('bench routes', () => {
       throw new EngineError('too_few_tokens', 'qwen-32b produced too little to measure (1 token(s))', { tokens: 1, maxTokens: 2 });
     };
     expect(await post('/api/bench/qwen', { maxTokens: 2 })).toMatchObject({
-      status: 422, body: { error: { code: 'too_few_tokens', details: { tokens: 1, maxTokens: 2 } } },
+      status: 422,
+      body: { error: { code: 'too_few_tokens', details: { tokens: 1, maxTokens: 2 } } },
     });
     expect(await t.fetch(`/api/bench/history`)).toMatchObject({ status: 200, body: { runs: [], summary: [] } });
   });

@@ -60,8 +60,7 @@ export function createEngineApi(engine: Engine, configPath: string, options: Eng
     },
     runningCatalog: () => engine.catalog(),
   });
-  const simulatedHost = () =>
-    startSimulatedHost({ engine, dir: simulatedHostDir(options.stateDir), requestRestart: options.requestRestart, writeSimulatedHost: options.writeSimulatedHost });
+  const simulatedHost = () => startSimulatedHost({ engine, dir: simulatedHostDir(options.stateDir), requestRestart: options.requestRestart, writeSimulatedHost: options.writeSimulatedHost });
   return { handlers: createApiHandlers(engine, { catalogEditor, startSimulatedHost: simulatedHost }), catalogEditor };
 }
 

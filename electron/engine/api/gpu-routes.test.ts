@@ -53,7 +53,7 @@ describe('GPU routes', () => {
 
   it('an out-of-range limit is 400 with the bounds; an unreachable helper is 503 naming its socket', async () => {
     t.engine.setPowerLimit = async () => {
-      throw new EngineError('bad_request', '400 W is outside GPU 1\'s power limit range 100–350 W', { minW: 100, maxW: 350 });
+      throw new EngineError('bad_request', "400 W is outside GPU 1's power limit range 100–350 W", { minW: 100, maxW: 350 });
     };
     expect(await post('/api/gpu/power-limit', { gpu: 'GPU-1', watts: 400 })).toMatchObject({ status: 400, body: { error: { details: { minW: 100, maxW: 350 } } } });
     t.engine.setPowerLimit = async () => {

@@ -62,7 +62,11 @@ async function startInSetup(api: EngineApiOptions = {}): Promise<SetupHost> {
   engine.subscribe((e) => events.push(e));
   const engineApi = createEngineApi(engine, configPath, { topology: () => null, stateDir: join(dir, 'state'), ...api });
   return {
-    dir, configPath, engine, api: engineApi, events,
+    dir,
+    configPath,
+    engine,
+    api: engineApi,
+    events,
     async call(method, params) {
       const outcome = await dispatchApiCall(engineApi.handlers, method, params);
       if (!outcome.ok) throw new Error(`${method} failed: ${outcome.error.code}: ${outcome.error.message}`);
@@ -168,7 +172,7 @@ describe('the engine in setup mode', () => {
 
     const applied = await host.call('catalog.importScripts', { paths: [scripts], apply: true, expectedRevision: dry.preview.revision });
     expect(applied.applied?.restartRequired).toEqual([]);
-    expect((await readFile(host.configPath, 'utf8'))).toContain('llama8b');
+    expect(await readFile(host.configPath, 'utf8')).toContain('llama8b');
     const state = await host.call('state.get', {});
     expect(state.setup).toBeUndefined();
     expect(state.models.map((m) => m.id)).toEqual(['llama8b']);
@@ -183,14 +187,22 @@ describe('the engine in setup mode', () => {
     const empty = await fetch(`${server.url}/v1/models`);
     expect(empty.status).toBe(200);
     expect(((await empty.json()) as { data: unknown[] }).data).toEqual([]);
-    const unknown = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'remote', messages: [{ role: 'user', content: 'hi' }] }) });
+    const unknown = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'remote', messages: [{ role: 'user', content: 'hi' }] }),
+    });
     expect(unknown.status).toBe(404);
     await unknown.body?.cancel();
 
     await host.call('catalog.apply', { change: { op: 'add', model: { id: 'remote', upstream: upstream.url } } });
     const listed = (await (await fetch(`${server.url}/v1/models`)).json()) as { data: { id: string }[] };
     expect(listed.data.map((m) => m.id)).toEqual(['remote']);
-    const answered = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'remote', messages: [{ role: 'user', content: 'hi' }] }) });
+    const answered = await fetch(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'remote', messages: [{ role: 'user', content: 'hi' }] }),
+    });
     expect(answered.status).toBe(200);
     expect(((await answered.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content).toBe('from upstream');
   });
@@ -286,7 +298,9 @@ async function startUpstream(): Promise<{ url: string }> {
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'remote', choices: [{ index: 0, message: { role: 'assistant', content: 'from upstream' }, finish_reason: 'stop' }] }));
+      res.end(
+        JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'remote', choices: [{ index: 0, message: { role: 'assistant', content: 'from upstream' }, finish_reason: 'stop' }] }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -158,7 +158,11 @@ describe('/ui/ static route', () => {
   const packageUi = fileURLToPath(new URL('../../../out/renderer/index.html', import.meta.url));
   it.runIf(existsSync(packageUi))('is part of the engine handler, serving out/renderer of the package by default', async () => {
     const engine = new ScriptedEngine();
-    const server = await startHttpServer({ host: '127.0.0.1', port: 0, handler: createEngineHttpHandler(engine, { access: createEngineAccess({ router: () => engine.catalog().router, adminToken: TEST_ADMIN_TOKEN }) }) });
+    const server = await startHttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      handler: createEngineHttpHandler(engine, { access: createEngineAccess({ router: () => engine.catalog().router, adminToken: TEST_ADMIN_TOKEN }) }),
+    });
     try {
       const res = await rawRequest(server.url, '/ui/');
       expect(res.status).toBe(200);

@@ -92,7 +92,14 @@ async function serveFile(rootDir: string, encodedPath: string, req: IncomingMess
   const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
   const headers: Record<string, string | number> = {
     'content-type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-    'cache-control': HASHED_ASSET.test(file.slice(rootDir.length + 1).split(sep).join('/')) ? 'public, max-age=31536000, immutable' : 'no-cache',
+    'cache-control': HASHED_ASSET.test(
+      file
+        .slice(rootDir.length + 1)
+        .split(sep)
+        .join('/'),
+    )
+      ? 'public, max-age=31536000, immutable'
+      : 'no-cache',
     etag,
     'last-modified': info.mtime.toUTCString(),
     'x-content-type-options': 'nosniff',

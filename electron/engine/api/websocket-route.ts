@@ -114,7 +114,12 @@ function refuseHandshake(req: IncomingMessage, socket: Duplex, opts: WebSocketRo
 
 function offeredProtocols(req: IncomingMessage): string[] {
   const header = req.headers['sec-websocket-protocol'];
-  return header === undefined ? [] : header.split(',').map((p) => p.trim()).filter(Boolean);
+  return header === undefined
+    ? []
+    : header
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
 }
 
 function keyFromProtocols(protocols: string[]): string | undefined {

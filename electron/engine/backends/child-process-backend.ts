@@ -53,7 +53,12 @@ export class ChildProcessBackend implements ProcessBackend {
 
 /** SGLang's own warmup calls http://host:port; a proxy in the environment breaks it (reference §6). */
 function mergeNoProxy(existing: string | undefined): string {
-  const hosts = new Set((existing ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  const hosts = new Set(
+    (existing ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   for (const h of ['127.0.0.1', 'localhost', '0.0.0.0', '::1']) hosts.add(h);
   return [...hosts].join(',');
 }

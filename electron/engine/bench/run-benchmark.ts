@@ -37,15 +37,21 @@ export async function runBenchmark(engine: Engine, modelId: string, options: Ben
     const timing = await streamCompletion({ baseUrl: lease.baseUrl, model: lease.modelId, prompt: BENCH_PROMPT, maxTokens, now: monotonicNow });
     if (timing.firstTokenAtMs === null || timing.lastTokenAtMs === null || timing.tokens < 2 || timing.lastTokenAtMs <= timing.firstTokenAtMs) {
       throw new EngineError('too_few_tokens', `${model.id} produced too little to measure (${timing.tokens} token(s))`, {
-        tokens: timing.tokens, maxTokens,
+        tokens: timing.tokens,
+        maxTokens,
       });
     }
     const tokPerS = round((timing.tokens - 1) / ((timing.lastTokenAtMs - timing.firstTokenAtMs) / 1000), 2);
     const drawW = draw.meanW() ?? totalDrawW(gpus, (await engine.gpu()).samples);
     const powerDrawW = drawW === null ? null : round(drawW, 1);
     return {
-      modelId: model.id, atMs, tokPerS, ttftMs: Math.round(timing.firstTokenAtMs - timing.sentAtMs), tokens: timing.tokens,
-      gpus, powerLimitsW: gpus.map((index) => limitOf(before.find((s) => s.index === index))),
+      modelId: model.id,
+      atMs,
+      tokPerS,
+      ttftMs: Math.round(timing.firstTokenAtMs - timing.sentAtMs),
+      tokens: timing.tokens,
+      gpus,
+      powerLimitsW: gpus.map((index) => limitOf(before.find((s) => s.index === index))),
       powerDrawW,
       tokPerW: powerDrawW ? round(tokPerS / powerDrawW, 4) : null,
     };

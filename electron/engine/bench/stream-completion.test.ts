@@ -12,7 +12,11 @@ async function serve(handler: (body: Record<string, unknown>, write: (data: stri
     for await (const chunk of req) text += chunk;
     bodies.push(JSON.parse(text));
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    handler(bodies.at(-1)!, (data) => res.write(`data: ${data}\n\n`), () => res.end());
+    handler(
+      bodies.at(-1)!,
+      (data) => res.write(`data: ${data}\n\n`),
+      () => res.end(),
+    );
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, bodies };

@@ -36,8 +36,13 @@ export interface StreamCompletionInput {
 export async function streamCompletion(input: StreamCompletionInput): Promise<CompletionTiming> {
   const now = input.now ?? monotonicMs;
   const body = {
-    model: input.model, prompt: input.prompt, max_tokens: input.maxTokens, temperature: 0,
-    ignore_eos: true, stream: true, stream_options: { include_usage: true },
+    model: input.model,
+    prompt: input.prompt,
+    max_tokens: input.maxTokens,
+    temperature: 0,
+    ignore_eos: true,
+    stream: true,
+    stream_options: { include_usage: true },
   };
   const timing: CompletionTiming = { sentAtMs: now(), firstTokenAtMs: null, lastTokenAtMs: null, tokens: 0 };
   const res = await request(`${input.baseUrl}/v1/completions`, {

@@ -7,7 +7,7 @@ function run(modelId: string, powerLimitsW: (number | null)[], tokPerS: number, 
 }
 
 describe('summarizeBench', () => {
-  it('groups per model and per set of limits: the seed\'s tok/s @ 350 W table', () => {
+  it("groups per model and per set of limits: the seed's tok/s @ 350 W table", () => {
     const rows = summarizeBench([
       run('mistral', [350, 350, 350, 350], 42, 0.03, 1),
       run('mistral', [300, 300, 300, 300], 38, 0.033),

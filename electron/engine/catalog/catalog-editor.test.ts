@@ -89,16 +89,17 @@ describe('CatalogEditor over the reference catalog: text edits keep the rest byt
       ['    gpus: [0]', '    env: { HF_HUB_OFFLINE: "1" }'],
       ['    env: { HF_HUB_OFFLINE: "1", NOTE: "a, b" }', '    contextLength: 8192'],
     ],
-    [
-      'edit: rename the id',
-      { op: 'edit', id: 'kat-dev-awq-8bit', model: entry(full, 'kat-dev-awq-8bit', { id: 'kat-dev' }) },
-      ['  - id: kat-dev-awq-8bit'],
-      ['  - id: kat-dev'],
-    ],
+    ['edit: rename the id', { op: 'edit', id: 'kat-dev-awq-8bit', model: entry(full, 'kat-dev-awq-8bit', { id: 'kat-dev' }) }, ['  - id: kat-dev-awq-8bit'], ['  - id: kat-dev']],
     [
       'remove the middle model',
       { op: 'remove', id: 'qwen2.5-7b-instruct' },
-      ['  - id: qwen2.5-7b-instruct', '    aliases: [qwen, qwen-small]', '    modelPath: Qwen/Qwen2.5-7B-Instruct   # a Hugging Face repo id: downloaded by SGLang', '    gpus: [0]', '    env: { HF_HUB_OFFLINE: "1" }'],
+      [
+        '  - id: qwen2.5-7b-instruct',
+        '    aliases: [qwen, qwen-small]',
+        '    modelPath: Qwen/Qwen2.5-7B-Instruct   # a Hugging Face repo id: downloaded by SGLang',
+        '    gpus: [0]',
+        '    env: { HF_HUB_OFFLINE: "1" }',
+      ],
       [],
     ],
     [
@@ -111,7 +112,10 @@ describe('CatalogEditor over the reference catalog: text edits keep the rest byt
       'settings in flow-map sections (the double space after "router:" kept)',
       { op: 'settings', settings: { router: { port: 9000, loadingMessages: 'reasoning' }, backend: { drainTimeoutS: 60 } } },
       ['router:  { host: 127.0.0.1, port: 8002, apiKeys: [], loadingMessages: content }', 'backend: { kind: process, host: 127.0.0.1, port: 8001, readyTimeoutS: 1800, stopTimeoutS: 30 }'],
-      ['router:  { host: 127.0.0.1, port: 9000, apiKeys: [], loadingMessages: reasoning }', 'backend: { kind: process, host: 127.0.0.1, port: 8001, readyTimeoutS: 1800, stopTimeoutS: 30, drainTimeoutS: 60 }'],
+      [
+        'router:  { host: 127.0.0.1, port: 9000, apiKeys: [], loadingMessages: reasoning }',
+        'backend: { kind: process, host: 127.0.0.1, port: 8001, readyTimeoutS: 1800, stopTimeoutS: 30, drainTimeoutS: 60 }',
+      ],
     ],
   ])('%s', async (_name, change, removed, added) => {
     const { editor, path, text, applied } = await fullCopy();
@@ -162,10 +166,7 @@ describe('CatalogEditor over the reference catalog: text edits keep the rest byt
   it('of two writers with the same revision, the second gets conflict', async () => {
     const { editor, path } = await fullCopy();
     const { revision } = await editor.document();
-    const results = await Promise.allSettled([
-      editor.apply({ op: 'remove', id: 'kat-dev-awq-8bit' }, revision),
-      editor.apply({ op: 'remove', id: 'qwen2.5-7b-instruct' }, revision),
-    ]);
+    const results = await Promise.allSettled([editor.apply({ op: 'remove', id: 'kat-dev-awq-8bit' }, revision), editor.apply({ op: 'remove', id: 'qwen2.5-7b-instruct' }, revision)]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
     expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'conflict' });
     expect(await readFile(path, 'utf8')).toContain('qwen2.5-7b-instruct');
@@ -206,7 +207,7 @@ describe('CatalogEditor over the reference catalog: text edits keep the rest byt
 
   it.each<[string, CatalogChange, string, string]>([
     ['add with a taken alias', { op: 'add', model: { id: 'q2', aliases: ['qwen'], modelPath: '/m' } }, 'aliases', '"qwen" is already used in the catalog'],
-    ['rename to another model\'s alias', { op: 'edit', id: 'kat-dev-awq-8bit', model: entry(full, 'kat-dev-awq-8bit', { id: 'mistral' }) }, 'id', '"mistral" is already used by models[0].aliases[0]'],
+    ["rename to another model's alias", { op: 'edit', id: 'kat-dev-awq-8bit', model: entry(full, 'kat-dev-awq-8bit', { id: 'mistral' }) }, 'id', '"mistral" is already used by models[0].aliases[0]'],
   ])('%s: not ok, the issue on the field', async (_name, change, field, message) => {
     const { editor } = await fullCopy();
     const preview = await editor.preview(change);
@@ -249,7 +250,7 @@ describe('CatalogEditor: checks on the host (files, heads, NVLink) and fieldIssu
     expect(Object.keys(preview.fieldIssues)).toEqual(['gpus']);
   });
 
-  it('settings(): the catalog\'s top-level sections; an update writes and reports through onApplied', async () => {
+  it("settings(): the catalog's top-level sections; an update writes and reports through onApplied", async () => {
     const seen: string[] = [];
     const { editor, path, text } = await demoCopy({ onApplied: (_c, revision) => (seen.push(revision), ['router.port']) });
     expect(await editor.settings()).toMatchObject({

@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { modelEntrySchema, type Catalog, type CatalogIssue } from '../../../shared/catalog-schema.js';
 import type { Topology } from '../../../shared/gpu-types.js';
-import type {
-  CatalogChange, CatalogChangePreview, CatalogChangeResult, CatalogDocument, ImportScriptsParams, ImportScriptsResult, Settings, SettingsPatch,
-} from '../../../shared/switchboard-api.js';
+import type { CatalogChange, CatalogChangePreview, CatalogChangeResult, CatalogDocument, ImportScriptsParams, ImportScriptsResult, Settings, SettingsPatch } from '../../../shared/switchboard-api.js';
 import { EngineError } from '../../../shared/engine-error.js';
 import { CatalogInvalidError } from './catalog-invalid-error.js';
 import { settingsOf } from './catalog-settings.js';
@@ -139,7 +137,11 @@ export class CatalogEditor {
 
   private async commit(base: Base, plan: Plan): Promise<CatalogChangeResult> {
     if (plan.conflict) throw plan.conflict;
-    if (!plan.preview.ok || !plan.checked.ok) throw new CatalogInvalidError(this.opts.path, plan.preview.issues.filter((i) => i.severity === 'error'));
+    if (!plan.preview.ok || !plan.checked.ok)
+      throw new CatalogInvalidError(
+        this.opts.path,
+        plan.preview.issues.filter((i) => i.severity === 'error'),
+      );
     const text = plan.draft.text;
     if (text === base.text) return { document: this.toDocument(base, plan.checked), restartRequired: [] };
     // The file may have changed while the change was checked: refuse rather than overwrite it.

@@ -7,7 +7,7 @@ function parse(yaml: string) {
 }
 
 describe('catalog gpu settings and powerLimitW', () => {
-  it('fills the gpu section\'s defaults', () => {
+  it("fills the gpu section's defaults", () => {
     expect(catalogSchema.parse({}).gpu).toEqual({ sampleIntervalMs: 1000, historyS: 3600, presetsW: [250, 300, 350] });
   });
 
@@ -28,7 +28,7 @@ describe('catalog gpu settings and powerLimitW', () => {
   });
 
   it.each([
-    ['a word', 'powerLimitW: lots', "models[0].powerLimitW: must be watts for all the model's GPUs (300) or watts per GPU index ({ 0: 300, 1: 280 }); got \"lots\""],
+    ['a word', 'powerLimitW: lots', 'models[0].powerLimitW: must be watts for all the model\'s GPUs (300) or watts per GPU index ({ 0: 300, 1: 280 }); got "lots"'],
     ['a negative limit', 'powerLimitW: -5', 'models[0].powerLimitW'],
     ['a fraction of a watt (nvidia-smi -pl takes whole watts)', 'powerLimitW: 300.5', 'models[0].powerLimitW'],
     ['a GPU name instead of an index', 'powerLimitW: { first: 300 }', 'models[0].powerLimitW'],
@@ -42,11 +42,7 @@ describe('catalog gpu settings and powerLimitW', () => {
 
   it('warns about a per-GPU limit for a GPU the model does not use, and about powerLimitW on an upstream model', () => {
     const result = parse(
-      [
-        'models:',
-        '  - { id: a, modelPath: /m/a, tp: 2, gpus: [0, 1], powerLimitW: { 0: 300, 5: 300 } }',
-        '  - { id: u, upstream: "http://10.0.0.7:30000", powerLimitW: 300 }',
-      ].join('\n'),
+      ['models:', '  - { id: a, modelPath: /m/a, tp: 2, gpus: [0, 1], powerLimitW: { 0: 300, 5: 300 } }', '  - { id: u, upstream: "http://10.0.0.7:30000", powerLimitW: 300 }'].join('\n'),
     );
     expect(result.issues.map((i) => [i.severity, i.field, i.message])).toEqual([
       ['warning', 'models[0].powerLimitW[5]', "GPU 5 is not one of this model's GPUs (0, 1)"],

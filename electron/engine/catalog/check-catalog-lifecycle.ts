@@ -1,15 +1,5 @@
 import type { Catalog, ModelEntry } from '../../../shared/catalog-schema.js';
-import {
-  assignSlotPorts,
-  formatGpuSet,
-  gpuSetKey,
-  gpuSetOf,
-  isSlotModel,
-  listSlots,
-  overlaps,
-  sharedGpus,
-  slotPortRange,
-} from '../../../shared/gpu-sets.js';
+import { assignSlotPorts, formatGpuSet, gpuSetKey, gpuSetOf, isSlotModel, listSlots, overlaps, sharedGpus, slotPortRange } from '../../../shared/gpu-sets.js';
 import { closestName } from './closest-name.js';
 import type { PathSegment } from './format-field-path.js';
 import type { IssueCollector } from './issue-collector.js';
@@ -27,7 +17,10 @@ function resolveModelRef(models: ModelEntry[], name: string, path: PathSegment[]
   const i = models.findIndex((m) => m.id === name || m.aliases.includes(name));
   const model = models[i];
   if (model) return { model, i };
-  const guess = closestName(name, models.flatMap((m) => [m.id, ...m.aliases]));
+  const guess = closestName(
+    name,
+    models.flatMap((m) => [m.id, ...m.aliases]),
+  );
   const hint = guess ? ` (did you mean "${guess}"?)` : models.length > 0 ? `; known: ${models.map((m) => m.id).join(', ')}` : '; the catalog has no models';
   out.error(path, `unknown model "${name}"${hint}`);
   return undefined;
@@ -64,9 +57,11 @@ function checkDefaultModel({ models, defaultModel }: Catalog, out: IssueCollecto
     if (!model.pinned || i === d || !isSlotModel(model)) return;
     const gpus = gpuSetOf(model);
     if (!overlaps(gpus, defaultGpus)) return;
-    out.error(['models', i, 'pinned'],
+    out.error(
+      ['models', i, 'pinned'],
       `"${model.id}" is pinned on ${formatGpuSet(gpus)}, which defaultModel "${dflt.id}" also needs (${formatGpuSet(sharedGpus(gpus, defaultGpus))}); ` +
-      'once it runs, the default could never come back; unpin it or give the two disjoint gpus');
+        'once it runs, the default could never come back; unpin it or give the two disjoint gpus',
+    );
   });
 }
 
@@ -90,12 +85,18 @@ function checkSlotPorts(catalog: Catalog, out: IssueCollector): void {
     const samePort = portOwner.get(model.port);
     if (samePort !== undefined && gpuSetKey(gpuSetOf(samePort.other)) !== slotId) {
       const { other, at } = samePort;
-      fail(['models', i, 'port'], `${model.port} is also the port of "${other.id}" (models[${at}]) on ${formatGpuSet(gpuSetOf(other))}; models on different GPU sets run side by side and need their own ports`);
+      fail(
+        ['models', i, 'port'],
+        `${model.port} is also the port of "${other.id}" (models[${at}]) on ${formatGpuSet(gpuSetOf(other))}; models on different GPU sets run side by side and need their own ports`,
+      );
     }
     const sameSlot = slotOwner.get(slotId);
     if (sameSlot !== undefined && sameSlot.other.port !== model.port) {
       const { other, at } = sameSlot;
-      fail(['models', i, 'port'], `"${model.id}" shares ${formatGpuSet(gpuSetOf(model))} (one server, one port) with "${other.id}" (models[${at}]), whose port is ${other.port}; give both the same port or drop one`);
+      fail(
+        ['models', i, 'port'],
+        `"${model.id}" shares ${formatGpuSet(gpuSetOf(model))} (one server, one port) with "${other.id}" (models[${at}]), whose port is ${other.port}; give both the same port or drop one`,
+      );
     }
     if (samePort === undefined) portOwner.set(model.port, { other: model, at: i });
     if (sameSlot === undefined) slotOwner.set(slotId, { other: model, at: i });
@@ -119,5 +120,8 @@ function checkSystemdTemplate({ backend, models }: Catalog, out: IssueCollector)
   if (slots.length < 2) return;
   const template = `${backend.unit.slice(0, -'.service'.length).split('@')[0]}@.service`;
   const sets = slots.map((s) => formatGpuSet(s.gpus)).join('; ');
-  out.error(['backend', 'unit'], `${backend.unit} is not a template unit, but the models use ${slots.length} GPU sets (${sets}), each run as its own instance; use a template unit such as ${template}`);
+  out.error(
+    ['backend', 'unit'],
+    `${backend.unit} is not a template unit, but the models use ${slots.length} GPU sets (${sets}), each run as its own instance; use a template unit such as ${template}`,
+  );
 }

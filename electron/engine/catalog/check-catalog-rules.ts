@@ -62,7 +62,10 @@ function checkGpus(model: ModelEntry, i: number, catalog: Catalog, out: IssueCol
   if (model.script === undefined && model.upstream === undefined && model.tp > seen.size) {
     out.error(['models', i, 'tp'], `must be ≤ number of GPUs (${seen.size})`);
   }
-  for (const [where, env] of [['env', model.env], ['sglang.env', catalog.sglang.env]] as const) {
+  for (const [where, env] of [
+    ['env', model.env],
+    ['sglang.env', catalog.sglang.env],
+  ] as const) {
     if (env.CUDA_VISIBLE_DEVICES !== undefined) {
       out.error(['models', i, 'gpus'], `conflicts with ${where}.CUDA_VISIBLE_DEVICES; set only one of them`);
     }

@@ -11,12 +11,7 @@ describe('draftCatalogChange on unusual layouts', () => {
       { op: 'edit', id: 'a', model: { id: 'a', modelPath: '/a', tp: 2 } },
       'models:\n  - id: a\n    modelPath: /a\n    tp: 2',
     ],
-    [
-      'no final newline: remove the last item',
-      'models:\n  - id: a\n    modelPath: /a\n  - id: b\n    modelPath: /b',
-      { op: 'remove', id: 'b' },
-      'models:\n  - id: a\n    modelPath: /a',
-    ],
+    ['no final newline: remove the last item', 'models:\n  - id: a\n    modelPath: /a\n  - id: b\n    modelPath: /b', { op: 'remove', id: 'b' }, 'models:\n  - id: a\n    modelPath: /a'],
     [
       'no final newline: add a key',
       'models:\n  - id: a\n    modelPath: /a',
@@ -67,12 +62,7 @@ describe('draftCatalogChange on unusual layouts', () => {
     ],
     ['settings: an empty file', '', { op: 'settings', settings: { router: { port: 9000 } } }, 'router:\n  port: 9000\n'],
     ['settings: the default value changes nothing', 'models: []\n', { op: 'settings', settings: { router: { port: 8002 } } }, 'models: []\n'],
-    [
-      'a string that needs quotes inside a flow map',
-      'router: { host: 127.0.0.1 }\n',
-      { op: 'settings', settings: { router: { host: '::1, x' } } },
-      'router: { host: "::1, x" }\n',
-    ],
+    ['a string that needs quotes inside a flow map', 'router: { host: 127.0.0.1 }\n', { op: 'settings', settings: { router: { host: '::1, x' } } }, 'router: { host: "::1, x" }\n'],
   ])('%s', (_name, text, change, expected) => {
     expect(draftCatalogChange(text, change).text).toBe(expected);
   });

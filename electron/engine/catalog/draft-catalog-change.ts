@@ -1,8 +1,5 @@
 import { isCollection, isMap, isSeq, parseDocument, type Document, type Node, type YAMLSeq } from 'yaml';
-import {
-  backendSettingsSchema, gpuSettingsSchema, modelEntrySchema, routerSettingsSchema,
-  type CatalogIssue, type ModelEntryInput,
-} from '../../../shared/catalog-schema.js';
+import { backendSettingsSchema, gpuSettingsSchema, modelEntrySchema, routerSettingsSchema, type CatalogIssue, type ModelEntryInput } from '../../../shared/catalog-schema.js';
 import type { CatalogChange, SettingsPatch } from '../../../shared/switchboard-api.js';
 import { EngineError } from '../../../shared/engine-error.js';
 import { mergeImported } from './merge-imported.js';
@@ -84,14 +81,22 @@ function draftEdit(text: string, id: string, model: ModelEntryInput): CatalogDra
   const changes = modelChanges(old, model as Record<string, unknown>);
   const after = applyChanges(old, changes);
   const item = seq.items[index] as Node;
-  const next = editVerified(src, withModels(src, data.map((m, i) => (i === index ? after : m))), () => (isMap(item) ? editMap(src, item, changes) : undefined), (doc) => {
-    const node = doc.getIn(['models', index], true);
-    if (!isMap(node)) return doc.setIn(['models', index], styledNode(doc, after));
-    for (const [key, value] of changes) {
-      if (value === undefined) node.delete(key);
-      else node.set(key, styledNode(doc, value));
-    }
-  });
+  const next = editVerified(
+    src,
+    withModels(
+      src,
+      data.map((m, i) => (i === index ? after : m)),
+    ),
+    () => (isMap(item) ? editMap(src, item, changes) : undefined),
+    (doc) => {
+      const node = doc.getIn(['models', index], true);
+      if (!isMap(node)) return doc.setIn(['models', index], styledNode(doc, after));
+      for (const [key, value] of changes) {
+        if (value === undefined) node.delete(key);
+        else node.set(key, styledNode(doc, value));
+      }
+    },
+  );
   return { text: next, focus: { kind: 'model', index }, target: { id, index, before, after }, issues: [] };
 }
 
@@ -104,9 +109,17 @@ function draftRemove(text: string, id: string): CatalogDraft {
     const edit = removeSeqItem(src, seq, index);
     return edit && [edit];
   };
-  const next = editVerified(src, withModels(src, data.filter((_, i) => i !== index)), splice, (doc) => {
-    (doc.get('models', true) as YAMLSeq).items.splice(index, 1);
-  });
+  const next = editVerified(
+    src,
+    withModels(
+      src,
+      data.filter((_, i) => i !== index),
+    ),
+    splice,
+    (doc) => {
+      (doc.get('models', true) as YAMLSeq).items.splice(index, 1);
+    },
+  );
   return { text: next, target: { id, index, before: data[index] }, issues: [] };
 }
 
@@ -258,5 +271,9 @@ export function canonical(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (!isRecord(value)) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortKeys(value[k])]),
+  );
 }

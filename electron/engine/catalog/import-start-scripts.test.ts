@@ -15,9 +15,7 @@ describe('importStartScripts over the fixture scripts', async () => {
   const { entries, reports } = await importStartScripts(DIR);
 
   it('reads every start_sglang_*.sh in name order', () => {
-    expect(reports.map((r) => r.script)).toEqual(
-      ['start_sglang_llama8b.sh', 'start_sglang_mistral.sh', 'start_sglang_qwen-coder.sh'].map((n) => join(DIR, n)),
-    );
+    expect(reports.map((r) => r.script)).toEqual(['start_sglang_llama8b.sh', 'start_sglang_mistral.sh', 'start_sglang_qwen-coder.sh'].map((n) => join(DIR, n)));
     expect(entries.map((e) => e.id)).toEqual(['llama8b', 'mistral-large-2411-awq', 'Qwen-Qwen3-Coder-30B-A3B-Instruct']);
     for (const entry of entries) expect(modelEntrySchema.safeParse(entry).success).toBe(true);
   });
@@ -55,12 +53,7 @@ describe('importStartScripts over the fixture scripts', async () => {
       contextLength: 65536,
       memFractionStatic: 0.85,
       gpus: [4, 5],
-      extraArgs: [
-        '--chat-template', '/opt/sglang/templates/qwen3_coder.jinja',
-        '--reasoning-parser', 'qwen3',
-        '--tool-call-parser', 'qwen3_coder',
-        '--trust-remote-code',
-      ],
+      extraArgs: ['--chat-template', '/opt/sglang/templates/qwen3_coder.jinja', '--reasoning-parser', 'qwen3', '--tool-call-parser', 'qwen3_coder', '--trust-remote-code'],
       env: { HF_HOME: '/data/hf-cache', HF_HUB_OFFLINE: '1' },
     });
     expect(reports[2]?.suggestedCommand).toEqual(['/opt/sglang/venv/bin/python3', '-m', 'sglang.launch_server']);
@@ -90,7 +83,7 @@ describe('importStartScripts over the fixture scripts', async () => {
       '8 info: $MODEL_DIR expanded to "/models/Meta-Llama-3.1-8B-Instruct" (set earlier in the script)',
       '8 info: --port 30000 dropped: managed by switchboard (backend.port)',
       '9 warning: $SGLANG_API_KEY is not set in the script; left as "$SGLANG_API_KEY"',
-      '9 warning: output piped into `tee -a /var/log/sglang-llama8b.log`: not imported; switchboard captures SGLang\'s output',
+      "9 warning: output piped into `tee -a /var/log/sglang-llama8b.log`: not imported; switchboard captures SGLang's output",
       '9 info: runs in the background (&): switchboard runs and supervises the server itself',
       '10 warning: not imported: `echo "sglang started as $!"`',
     ]);
@@ -106,9 +99,7 @@ describe('importing into an existing catalog', () => {
     expect(skipped).toEqual([{ id: 'mistral-large-2411-awq', reason: '"mistral-large-2411-awq" is already used in the catalog' }]);
     expect(text.startsWith(catalogText)).toBe(true);
     const result = parseCatalogText(text, { checkFiles: false });
-    expect(result.ok && result.catalog.models.map((m) => m.id)).toEqual([
-      'mistral-large-2411-awq', 'qwen2.5-7b-instruct', 'kat-dev-awq-8bit', 'llama8b', 'Qwen-Qwen3-Coder-30B-A3B-Instruct',
-    ]);
+    expect(result.ok && result.catalog.models.map((m) => m.id)).toEqual(['mistral-large-2411-awq', 'qwen2.5-7b-instruct', 'kat-dev-awq-8bit', 'llama8b', 'Qwen-Qwen3-Coder-30B-A3B-Instruct']);
   });
 });
 
@@ -135,18 +126,22 @@ describe('parseStartScript edge cases', () => {
   it('reads prefix assignments, --tensor-parallel-size and non-numeric GPU lists', () => {
     const { entry, report } = parse('CUDA_VISIBLE_DEVICES=GPU-1a2b OMP_NUM_THREADS=8 python -m sglang.launch_server --model-path /m --tensor-parallel-size 2 --quantization awq-marlin\n');
     expect(entry).toEqual({ id: 'x', modelPath: '/m', tp: 2, env: { CUDA_VISIBLE_DEVICES: 'GPU-1a2b', OMP_NUM_THREADS: '8' } });
-    expect(notes(report)).toEqual(expect.arrayContaining([
-      '1 warning: CUDA_VISIBLE_DEVICES=GPU-1a2b is not a list of GPU indices; kept in env instead of gpus',
-      '1 warning: --quantization awq-marlin is not an SGLang quantization method; not imported',
-    ]));
+    expect(notes(report)).toEqual(
+      expect.arrayContaining([
+        '1 warning: CUDA_VISIBLE_DEVICES=GPU-1a2b is not a list of GPU indices; kept in env instead of gpus',
+        '1 warning: --quantization awq-marlin is not an SGLang quantization method; not imported',
+      ]),
+    );
   });
 
   it('reports command substitutions and output redirection', () => {
     const { entry, report } = parse('python -m sglang.launch_server --model-path "$(cat /etc/model)" > /tmp/log 2>&1\n');
     expect(entry?.modelPath).toBe('$(cat /etc/model)');
-    expect(notes(report)).toEqual(expect.arrayContaining([
-      '1 warning: command substitution $(cat /etc/model) cannot be imported; left as "$(cat /etc/model)"',
-      '1 info: output redirection >/tmp/log 2>&1 dropped: switchboard captures the logs',
-    ]));
+    expect(notes(report)).toEqual(
+      expect.arrayContaining([
+        '1 warning: command substitution $(cat /etc/model) cannot be imported; left as "$(cat /etc/model)"',
+        '1 info: output redirection >/tmp/log 2>&1 dropped: switchboard captures the logs',
+      ]),
+    );
   });
 });

@@ -22,7 +22,7 @@ const snapshot = (topology: GpuTopologySnapshot['topology']): GpuTopologySnapsho
 const YAML = 'gpu: { nvidiaSmiPath: /opt/nvidia-smi }\nmodels:\n  - id: a\n    modelPath: Org/model\n    tp: 2\n    gpus: [1, 2]\n';
 
 describe('loadCatalogOnHost', () => {
-  it('reads the topology with the catalog\'s nvidia-smi and adds the placement warning with its line', async () => {
+  it("reads the topology with the catalog's nvidia-smi and adds the placement warning with its line", async () => {
     const seen: (string | undefined)[] = [];
     const topology = parseTopoMatrix(readNvidiaSmiFixture('topo-m-rtxa6000x3-nv4-node-ansi.txt'));
     const { loaded, topology: read } = await loadCatalogOnHost(await catalogFile(YAML), async (path) => (seen.push(path), snapshot(topology)));

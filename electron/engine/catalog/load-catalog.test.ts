@@ -148,9 +148,7 @@ describe('parseCatalogText: valid fixtures', () => {
     const text = 'models:\n  - id: qwen\n    modelPath: /models/q\n    memFractionStatic: 0.97\n';
     const result = parseCatalogText(text, { checkFiles: false });
     expect(result.ok).toBe(true);
-    expect(result.issues).toEqual([
-      expect.objectContaining({ severity: 'warning', field: 'models[0].memFractionStatic', line: 4, column: 24 }),
-    ]);
+    expect(result.issues).toEqual([expect.objectContaining({ severity: 'warning', field: 'models[0].memFractionStatic', line: 4, column: 24 })]);
   });
 });
 
@@ -202,8 +200,13 @@ describe('router access settings', () => {
   });
 
   it('takes valid lists', () => {
-    const yaml = 'router:\n  adminKeys: [admin-key-0123456789]\n  allowedOrigins: ["http://localhost:5173"]\n  allowedHosts: [gpu-box.lan, 192.168.1.20, "[fe80::1]"]\n  corsOrigins: ["*", "https://chat.example"]\n';
+    const yaml =
+      'router:\n  adminKeys: [admin-key-0123456789]\n  allowedOrigins: ["http://localhost:5173"]\n  allowedHosts: [gpu-box.lan, 192.168.1.20, "[fe80::1]"]\n  corsOrigins: ["*", "https://chat.example"]\n';
     const result = parseCatalogText(yaml, { checkFiles: false });
-    expect(result.ok && result.catalog.router).toMatchObject({ adminKeys: ['admin-key-0123456789'], allowedHosts: ['gpu-box.lan', '192.168.1.20', '[fe80::1]'], corsOrigins: ['*', 'https://chat.example'] });
+    expect(result.ok && result.catalog.router).toMatchObject({
+      adminKeys: ['admin-key-0123456789'],
+      allowedHosts: ['gpu-box.lan', '192.168.1.20', '[fe80::1]'],
+      corsOrigins: ['*', 'https://chat.example'],
+    });
   });
 });

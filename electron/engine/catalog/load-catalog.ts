@@ -7,9 +7,7 @@ import { createYamlLocator } from './yaml-locator.js';
 import { zodIssuesToCatalog } from './zod-issues-to-catalog.js';
 
 /** A loaded catalog with its warnings, or the errors (and warnings) that stopped it. */
-export type CatalogLoadResult =
-  | { ok: true; catalog: Catalog; issues: CatalogIssue[] }
-  | { ok: false; issues: CatalogIssue[] };
+export type CatalogLoadResult = { ok: true; catalog: Catalog; issues: CatalogIssue[] } | { ok: false; issues: CatalogIssue[] };
 
 export interface ParseCatalogOptions {
   /** The file the text came from; lets validation warn about a world-readable file with API keys. */
@@ -35,10 +33,12 @@ export async function loadCatalogFile(path: string, opts: Omit<ParseCatalogOptio
 export function parseCatalogText(text: string, opts: ParseCatalogOptions = {}): CatalogLoadResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const toIssue = (severity: CatalogIssue['severity']) => (e: YAMLError): CatalogIssue => {
-    const { line, col } = lineCounter.linePos(e.pos[0]);
-    return { severity, field: '', line, column: col, message: `YAML: ${e.message}` };
-  };
+  const toIssue =
+    (severity: CatalogIssue['severity']) =>
+    (e: YAMLError): CatalogIssue => {
+      const { line, col } = lineCounter.linePos(e.pos[0]);
+      return { severity, field: '', line, column: col, message: `YAML: ${e.message}` };
+    };
   const yamlWarnings = doc.warnings.map(toIssue('warning'));
   if (doc.errors.length > 0) return { ok: false, issues: [...doc.errors.map(toIssue('error')), ...yamlWarnings] };
 

@@ -20,9 +20,7 @@ describe('mergeImported', () => {
     expect(added).toEqual(['qwen-coder']);
     expect(skipped).toEqual([]);
     expect(text.startsWith(CATALOG)).toBe(true);
-    expect(text.slice(CATALOG.length)).toBe(
-      '  - id: qwen-coder\n    modelPath: /models/Qwen3-Coder\n    tp: 2\n    gpus: [4, 5]\n    env:\n      HF_HUB_OFFLINE: "1"\n',
-    );
+    expect(text.slice(CATALOG.length)).toBe('  - id: qwen-coder\n    modelPath: /models/Qwen3-Coder\n    tp: 2\n    gpus: [4, 5]\n    env:\n      HF_HUB_OFFLINE: "1"\n');
     const result = parseCatalogText(text, { checkFiles: false });
     expect(result.ok && result.catalog.models.map((m) => m.id)).toEqual(['mistral-large-2411-awq', 'qwen-coder']);
   });
@@ -51,12 +49,7 @@ describe('mergeImported', () => {
   });
 
   it('skips ids and aliases already present, and repeats within the batch', () => {
-    const { text, added, skipped } = mergeImported(CATALOG, [
-      { id: 'mistral-large-2411-awq', modelPath: '/x' },
-      { id: 'mistral', modelPath: '/x' },
-      QWEN,
-      { ...QWEN, modelPath: '/other' },
-    ]);
+    const { text, added, skipped } = mergeImported(CATALOG, [{ id: 'mistral-large-2411-awq', modelPath: '/x' }, { id: 'mistral', modelPath: '/x' }, QWEN, { ...QWEN, modelPath: '/other' }]);
     expect(added).toEqual(['qwen-coder']);
     expect(skipped).toEqual([
       { id: 'mistral-large-2411-awq', reason: '"mistral-large-2411-awq" is already used in the catalog' },

@@ -26,7 +26,10 @@ class ScriptImport {
   /** Expansion notes of the current command, kept only if the command is imported. */
   private pending: ImportNote[] = [];
 
-  constructor(private readonly text: string, private readonly scriptPath: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly scriptPath: string,
+  ) {}
 
   run(): { entry?: ModelEntryInput; report: ImportReport } {
     const script = parseShellScript(this.text);
@@ -171,7 +174,9 @@ class ScriptImport {
   }
 
   private idFromScriptName(): string {
-    const name = basename(this.scriptPath).replace(/^start_sglang_/, '').replace(/\.sh$/, '');
+    const name = basename(this.scriptPath)
+      .replace(/^start_sglang_/, '')
+      .replace(/\.sh$/, '');
     const id = sanitizeModelId(name);
     this.note('info', `no --served-model-name; id "${id}" taken from the script name`);
     return id;

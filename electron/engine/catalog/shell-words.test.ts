@@ -9,7 +9,14 @@ describe('parseShellScript', () => {
     ['plain words', 'python -m sglang.launch_server --tp 4', [['python', '-m', 'sglang.launch_server', '--tp', '4']]],
     ['quotes', `export A="x y" B='$z' C=a"b"'c'`, [['export', 'A=x y', 'B=$z', 'C=abc']]],
     ['escapes', 'echo a\\ b "q\\"q" \'s\\\'', [['echo', 'a b', 'q"q', 's\\']]],
-    ['comments', '# heading\nset -e # trailing\necho a#b', [['set', '-e'], ['echo', 'a#b']]],
+    [
+      'comments',
+      '# heading\nset -e # trailing\necho a#b',
+      [
+        ['set', '-e'],
+        ['echo', 'a#b'],
+      ],
+    ],
     ['continuations', 'python \\\n  --tp 4 \\\n  --port 1', [['python', '--tp', '4', '--port', '1']]],
     ['"\\  # comment" continues the command', 'python \\\n  --model-path /m \\  # weights\n  --tp 4', [['python', '--model-path', '/m', '--tp', '4']]],
     ['trailing spaces after a backslash continue too', 'python \\   \n  --tp 4', [['python', '--tp', '4']]],
@@ -24,7 +31,12 @@ describe('parseShellScript', () => {
   it('splits on operators and records how each command ended', () => {
     const { commands: parsed } = parseShellScript('a; b && c || d | e &\nf');
     expect(parsed.map((c) => [text(c.words[0]), c.terminator])).toEqual([
-      ['a', ';'], ['b', '&&'], ['c', '||'], ['d', '|'], ['e', '&'], ['f', 'end'],
+      ['a', ';'],
+      ['b', '&&'],
+      ['c', '||'],
+      ['d', '|'],
+      ['e', '&'],
+      ['f', 'end'],
     ]);
   });
 

@@ -1,8 +1,5 @@
 /** A piece of a shell word: literal text, a `$NAME`/`${…}` expansion or a `$(…)`/backtick substitution. */
-export type WordPart =
-  | { kind: 'text'; text: string }
-  | { kind: 'var'; name: string; raw: string }
-  | { kind: 'command'; raw: string };
+export type WordPart = { kind: 'text'; text: string } | { kind: 'var'; name: string; raw: string } | { kind: 'command'; raw: string };
 
 export interface ShellWord {
   parts: WordPart[];

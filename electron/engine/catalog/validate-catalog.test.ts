@@ -25,22 +25,68 @@ async function modelDir(name: string, config: unknown): Promise<string> {
 describe('validateCatalog without files', () => {
   it.each<[string, ModelEntryInput[], Partial<CatalogInput>, { severity: string; field: string; message: string }[]]>([
     ['alias equal to its own id', [{ id: 'q', aliases: ['q'], modelPath: '/m' }], {}, [{ severity: 'error', field: 'models[0].aliases[0]', message: '"q" is already used by models[0].id' }]],
-    ['alias equal to another id', [{ id: 'a', modelPath: '/m' }, { id: 'b', aliases: ['a'], modelPath: '/m' }], {}, [{ severity: 'error', field: 'models[1].aliases[0]', message: '"a" is already used by models[0].id' }]],
-    ['id equal to an earlier alias', [{ id: 'a', aliases: ['b'], modelPath: '/m' }, { id: 'b', modelPath: '/m' }], {}, [{ severity: 'error', field: 'models[1].id', message: '"b" is already used by models[0].aliases[0]' }]],
+    [
+      'alias equal to another id',
+      [
+        { id: 'a', modelPath: '/m' },
+        { id: 'b', aliases: ['a'], modelPath: '/m' },
+      ],
+      {},
+      [{ severity: 'error', field: 'models[1].aliases[0]', message: '"a" is already used by models[0].id' }],
+    ],
+    [
+      'id equal to an earlier alias',
+      [
+        { id: 'a', aliases: ['b'], modelPath: '/m' },
+        { id: 'b', modelPath: '/m' },
+      ],
+      {},
+      [{ severity: 'error', field: 'models[1].id', message: '"b" is already used by models[0].aliases[0]' }],
+    ],
     ['GPU listed twice', [{ id: 'a', modelPath: '/m', gpus: [1, 2, 1] }], {}, [{ severity: 'error', field: 'models[0].gpus[2]', message: 'GPU 1 is listed twice' }]],
     ['empty gpus list', [{ id: 'a', modelPath: '/m', gpus: [] }], {}, [{ severity: 'error', field: 'models[0].tp', message: 'must be ≤ number of GPUs (0)' }]],
-    ['gpus and env CUDA_VISIBLE_DEVICES', [{ id: 'a', modelPath: '/m', gpus: [0], env: { CUDA_VISIBLE_DEVICES: '0' } }], {}, [{ severity: 'error', field: 'models[0].gpus', message: 'conflicts with env.CUDA_VISIBLE_DEVICES; set only one of them' }]],
-    ['gpus and sglang.env CUDA_VISIBLE_DEVICES', [{ id: 'a', modelPath: '/m', gpus: [0] }], { sglang: { env: { CUDA_VISIBLE_DEVICES: '1' } } }, [{ severity: 'error', field: 'models[0].gpus', message: 'conflicts with sglang.env.CUDA_VISIBLE_DEVICES; set only one of them' }]],
-    ['memFractionStatic above 0.95', [{ id: 'a', modelPath: '/m', memFractionStatic: 0.96 }], {}, [{ severity: 'warning', field: 'models[0].memFractionStatic', message: '0.96 leaves almost no GPU memory for activations and CUDA graphs; expect out-of-memory errors' }]],
+    [
+      'gpus and env CUDA_VISIBLE_DEVICES',
+      [{ id: 'a', modelPath: '/m', gpus: [0], env: { CUDA_VISIBLE_DEVICES: '0' } }],
+      {},
+      [{ severity: 'error', field: 'models[0].gpus', message: 'conflicts with env.CUDA_VISIBLE_DEVICES; set only one of them' }],
+    ],
+    [
+      'gpus and sglang.env CUDA_VISIBLE_DEVICES',
+      [{ id: 'a', modelPath: '/m', gpus: [0] }],
+      { sglang: { env: { CUDA_VISIBLE_DEVICES: '1' } } },
+      [{ severity: 'error', field: 'models[0].gpus', message: 'conflicts with sglang.env.CUDA_VISIBLE_DEVICES; set only one of them' }],
+    ],
+    [
+      'memFractionStatic above 0.95',
+      [{ id: 'a', modelPath: '/m', memFractionStatic: 0.96 }],
+      {},
+      [{ severity: 'warning', field: 'models[0].memFractionStatic', message: '0.96 leaves almost no GPU memory for activations and CUDA graphs; expect out-of-memory errors' }],
+    ],
     ['tilde in modelPath', [{ id: 'a', modelPath: '~/models/q' }], {}, [{ severity: 'error', field: 'models[0].modelPath', message: 'no shell expands "~" here; write the full path' }]],
-    ['relative modelPath', [{ id: 'a', modelPath: './models/q' }], {}, [{ severity: 'error', field: 'models[0].modelPath', message: '"./models/q" must be an absolute path or a Hugging Face repo id (org/name)' }]],
+    [
+      'relative modelPath',
+      [{ id: 'a', modelPath: './models/q' }],
+      {},
+      [{ severity: 'error', field: 'models[0].modelPath', message: '"./models/q" must be an absolute path or a Hugging Face repo id (org/name)' }],
+    ],
     ['Hugging Face id is fine', [{ id: 'a', modelPath: 'Qwen/Qwen2.5-7B-Instruct' }], {}, []],
     ['relative script', [{ id: 'a', script: 'start.sh' }], {}, [{ severity: 'error', field: 'models[0].script', message: '"start.sh" must be an absolute path' }]],
-    ['launch fields on a script model', [{ id: 'a', script: '/s.sh', tp: 2, extraArgs: ['--x'] }], {}, [
-      { severity: 'warning', field: 'models[0].tp', message: 'is ignored for script models (the script decides)' },
-      { severity: 'warning', field: 'models[0].extraArgs', message: 'is ignored for script models (the script decides)' },
-    ]],
-    ['same port, localhost and 127.0.0.1', [], { router: { host: 'localhost', port: 9000 }, backend: { host: '127.0.0.1', port: 9000 } }, [{ severity: 'error', field: 'backend.port', message: 'same port as router.port (9000) on an overlapping host; pick another port' }]],
+    [
+      'launch fields on a script model',
+      [{ id: 'a', script: '/s.sh', tp: 2, extraArgs: ['--x'] }],
+      {},
+      [
+        { severity: 'warning', field: 'models[0].tp', message: 'is ignored for script models (the script decides)' },
+        { severity: 'warning', field: 'models[0].extraArgs', message: 'is ignored for script models (the script decides)' },
+      ],
+    ],
+    [
+      'same port, localhost and 127.0.0.1',
+      [],
+      { router: { host: 'localhost', port: 9000 }, backend: { host: '127.0.0.1', port: 9000 } },
+      [{ severity: 'error', field: 'backend.port', message: 'same port as router.port (9000) on an overlapping host; pick another port' }],
+    ],
     ['same port on distinct addresses is fine', [], { router: { host: '192.168.1.5', port: 9000 }, backend: { host: '127.0.0.1', port: 9000 } }, []],
   ])('%s', (_, models, rest, expected) => {
     expect(check(models, rest).map(({ severity, field, message }) => ({ severity, field, message }))).toEqual(expected);
@@ -54,7 +100,12 @@ describe('validateCatalog with files', () => {
     ['KV heads do not divide', { num_attention_heads: 24, num_key_value_heads: 6 }, 4, 'tp 4 does not divide num_key_value_heads (6)'],
     ['fewer KV heads than tp are replicated', { num_attention_heads: 96, num_key_value_heads: 8 }, 16, undefined],
     ['KV heads default to heads', { num_attention_heads: 40 }, 3, 'tp 3 does not divide num_attention_heads (40)'],
-    ['multimodal text_config', { architectures: ['Gemma3ForConditionalGeneration'], text_config: { num_attention_heads: 8, num_key_value_heads: 4 } }, 3, 'tp 3 does not divide num_attention_heads (8)'],
+    [
+      'multimodal text_config',
+      { architectures: ['Gemma3ForConditionalGeneration'], text_config: { num_attention_heads: 8, num_key_value_heads: 4 } },
+      3,
+      'tp 3 does not divide num_attention_heads (8)',
+    ],
   ])('%s', async (name, config, tp, problem) => {
     const dir = await modelDir(name.replace(/\W+/g, '-'), config);
     const issues = check([{ id: 'm', modelPath: dir, tp }], {}, true);
@@ -73,9 +124,7 @@ describe('validateCatalog with files', () => {
   it('warns about a model folder without config.json', async () => {
     const dir = join(tmp, 'no-config');
     await mkdir(dir);
-    expect(check([{ id: 'm', modelPath: dir }], {}, true)).toEqual([
-      expect.objectContaining({ severity: 'warning', message: `${dir} has no config.json; SGLang needs one to load the model` }),
-    ]);
+    expect(check([{ id: 'm', modelPath: dir }], {}, true)).toEqual([expect.objectContaining({ severity: 'warning', message: `${dir} has no config.json; SGLang needs one to load the model` })]);
   });
 
   it('accepts a single-file (GGUF) model path without config.json', async () => {
@@ -125,6 +174,15 @@ describe('validateCatalog with files', () => {
   });
 
   it('skips all file checks when checkFiles is false', () => {
-    expect(check([{ id: 'm', modelPath: '/nonexistent/model' }, { id: 's', script: '/nonexistent/s.sh' }], {}, false)).toEqual([]);
+    expect(
+      check(
+        [
+          { id: 'm', modelPath: '/nonexistent/model' },
+          { id: 's', script: '/nonexistent/s.sh' },
+        ],
+        {},
+        false,
+      ),
+    ).toEqual([]);
   });
 });

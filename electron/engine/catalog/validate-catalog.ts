@@ -59,8 +59,7 @@ function checkModelConfig(model: ModelEntry, i: number, env: Record<string, stri
   if (problem) out.error(['models', i, 'tp'], `${problem} in ${file}`);
   const allowLonger = ['1', 'true'].includes((env.SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN ?? '').toLowerCase());
   if (model.contextLength && shape.maxPositions && model.contextLength > shape.maxPositions && !allowLonger) {
-    out.warning(['models', i, 'contextLength'],
-      `exceeds max_position_embeddings (${shape.maxPositions}) in ${file}; SGLang refuses this unless env SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN=1`);
+    out.warning(['models', i, 'contextLength'], `exceeds max_position_embeddings (${shape.maxPositions}) in ${file}; SGLang refuses this unless env SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN=1`);
   }
 }
 

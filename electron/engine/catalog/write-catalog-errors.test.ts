@@ -92,7 +92,10 @@ describe('writeCatalogFile on a disk that refuses the write', () => {
   for (const { at, step } of steps) {
     it(`ENOSPC at ${at}: the old file byte-identical, no temp file left, an unavailable error naming the file and errno`, async () => {
       injected.at = at;
-      const err = await writeCatalogFile(target, NEXT, { checkFiles: false }).then(() => null, (e: unknown) => e);
+      const err = await writeCatalogFile(target, NEXT, { checkFiles: false }).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(CatalogWriteError);
       expect(err).toMatchObject({ code: 'unavailable', step, errno: 'ENOSPC', path: target });
       expect((err as Error).message).toBe(`cannot save the catalog ${target}: no space left on device (ENOSPC); the file was left as it was`);

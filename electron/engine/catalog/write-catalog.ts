@@ -61,11 +61,7 @@ type LoadedCatalog = Extract<CatalogLoadResult, { ok: true }>;
  * fsync of the directory). Throws CatalogInvalidError without touching the file when the
  * catalog has errors. Keeps the existing file's mode and writes through a symlink to its target.
  */
-export async function writeCatalogFile(
-  path: string,
-  catalog: CatalogInput | string,
-  opts: WriteCatalogOptions = {},
-): Promise<LoadedCatalog> {
+export async function writeCatalogFile(path: string, catalog: CatalogInput | string, opts: WriteCatalogOptions = {}): Promise<LoadedCatalog> {
   const text = typeof catalog === 'string' ? catalog : serializeCatalog(catalog);
   const target = await resolveTarget(path);
   const result = parseCatalogText(text, { checkFiles: opts.checkFiles });

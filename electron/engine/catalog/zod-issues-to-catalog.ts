@@ -1,13 +1,5 @@
 import type { z } from 'zod';
-import {
-  backendSettingsSchema,
-  catalogSchema,
-  gpuSettingsSchema,
-  modelEntrySchema,
-  routerSettingsSchema,
-  sglangSettingsSchema,
-  type CatalogIssue,
-} from '../../../shared/catalog-schema.js';
+import { backendSettingsSchema, catalogSchema, gpuSettingsSchema, modelEntrySchema, routerSettingsSchema, sglangSettingsSchema, type CatalogIssue } from '../../../shared/catalog-schema.js';
 import { closestName } from './closest-name.js';
 import { formatFieldPath, type PathSegment } from './format-field-path.js';
 import type { YamlLocator } from './yaml-locator.js';
@@ -23,9 +15,10 @@ export function zodIssuesToCatalog(issues: readonly ZodIssue[], data: unknown, l
     }
     const atKey = issue.code === 'invalid_key';
     const pos = locator.locate(path, atKey);
-    const message = path.at(-1) === 'powerLimitW' && issue.code === 'invalid_union'
-      ? `must be watts for all the model's GPUs (300) or watts per GPU index ({ 0: 300, 1: 280 }); got ${describe(rawAt(data, path))}`
-      : messageFor(issue, rawAt(data, path), locator.sourceOf(path));
+    const message =
+      path.at(-1) === 'powerLimitW' && issue.code === 'invalid_union'
+        ? `must be watts for all the model's GPUs (300) or watts per GPU index ({ 0: 300, 1: 280 }); got ${describe(rawAt(data, path))}`
+        : messageFor(issue, rawAt(data, path), locator.sourceOf(path));
     return [{ severity: 'error' as const, field: formatFieldPath(path), ...pos, message }];
   });
 }

@@ -23,9 +23,7 @@ export function checkTpPlacement(gpus: readonly number[], tp: number, sets: read
     const [a, b, path] = slowest;
     const bond = connection(topology, bondA, bondB);
     return {
-      warning:
-        `TP group [${group.join(', ')}] talks over ${path} (GPU${a}–GPU${b}, no NVLink), ` +
-        `but GPUs [${nvlinkGroup.join(', ')}] are NVLink-connected (${bond}); list them together in gpus.`,
+      warning: `TP group [${group.join(', ')}] talks over ${path} (GPU${a}–GPU${b}, no NVLink), ` + `but GPUs [${nvlinkGroup.join(', ')}] are NVLink-connected (${bond}); list them together in gpus.`,
     };
   }
   return {};

@@ -10,11 +10,21 @@ class StubSampler implements SamplerLike {
   private last: GpuSample[] = [];
   stopped = false;
   constructor(private readonly availability: GpuAvailability) {}
-  async start() { return this.availability; }
-  async stop() { this.stopped = true; }
-  state() { return this.availability; }
-  latest() { return this.last; }
-  history(uuid: string) { return this.last.filter((s) => s.uuid === uuid); }
+  async start() {
+    return this.availability;
+  }
+  async stop() {
+    this.stopped = true;
+  }
+  state() {
+    return this.availability;
+  }
+  latest() {
+    return this.last;
+  }
+  history(uuid: string) {
+    return this.last.filter((s) => s.uuid === uuid);
+  }
   subscribe(listener: (samples: GpuSample[]) => void) {
     this.listener = listener;
     return () => (this.listener = null);
@@ -27,15 +37,39 @@ class StubSampler implements SamplerLike {
 
 function sample(index: number, uuid: string, busId: string): GpuSample {
   return {
-    index, uuid, busId, name: 'NVIDIA GeForce RTX 3090', atMs: 1, utilGpuPct: 0, memUsedMiB: 1, memTotalMiB: 24576, tempC: 30,
-    powerDrawW: 30, powerLimitW: 350, enforcedPowerLimitW: 350, defaultPowerLimitW: 350, minPowerLimitW: 100, maxPowerLimitW: 350,
-    smClockMHz: 0, fanPct: 0, pstate: 'P8',
+    index,
+    uuid,
+    busId,
+    name: 'NVIDIA GeForce RTX 3090',
+    atMs: 1,
+    utilGpuPct: 0,
+    memUsedMiB: 1,
+    memTotalMiB: 24576,
+    tempC: 30,
+    powerDrawW: 30,
+    powerLimitW: 350,
+    enforcedPowerLimitW: 350,
+    defaultPowerLimitW: 350,
+    minPowerLimitW: 100,
+    maxPowerLimitW: 350,
+    smClockMHz: 0,
+    fanPct: 0,
+    pstate: 'P8',
   };
 }
 
 const host = (atMs: number): HostStats => ({
-  atMs, cpuLoadPct: 5, cpuCount: 8, loadAvg1: 0.1, loadAvg5: 0.1, loadAvg15: 0.1,
-  memTotalMiB: 64000, memUsedMiB: 1000, memAvailableMiB: 63000, swapTotalMiB: 0, swapUsedMiB: 0,
+  atMs,
+  cpuLoadPct: 5,
+  cpuCount: 8,
+  loadAvg1: 0.1,
+  loadAvg5: 0.1,
+  loadAvg15: 0.1,
+  memTotalMiB: 64000,
+  memUsedMiB: 1000,
+  memAvailableMiB: 63000,
+  swapTotalMiB: 0,
+  swapUsedMiB: 0,
 });
 const TOPO: GpuTopologySnapshot = { atMs: 5, topology: null, nvlink: [], nvlinkSets: [[0, 1]], errors: [] };
 const A = sample(0, 'GPU-4aba3cfa-7b42-cca6-97f4-5cdd281b0746', '00000000:41:00.0');
@@ -77,7 +111,10 @@ describe('GpuMonitor (stub sampler)', () => {
     sampler.tick([A, B]);
     await new Promise((r) => setImmediate(r));
     sampler.tick([A, B]);
-    expect(ticks.map((t) => [t.samples.length, t.host?.atMs ?? null])).toEqual([[2, null], [2, 1]]);
+    expect(ticks.map((t) => [t.samples.length, t.host?.atMs ?? null])).toEqual([
+      [2, null],
+      [2, 1],
+    ]);
     await monitor.stop();
     expect(sampler.stopped).toBe(true);
   });
@@ -118,7 +155,10 @@ describe('GpuMonitor on the fake nvidia-smi', () => {
     const view = await monitor.view();
     expect(view.available).toBe(true);
     expect(view.samples[5]).toMatchObject({ busId: '00000000:C1:00.0', powerLimitW: 350, minPowerLimitW: 100, maxPowerLimitW: 350 });
-    expect(view.nvlinkSets).toEqual([[1, 2], [3, 4]]);
+    expect(view.nvlinkSets).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(view.host?.memTotalMiB).toBeGreaterThan(0);
     expect(monitor.history(nth(view.samples, 0).uuid).length).toBeGreaterThanOrEqual(2);
   });

@@ -7,9 +7,24 @@ import type { PowerLimits } from './power-limits.js';
 
 function sample(index: number, powerLimitW = 350): GpuSample {
   return {
-    index, uuid: `GPU-${index}`, busId: `00000000:4${index}:00.0`, name: 'RTX 3090', atMs: 1, utilGpuPct: 0, memUsedMiB: 0, memTotalMiB: 24576,
-    tempC: 30, powerDrawW: 30, powerLimitW, enforcedPowerLimitW: powerLimitW, defaultPowerLimitW: 350, minPowerLimitW: 100, maxPowerLimitW: 350,
-    smClockMHz: 0, fanPct: 0, pstate: 'P8',
+    index,
+    uuid: `GPU-${index}`,
+    busId: `00000000:4${index}:00.0`,
+    name: 'RTX 3090',
+    atMs: 1,
+    utilGpuPct: 0,
+    memUsedMiB: 0,
+    memTotalMiB: 24576,
+    tempC: 30,
+    powerDrawW: 30,
+    powerLimitW,
+    enforcedPowerLimitW: powerLimitW,
+    defaultPowerLimitW: 350,
+    minPowerLimitW: 100,
+    maxPowerLimitW: 350,
+    smClockMHz: 0,
+    fanPct: 0,
+    pstate: 'P8',
   };
 }
 
@@ -53,7 +68,10 @@ function setup(samples: GpuSample[] = [sample(0), sample(1), sample(2, 300)]) {
 }
 
 async function rejection(promise: Promise<unknown>): Promise<EngineError> {
-  const err = await promise.then(() => null, (e: unknown) => e);
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(EngineError);
   return err as EngineError;
 }
@@ -69,7 +87,7 @@ describe('GpuPowerControl', () => {
     expect(control.pending()).toEqual([]);
   });
 
-  it('refuses a limit outside the GPU\'s bounds with the bounds, without calling the port', async () => {
+  it("refuses a limit outside the GPU's bounds with the bounds, without calling the port", async () => {
     const { port, control } = setup();
     const err = await rejection(control.set('GPU-0', 400));
     expect(err.code).toBe('bad_request');
@@ -106,7 +124,10 @@ describe('GpuPowerControl', () => {
     expect(err.details).toMatchObject({ index: 1, maxW: 280 });
     expect(port.calls).toEqual([]);
     const preset = await control.applyPreset(250, 60);
-    expect(preset.changes.map((c) => [c.gpu, c.enforcedW])).toEqual([['GPU-0', 250], ['GPU-1', 250]]);
+    expect(preset.changes.map((c) => [c.gpu, c.enforcedW])).toEqual([
+      ['GPU-0', 250],
+      ['GPU-1', 250],
+    ]);
   });
 
   it('a preset that fails half way reverts the GPUs it changed', async () => {
@@ -141,7 +162,7 @@ describe('GpuPowerControl', () => {
     ]);
   });
 
-  it('one number in a profile means all the model\'s GPUs (the first tp when it lists none)', async () => {
+  it("one number in a profile means all the model's GPUs (the first tp when it lists none)", async () => {
     const { port, control } = setup();
     await control.applyProfile({ id: 'm', tp: 2, powerLimitW: 250 }, () => undefined);
     expect(port.calls.filter((c) => c.startsWith('set'))).toEqual(['set GPU-0 250 20', 'set GPU-1 250 20']);
@@ -159,7 +180,11 @@ describe('GpuPowerControl', () => {
   it('forgets pending changes past their revert time', async () => {
     let now = Date.now();
     const port = new MemoryPowerLimits();
-    const control = new GpuPowerControl({ latest: () => [sample(0)], findGpu: () => sample(0) }, async () => port, () => now);
+    const control = new GpuPowerControl(
+      { latest: () => [sample(0)], findGpu: () => sample(0) },
+      async () => port,
+      () => now,
+    );
     await control.set('GPU-0', 250, 5);
     expect(control.pending()).toHaveLength(1);
     now += 6000;

@@ -137,6 +137,11 @@ function checkWatts(watts: number, sample: GpuSample | undefined, gpu: string): 
 
 function outOfRange(sample: GpuSample, watts: number, message: string): EngineError {
   return new EngineError('bad_request', message, {
-    gpu: sample.uuid, index: sample.index, busId: sample.busId, requestedW: watts, minW: sample.minPowerLimitW, maxW: sample.maxPowerLimitW,
+    gpu: sample.uuid,
+    index: sample.index,
+    busId: sample.busId,
+    requestedW: watts,
+    minW: sample.minPowerLimitW,
+    maxW: sample.maxPowerLimitW,
   });
 }

@@ -69,7 +69,23 @@ describe('GpuSampler with an nvidia-smi that hangs', () => {
   it('reports the readings stale with the reason, kills the hung nvidia-smi, runs one at most, and recovers', async () => {
     // Short timeouts, but long enough for the fake's start-up (tsx) on a loaded machine.
     sampler = new GpuSampler({ nvidiaSmiPath: FAKE_NVIDIA_SMI, intervalMs: 100, staleAfterMs: 1_000, hangTimeoutMs: 5_000, restartDelayMs: { initial: 100, max: 400 } });
-    monitor = new GpuMonitor({ sampler, readTopology: async () => TOPO, readHost: async () => ({ atMs: Date.now(), cpuLoadPct: 1, cpuCount: 2, loadAvg1: 0, loadAvg5: 0, loadAvg15: 0, memTotalMiB: 1, memUsedMiB: 1, memAvailableMiB: 0, swapTotalMiB: 0, swapUsedMiB: 0 }) });
+    monitor = new GpuMonitor({
+      sampler,
+      readTopology: async () => TOPO,
+      readHost: async () => ({
+        atMs: Date.now(),
+        cpuLoadPct: 1,
+        cpuCount: 2,
+        loadAvg1: 0,
+        loadAvg5: 0,
+        loadAvg15: 0,
+        memTotalMiB: 1,
+        memUsedMiB: 1,
+        memAvailableMiB: 0,
+        swapTotalMiB: 0,
+        swapUsedMiB: 0,
+      }),
+    });
     const flips: GpuAvailability[] = [];
     monitor.subscribeAvailability((a) => flips.push(a));
     expect(await monitor.start()).toEqual({ available: true, gpuCount: 6 });
@@ -90,10 +106,14 @@ describe('GpuSampler with an nvidia-smi that hangs', () => {
 
     // The hung loop ignores SIGTERM: it is SIGKILLed after the hang timeout, and the reason says so.
     await waitFor(() => !fakePids().includes(loopPid), 'the hung nvidia-smi to be killed', seen);
-    const killed = await waitFor(() => {
-      const now = staleOf(sampler!.state());
-      return now?.reason.includes(`(pid ${loopPid}) was killed after 5 s; retrying`) ? now : undefined;
-    }, 'the kill in the reason', seen);
+    const killed = await waitFor(
+      () => {
+        const now = staleOf(sampler!.state());
+        return now?.reason.includes(`(pid ${loopPid}) was killed after 5 s; retrying`) ? now : undefined;
+      },
+      'the kill in the reason',
+      seen,
+    );
     expect(killed.reason).toMatch(/^nvidia-smi has not answered for \d+ s \(the hung nvidia-smi \(pid \d+\) was killed after 5 s; retrying\)$/);
 
     // The retry's probe hangs too: killed in turn, never a second nvidia-smi beside it.

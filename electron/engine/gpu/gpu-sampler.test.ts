@@ -69,11 +69,24 @@ describe('GpuSampler', () => {
     const ticks = await collectTicks(sampler, 5);
     expect(ticks.every((tick) => tick.map((s) => s.index).join() === '0,1')).toBe(true);
     const [gpu0, gpu1] = nth(ticks, 4);
-    expect(gpu0).toMatchObject({ uuid: GPU0, busId: '00000000:01:00.0', name: 'NVIDIA GeForce RTX 4080 SUPER', powerDrawW: 28.77, tempC: 43, memUsedMiB: 596, fanPct: 0, minPowerLimitW: 150, maxPowerLimitW: 400 });
+    expect(gpu0).toMatchObject({
+      uuid: GPU0,
+      busId: '00000000:01:00.0',
+      name: 'NVIDIA GeForce RTX 4080 SUPER',
+      powerDrawW: 28.77,
+      tempC: 43,
+      memUsedMiB: 596,
+      fanPct: 0,
+      minPowerLimitW: 150,
+      maxPowerLimitW: 400,
+    });
     expect(gpu1).toMatchObject({ uuid: GPU1, busId: '00000000:0C:00.0', powerDrawW: 98.14, enforcedPowerLimitW: 250, smClockMHz: 2070, pstate: 'P2' });
     expect(sampler.latest()).toHaveLength(2);
     expect(sampler.history(GPU1).length).toBeGreaterThanOrEqual(6); // the probe's sample plus the five ticks
-    const invocations = (await readFile(argvLog, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as string[]);
+    const invocations = (await readFile(argvLog, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as string[]);
     expect(invocations.map((argv) => argv.at(-2) === '-lms')).toEqual([false, false, true]); // help, one query, one loop
     expect(nth(invocations, 2).join(' ')).toContain('--query-gpu=index,uuid,pci.bus_id,name,utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw,');
     expect(nth(invocations, 2)[0]).toMatch(/,pstate,power\.draw\.instant$/);
@@ -102,7 +115,10 @@ describe('GpuSampler', () => {
       unknown: { field: 'temperature.gpu', fromTick: 3, token: '[N/A]' },
     });
     const tick = nth(await collectTicks(sampler, 1, (t) => t[0]?.tempC === null), 0);
-    expect(tick.map((s) => [s.tempC, s.powerDrawW, s.memUsedMiB])).toEqual([[null, 28.77, 596], [null, 98.14, 815]]);
+    expect(tick.map((s) => [s.tempC, s.powerDrawW, s.memUsedMiB])).toEqual([
+      [null, 28.77, 596],
+      [null, 98.14, 815],
+    ]);
     expect(sampler.history(GPU0)[0]?.tempC).toBe(43);
   });
 

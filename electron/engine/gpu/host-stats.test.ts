@@ -21,8 +21,17 @@ describe('host stats', () => {
       loadAvg: [1.5, 0.75, 0.25],
     };
     expect(toHostStats(readings, 5)).toEqual({
-      atMs: 5, cpuLoadPct: 12.5, cpuCount: 32, loadAvg1: 1.5, loadAvg5: 0.75, loadAvg15: 0.25,
-      memTotalMiB: 131072, memUsedMiB: 28672, memAvailableMiB: 102400, swapTotalMiB: 0, swapUsedMiB: 0,
+      atMs: 5,
+      cpuLoadPct: 12.5,
+      cpuCount: 32,
+      loadAvg1: 1.5,
+      loadAvg5: 0.75,
+      loadAvg15: 0.25,
+      memTotalMiB: 131072,
+      memUsedMiB: 28672,
+      memAvailableMiB: 102400,
+      swapTotalMiB: 0,
+      swapUsedMiB: 0,
     });
     const unknown = toHostStats({ load: { currentLoad: Number.NaN, cpus: [] }, mem: { total: Number.NaN, available: 1, swaptotal: 0, swapused: 0 }, loadAvg: [] }, 0);
     expect(unknown).toMatchObject({ cpuLoadPct: null, cpuCount: null, loadAvg1: null, memTotalMiB: null, memUsedMiB: null });

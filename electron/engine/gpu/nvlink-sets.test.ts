@@ -34,8 +34,7 @@ describe('nvlinkSets', () => {
   });
 
   it('from nvlink --status with more than two linked GPUs the pairing is unknown: no set', () => {
-    const sixLinked = [...status('nvlink-s-rtx3090x2-nvlink-driver560.txt'), ...status('nvlink-s-rtxa6000x3-2bridged-1inactive.txt')]
-      .map((gpu, i) => ({ ...gpu, index: i }));
+    const sixLinked = [...status('nvlink-s-rtx3090x2-nvlink-driver560.txt'), ...status('nvlink-s-rtxa6000x3-2bridged-1inactive.txt')].map((gpu, i) => ({ ...gpu, index: i }));
     expect(nvlinkSets(sixLinked)).toEqual([]);
   });
 });

@@ -18,7 +18,10 @@ function isTopology(source: Topology | readonly NvlinkStatus[]): source is Topol
 }
 
 function setsFromStatus(status: readonly NvlinkStatus[]): NvlinkSet[] {
-  const linked = status.filter(hasActiveNvlink).map((gpu) => gpu.index).sort((a, b) => a - b);
+  const linked = status
+    .filter(hasActiveNvlink)
+    .map((gpu) => gpu.index)
+    .sort((a, b) => a - b);
   return linked.length === 2 ? [linked] : [];
 }
 

@@ -37,7 +37,10 @@ describe('createPowerLimits', () => {
     try {
       const socket = join(dir, 'helper.sock');
       const limits = await createPowerLimits({ isRoot: false, helperSocketPath: socket });
-      const err = await limits.setPowerLimit('00000000:41:00.0', 300).then(() => null, (e: unknown) => e);
+      const err = await limits.setPowerLimit('00000000:41:00.0', 300).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(EngineError);
       expect(err).toMatchObject({ code: 'unavailable', details: { helperCode: 'unreachable' } });
       expect((err as Error).message).toContain(socket);

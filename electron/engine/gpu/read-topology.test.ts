@@ -16,15 +16,15 @@ describe('readTopology', () => {
     expect(snapshot.topology?.devices[3]).toMatchObject({ cpuAffinity: '24-47,72-95', numaAffinity: '1' });
     expect(snapshot.nvlink?.map((g) => g.links.filter((l) => l.active).length)).toEqual([0, 4, 4, 4, 4, 0]);
     expect(snapshot.nvlink?.[0]?.none).toBe('all-links-inactive');
-    expect(snapshot.nvlinkSets).toEqual([[1, 2], [3, 4]]);
+    expect(snapshot.nvlinkSets).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('without nvidia-smi: nulls and one reason per part, never a throw', async () => {
     const snapshot = await readTopology('/nonexistent/nvidia-smi');
     expect(snapshot).toMatchObject({ topology: null, nvlink: null, nvlinkSets: [] });
-    expect(snapshot.errors).toEqual([
-      'nvidia-smi topo -m: not found at /nonexistent/nvidia-smi',
-      'nvidia-smi nvlink --status: not found at /nonexistent/nvidia-smi',
-    ]);
+    expect(snapshot.errors).toEqual(['nvidia-smi topo -m: not found at /nonexistent/nvidia-smi', 'nvidia-smi nvlink --status: not found at /nonexistent/nvidia-smi']);
   });
 });

@@ -10,7 +10,10 @@ function feed(assembler: TickAssembler<{ index: number }>, indexes: number[]): n
 
 describe('TickAssembler', () => {
   it('completes a tick at the GPU count, without waiting for the next tick', () => {
-    expect(feed(new TickAssembler(3), [0, 1, 2, 0, 1, 2])).toEqual([[0, 1, 2], [0, 1, 2]]);
+    expect(feed(new TickAssembler(3), [0, 1, 2, 0, 1, 2])).toEqual([
+      [0, 1, 2],
+      [0, 1, 2],
+    ]);
   });
 
   it('one GPU: every line is a tick', () => {
@@ -18,7 +21,10 @@ describe('TickAssembler', () => {
   });
 
   it('a lost line costs one short tick, not a glued one', () => {
-    expect(feed(new TickAssembler(3), [0, 1, 0, 1, 2])).toEqual([[0, 1], [0, 1, 2]]);
+    expect(feed(new TickAssembler(3), [0, 1, 0, 1, 2])).toEqual([
+      [0, 1],
+      [0, 1, 2],
+    ]);
   });
 
   it('reset drops a half-read tick', () => {

@@ -117,9 +117,17 @@ export class LeftoverKeeper {
     });
     const stat = readProcStat(pid);
     void this.opts.records.add({
-      slotId, modelId: match.modelId, pid, pgid, startTicks: stat?.startTicks ?? leftover.record?.startTicks ?? '',
-      host: match.host, port: match.port, argv: match.argv, env: match.env,
-      startedAtMs: leftover.record?.startedAtMs ?? this.now(), enginePid: process.pid,
+      slotId,
+      modelId: match.modelId,
+      pid,
+      pgid,
+      startTicks: stat?.startTicks ?? leftover.record?.startTicks ?? '',
+      host: match.host,
+      port: match.port,
+      argv: match.argv,
+      env: match.env,
+      startedAtMs: leftover.record?.startedAtMs ?? this.now(),
+      enginePid: process.pid,
     });
     return { pid, exited };
   }
@@ -141,8 +149,17 @@ export class LeftoverKeeper {
     this.current.add(pgid);
     const unregister = registerServerGroup(pgid);
     void this.opts.records.add({
-      slotId, modelId: launch.modelId, pid, pgid, startTicks: stat?.startTicks ?? '', host: launch.host, port: launch.port,
-      argv: launch.argv, env: launch.env, startedAtMs: this.now(), enginePid: process.pid,
+      slotId,
+      modelId: launch.modelId,
+      pid,
+      pgid,
+      startTicks: stat?.startTicks ?? '',
+      host: launch.host,
+      port: launch.port,
+      argv: launch.argv,
+      env: launch.env,
+      startedAtMs: this.now(),
+      enginePid: process.pid,
     });
     void instance.exited.then(() => {
       unregister();

@@ -16,7 +16,20 @@ async function tempDir(): Promise<string> {
 }
 
 function record(pid: number, patch: Partial<ServerRecord> = {}): ServerRecord {
-  return { slotId: 'all', modelId: 'alpha', pid, pgid: pid, startTicks: '123', host: '127.0.0.1', port: 8001, argv: ['python3', '-m', 'sglang.launch_server'], env: {}, startedAtMs: 1, enginePid: 2, ...patch };
+  return {
+    slotId: 'all',
+    modelId: 'alpha',
+    pid,
+    pgid: pid,
+    startTicks: '123',
+    host: '127.0.0.1',
+    port: 8001,
+    argv: ['python3', '-m', 'sglang.launch_server'],
+    env: {},
+    startedAtMs: 1,
+    enginePid: 2,
+    ...patch,
+  };
 }
 
 describe('ServerRecords', () => {
@@ -41,7 +54,11 @@ describe('ServerRecords', () => {
     const path = join(await tempDir(), 'servers.json');
     await writeFile(path, text);
     const problems: string[] = [];
-    const records = await ServerRecords.open(path, () => undefined, (message) => problems.push(message));
+    const records = await ServerRecords.open(
+      path,
+      () => undefined,
+      (message) => problems.push(message),
+    );
     expect(records.list()).toEqual([]);
     expect(problems).toEqual([expect.stringMatching(/servers\.json is damaged .*looked for by their command line only/)]);
     await records.add(record(5));

@@ -106,9 +106,19 @@ async function readRecords(path: string, onReadError: (message: string) => void)
 function isRecord(value: unknown): value is ServerRecord {
   const r = value as ServerRecord;
   return (
-    typeof r === 'object' && r !== null && typeof r.slotId === 'string' && typeof r.modelId === 'string' &&
-    Number.isInteger(r.pid) && Number.isInteger(r.pgid) && typeof r.startTicks === 'string' &&
-    typeof r.host === 'string' && Number.isInteger(r.port) && Array.isArray(r.argv) && r.argv.every((a) => typeof a === 'string') &&
-    typeof r.env === 'object' && r.env !== null && typeof r.startedAtMs === 'number'
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.slotId === 'string' &&
+    typeof r.modelId === 'string' &&
+    Number.isInteger(r.pid) &&
+    Number.isInteger(r.pgid) &&
+    typeof r.startTicks === 'string' &&
+    typeof r.host === 'string' &&
+    Number.isInteger(r.port) &&
+    Array.isArray(r.argv) &&
+    r.argv.every((a) => typeof a === 'string') &&
+    typeof r.env === 'object' &&
+    r.env !== null &&
+    typeof r.startedAtMs === 'number'
   );
 }

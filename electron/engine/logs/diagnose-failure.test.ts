@@ -21,7 +21,12 @@ describe('diagnoseFailure on the OOM fixture', () => {
       if (event) state = reduceLoadState(state, event);
     }
     const failure = diagnoseFailure({
-      failures: state.failures, phase: state.progress.phase, exitCode: null, exitSignal: 'SIGKILL', lastLines: lines.slice(-40), now: 1234,
+      failures: state.failures,
+      phase: state.progress.phase,
+      exitCode: null,
+      exitSignal: 'SIGKILL',
+      lastLines: lines.slice(-40),
+      now: 1234,
     });
     expect(failure).toMatchObject({
       cause: 'oom',
@@ -38,7 +43,11 @@ describe('diagnoseFailure on the OOM fixture', () => {
 
   it('finds the same cause from the last lines alone (a journal tail without parsed events)', () => {
     const lines = readSglangRecords(SGLANG_LOG_FIXTURES.oom).map((r) => r.text);
-    expect(diagnose({ lastLines: lines, phase: 'kv_cache' })).toMatchObject({ cause: 'oom', message: 'CUDA out of memory while allocating the KV cache', hint: 'lower memFractionStatic or contextLength' });
+    expect(diagnose({ lastLines: lines, phase: 'kv_cache' })).toMatchObject({
+      cause: 'oom',
+      message: 'CUDA out of memory while allocating the KV cache',
+      hint: 'lower memFractionStatic or contextLength',
+    });
   });
 });
 
@@ -58,7 +67,9 @@ describe('diagnoseFailure picks the most specific cause', () => {
   it('reads a bare AssertionError after a scheduler exception while weights load as tp_mismatch', () => {
     const lastLines = [crash, '  File "/sglang/srt/models/llama.py", line 120, in __init__', 'AssertionError', sigquit];
     expect(diagnose({ phase: 'weights', lastLines })).toMatchObject({
-      cause: 'tp_mismatch', message: "tensor parallel size does not fit the model's heads while loading weights", hint: "tp must divide the model's attention and KV heads",
+      cause: 'tp_mismatch',
+      message: "tensor parallel size does not fit the model's heads while loading weights",
+      hint: "tp must divide the model's attention and KV heads",
     });
   });
 
@@ -73,16 +84,20 @@ describe('diagnoseFailure messages and hints', () => {
   it('names the port from the uvicorn bind error', () => {
     const bind = "[2025-10-14 11:27:21] ERROR:    [Errno 98] error while attempting to bind on address ('0.0.0.0', 30123): address already in use";
     expect(diagnose({ lastLines: [bind], phase: 'warmup' })).toMatchObject({
-      cause: 'port_busy', message: 'port 30123 is already in use', hint: 'port 30123 is taken by another process — stop it or change backend.port',
+      cause: 'port_busy',
+      message: 'port 30123 is already in use',
+      hint: 'port 30123 is taken by another process — stop it or change backend.port',
     });
-    expect(diagnose({ failures: [{ cause: 'port_busy', detail: 'address already in use' }], port: 8001 }).hint).toBe(
-      'port 8001 is taken by another process — stop it or change backend.port',
-    );
+    expect(diagnose({ failures: [{ cause: 'port_busy', detail: 'address already in use' }], port: 8001 }).hint).toBe('port 8001 is taken by another process — stop it or change backend.port');
   });
 
   it('says how SGLang exited when the log names no cause', () => {
     expect(diagnose({ exitSignal: 'SIGKILL', phase: 'torch_compile' })).toMatchObject({
-      cause: 'exited', message: 'SGLang exited (SIGKILL) during torch.compile', hint: FAILURE_HINTS.exited, exitSignal: 'SIGKILL', exitCode: null,
+      cause: 'exited',
+      message: 'SGLang exited (SIGKILL) during torch.compile',
+      hint: FAILURE_HINTS.exited,
+      exitSignal: 'SIGKILL',
+      exitCode: null,
     });
     expect(diagnose({ exitCode: 1, phase: 'weights' }).message).toBe('SGLang exited (code 1) while loading weights');
     expect(diagnose({ exitCode: 0 }).message).toBe('SGLang exited (code 0)');
@@ -90,7 +105,9 @@ describe('diagnoseFailure messages and hints', () => {
 
   it('reports a ready timeout unless a crash marker explains the hang', () => {
     expect(diagnose({ timedOut: true, phase: 'cuda_graphs' })).toMatchObject({
-      cause: 'ready_timeout', message: 'SGLang did not become ready in time while capturing CUDA graphs', hint: 'raise backend.readyTimeoutS, or check the log for a hang',
+      cause: 'ready_timeout',
+      message: 'SGLang did not become ready in time while capturing CUDA graphs',
+      hint: 'raise backend.readyTimeoutS, or check the log for a hang',
     });
     expect(diagnose({ timedOut: true, lastLines: [crash] }).cause).toBe('exited');
     expect(diagnose({ timedOut: true, lastLines: ['torch.OutOfMemoryError: CUDA out of memory.'] }).cause).toBe('oom');
@@ -109,8 +126,12 @@ describe('diagnoseFailure messages and hints', () => {
   // `unresponsive` is not read from a log: the slot sets it when a ready server stops answering (its hint is checked below).
   it.each((Object.keys(FAILURE_HINTS) as FailureCause[]).filter((c) => c !== 'unresponsive'))('%s has a one-line message and hint', (cause) => {
     const failure = diagnose({
-      failures: [{ cause, detail: cause }], phase: 'weights', port: 8001, launchError: cause === 'launch_error' ? 'x' : undefined,
-      timedOut: cause === 'ready_timeout', stalledMs: cause === 'stuck' ? 612_000 : undefined,
+      failures: [{ cause, detail: cause }],
+      phase: 'weights',
+      port: 8001,
+      launchError: cause === 'launch_error' ? 'x' : undefined,
+      timedOut: cause === 'ready_timeout',
+      stalledMs: cause === 'stuck' ? 612_000 : undefined,
     });
     expect(failure.cause).toBe(cause);
     expect(failure.message).not.toMatch(/\n|undefined/);

@@ -83,8 +83,20 @@ const PHASE_WORDS: Record<LoadPhase, string> = {
  * whatever holds the port; `exited` (the generic crash markers) comes last so any real cause beats it.
  */
 const CAUSE_PRIORITY: readonly FailureCause[] = [
-  'launch_error', 'port_busy', 'bad_args', 'model_not_found', 'tp_mismatch', 'invalid_device', 'unbalanced_memory',
-  'context_too_long', 'not_enough_memory', 'oom', 'cuda_graph_capture', 'warmup_failed', 'ready_timeout', 'exited',
+  'launch_error',
+  'port_busy',
+  'bad_args',
+  'model_not_found',
+  'tp_mismatch',
+  'invalid_device',
+  'unbalanced_memory',
+  'context_too_long',
+  'not_enough_memory',
+  'oom',
+  'cuda_graph_capture',
+  'warmup_failed',
+  'ready_timeout',
+  'exited',
 ];
 
 const LAST_LINES_KEPT = 50;

@@ -24,7 +24,9 @@ function phaseSequence(name: string): LoadPhase[] {
 
 /** The state right after the last event on `line`. */
 function stateAt(name: string, line: number): LoadState {
-  const hit = replay(name).filter((s) => s.line === line).at(-1);
+  const hit = replay(name)
+    .filter((s) => s.line === line)
+    .at(-1);
   if (!hit) throw new Error(`no event on line ${line} of ${name}`);
   return hit.state;
 }

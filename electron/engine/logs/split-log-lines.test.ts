@@ -21,7 +21,7 @@ function random(seed: number): () => number {
 function randomChunks(text: string, seed: number): string[] {
   const next = random(seed);
   const chunks: string[] = [];
-  for (let at = 0; at < text.length; ) {
+  for (let at = 0; at < text.length;) {
     const size = 1 + Math.floor(next() * 97);
     chunks.push(text.slice(at, at + size));
     at += size;
@@ -39,7 +39,9 @@ describe('LogLineSplitter', () => {
   });
 
   it('cuts the TP1 record glued onto the plain tqdm bar (tp4 L63)', () => {
-    const l63 = readSglangRecords(SGLANG_LOG_FIXTURES.tp4).filter((r) => r.line === 63).map((r) => r.text);
+    const l63 = readSglangRecords(SGLANG_LOG_FIXTURES.tp4)
+      .filter((r) => r.line === 63)
+      .map((r) => r.text);
     expect(l63).toHaveLength(2);
     expect(l63[0]).toMatch(/^ {2}0%\| +\| 0\/13 \[00:00<\?, \?it\/s\]$/);
     expect(l63[1]).toBe('[2025-03-08 12:29:21 TP1] Capture cuda graph begin. This can take up to several minutes. avail mem=1.45 GB');

@@ -5,7 +5,15 @@ import { forwardUpstream, type ForwardOutcome } from './forward-upstream.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); })));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        }),
+    ),
+  );
 });
 
 async function listen(server: Server): Promise<string> {
@@ -53,7 +61,10 @@ describe('forwardUpstream', () => {
   it('rewrites a cumulative `upstream:` server into deltas (normalize on)', async () => {
     const { body, outcome } = await forwardThrough(await upstream(CUMULATIVE), true);
     expect(outcome).toBe('done');
-    const pieces = body.split('\n\n').filter((e) => e.startsWith('data: {')).map((e) => JSON.parse(e.slice(6)).choices[0].delta.content);
+    const pieces = body
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map((e) => JSON.parse(e.slice(6)).choices[0].delta.content);
     expect(pieces).toEqual(['The', ' capital', ' is Paris']);
     expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
   });

@@ -211,7 +211,7 @@ function passHeaders(headers: IncomingHttpHeaders, sse: boolean): Record<string,
 function upstreamErrorMessage(status: number, text: string): string {
   try {
     const body = JSON.parse(text) as { message?: string; error?: { message?: string } | string; detail?: string };
-    const message = typeof body.error === 'string' ? body.error : body.error?.message ?? body.message ?? body.detail;
+    const message = typeof body.error === 'string' ? body.error : (body.error?.message ?? body.message ?? body.detail);
     if (message) return `the model server answered ${status}: ${message}`;
   } catch {
     // not JSON: fall through to the raw text

@@ -142,8 +142,5 @@ export class LoadingReporter {
 
 /** The slot a model is switching to or queued in, else the slot its GPU set maps to. */
 function slotWaitingFor(state: EngineState, modelId: string): SlotView | undefined {
-  return (
-    state.slots.find((s) => s.pending?.modelId === modelId || s.queue.some((q) => q.modelId === modelId)) ??
-    state.slots.find((s) => s.id === state.models.find((m) => m.id === modelId)?.slotId)
-  );
+  return state.slots.find((s) => s.pending?.modelId === modelId || s.queue.some((q) => q.modelId === modelId)) ?? state.slots.find((s) => s.id === state.models.find((m) => m.id === modelId)?.slotId);
 }

@@ -174,7 +174,10 @@ describe('createDeltaNormalizer', () => {
 
   it('handles the minimal chunk layout, with no index and nothing but the text', () => {
     const pieces = ['Hel', 'Hello', 'Hello, wor', 'Hello, world!'];
-    const { out, mode } = runAll('chat', pieces.map((content) => event({ choices: [{ delta: { content } }] })));
+    const { out, mode } = runAll(
+      'chat',
+      pieces.map((content) => event({ choices: [{ delta: { content } }] })),
+    );
     expect(mode).toBe('cumulative');
     expect(out.map(String)).toEqual(['Hel', 'lo', ', wor', 'ld!'].map((content) => `data: {"choices":[{"delta":{"content":"${content}"}}]}\n\n`));
   });
@@ -230,7 +233,9 @@ describe('createDeltaNormalizer', () => {
     if (state === 'cumulative') normalizer.transform(event(chatChunk({ content: 'Hi there' })));
     expect(normalizer.mode).toBe(state);
     const passing = [
-      Buffer.from('data: {"error": {"object": "error", "message": "The input (9000 tokens) is longer than the model\'s context length (8192 tokens).", "type": "BadRequestError", "param": null, "code": 400}}\n\n'),
+      Buffer.from(
+        'data: {"error": {"object": "error", "message": "The input (9000 tokens) is longer than the model\'s context length (8192 tokens).", "type": "BadRequestError", "param": null, "code": 400}}\n\n',
+      ),
       Buffer.from('data: {"error":{"message":"boom"}}\n\n'),
       Buffer.from(': keep-alive\n\n'),
       Buffer.from('data: not json\n\n'),

@@ -22,7 +22,10 @@ export function sendOpenAiError(res: ServerResponse, status: number, body: OpenA
 
 /** Thrown inside the router to answer with a given status and OpenAI error. */
 export class RouterError extends Error {
-  constructor(readonly status: number, readonly body: OpenAiErrorBody) {
+  constructor(
+    readonly status: number,
+    readonly body: OpenAiErrorBody,
+  ) {
     super(body.error.message);
     this.name = 'RouterError';
   }

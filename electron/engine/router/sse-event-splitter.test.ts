@@ -16,13 +16,7 @@ const STREAMS: { name: string; events: string[]; trailing?: string }[] = [
   { name: 'SGLang sample (bare CR)', events: withEnding(SAMPLE_EVENTS, '\r') },
   {
     name: 'multi-line events with fields and comments',
-    events: [
-      ': keep-alive\n\n',
-      'event: message\nid: 7\ndata: {"a":1,\ndata: "b":2}\n\n',
-      'retry: 1000\n\n',
-      'data: é ünïcode 🔄\n\n',
-      'data\n\n',
-    ],
+    events: [': keep-alive\n\n', 'event: message\nid: 7\ndata: {"a":1,\ndata: "b":2}\n\n', 'retry: 1000\n\n', 'data: é ünïcode 🔄\n\n', 'data\n\n'],
   },
   {
     name: 'mixed line endings (spec allows any per line)',
@@ -90,7 +84,10 @@ describe('SseEventSplitter', () => {
     it('finds every event for every single cut position', () => {
       for (let cut = 1; cut < input.length; cut++) {
         const out = run(input, [cut]);
-        expect(out.events.map((e) => e.toString('utf8')), `cut at ${cut}`).toEqual(events);
+        expect(
+          out.events.map((e) => e.toString('utf8')),
+          `cut at ${cut}`,
+        ).toEqual(events);
         expect(Buffer.concat([...out.events, ...out.flushed]).equals(input)).toBe(true);
       }
     });

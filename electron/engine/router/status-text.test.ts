@@ -120,8 +120,16 @@ describe('stripStatusText', () => {
     { name: 'two status blocks', before: `${STATUS}First.\n\n${STATUS}${ANSWER}`, after: `First.\n\n${ANSWER}` },
     {
       name: 'text parts of array content; other parts untouched',
-      before: [{ type: 'text', text: STATUS + ANSWER }, { type: 'image_url', image_url: { url: 'data:x' } }, { type: 'text', text: 'Plain.' }],
-      after: [{ type: 'text', text: ANSWER }, { type: 'image_url', image_url: { url: 'data:x' } }, { type: 'text', text: 'Plain.' }],
+      before: [
+        { type: 'text', text: STATUS + ANSWER },
+        { type: 'image_url', image_url: { url: 'data:x' } },
+        { type: 'text', text: 'Plain.' },
+      ],
+      after: [
+        { type: 'text', text: ANSWER },
+        { type: 'image_url', image_url: { url: 'data:x' } },
+        { type: 'text', text: 'Plain.' },
+      ],
     },
     {
       name: 'a reasoning box holding only status is removed whole',
@@ -182,12 +190,7 @@ describe('stripStatusText', () => {
   });
 
   it('never touches user, system or tool messages, even with markers', () => {
-    const messages = [
-      { role: 'system', content: STATUS },
-      user(STATUS + 'quoted back'),
-      { role: 'tool', tool_call_id: 'c1', content: STATUS },
-      user([{ type: 'text', text: STATUS }]),
-    ];
+    const messages = [{ role: 'system', content: STATUS }, user(STATUS + 'quoted back'), { role: 'tool', tool_call_id: 'c1', content: STATUS }, user([{ type: 'text', text: STATUS }])];
     const result = stripStatusText(messages);
     expect(result).toEqual({ messages, changed: false });
     expect(result.messages).toBe(messages);

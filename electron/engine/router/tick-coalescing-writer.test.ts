@@ -28,7 +28,7 @@ async function rawResponse(respond: (res: ServerResponse) => void): Promise<stri
 function chunkSizes(raw: string): number[] {
   const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
   const sizes: number[] = [];
-  for (let at = 0; at < body.length; ) {
+  for (let at = 0; at < body.length;) {
     const eol = body.indexOf('\r\n', at);
     const size = parseInt(body.slice(at, eol), 16);
     sizes.push(size);

@@ -9,7 +9,12 @@ let dir: string | undefined;
 afterEach(async () => dir && rm(dir, { recursive: true, force: true }));
 
 const rec = (modelId: string, startedAtMs: number): LoadRecord => ({
-  modelId, startedAtMs, endedAtMs: startedAtMs + 500, outcome: 'ready', cause: 'manual', phaseMs: { weights: 400, warmup: 100 },
+  modelId,
+  startedAtMs,
+  endedAtMs: startedAtMs + 500,
+  outcome: 'ready',
+  cause: 'manual',
+  phaseMs: { weights: 400, warmup: 100 },
 });
 
 describe('LoadHistory', () => {
@@ -62,8 +67,7 @@ describe('LoadHistory', () => {
   it('reads the oldest rotated file first, so the newest records are the ones kept', async () => {
     dir = await mkdtemp(join(tmpdir(), 'history-'));
     const file = join(dir, 'load-history.jsonl');
-    const write = (path: string, from: number, to: number) =>
-      writeFile(path, Array.from({ length: to - from }, (_, i) => `${JSON.stringify(rec('a', from + i))}\n`).join(''));
+    const write = (path: string, from: number, to: number) => writeFile(path, Array.from({ length: to - from }, (_, i) => `${JSON.stringify(rec('a', from + i))}\n`).join(''));
     await write(`${file}.3`, 0, 40);
     await write(`${file}.2`, 40, 60);
     await write(`${file}.1`, 60, 80);

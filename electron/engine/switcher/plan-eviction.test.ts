@@ -49,7 +49,12 @@ describe('planEviction', () => {
   });
 
   it.each<[SwitchCause, boolean]>([
-    ['manual', true], ['cli', true], ['request', false], ['preload', false], ['idle', false], ['stop', false],
+    ['manual', true],
+    ['cli', true],
+    ['request', false],
+    ['preload', false],
+    ['idle', false],
+    ['stop', false],
   ])('cause %s may evict a pinned model: %s', (cause, allowed) => {
     const plan = planEviction(target('chat', set(0, 1)), [slot('coder', set(0, 1), { pinned: true })], cause);
     expect(plan.ok).toBe(allowed);

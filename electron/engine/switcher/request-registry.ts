@@ -20,7 +20,10 @@ export class RequestRegistry {
   private readonly lastFinishedAtMs = new Map<string, number>();
   private nextId = 1;
 
-  constructor(private readonly onChange: () => void, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly onChange: () => void,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Registers a waiting request; returns its id. */
   wait(modelId: string, stream: boolean): string {

@@ -19,7 +19,10 @@ export class SerialRunner<Op> {
   current: Op | null = null;
   private running = false;
 
-  constructor(private readonly execute: (op: Op) => Promise<void>, private readonly onChange: () => void) {}
+  constructor(
+    private readonly execute: (op: Op) => Promise<void>,
+    private readonly onChange: () => void,
+  ) {}
 
   /** Nothing running, nothing queued. */
   get idle(): boolean {

@@ -178,7 +178,12 @@ export class SlotPool {
   }
 
   private runningSlots(): RunningSlot[] {
-    const pinned = new Set(this.opts.catalog().models.filter((m) => m.pinned).map((m) => m.id));
+    const pinned = new Set(
+      this.opts
+        .catalog()
+        .models.filter((m) => m.pinned)
+        .map((m) => m.id),
+    );
     return [...this.slots.values()].flatMap((slot) => {
       const view = slot.switcher.view();
       if (!view.modelId || view.status === 'stopped' || view.status === 'failed') return [];
@@ -193,7 +198,6 @@ export class SlotPool {
     if (current?.kind === 'load' && current.modelId === modelId && !current.settled) return current;
     return undefined;
   }
-
 
   private async executeLoad(op: Extract<HostOp, { kind: 'load' }>): Promise<void> {
     try {

@@ -123,9 +123,7 @@ export class SlotSwitcher {
       }
       this.abortLoad?.();
     }
-    return new Promise<void>((resolve, reject) =>
-      this.ops.enqueue({ kind: 'stop', cause, drain, ...(options.forModel ? { forModel: options.forModel } : {}), waiters: [{ resolve, reject }] }),
-    );
+    return new Promise<void>((resolve, reject) => this.ops.enqueue({ kind: 'stop', cause, drain, ...(options.forModel ? { forModel: options.forModel } : {}), waiters: [{ resolve, reject }] }));
   }
 
   /**
@@ -185,9 +183,7 @@ export class SlotSwitcher {
       ...(this.progress ? { progress: this.progress } : {}),
       ...(this.loadStartedAtMs !== undefined ? { loadStartedAtMs: this.loadStartedAtMs } : {}),
       ...(this.readyAtMs !== undefined ? { readyAtMs: this.readyAtMs } : {}),
-      ...(loading && this.progress && this.watch
-        ? { etaMs: estimateEtaMs(typical, { ...this.progress, phaseElapsedMs: this.watch.phaseElapsedMs }) }
-        : {}),
+      ...(loading && this.progress && this.watch ? { etaMs: estimateEtaMs(typical, { ...this.progress, phaseElapsedMs: this.watch.phaseElapsedMs }) } : {}),
       ...(loading && this.watch && this.modelId ? this.stallView(this.modelId, this.watch) : {}),
       ...(this.failure ? { failure: this.failure } : {}),
       ...(this.instance?.pid !== undefined ? { pid: this.instance.pid } : {}),
@@ -216,9 +212,7 @@ export class SlotSwitcher {
   }
 
   private queuedSwitches(): QueuedSwitch[] {
-    return this.ops.queue
-      .filter((op): op is Extract<Op, { kind: 'load' }> => op.kind === 'load')
-      .map((op) => ({ modelId: op.modelId, waiters: op.waiters.length, cause: op.cause }));
+    return this.ops.queue.filter((op): op is Extract<Op, { kind: 'load' }> => op.kind === 'load').map((op) => ({ modelId: op.modelId, waiters: op.waiters.length, cause: op.cause }));
   }
 
   /** A load of this model that a new caller may join without jumping over a queued stop. */
@@ -230,7 +224,6 @@ export class SlotSwitcher {
     if (lastStop === -1 && current?.kind === 'load' && current.modelId === modelId && !current.settled) return current;
     return undefined;
   }
-
 
   private async executeStop(op: Extract<Op, { kind: 'stop' }>): Promise<void> {
     this.stopRequested = false;
@@ -342,7 +335,11 @@ export class SlotSwitcher {
       const instance = this.instance;
       const aborted = new Promise<void>((resolve) => (this.abortLoad = resolve));
       outcome = await waitForReady({
-        host, port, instance, watch, aborted,
+        host,
+        port,
+        instance,
+        watch,
+        aborted,
         timeoutMs: this.opts.readyTimeoutMs,
         stallLimitMs: (phase) => this.opts.stallLimitMs?.(modelId, phase) ?? null,
         probeIntervalMs: this.opts.probeIntervalMs ?? 250,
@@ -360,7 +357,12 @@ export class SlotSwitcher {
     const phaseMs = watch.finishPhases();
     delete phaseMs.ready;
     const record: LoadRecord = {
-      modelId: op.modelId, startedAtMs, endedAtMs: this.now(), cause: op.cause, phaseMs, slotId: this.opts.slotId,
+      modelId: op.modelId,
+      startedAtMs,
+      endedAtMs: this.now(),
+      cause: op.cause,
+      phaseMs,
+      slotId: this.opts.slotId,
       ...(op.trigger ? { trigger: op.trigger } : {}),
       outcome: outcome.kind === 'ready' ? 'ready' : outcome.kind === 'aborted' ? 'cancelled' : 'failed',
       ...(outcome.kind === 'failed' ? { failure: { cause: outcome.failure.cause, message: outcome.failure.message } } : {}),
@@ -398,8 +400,13 @@ export class SlotSwitcher {
       this.instance = undefined;
       this.readyAtMs = undefined;
       this.failure = diagnoseFailure({
-        failures: watch.failures, phase: 'ready', exitCode: exit.code, exitSignal: exit.signal,
-        lastLines: watch.lastLines(), port: this.opts.port, now: this.now(),
+        failures: watch.failures,
+        phase: 'ready',
+        exitCode: exit.code,
+        exitSignal: exit.signal,
+        lastLines: watch.lastLines(),
+        port: this.opts.port,
+        now: this.now(),
       });
       this.modelId = modelId;
       this.setState('failed', { phase: 'ready' });

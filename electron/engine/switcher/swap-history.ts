@@ -20,7 +20,10 @@ export class SwapHistory {
   private writes: Promise<void> = Promise.resolve();
   private failed = false;
 
-  private constructor(private readonly file: RotatingJsonLines | null, private readonly onError: (message: string) => void) {}
+  private constructor(
+    private readonly file: RotatingJsonLines | null,
+    private readonly onError: (message: string) => void,
+  ) {}
 
   static async open(file: string | null, onError: (message: string) => void = () => undefined): Promise<SwapHistory> {
     const history = new SwapHistory(file ? new RotatingJsonLines({ path: file, maxBytes: MAX_FILE_BYTES, keep: KEPT_FILES }) : null, onError);

@@ -37,8 +37,14 @@ export async function waitForReady(input: WaitForReadyInput): Promise<ReadyOutco
   let exit: BackendExit | undefined;
   let aborted = false;
   let wake: () => void = () => undefined;
-  void input.instance.exited.then((e) => { exit = e; wake(); });
-  void input.aborted.then(() => { aborted = true; wake(); });
+  void input.instance.exited.then((e) => {
+    exit = e;
+    wake();
+  });
+  void input.aborted.then(() => {
+    aborted = true;
+    wake();
+  });
   let fatalSinceMs: number | undefined;
 
   const fail = (extra: { timedOut?: boolean; stalledMs?: number } = {}): ReadyOutcome => {
@@ -46,8 +52,15 @@ export async function waitForReady(input: WaitForReadyInput): Promise<ReadyOutco
     return {
       kind: 'failed',
       failure: diagnoseFailure({
-        failures: watch.failures, phase: watch.progress.phase, exitCode: exit?.code ?? null, exitSignal: exit?.signal ?? null,
-        lastLines: watch.lastLines(), port: input.port, timedOut: extra.timedOut, stalledMs: extra.stalledMs, now: now(),
+        failures: watch.failures,
+        phase: watch.progress.phase,
+        exitCode: exit?.code ?? null,
+        exitSignal: exit?.signal ?? null,
+        lastLines: watch.lastLines(),
+        port: input.port,
+        timedOut: extra.timedOut,
+        stalledMs: extra.stalledMs,
+        now: now(),
       }),
     };
   };
@@ -68,7 +81,10 @@ export async function waitForReady(input: WaitForReadyInput): Promise<ReadyOutco
 
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, watch.readyLineSeen ? Math.min(50, input.probeIntervalMs) : input.probeIntervalMs);
-      wake = () => { clearTimeout(timer); resolve(); };
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
     wake = () => undefined;
   }

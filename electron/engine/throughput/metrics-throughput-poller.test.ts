@@ -18,7 +18,7 @@ describe('readGenThroughput', () => {
     expect(readGenThroughput(REFERENCE)).toEqual({ genTokPerS: 150.44, runningReqs: 2 });
   });
 
-  it('reads the simulator\'s exposition (no gen_throughput_total or other prefix confusion)', () => {
+  it("reads the simulator's exposition (no gen_throughput_total or other prefix confusion)", () => {
     const metrics = new SimMetrics();
     metrics.genThroughput = 48.5;
     const text = renderMetrics('m', metrics, { runningReqs: 1, queuedReqs: 0, usedTokens: 10, tokenUsage: 0, engineStartupS: 1, loadWeightsS: 1 });
@@ -26,11 +26,7 @@ describe('readGenThroughput', () => {
   });
 
   it('sums DP ranks, skips TP ranks other than 0, and says null when absent', () => {
-    const text = [
-      'sglang:gen_throughput{dp_rank="0",tp_rank="0"} 10',
-      'sglang:gen_throughput{dp_rank="1",tp_rank="0"} 12',
-      'sglang:gen_throughput{dp_rank="0",tp_rank="1"} 10',
-    ].join('\n');
+    const text = ['sglang:gen_throughput{dp_rank="0",tp_rank="0"} 10', 'sglang:gen_throughput{dp_rank="1",tp_rank="0"} 12', 'sglang:gen_throughput{dp_rank="0",tp_rank="1"} 10'].join('\n');
     expect(readGenThroughput(text)).toEqual({ genTokPerS: 22, runningReqs: null });
     expect(readGenThroughput('')).toEqual({ genTokPerS: null, runningReqs: null });
   });
@@ -41,7 +37,12 @@ describe('MetricsThroughputPoller', () => {
   afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
   it('reports a reading while requests run, once per change, nothing while idle', async () => {
-    const answers = [[50, 1], [50, 1], [0, 0], [61.5, 2]];
+    const answers = [
+      [50, 1],
+      [50, 1],
+      [0, 0],
+      [61.5, 2],
+    ];
     let served = 0;
     server = createServer((_req, res) => {
       const [gen, running] = answers[Math.min(served++, answers.length - 1)] ?? [0, 0];
@@ -54,6 +55,9 @@ describe('MetricsThroughputPoller', () => {
     poller.start();
     while (served < answers.length + 1) await new Promise((r) => setTimeout(r, 10));
     poller.stop();
-    expect(samples.map((s) => [s.genTokPerS, s.runningReqs, s.source])).toEqual([[50, 1, 'metrics'], [61.5, 2, 'metrics']]);
+    expect(samples.map((s) => [s.genTokPerS, s.runningReqs, s.source])).toEqual([
+      [50, 1, 'metrics'],
+      [61.5, 2, 'metrics'],
+    ]);
   });
 });

@@ -22,7 +22,13 @@ let limits: NvidiaPowerLimits;
 /** power.limit per UUID, as the fake reports it now. */
 async function fakeLimits(): Promise<Record<string, number>> {
   const { stdout } = await run(FAKE, ['--query-gpu=uuid,power.limit', '--format=csv,noheader,nounits']);
-  return Object.fromEntries(stdout.trim().split('\n').map((line) => line.split(', ')).map(([uuid, w]) => [uuid, Number(w)]));
+  return Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(', '))
+      .map(([uuid, w]) => [uuid, Number(w)]),
+  );
 }
 
 function create(options: Partial<ConstructorParameters<typeof NvidiaPowerLimits>[0]> = {}): NvidiaPowerLimits {
@@ -74,7 +80,7 @@ describe('NvidiaPowerLimits against the fake nvidia-smi', () => {
     await expect(limits.setPowerLimit('00000000:99:00.0', 300)).rejects.toMatchObject({ code: 'not_found' });
   });
 
-  it('refuses limits outside the GPU\'s real bounds and changes nothing', async () => {
+  it("refuses limits outside the GPU's real bounds and changes nothing", async () => {
     for (const watts of [99, 351]) {
       await expect(limits.setPowerLimit(GPU3.uuid, watts)).rejects.toMatchObject({
         code: 'out_of_range',
@@ -92,9 +98,9 @@ describe('NvidiaPowerLimits against the fake nvidia-smi', () => {
   it('reverts by itself after revertAfterS unless confirmed, and says so', async () => {
     const change = await limits.setPowerLimit(GPU0.busId, 250, 0.3);
     await vi.waitFor(async () => expect((await fakeLimits())[GPU0.uuid]).toBe(350), { timeout: 15_000, interval: 100 });
-    await vi.waitFor(() => expect(events).toEqual([
-      { op: 'timedRevertPowerLimit', args: { changeId: change.changeId, gpu: GPU0.uuid, watts: 350, enforcedW: 350 }, outcome: { ok: true } },
-    ]), { timeout: 5000 });
+    await vi.waitFor(() => expect(events).toEqual([{ op: 'timedRevertPowerLimit', args: { changeId: change.changeId, gpu: GPU0.uuid, watts: 350, enforcedW: 350 }, outcome: { ok: true } }]), {
+      timeout: 5000,
+    });
     await expect(limits.confirm(change.changeId)).rejects.toMatchObject({ code: 'not_found' });
   });
 
@@ -141,10 +147,12 @@ describe('NvidiaPowerLimits against the fake nvidia-smi', () => {
     await mkdir(join(dir, 'state'));
     await writeFile(limits.persistedPath, '{"version":1,"limits":');
     await limits.reapplyPersisted();
-    expect(events).toEqual([{ op: 'reapplyPowerLimit', args: { file: limits.persistedPath }, outcome: { ok: false, error: { code: 'internal', message: expect.stringContaining('not valid JSON') } } }]);
+    expect(events).toEqual([
+      { op: 'reapplyPowerLimit', args: { file: limits.persistedPath }, outcome: { ok: false, error: { code: 'internal', message: expect.stringContaining('not valid JSON') } } },
+    ]);
   });
 
-  it('answers unsupported, with nvidia-smi\'s text and nothing pending, when -pl is not supported yet exits 0', async () => {
+  it("answers unsupported, with nvidia-smi's text and nothing pending, when -pl is not supported yet exits 0", async () => {
     await expect(limits.setPowerLimit(GPU5.uuid, 300)).rejects.toMatchObject({
       code: 'unsupported',
       message: expect.stringContaining(`Changing power management limit is not supported for GPU: ${GPU5.busId}. Treating as warning and moving on. All done.`),

@@ -123,7 +123,11 @@ export class NvidiaPowerLimits implements PowerLimitControl {
       for (const [uuid, { watts }] of entries) {
         const args = { gpu: uuid, watts };
         if (!Array.isArray(gpus)) this.emit('reapplyPowerLimit', args, gpus);
-        else await this.reapplyOne(gpus, uuid, watts).then((result) => this.emit('reapplyPowerLimit', { ...args, ...result }), (err) => this.emit('reapplyPowerLimit', args, err));
+        else
+          await this.reapplyOne(gpus, uuid, watts).then(
+            (result) => this.emit('reapplyPowerLimit', { ...args, ...result }),
+            (err) => this.emit('reapplyPowerLimit', args, err),
+          );
       }
     });
   }
@@ -189,7 +193,10 @@ export class NvidiaPowerLimits implements PowerLimitControl {
   /** A revert nobody waits for: logged either way, and forgotten even when it failed (there is no one to retry it). */
   private async restoreLogged(op: PowerLimitEvent['op'], change: PendingChange): Promise<void> {
     const args = { changeId: change.changeId, gpu: change.uuid, watts: change.previousW };
-    await this.restore(change).then((enforcedW) => this.emit(op, { ...args, enforcedW }), (err) => this.emit(op, args, err));
+    await this.restore(change).then(
+      (enforcedW) => this.emit(op, { ...args, enforcedW }),
+      (err) => this.emit(op, args, err),
+    );
     this.forget(change);
   }
 

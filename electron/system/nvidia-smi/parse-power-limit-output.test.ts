@@ -17,10 +17,7 @@ describe('parsePowerLimitOutput', () => {
         allDone: true,
       },
     ],
-    [
-      'pl-success-persistence-warning-terminal-wrapped.txt',
-      { ...QUIET, ok: true, changes: [{ busId: '00000000:19:00.0', powerLimitW: 120, previousW: 250 }], errors: [], persistenceModeOff: true },
-    ],
+    ['pl-success-persistence-warning-terminal-wrapped.txt', { ...QUIET, ok: true, changes: [{ busId: '00000000:19:00.0', powerLimitW: 120, previousW: 250 }], errors: [], persistenceModeOff: true }],
     [
       'pl-error-out-of-range-rtx3070.txt',
       {
@@ -31,10 +28,7 @@ describe('parsePowerLimitOutput', () => {
         terminatedEarly: true,
       },
     ],
-    [
-      'pl-error-insufficient-permissions.txt',
-      { ...QUIET, ok: false, changes: [], errors: [{ kind: 'insufficient-permissions', busId: '00000000:01:00.0' }] },
-    ],
+    ['pl-error-insufficient-permissions.txt', { ...QUIET, ok: false, changes: [], errors: [{ kind: 'insufficient-permissions', busId: '00000000:01:00.0' }] }],
     [
       // nvidia-smi exits 0 here: only the text says nothing changed.
       'pl-not-supported-laptop-exit0.txt',

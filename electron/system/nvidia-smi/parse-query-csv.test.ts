@@ -8,13 +8,26 @@ import { readGpuMetrics, toGpuSample } from './to-gpu-sample.js';
 // Expected values are copied by hand from the captures (see test/fixtures/nvidia-smi/SOURCES.md).
 
 const NO_METRICS: GpuMetrics = {
-  utilGpuPct: null, memUsedMiB: null, memTotalMiB: null, tempC: null, powerDrawW: null, powerLimitW: null,
-  enforcedPowerLimitW: null, defaultPowerLimitW: null, minPowerLimitW: null, maxPowerLimitW: null,
-  smClockMHz: null, fanPct: null, pstate: null,
+  utilGpuPct: null,
+  memUsedMiB: null,
+  memTotalMiB: null,
+  tempC: null,
+  powerDrawW: null,
+  powerLimitW: null,
+  enforcedPowerLimitW: null,
+  defaultPowerLimitW: null,
+  minPowerLimitW: null,
+  maxPowerLimitW: null,
+  smClockMHz: null,
+  fanPct: null,
+  pstate: null,
 };
 
 /** The field list from the 440 capture's command line (gpu-utils #83). */
-const FIELDS_440 = 'power.limit,power.min_limit,power.max_limit,memory.total,vbios_version,driver_version,name,gpu_uuid,power.draw,temperature.gpu,temperature.memory,clocks.current.graphics,clocks.sm,clocks.mem,utilization.gpu,utilization.memory,fan.speed,pcie.link.width.current,pstate'.split(',');
+const FIELDS_440 =
+  'power.limit,power.min_limit,power.max_limit,memory.total,vbios_version,driver_version,name,gpu_uuid,power.draw,temperature.gpu,temperature.memory,clocks.current.graphics,clocks.sm,clocks.mem,utilization.gpu,utilization.memory,fan.speed,pcie.link.width.current,pstate'.split(
+    ',',
+  );
 const FIELDS_I3PYSTATUS = 'memory.total,memory.free,memory.used,temperature.gpu,fan.speed,utilization.gpu,utilization.memory'.split(',');
 
 interface NoheaderCase {
@@ -29,11 +42,25 @@ const NOHEADER_CASES: NoheaderCase[] = [
     file: 'query-csv-noheader-nounits-rtx2080-driver440-powerlimits.txt',
     fields: FIELDS_440,
     row: {
-      'power.limit': '200.00', 'power.min_limit': '105.00', 'power.max_limit': '292.00', 'memory.total': '7979',
-      vbios_version: '90.04.23.00.5F', driver_version: '440.64', name: 'GeForce RTX 2080',
-      uuid: 'GPU-22b2c6ac-2d49-4863-197c-9c469071178a', 'power.draw': '176.98', 'temperature.gpu': '45',
-      'temperature.memory': null, 'clocks.current.graphics': '1965', 'clocks.current.sm': '1965', 'clocks.mem': '7199',
-      'utilization.gpu': '86', 'utilization.memory': '55', 'fan.speed': '100', 'pcie.link.width.current': '8', pstate: 'P2',
+      'power.limit': '200.00',
+      'power.min_limit': '105.00',
+      'power.max_limit': '292.00',
+      'memory.total': '7979',
+      vbios_version: '90.04.23.00.5F',
+      driver_version: '440.64',
+      name: 'GeForce RTX 2080',
+      uuid: 'GPU-22b2c6ac-2d49-4863-197c-9c469071178a',
+      'power.draw': '176.98',
+      'temperature.gpu': '45',
+      'temperature.memory': null,
+      'clocks.current.graphics': '1965',
+      'clocks.current.sm': '1965',
+      'clocks.mem': '7199',
+      'utilization.gpu': '86',
+      'utilization.memory': '55',
+      'fan.speed': '100',
+      'pcie.link.width.current': '8',
+      pstate: 'P2',
     },
     metrics: { powerLimitW: 200, minPowerLimitW: 105, maxPowerLimitW: 292, memTotalMiB: 7979, powerDrawW: 176.98, tempC: 45, smClockMHz: 1965, utilGpuPct: 86, fanPct: 100, pstate: 'P2' },
   },
@@ -78,21 +105,45 @@ describe('parseQueryCsv, --format=csv with units in header and values (all-field
     expect(bracketedNa).toHaveLength(81);
     expect(bracketedNa.every((field) => row[field] === null)).toBe(true);
     expect(row).toMatchObject({
-      timestamp: '2026/06/26 11:59:44.226', name: 'NVIDIA GeForce RTX 4080 SUPER', index: '0',
-      uuid: 'GPU-00000000-0000-0000-0000-000000000000', 'pci.bus_id': '00000000:01:00.0',
-      'power.draw': '26.20', 'power.draw.average': '26.20', 'power.draw.instant': '28.77',
-      'power.management': null, display_mode: null, 'clocks.applications.graphics': null, // […deprecated]
-      'temperature.memory': null, 'fabric.state': null, // bare N/A
+      timestamp: '2026/06/26 11:59:44.226',
+      name: 'NVIDIA GeForce RTX 4080 SUPER',
+      index: '0',
+      uuid: 'GPU-00000000-0000-0000-0000-000000000000',
+      'pci.bus_id': '00000000:01:00.0',
+      'power.draw': '26.20',
+      'power.draw.average': '26.20',
+      'power.draw.instant': '28.77',
+      'power.management': null,
+      display_mode: null,
+      'clocks.applications.graphics': null, // […deprecated]
+      'temperature.memory': null,
+      'fabric.state': null, // bare N/A
       'platform.chassis_serial_number': null, // empty
-      'clocks_event_reasons_counters.sw_power_cap': '0', 'clocks.max.memory': '11501', 'fan.speed': '0',
+      'clocks_event_reasons_counters.sw_power_cap': '0',
+      'clocks.max.memory': '11501',
+      'fan.speed': '0',
     });
     expect(table.units[table.fields.indexOf('power.draw')]).toBe('W');
     expect(table.units[table.fields.indexOf('temperature.gpu')]).toBeNull();
     expect(toGpuSample(row, 1000)).toEqual({
-      index: 0, uuid: 'GPU-00000000-0000-0000-0000-000000000000', busId: '00000000:01:00.0', name: 'NVIDIA GeForce RTX 4080 SUPER',
-      utilGpuPct: 0, memUsedMiB: 596, memTotalMiB: 16376, tempC: 43, powerDrawW: 28.77, powerLimitW: 320,
-      enforcedPowerLimitW: 320, defaultPowerLimitW: 320, minPowerLimitW: 150, maxPowerLimitW: 400,
-      smClockMHz: 210, fanPct: 0, pstate: 'P8', atMs: 1000,
+      index: 0,
+      uuid: 'GPU-00000000-0000-0000-0000-000000000000',
+      busId: '00000000:01:00.0',
+      name: 'NVIDIA GeForce RTX 4080 SUPER',
+      utilGpuPct: 0,
+      memUsedMiB: 596,
+      memTotalMiB: 16376,
+      tempC: 43,
+      powerDrawW: 28.77,
+      powerLimitW: 320,
+      enforcedPowerLimitW: 320,
+      defaultPowerLimitW: 320,
+      minPowerLimitW: 150,
+      maxPowerLimitW: 400,
+      smClockMHz: 210,
+      fanPct: 0,
+      pstate: 'P8',
+      atMs: 1000,
     });
   });
 
@@ -102,15 +153,33 @@ describe('parseQueryCsv, --format=csv with units in header and values (all-field
     const row = nth(table.rows, 0);
     expect(Object.values(row).filter((v) => v === null)).toHaveLength(131 + 6 + 12 + 1); // [N/A], deprecated, N/A, empty
     expect(row).toMatchObject({
-      kmd_version: '610.57.04', 'pci.bus_id': '00000000:0C:00.0', 'power.draw.average': null, 'power.draw.instant': '98.14',
-      'clocks.applications.memory': null, 'clocks.default_applications.graphics': null, 'power.management': null,
-      'gpu.base.current': null, 'bbx.time_run': null, 'encoder.stats.averageLatency': '96754',
-      'clocks_event_reasons_counters.sw_power_cap': '15820333506', 'utilization.encoder': '100',
+      kmd_version: '610.57.04',
+      'pci.bus_id': '00000000:0C:00.0',
+      'power.draw.average': null,
+      'power.draw.instant': '98.14',
+      'clocks.applications.memory': null,
+      'clocks.default_applications.graphics': null,
+      'power.management': null,
+      'gpu.base.current': null,
+      'bbx.time_run': null,
+      'encoder.stats.averageLatency': '96754',
+      'clocks_event_reasons_counters.sw_power_cap': '15820333506',
+      'utilization.encoder': '100',
     });
     expect(readGpuMetrics(row)).toEqual({
-      utilGpuPct: 8, memUsedMiB: 815, memTotalMiB: 8192, tempC: 38, powerDrawW: 98.14, powerLimitW: 250,
-      enforcedPowerLimitW: 250, defaultPowerLimitW: 250, minPowerLimitW: 105, maxPowerLimitW: 350,
-      smClockMHz: 2070, fanPct: 38, pstate: 'P2',
+      utilGpuPct: 8,
+      memUsedMiB: 815,
+      memTotalMiB: 8192,
+      tempC: 38,
+      powerDrawW: 98.14,
+      powerLimitW: 250,
+      enforcedPowerLimitW: 250,
+      defaultPowerLimitW: 250,
+      minPowerLimitW: 105,
+      maxPowerLimitW: 350,
+      smClockMHz: 2070,
+      fanPct: 38,
+      pstate: 'P2',
     });
   });
 
@@ -119,14 +188,32 @@ describe('parseQueryCsv, --format=csv with units in header and values (all-field
     expect(text.endsWith('\n')).toBe(false);
     const table = parseQueryCsv(text);
     expect(table.fields).toEqual([
-      'name', 'uuid', 'fan.speed', 'pstate', 'memory.reserved', 'memory.used', 'memory.free', 'utilization.gpu',
-      'utilization.memory', 'temperature.gpu', 'power.draw', 'clocks.current.graphics', 'clocks.current.sm',
-      'clocks.current.memory', 'clocks.current.video',
+      'name',
+      'uuid',
+      'fan.speed',
+      'pstate',
+      'memory.reserved',
+      'memory.used',
+      'memory.free',
+      'utilization.gpu',
+      'utilization.memory',
+      'temperature.gpu',
+      'power.draw',
+      'clocks.current.graphics',
+      'clocks.current.sm',
+      'clocks.current.memory',
+      'clocks.current.video',
     ]);
     expect(table.units.slice(0, 5)).toEqual([null, null, '%', null, 'MiB']);
     expect(table.rows[0]).toMatchObject({ name: 'Tesla P100-PCIE-16GB', 'fan.speed': null, 'memory.free': '16280', 'clocks.current.video': '835' });
     expect(readGpuMetrics(nth(table.rows, 0))).toEqual({
-      ...NO_METRICS, utilGpuPct: 0, memUsedMiB: 0, tempC: 37, powerDrawW: 28.16, smClockMHz: 405, pstate: 'P0',
+      ...NO_METRICS,
+      utilGpuPct: 0,
+      memUsedMiB: 0,
+      tempC: 37,
+      powerDrawW: 28.16,
+      smClockMHz: 405,
+      pstate: 'P0',
     });
     expect(toGpuSample(nth(table.rows, 0), 0)).toBeNull(); // no index asked: nothing to key a sample by
   });

@@ -23,7 +23,10 @@ export interface QueryCsvTable {
  * and `[unit]` suffixes there are stripped from both names and values (`26.20 W` → "26.20").
  */
 export function parseQueryCsv(text: string, fields?: readonly string[]): QueryCsvTable {
-  const lines = text.split(/\r?\n/).map((line, i) => ({ line, number: i + 1 })).filter((l) => l.line.trim() !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((line, i) => ({ line, number: i + 1 }))
+    .filter((l) => l.line.trim() !== '');
   const header = fields ? { fields: fields.map(canonicalField), units: fields.map(() => null) } : readHeader(lines.shift()?.line ?? '');
   const table: QueryCsvTable = { ...header, rows: [], rejectedLines: [] };
   for (const { line, number } of lines) {
@@ -36,7 +39,11 @@ export function parseQueryCsv(text: string, fields?: readonly string[]): QueryCs
 
 /** One noheader line against the fields it was asked for; null when the column count does not match. */
 export function parseQueryCsvLine(line: string, fields: readonly string[]): QueryRow | null {
-  return toRow(splitCsvLine(line), fields.map(canonicalField), fields.map(() => null));
+  return toRow(
+    splitCsvLine(line),
+    fields.map(canonicalField),
+    fields.map(() => null),
+  );
 }
 
 /** True for the tokens nvidia-smi prints instead of a value: any `[…]`, bare `N/A`, or nothing. */

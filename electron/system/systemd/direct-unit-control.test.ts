@@ -16,12 +16,11 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dropInRoot, { recursive: true, force: true }));
 
-const catalogOf = (models: CatalogInput['models'], unit = 'sglang@.service') =>
-  catalogSchema.parse({ backend: { kind: 'systemd', unit, port: 30000 }, router: { port: 8002 }, models });
+const catalogOf = (models: CatalogInput['models'], unit = 'sglang@.service') => catalogSchema.parse({ backend: { kind: 'systemd', unit, port: 30000 }, router: { port: 8002 }, models });
 const control = (unit: string, catalog: ReturnType<typeof catalogOf>) => new DirectUnitControl({ catalog, unit, scope: 'system', dropInRoot, systemctlCommand: SYSTEMCTL_OK });
 
 describe('DirectUnitControl', () => {
-  it('writes an instance\'s own drop-in, with the port of the model\'s slot', async () => {
+  it("writes an instance's own drop-in, with the port of the model's slot", async () => {
     const catalog = catalogOf([
       { id: 'a', modelPath: '/m/a', gpus: [0], port: 31000 },
       { id: 'b', modelPath: '/m/b', gpus: [1] },
@@ -48,7 +47,7 @@ describe('DirectUnitControl', () => {
     expect(await readFile(plain.dropInPath, 'utf8')).toContain('--port 30000');
   });
 
-  it('never writes a template\'s drop-in, which every instance would read', async () => {
+  it("never writes a template's drop-in, which every instance would read", async () => {
     const catalog = catalogOf([{ id: 'a', modelPath: '/m/a', gpus: [0] }]);
     await expect(control('sglang@.service', catalog).selectModel('a')).rejects.toThrow(/sglang@.service is a template unit; select a model for one of its instances/);
   });

@@ -5,14 +5,14 @@ import { isValidUnitName } from './systemctl.js';
 
 describe('SLOT_INSTANCE_PATTERN', () => {
   // Kept in sync with gpuSetKey: every slot id it writes is an accepted instance, and a valid unit name.
-  it.each<GpuSet>([
-    { all: true }, { all: false, gpus: [0] }, { all: false, gpus: [7] }, { all: false, gpus: [1, 2] },
-    { all: false, gpus: [0, 1, 2, 3, 4, 5, 6, 7] }, { all: false, gpus: [10, 255] },
-  ])('accepts the slot id of %j', (set) => {
-    const slotId = gpuSetKey(set);
-    expect(slotId).toMatch(SLOT_INSTANCE_PATTERN);
-    expect(isValidUnitName(slotInstanceUnit('sglang@.service', slotId))).toBe(true);
-  });
+  it.each<GpuSet>([{ all: true }, { all: false, gpus: [0] }, { all: false, gpus: [7] }, { all: false, gpus: [1, 2] }, { all: false, gpus: [0, 1, 2, 3, 4, 5, 6, 7] }, { all: false, gpus: [10, 255] }])(
+    'accepts the slot id of %j',
+    (set) => {
+      const slotId = gpuSetKey(set);
+      expect(slotId).toMatch(SLOT_INSTANCE_PATTERN);
+      expect(isValidUnitName(slotInstanceUnit('sglang@.service', slotId))).toBe(true);
+    },
+  );
 
   it('leaves out the empty GPU set, which the catalog check refuses', () => {
     expect(gpuSetKey({ all: false, gpus: [] })).not.toMatch(SLOT_INSTANCE_PATTERN);

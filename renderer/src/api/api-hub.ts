@@ -1,13 +1,4 @@
-import {
-  API_EVENT_TYPES,
-  type ApiEvent,
-  type ApiEventType,
-  type ApiMethodName,
-  type ApiParams,
-  type ApiResult,
-  type ApiTransport,
-  type ConnectionDetail,
-} from '../../../shared/switchboard-api.js';
+import { API_EVENT_TYPES, type ApiEvent, type ApiEventType, type ApiMethodName, type ApiParams, type ApiResult, type ApiTransport, type ConnectionDetail } from '../../../shared/switchboard-api.js';
 
 type EventOf<T extends ApiEventType> = Extract<ApiEvent, { type: T }>;
 type Listener<T extends ApiEventType> = (event: EventOf<T>) => void;

@@ -15,7 +15,9 @@ describe('pageIpcTransport', () => {
   });
 
   it.each([[new Error('boom')], ['text'], [{ name: 'Other', code: 'x' }], [{ name: 'ApiCallError' }]])('passes anything else through: %s', async (value) => {
-    const err = await pageIpcTransport(bridgedRejecting(value)).call('state.get', {}).catch((e: unknown) => e);
+    const err = await pageIpcTransport(bridgedRejecting(value))
+      .call('state.get', {})
+      .catch((e: unknown) => e);
     expect(err).toBe(value);
   });
 

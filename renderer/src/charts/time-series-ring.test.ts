@@ -26,7 +26,11 @@ describe('TimeSeriesRing', () => {
     const ring = new TimeSeriesRing(4, 2);
     ring.push(1000, [null, 5]);
     ring.push(2000, [7]);
-    expect(ring.toSeriesData()).toEqual([[1, 2], [null, 7], [5, null]]);
+    expect(ring.toSeriesData()).toEqual([
+      [1, 2],
+      [null, 7],
+      [5, null],
+    ]);
   });
 
   it('stays bounded over many pushes and clears', () => {

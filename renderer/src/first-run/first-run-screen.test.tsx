@@ -27,7 +27,10 @@ function configuredState(id: string): EngineState {
 
 function documentOf(text: string, revision: string, ids: string[] = []): CatalogDocument {
   return {
-    path: PATH, text, revision, issues: [],
+    path: PATH,
+    text,
+    revision,
+    issues: [],
     models: ids.map((id) => ({ id, modelPath: `/models/${id}`, aliases: [], tp: 1, torchCompile: false, pinned: false, extraArgs: [], env: {}, sampling: {} })),
   };
 }
@@ -39,7 +42,17 @@ function importResult(apply: boolean): ImportScriptsResult {
     reports: [{ script: '/opt/sglang/start_sglang_llama.sh', id: 'llama8b', notes: [{ line: 3, severity: 'info', message: '--port 30000 dropped: managed by switchboard (backend.port)' }] }],
     added: ['llama8b'],
     skipped: [],
-    preview: { ok: true, issues: [], fieldIssues: {}, text: IMPORT_TEXT, revision: EMPTY_REV, diff: [{ kind: 'add', text: 'models:', newLine: 1 }, { kind: 'add', text: '  - id: llama8b', newLine: 2 }] },
+    preview: {
+      ok: true,
+      issues: [],
+      fieldIssues: {},
+      text: IMPORT_TEXT,
+      revision: EMPTY_REV,
+      diff: [
+        { kind: 'add', text: 'models:', newLine: 1 },
+        { kind: 'add', text: '  - id: llama8b', newLine: 2 },
+      ],
+    },
     ...(apply ? { applied: { document: documentOf(IMPORT_TEXT, REV_2, ['llama8b']), restartRequired: [] } } : {}),
   };
 }
@@ -52,7 +65,11 @@ function start(handlers: Partial<ApiHandlers> = {}) {
     'state.get': async () => state,
     'catalog.get': async () => documentOf('', EMPTY_REV),
     'catalog.preview': async ({ change }) => ({
-      ok: true, issues: [], fieldIssues: {}, text: '', revision: EMPTY_REV,
+      ok: true,
+      issues: [],
+      fieldIssues: {},
+      text: '',
+      revision: EMPTY_REV,
       diff: [{ kind: 'add', text: `  - id: ${change.op === 'add' ? change.model.id : ''}`, newLine: 2 }],
     }),
     'catalog.apply': async ({ change }) => {

@@ -144,7 +144,9 @@ function SimulatedHostChoice({ hub }: { hub?: ApiHub }) {
       <h2 id={titleId} className="section-title">
         Try the simulated host
       </h2>
-      <p className="dim">No GPU server at hand? Run the engine on a simulated one: three models served by the SGLang simulator on six simulated RTX 3090s. Nothing real is loaded, and your catalog stays unwritten.</p>
+      <p className="dim">
+        No GPU server at hand? Run the engine on a simulated one: three models served by the SGLang simulator on six simulated RTX 3090s. Nothing real is loaded, and your catalog stays unwritten.
+      </p>
       <div className="first-run-actions">
         <button type="button" disabled={busy} onClick={() => void start()}>
           {step.kind === 'starting' ? 'Preparing the simulated host…' : 'Try the simulated host'}

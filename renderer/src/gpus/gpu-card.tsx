@@ -78,7 +78,11 @@ function PowerBar({ sample }: { sample: GpuSample }) {
       >
         <div style={{ width: `${pct}%` }} />
       </div>
-      {lowered && <div className="gpu-dim">Enforced {sample.enforcedPowerLimitW} W (requested {sample.powerLimitW} W)</div>}
+      {lowered && (
+        <div className="gpu-dim">
+          Enforced {sample.enforcedPowerLimitW} W (requested {sample.powerLimitW} W)
+        </div>
+      )}
     </div>
   );
 }
@@ -87,9 +91,7 @@ function NvlinkLinks({ index, status }: { index: number; status: NvlinkStatus | 
   if (!status) return null;
   return (
     <details className="gpu-nvlink" data-testid={`gpu-nvlink-${index}`}>
-      <summary>
-        NVLink: {status.links.length > 0 ? `${status.links.filter((l) => l.active).length} of ${status.links.length} links active` : (status.message ?? status.none ?? 'no links')}
-      </summary>
+      <summary>NVLink: {status.links.length > 0 ? `${status.links.filter((l) => l.active).length} of ${status.links.length} links active` : (status.message ?? status.none ?? 'no links')}</summary>
       {status.links.length > 0 && (
         <ul>
           {status.links.map((link) => (

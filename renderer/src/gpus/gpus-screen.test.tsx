@@ -41,7 +41,17 @@ const topology = parseTopoMatrix(topoText);
 function a6000(index: number, overrides: Partial<GpuSample> = {}): GpuSample {
   const captured = nvlink[index];
   if (!captured) throw new RangeError(`the nvlink capture has GPUs 0–${nvlink.length - 1}, not ${index}`);
-  return rtx3090Sample(index, { uuid: captured.uuid, name: captured.name, busId: `00000000:${['41', '61', 'C1'][index]}:00.0`, maxPowerLimitW: 300, powerLimitW: 300, enforcedPowerLimitW: 300, defaultPowerLimitW: 300, atMs: T0, ...overrides });
+  return rtx3090Sample(index, {
+    uuid: captured.uuid,
+    name: captured.name,
+    busId: `00000000:${['41', '61', 'C1'][index]}:00.0`,
+    maxPowerLimitW: 300,
+    powerLimitW: 300,
+    enforcedPowerLimitW: 300,
+    defaultPowerLimitW: 300,
+    atMs: T0,
+    ...overrides,
+  });
 }
 
 function overview(overrides: Partial<GpuOverview> = {}): GpuOverview {
@@ -58,7 +68,10 @@ describe('GpusScreen', () => {
       'gpu.setPowerLimit': async ({ gpu, watts }) => ({ changeId: `chg-${watts}`, gpu, previousW: 300, enforcedW: watts, revertAt: new Date(Date.now() + 20_000).toISOString() }),
       'gpu.confirmPowerLimit': async ({ changeId }) => ({ changeId }),
       'gpu.revertPowerLimit': async ({ changeId }) => ({ changeId, restoredW: 300 }),
-      'gpu.applyPreset': async ({ watts }) => ({ watts, changes: nvlink.map((n, i) => ({ changeId: `p-${i}`, gpu: n.uuid, previousW: 300, enforcedW: watts, revertAt: new Date(Date.now() + 20_000).toISOString() })) }),
+      'gpu.applyPreset': async ({ watts }) => ({
+        watts,
+        changes: nvlink.map((n, i) => ({ changeId: `p-${i}`, gpu: n.uuid, previousW: 300, enforcedW: watts, revertAt: new Date(Date.now() + 20_000).toISOString() })),
+      }),
       ...handlers,
     });
     render(<GpusScreen store={createGpusStore(new ApiHub(transport))} />);

@@ -24,7 +24,12 @@ export function GpusScreen({ store: given }: { store?: GpusStore } = {}) {
   const topology = useStore(store, (s) => s.topology);
   const peers = useMemo(() => peersByIndex(nvlinkSets), [nvlinkSets]);
 
-  if (status === 'idle' || status === 'loading') return <section className="gpus-screen" aria-label="GPUs"><p role="status">Reading the GPUs…</p></section>;
+  if (status === 'idle' || status === 'loading')
+    return (
+      <section className="gpus-screen" aria-label="GPUs">
+        <p role="status">Reading the GPUs…</p>
+      </section>
+    );
   if (status === 'unavailable' || status === 'error') {
     return (
       <section className="gpus-screen" aria-label="GPUs">
@@ -49,7 +54,11 @@ export function GpusScreen({ store: given }: { store?: GpusStore } = {}) {
           <strong>Readings are stale:</strong> {stale.reason}. The values below are the last ones it gave; models and the router are not affected.
         </p>
       )}
-      {reason && <p role="alert" className="power-error">{reason}</p>}
+      {reason && (
+        <p role="alert" className="power-error">
+          {reason}
+        </p>
+      )}
       <PowerPresets store={store} />
       <div className="gpu-cards">
         {samples.map((sample) => (
@@ -76,6 +85,11 @@ function HostLine({ host }: { host: HostStats | null }) {
 /** For each GPU, the other members of its NVLink set. */
 function peersByIndex(sets: readonly number[][]): Map<number, number[]> {
   const peers = new Map<number, number[]>();
-  for (const set of sets) for (const index of set) peers.set(index, set.filter((other) => other !== index));
+  for (const set of sets)
+    for (const index of set)
+      peers.set(
+        index,
+        set.filter((other) => other !== index),
+      );
   return peers;
 }

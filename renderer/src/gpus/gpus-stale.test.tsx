@@ -41,8 +41,7 @@ describe('GpusScreen with stale readings', () => {
   const tick = (ms: number) => act(() => vi.advanceTimersByTimeAsync(ms));
   const overviewCalls = () => transport.calls.filter((c) => c.method === 'gpu.overview').length;
 
-  const engineSays = (stale?: GpuStaleness) =>
-    act(() => transport.emit({ type: 'state', state: sampleEngineState({}, { gpu: { available: true, gpuCount: 2, ...(stale ? { stale } : {}) } }) }));
+  const engineSays = (stale?: GpuStaleness) => act(() => transport.emit({ type: 'state', state: sampleEngineState({}, { gpu: { available: true, gpuCount: 2, ...(stale ? { stale } : {}) } }) }));
 
   it('shows the reason when the engine says stale, dims the cards, follows the age, and clears when samples come again', async () => {
     render(<GpusScreen store={createGpusStore(new ApiHub(transport), { staleCheckMs: 5_000 })} />);

@@ -20,7 +20,12 @@ describe('createGpusStore', () => {
     transport = createFakeTransport({
       'gpu.overview': async () => overview,
       'gpu.history': async ({ gpu }) => [10, 5].map((agoS) => ({ ...rtx3090Sample(overview.samples.findIndex((s) => s.uuid === gpu)), atMs: Date.now() - agoS * 1000, utilGpuPct: agoS })),
-      'gpu.setPowerLimit': async ({ gpu, watts }) => pendingChange(overview.samples.findIndex((s) => s.uuid === gpu), watts, Date.now()),
+      'gpu.setPowerLimit': async ({ gpu, watts }) =>
+        pendingChange(
+          overview.samples.findIndex((s) => s.uuid === gpu),
+          watts,
+          Date.now(),
+        ),
       'gpu.confirmPowerLimit': async ({ changeId }) => ({ changeId }),
       'gpu.revertPowerLimit': async ({ changeId }) => ({ changeId, restoredW: 350 }),
       'gpu.applyPreset': async ({ watts }) => ({ watts, changes: overview.samples.map((s) => pendingChange(s.index, watts, Date.now())) }),
@@ -170,7 +175,11 @@ describe('createGpusStore', () => {
       expect(preset).toMatchObject({ kind: 'pending', watts: 300, deadlineMs: T0 + 20_000 });
       expect(Object.values(changes).map((c) => c.kind)).toEqual(Array(6).fill('pending'));
       await store.getState().confirmPreset();
-      expect(calls('gpu.confirmPowerLimit').map((c) => (c.params as { changeId: string }).changeId).sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `chg-${i}-300`));
+      expect(
+        calls('gpu.confirmPowerLimit')
+          .map((c) => (c.params as { changeId: string }).changeId)
+          .sort(),
+      ).toEqual([0, 1, 2, 3, 4, 5].map((i) => `chg-${i}-300`));
       expect(store.getState().preset).toEqual({ kind: 'confirmed', watts: 300 });
       expect(Object.values(store.getState().changes).map((c) => c.kind)).toEqual(Array(6).fill('confirmed'));
     });

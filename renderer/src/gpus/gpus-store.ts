@@ -116,7 +116,12 @@ export function createGpusStore(hub: ApiHub, options: GpusStoreOptions = {}): Gp
         ring.clear();
         for (const h of histories[i] ?? []) ring.push(h.atMs, historyPoint(h));
         const [xs, ...ys] = live;
-        xs.forEach((xS, p) => ring.push(xS * 1000, ys.map((series) => series[p] ?? null)));
+        xs.forEach((xS, p) =>
+          ring.push(
+            xS * 1000,
+            ys.map((series) => series[p] ?? null),
+          ),
+        );
         updates[sample.uuid] = ring.toSeriesData();
       });
       set({ history: { ...get().history, ...updates } });

@@ -45,7 +45,11 @@ export function PowerPresets({ store }: { store: GpusStore }) {
           </button>
         </span>
       )}
-      {preset.kind === 'confirmed' && <span role="status" className="ok">Kept {preset.watts} W on every GPU.</span>}
+      {preset.kind === 'confirmed' && (
+        <span role="status" className="ok">
+          Kept {preset.watts} W on every GPU.
+        </span>
+      )}
       {preset.kind === 'reverted' && (
         <span role="status" className="warn">
           {preset.why === 'expired' ? 'Not confirmed in time: ' : ''}the {preset.watts} W preset was reverted.

@@ -6,10 +6,7 @@ import type { LogLine } from '../../../shared/engine-state.js';
 /** How a log line is shown: load phases and readiness stand out, failures red, warnings yellow. */
 export type LogTone = 'error' | 'warning' | 'phase' | 'ready' | 'progress' | 'plain';
 
-const PHASE_KINDS = new Set<LogEventKind>([
-  'dist_begin', 'dist_end', 'weights_begin', 'weights_end', 'kv_alloc', 'mem_pool_end',
-  'graph_begin', 'graph_end', 'max_tokens', 'http_up',
-]);
+const PHASE_KINDS = new Set<LogEventKind>(['dist_begin', 'dist_end', 'weights_begin', 'weights_end', 'kv_alloc', 'mem_pool_end', 'graph_begin', 'graph_end', 'max_tokens', 'http_up']);
 const PROGRESS_KINDS = new Set<LogEventKind>(['shard_progress', 'graph_progress', 'graph_bs']);
 
 /** Lines the parser does not call failures but that still report an error (tracebacks, uvicorn ERROR). */

@@ -67,7 +67,11 @@ const fakes = vi.hoisted(() => {
   return { terminals, searches, FakeTerminal, FakeSearchAddon };
 });
 vi.mock('@xterm/xterm', () => ({ Terminal: fakes.FakeTerminal }));
-vi.mock('@xterm/addon-fit', () => ({ FitAddon: class { fit() {} } }));
+vi.mock('@xterm/addon-fit', () => ({
+  FitAddon: class {
+    fit() {}
+  },
+}));
 vi.mock('@xterm/addon-search', () => ({ SearchAddon: fakes.FakeSearchAddon }));
 const { terminals, searches } = fakes;
 

@@ -87,7 +87,9 @@ export function LogsScreen({ store: given }: { store?: LogsStore } = {}) {
         <span className="logs-matches" aria-live="polite">
           {query && results ? (results.count === 0 ? 'No matches' : `${results.index >= 0 ? results.index + 1 : '?'} / ${results.count}`) : ''}
         </span>
-        <span className="logs-notice" role="status">{notice}</span>
+        <span className="logs-notice" role="status">
+          {notice}
+        </span>
       </div>
       <LogTerminal ref={terminal} store={store} onSearchShortcut={focusSearch} onSearchResults={setResults} />
       <LogsStatus store={store} />
@@ -144,7 +146,13 @@ function LogsStatus({ store }: { store: LogsStore }) {
   const following = useStore(store, (s) => s.following);
   return (
     <div className="logs-status">
-      {error ? <span role="alert" className="logs-error">{error}</span> : <span>{status === 'loading' ? 'Loading the log tail…' : following ? 'Following' : 'Paused'}</span>}
+      {error ? (
+        <span role="alert" className="logs-error">
+          {error}
+        </span>
+      ) : (
+        <span>{status === 'loading' ? 'Loading the log tail…' : following ? 'Following' : 'Paused'}</span>
+      )}
       <span data-testid="log-line-count">{shown.toLocaleString('en-US')} lines</span>
       {dropped > 0 && (
         <span className="logs-dropped" data-testid="log-dropped">

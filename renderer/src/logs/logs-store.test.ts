@@ -53,7 +53,12 @@ function recordingSink(auto = true) {
 
 /** Lets the fake transport's promise chains finish. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
-const seqsOf = (writes: string[]) => writes.join('').split('\r\n').filter((r) => /^\d+$/.test(r)).map(Number);
+const seqsOf = (writes: string[]) =>
+  writes
+    .join('')
+    .split('\r\n')
+    .filter((r) => /^\d+$/.test(r))
+    .map(Number);
 
 describe('createLogsStore', () => {
   let transport: FakeTransport;

@@ -16,14 +16,7 @@ function buffer(rows: [text: string, wrapped?: boolean][]): TerminalBufferLike {
 describe('readTerminalText', () => {
   it('joins wrapped rows, strips the stream gutter and trailing empty rows', () => {
     const text = readTerminalText(
-      buffer([
-        ['┃ [2025-10-14 11:20:18 TP0] Load weight begin. avail ', false],
-        ['mem=78.05 GB   ', true],
-        ['  INFO:     127.0.0.1 - "GET /health" 200   '],
-        ['» switching to qwen'],
-        ['   '],
-        [''],
-      ]),
+      buffer([['┃ [2025-10-14 11:20:18 TP0] Load weight begin. avail ', false], ['mem=78.05 GB   ', true], ['  INFO:     127.0.0.1 - "GET /health" 200   '], ['» switching to qwen'], ['   '], ['']]),
     );
     expect(text).toBe('[2025-10-14 11:20:18 TP0] Load weight begin. avail mem=78.05 GB\nINFO:     127.0.0.1 - "GET /health" 200\nswitching to qwen');
   });

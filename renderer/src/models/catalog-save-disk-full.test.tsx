@@ -36,7 +36,7 @@ afterEach(() => {
 });
 
 describe('Models screen: a save the disk refuses', () => {
-  it('shows the engine\'s unavailable message in the dialog and saves on a retry', async () => {
+  it("shows the engine's unavailable message in the dialog and saves on a retry", async () => {
     let applies = 0;
     const transport = createFakeTransport({
       'state.get': async () => sampleEngineState(),

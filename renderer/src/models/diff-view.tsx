@@ -44,7 +44,7 @@ function foldUnchanged(diff: DiffLine[]): Row[] {
   const rows: Row[] = [];
   diff.forEach((d, i) => {
     if (near[i]) {
-      rows.push({ kind: d.kind, text: d.text, ...(d.newLine ?? d.oldLine ? { line: d.newLine ?? d.oldLine } : {}) });
+      rows.push({ kind: d.kind, text: d.text, ...((d.newLine ?? d.oldLine) ? { line: d.newLine ?? d.oldLine } : {}) });
       return;
     }
     const last = rows[rows.length - 1];

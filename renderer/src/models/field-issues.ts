@@ -17,7 +17,9 @@ export function placeIssues(preview: CatalogChangePreview | null): PlacedIssues 
     if (field) placed.byField[field] = [...(placed.byField[field] ?? []), ...issues];
     else placed.general.push(...issues);
   }
-  const shownErrors = Object.values(preview.fieldIssues).flat().some((i) => i.severity === 'error');
+  const shownErrors = Object.values(preview.fieldIssues)
+    .flat()
+    .some((i) => i.severity === 'error');
   if (!preview.ok && !shownErrors) placed.general.push(...preview.issues.filter((i) => i.severity === 'error'));
   return placed;
 }

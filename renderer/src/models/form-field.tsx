@@ -12,7 +12,14 @@ export interface FieldControlProps {
  * One labelled form control with its issues under it: the form's own parse error first, then the
  * engine's errors and warnings for that field (as you type, from `catalog.preview`).
  */
-export function FormField({ name, label, hint, localIssue, issues = [], children }: {
+export function FormField({
+  name,
+  label,
+  hint,
+  localIssue,
+  issues = [],
+  children,
+}: {
   name: string;
   label: string;
   hint?: string;

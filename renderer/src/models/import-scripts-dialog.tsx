@@ -17,14 +17,7 @@ export function ImportScriptsDialog({ store }: { store: ImportScriptsStore }) {
       <div className="form-grid">
         <div className="form-field">
           <label htmlFor="import-paths">Paths on the engine host (one per line)</label>
-          <textarea
-            id="import-paths"
-            rows={3}
-            spellCheck={false}
-            placeholder={'/opt/sglang\n/opt/sglang/start_sglang_mistral.sh'}
-            value={s.pathsText}
-            onChange={(e) => s.setPaths(e.target.value)}
-          />
+          <textarea id="import-paths" rows={3} spellCheck={false} placeholder={'/opt/sglang\n/opt/sglang/start_sglang_mistral.sh'} value={s.pathsText} onChange={(e) => s.setPaths(e.target.value)} />
           <span className="field-hint">A folder imports its start_sglang_*.sh files.</span>
         </div>
         <div className="form-field">

@@ -40,7 +40,10 @@ export type ImportScriptsStore = StoreApi<ImportScriptsState>;
 export function createImportScriptsStore(hub: ApiHub, catalog: CatalogStore): ImportScriptsStore {
   return createStore<ImportScriptsState>()((set, get) => {
     function params(apply: boolean): ImportScriptsParams {
-      const paths = get().pathsText.split('\n').map((p) => p.trim()).filter(Boolean);
+      const paths = get()
+        .pathsText.split('\n')
+        .map((p) => p.trim())
+        .filter(Boolean);
       const scripts = get().uploads;
       const expectedRevision = get().result?.preview.revision;
       return {

@@ -3,9 +3,21 @@ import type { ModelEntry } from '../../../shared/catalog-schema.js';
 import { draftFieldOf, draftFromEntry, draftToInput, emptyDraft, joinWords, splitWords } from './model-draft.js';
 
 const MISTRAL: ModelEntry = {
-  id: 'mistral-large-2411-awq', label: 'Mistral Large 2411 (AWQ)', aliases: ['mistral'], modelPath: '/models/Mistral-Large-Instruct-2411-AWQ',
-  tp: 4, contextLength: 24576, quantization: 'awq_marlin', memFractionStatic: 0.8, torchCompile: true, pinned: false, gpus: [1, 2, 3, 4],
-  powerLimitW: 300, extraArgs: ['--sleep-on-idle', '--json-model-override-args', '{"rope_scaling": null}'], env: { NCCL_P2P_LEVEL: 'NVL' }, sampling: { temperature: 0.7 },
+  id: 'mistral-large-2411-awq',
+  label: 'Mistral Large 2411 (AWQ)',
+  aliases: ['mistral'],
+  modelPath: '/models/Mistral-Large-Instruct-2411-AWQ',
+  tp: 4,
+  contextLength: 24576,
+  quantization: 'awq_marlin',
+  memFractionStatic: 0.8,
+  torchCompile: true,
+  pinned: false,
+  gpus: [1, 2, 3, 4],
+  powerLimitW: 300,
+  extraArgs: ['--sleep-on-idle', '--json-model-override-args', '{"rope_scaling": null}'],
+  env: { NCCL_P2P_LEVEL: 'NVL' },
+  sampling: { temperature: 0.7 },
 };
 
 describe('model drafts', () => {
@@ -49,7 +61,10 @@ describe('model drafts', () => {
   it('sends only the fields of the chosen source', () => {
     const { draft } = draftFromEntry(MISTRAL);
     expect(draftToInput({ ...draft, source: 'upstream', location: 'http://10.0.0.7:30000' }).model).toEqual({
-      id: 'mistral-large-2411-awq', label: 'Mistral Large 2411 (AWQ)', aliases: ['mistral'], upstream: 'http://10.0.0.7:30000',
+      id: 'mistral-large-2411-awq',
+      label: 'Mistral Large 2411 (AWQ)',
+      aliases: ['mistral'],
+      upstream: 'http://10.0.0.7:30000',
     });
     expect(Object.keys(draftToInput({ ...draft, source: 'script', location: '/opt/start.sh' }).model).sort()).toEqual(['aliases', 'env', 'gpus', 'id', 'label', 'powerLimitW', 'script', 'tp']);
   });
@@ -73,7 +88,18 @@ describe('model drafts', () => {
 
   it('places engine issue keys on form fields', () => {
     expect(['tp', 'gpus', 'modelPath', 'upstream', 'script', 'env', 'entry', 'models[2].memFractionStatic', 'sampling', 'models[1].port', 'pinned', 'idleUnloadS'].map(draftFieldOf)).toEqual([
-      'tp', 'gpus', 'location', 'location', 'location', 'env', null, 'memFractionStatic', null, 'port', 'pinned', 'idleUnloadS',
+      'tp',
+      'gpus',
+      'location',
+      'location',
+      'location',
+      'env',
+      null,
+      'memFractionStatic',
+      null,
+      'port',
+      'pinned',
+      'idleUnloadS',
     ]);
   });
 });

@@ -51,9 +51,23 @@ export function isFieldShown(source: ModelSource, field: DraftField): boolean {
 
 export function emptyDraft(): ModelDraft {
   return {
-    id: '', label: '', aliases: '', source: 'modelPath', location: '', tp: '1', gpus: '', contextLength: '',
-    quantization: '', memFractionStatic: '', torchCompile: false, extraArgs: '', env: '', powerLimitW: '',
-    pinned: false, idleUnloadS: '', port: '',
+    id: '',
+    label: '',
+    aliases: '',
+    source: 'modelPath',
+    location: '',
+    tp: '1',
+    gpus: '',
+    contextLength: '',
+    quantization: '',
+    memFractionStatic: '',
+    torchCompile: false,
+    extraArgs: '',
+    env: '',
+    powerLimitW: '',
+    pinned: false,
+    idleUnloadS: '',
+    port: '',
   };
 }
 
@@ -73,7 +87,9 @@ export function draftFromEntry(entry: ModelEntry): { draft: ModelDraft; kept: Pa
     memFractionStatic: entry.memFractionStatic === undefined ? '' : String(entry.memFractionStatic),
     torchCompile: entry.torchCompile,
     extraArgs: joinWords(entry.extraArgs),
-    env: Object.entries(entry.env).map(([k, v]) => `${k}=${v}`).join('\n'),
+    env: Object.entries(entry.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n'),
     powerLimitW: formatPowerLimit(entry.powerLimitW),
     // A document from an engine before multi-model slots has no `pinned`.
     pinned: entry.pinned ?? false,
@@ -173,7 +189,9 @@ function parsePowerLimit(text: string): number | Record<string, number> | null {
 function formatPowerLimit(limit: ModelEntry['powerLimitW']): string {
   if (limit === undefined) return '';
   if (typeof limit === 'number') return String(limit);
-  return Object.entries(limit).map(([gpu, watts]) => `${gpu}:${watts}`).join(', ');
+  return Object.entries(limit)
+    .map(([gpu, watts]) => `${gpu}:${watts}`)
+    .join(', ');
 }
 
 /** Splits like a shell does for plain words, '…' and "…" (no variables, no escapes but \" inside "…"); null when a quote is open. */
@@ -212,8 +230,21 @@ export function draftFieldOf(key: string): DraftField | null {
   const top = key.replace(/^models\[\d+\]\.?/, '').split(/[.[]/)[0] ?? '';
   if (top === 'modelPath' || top === 'script' || top === 'upstream') return 'location';
   const fields: readonly string[] = [
-    'id', 'label', 'aliases', 'tp', 'gpus', 'contextLength', 'quantization', 'memFractionStatic', 'torchCompile', 'extraArgs', 'env', 'powerLimitW',
-    'pinned', 'idleUnloadS', 'port',
+    'id',
+    'label',
+    'aliases',
+    'tp',
+    'gpus',
+    'contextLength',
+    'quantization',
+    'memFractionStatic',
+    'torchCompile',
+    'extraArgs',
+    'env',
+    'powerLimitW',
+    'pinned',
+    'idleUnloadS',
+    'port',
   ];
   return fields.includes(top) ? (top as DraftField) : null;
 }

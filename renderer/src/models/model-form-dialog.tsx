@@ -50,11 +50,13 @@ export function ModelFormDialog({ store }: { store: ModelFormStore }) {
             {s.preview && <DiffView diff={s.preview.diff} />}
             {s.preview?.issues.some((i) => i.severity === 'warning') && (
               <ul className="issue-list" aria-label="Warnings">
-                {s.preview.issues.filter((i) => i.severity === 'warning').map((issue, i) => (
-                  <li key={i} className="issue issue-warning">
-                    {issue.field}: {issue.message}
-                  </li>
-                ))}
+                {s.preview.issues
+                  .filter((i) => i.severity === 'warning')
+                  .map((issue, i) => (
+                    <li key={i} className="issue issue-warning">
+                      {issue.field}: {issue.message}
+                    </li>
+                  ))}
               </ul>
             )}
             {s.saveError && !s.conflict && (

@@ -30,7 +30,12 @@ const TEXT_FIELDS: { field: TextField; label: string; hint?: string; placeholder
 const TEXT = Object.fromEntries(TEXT_FIELDS.map((spec) => [spec.field, spec])) as Record<TextField, (typeof TEXT_FIELDS)[number]>;
 
 /** The Add/Edit model fields, each with its issues. */
-export function ModelFormFields({ draft, localIssues, placed, onChange }: {
+export function ModelFormFields({
+  draft,
+  localIssues,
+  placed,
+  onChange,
+}: {
   draft: ModelDraft;
   localIssues: LocalIssues;
   placed: PlacedIssues;
@@ -95,9 +100,7 @@ export function ModelFormFields({ draft, localIssues, placed, onChange }: {
       )}
       {isFieldShown(draft.source, 'torchCompile') && (
         <FormField name="torchCompile" label="torch.compile" {...field('torchCompile')}>
-          {(control) => (
-            <input {...control} type="checkbox" checked={draft.torchCompile} onChange={(e) => onChange('torchCompile', e.target.checked)} />
-          )}
+          {(control) => <input {...control} type="checkbox" checked={draft.torchCompile} onChange={(e) => onChange('torchCompile', e.target.checked)} />}
         </FormField>
       )}
       {isFieldShown(draft.source, 'pinned') && (

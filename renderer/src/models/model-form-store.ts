@@ -85,8 +85,21 @@ export function createModelFormStore(hub: ApiHub, catalog: CatalogStore, options
 
     function opened(mode: 'add' | 'edit', editId: string | null, draft: ModelDraft, revision: string | null): Partial<ModelFormState> {
       return {
-        open: true, mode, editId, draft, localIssues: draftToInput(draft, kept).issues, preview: null, previewing: false,
-        previewError: null, step: 'edit', baseRevision: revision, saving: false, saveError: null, saveIssues: [], conflict: false, saved: null,
+        open: true,
+        mode,
+        editId,
+        draft,
+        localIssues: draftToInput(draft, kept).issues,
+        preview: null,
+        previewing: false,
+        previewError: null,
+        step: 'edit',
+        baseRevision: revision,
+        saving: false,
+        saveError: null,
+        saveIssues: [],
+        conflict: false,
+        saved: null,
       };
     }
 

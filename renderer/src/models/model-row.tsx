@@ -76,7 +76,15 @@ export function ModelRow({ model: m, facts, busy, actions }: { model: ModelView;
       </td>
       <td className="col-optional">{m.typicalLoadMs === null ? '—' : formatDuration(m.typicalLoadMs)}</td>
       <td className="num col-optional">{m.inFlight}</td>
-      <td className="col-optional failure-cell">{m.lastFailure ? <span title={`${m.lastFailure.message} — ${m.lastFailure.hint}`}>{m.lastFailure.cause}: {m.lastFailure.message}</span> : ''}</td>
+      <td className="col-optional failure-cell">
+        {m.lastFailure ? (
+          <span title={`${m.lastFailure.message} — ${m.lastFailure.hint}`}>
+            {m.lastFailure.cause}: {m.lastFailure.message}
+          </span>
+        ) : (
+          ''
+        )}
+      </td>
       <td className="row-actions">
         <button type="button" className="primary" data-testid={`switch-${m.id}`} aria-label={`Switch to ${m.id}`} disabled={!canSwitch} onClick={() => actions.onSwitch(m.id)}>
           {switching ? 'Switching…' : 'Switch'}

@@ -13,13 +13,21 @@ export function ModelTable({ state, busy, actions }: { state: EngineState; busy:
           <tr>
             <th scope="col">Model</th>
             <th scope="col">State</th>
-            <th scope="col" className="num">TP</th>
+            <th scope="col" className="num">
+              TP
+            </th>
             <th scope="col" title="The model's GPUs and its slot's port; models on the same GPUs share one slot">
               GPUs · port
             </th>
-            <th scope="col" className="col-optional">Typical load</th>
-            <th scope="col" className="num col-optional">In flight</th>
-            <th scope="col" className="col-optional">Last failure</th>
+            <th scope="col" className="col-optional">
+              Typical load
+            </th>
+            <th scope="col" className="num col-optional">
+              In flight
+            </th>
+            <th scope="col" className="col-optional">
+              Last failure
+            </th>
             <th scope="col">
               <span className="visually-hidden">Actions</span>
             </th>

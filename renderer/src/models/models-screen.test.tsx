@@ -31,7 +31,9 @@ function documentAt(revision: string): CatalogDocument {
 }
 
 function previewOf(change: CatalogChange, revision: string, fieldIssues: Record<string, CatalogIssue[]> = {}): CatalogChangePreview {
-  const errors = Object.values(fieldIssues).flat().filter((i) => i.severity === 'error');
+  const errors = Object.values(fieldIssues)
+    .flat()
+    .filter((i) => i.severity === 'error');
   const id = change.op === 'remove' ? change.id : change.op === 'settings' ? '' : change.model.id;
   return {
     ok: errors.length === 0,
@@ -41,9 +43,7 @@ function previewOf(change: CatalogChange, revision: string, fieldIssues: Record<
     revision,
     diff: [
       { kind: 'same', text: '    modelPath: /models/qwen', oldLine: 4 },
-      change.op === 'remove'
-        ? { kind: 'remove', text: `  - id: ${id}`, oldLine: 2 }
-        : { kind: 'add', text: `  - id: ${id}`, newLine: 5 },
+      change.op === 'remove' ? { kind: 'remove', text: `  - id: ${id}`, oldLine: 2 } : { kind: 'add', text: `  - id: ${id}`, newLine: 5 },
     ],
   };
 }
@@ -105,7 +105,9 @@ describe('Models screen', () => {
   it('shows the switch under way, the queued switches and the waiting requests', async () => {
     const state = sampleEngineState(
       {
-        status: 'ready', modelId: 'qwen2.5-7b-instruct', draining: true,
+        status: 'ready',
+        modelId: 'qwen2.5-7b-instruct',
+        draining: true,
         pending: { modelId: 'mistral-large-2411-awq', waiters: 2, cause: 'request' },
         queue: [{ modelId: 'kat-dev-awq-8bit', waiters: 1, cause: 'manual' }],
       },
@@ -120,12 +122,21 @@ describe('Models screen', () => {
     state.models[0]!.inFlight = 1;
     setup(state);
     const queue = await screen.findByTestId('switch-queue');
-    expect(within(queue).getByTestId('queue-pending').textContent).toBe(
-      'Under way: mistral-large-2411-awq (request, 2 callers waiting) — draining qwen2.5-7b-instruct: 1 request in flight',
-    );
-    expect(within(queue).getAllByTestId('queue-item').map((li) => li.textContent)).toEqual(['kat-dev-awq-8bit (manual, 1 caller waiting)']);
+    expect(within(queue).getByTestId('queue-pending').textContent).toBe('Under way: mistral-large-2411-awq (request, 2 callers waiting) — draining qwen2.5-7b-instruct: 1 request in flight');
+    expect(
+      within(queue)
+        .getAllByTestId('queue-item')
+        .map((li) => li.textContent),
+    ).toEqual(['kat-dev-awq-8bit (manual, 1 caller waiting)']);
     const rows = within(queue).getAllByTestId('waiting-request');
-    expect(rows.map((r) => within(r).getAllByRole('cell').slice(0, 4).map((c) => c.textContent))).toEqual([
+    expect(
+      rows.map((r) =>
+        within(r)
+          .getAllByRole('cell')
+          .slice(0, 4)
+          .map((c) => c.textContent),
+      ),
+    ).toEqual([
       ['1', 'mistral-large-2411-awq', '1m05s', 'stream'],
       ['2', 'kat-dev-awq-8bit', '0m05s', 'request'],
     ]);
@@ -149,7 +160,11 @@ describe('Models screen', () => {
     await waitFor(() => expect(within(field('tp')).queryByText(/does not divide/)).toBeTruthy());
     expect(within(field('gpus')).getByText(/cross PCIe/).className).toContain('issue-warning');
     expect(within(field('location')).getByText(/does not exist/)).toBeTruthy();
-    expect(within(dialog).getByLabelText(/Tensor parallel/).getAttribute('aria-invalid')).toBe('true');
+    expect(
+      within(dialog)
+        .getByLabelText(/Tensor parallel/)
+        .getAttribute('aria-invalid'),
+    ).toBe('true');
     expect(within(dialog).getByLabelText(/GPUs/).getAttribute('aria-invalid')).toBe('false');
     const lastPreview = callsOf('catalog.preview').at(-1)!;
     expect(lastPreview['change']).toEqual({ op: 'add', model: { id: 'new-model', modelPath: '/models/nope', tp: 3, gpus: [4, 5] } });

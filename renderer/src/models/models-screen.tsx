@@ -60,7 +60,11 @@ export function ModelsScreen({ stores = appModelsStores() }: { stores?: ModelsSt
           Saved {saved.id}.{saved.restartRequired.length > 0 && ` Restart the engine to apply: ${saved.restartRequired.join(', ')}.`}
         </p>
       )}
-      {imported && <p className="notice notice-ok" role="status">Imported {imported.length > 0 ? imported.join(', ') : 'nothing new'}.</p>}
+      {imported && (
+        <p className="notice notice-ok" role="status">
+          Imported {imported.length > 0 ? imported.join(', ') : 'nothing new'}.
+        </p>
+      )}
       {!state ? (
         <p className="dim">Waiting for the engine state…</p>
       ) : (

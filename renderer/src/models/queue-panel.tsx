@@ -43,7 +43,9 @@ export function QueuePanel({ state }: { state: EngineState }) {
                 <th scope="col">Model</th>
                 <th scope="col">Waiting</th>
                 <th scope="col">Kind</th>
-                <th scope="col" className="col-optional">Request</th>
+                <th scope="col" className="col-optional">
+                  Request
+                </th>
               </tr>
             </thead>
             <tbody>

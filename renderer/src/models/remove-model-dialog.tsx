@@ -14,11 +14,13 @@ export function RemoveModelDialog({ store }: { store: CatalogStore }) {
       {removal.preview && <DiffView diff={removal.preview.diff} label="Lines removed" />}
       {removal.preview && !removal.preview.ok && (
         <ul className="issue-list" aria-label="Why it cannot be removed">
-          {removal.preview.issues.filter((i) => i.severity === 'error').map((issue, i) => (
-            <li key={i} className="issue issue-error">
-              {issue.message}
-            </li>
-          ))}
+          {removal.preview.issues
+            .filter((i) => i.severity === 'error')
+            .map((issue, i) => (
+              <li key={i} className="issue issue-error">
+                {issue.message}
+              </li>
+            ))}
         </ul>
       )}
       {removal.error && (

@@ -90,7 +90,9 @@ describe('Settings screen', () => {
     act(() => useBrowserAccess.setState({ status: 'needs-key' }));
     expect(screen.getByTestId('settings-waiting').textContent).toMatch(/once this window is connected/);
     expect(screen.queryByRole('form', { name: 'Engine settings' })).toBeNull();
-    expect(screen.getByTestId('admin-key-hint').textContent).toMatch(/^Needed only when this browser is not the engine's user on its machine \(another user, another machine\): one of router.adminKeys, or the admin token file/);
+    expect(screen.getByTestId('admin-key-hint').textContent).toMatch(
+      /^Needed only when this browser is not the engine's user on its machine \(another user, another machine\): one of router.adminKeys, or the admin token file/,
+    );
     fireEvent.change(screen.getByLabelText('Admin key (browser view)'), { target: { value: 'wrong-key-0123456789' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save key' }));
     expect(storage.get(ADMIN_KEY_STORAGE_KEY)).toBe('wrong-key-0123456789');

@@ -30,8 +30,16 @@ export function SettingsScreen({ store = appSettingsStore(), transportKind = api
       <h1 id="settings-title" className="screen-title">
         Settings
       </h1>
-      {s.loadError && <p className="notice notice-bad" role="alert">Could not read the settings: {s.loadError}</p>}
-      {!settings && !s.loadError && <p className="dim" data-testid="settings-waiting">The engine settings appear once this window is connected to the engine.</p>}
+      {s.loadError && (
+        <p className="notice notice-bad" role="alert">
+          Could not read the settings: {s.loadError}
+        </p>
+      )}
+      {!settings && !s.loadError && (
+        <p className="dim" data-testid="settings-waiting">
+          The engine settings appear once this window is connected to the engine.
+        </p>
+      )}
       {settings && draft && (
         <form
           className="panel settings-form"

@@ -16,14 +16,7 @@ export function AppHeader() {
       <span className="header-active" aria-label="Active models" data-testid="active-model" title={active || undefined}>
         {active || 'none'}
       </span>
-      <span
-        className={`slot-status slot-${status ?? 'unknown'}`}
-        role="status"
-        aria-label="Slot status"
-        data-testid="slot-status"
-        data-status={status}
-        title={description}
-      >
+      <span className={`slot-status slot-${status ?? 'unknown'}`} role="status" aria-label="Slot status" data-testid="slot-status" data-status={status} title={description}>
         <span className="status-dot" aria-hidden="true" />
         {description}
       </span>

@@ -12,8 +12,14 @@ import { THEME_STORAGE_KEY, useThemeStore } from './theme-store.js';
 // The GPU screen's chart library reads matchMedia when it is imported; jsdom has none.
 vi.hoisted(() => {
   window.matchMedia ??= ((query: string) => ({
-    matches: false, media: query, onchange: null,
-    addEventListener() {}, removeEventListener() {}, addListener() {}, removeListener() {}, dispatchEvent: () => false,
+    matches: false,
+    media: query,
+    onchange: null,
+    addEventListener() {},
+    removeEventListener() {},
+    addListener() {},
+    removeListener() {},
+    dispatchEvent: () => false,
   })) as unknown as typeof window.matchMedia;
 });
 
@@ -30,7 +36,14 @@ beforeEach(() => {
   useBrowserAccess.setState({ status: 'not-needed', message: null });
   useThemeStore.setState({ choice: 'system' });
   transport = createFakeTransport({
-    'state.get': async () => sampleEngineState({ status: 'loading', modelId: 'mistral-large-2411-awq', progress: { phase: 'weights', phaseFraction: 0.44, detail: 'shard 4/9' }, loadStartedAtMs: Date.now() - 20_000, etaMs: 150_000 }),
+    'state.get': async () =>
+      sampleEngineState({
+        status: 'loading',
+        modelId: 'mistral-large-2411-awq',
+        progress: { phase: 'weights', phaseFraction: 0.44, detail: 'shard 4/9' },
+        loadStartedAtMs: Date.now() - 20_000,
+        etaMs: 150_000,
+      }),
     'catalog.get': async () => ({ path: '/c.yaml', text: '', revision: 'a'.repeat(64), models: [], issues: [] }),
     'models.loadHistory': async () => [],
     'models.swapHistory': async () => [],

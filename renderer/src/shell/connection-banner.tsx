@@ -16,7 +16,10 @@ export function ConnectionBanner() {
   if (connection !== 'open' && isKeyMissing(access.status)) {
     return (
       <div className="connection-banner connection-refused" role="alert" data-testid="connection-banner" data-reason={access.status}>
-        This browser needs an admin key — enter it under <a href="#settings" data-testid="banner-settings-link">Settings (Alt+6)</a>
+        This browser needs an admin key — enter it under{' '}
+        <a href="#settings" data-testid="banner-settings-link">
+          Settings (Alt+6)
+        </a>
         {access.status === 'key-refused' ? '. The engine refused the key saved here.' : '.'}
       </div>
     );

@@ -37,16 +37,7 @@ export function Dialog({ title, onClose, children, wide = false, testId }: { tit
   }
   return (
     <div className="modal-backdrop">
-      <div
-        ref={ref}
-        className={`modal${wide ? ' modal-wide' : ''}`}
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        tabIndex={-1}
-        onKeyDown={onKeyDown}
-        data-testid={testId}
-      >
+      <div ref={ref} className={`modal${wide ? ' modal-wide' : ''}`} role="dialog" aria-modal="true" aria-labelledby={titleId} tabIndex={-1} onKeyDown={onKeyDown} data-testid={testId}>
         <h2 id={titleId} className="modal-title">
           {title}
         </h2>

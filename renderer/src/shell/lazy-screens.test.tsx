@@ -13,13 +13,17 @@ import { createFakeTransport } from '../testing/fake-transport.js';
 afterEach(cleanup);
 
 describe('lazily loaded screens', () => {
-  it('shows an accessible placeholder while the first screen\'s code loads, then the screen', async () => {
+  it("shows an accessible placeholder while the first screen's code loads, then the screen", async () => {
     location.hash = '';
     useBrowserAccess.setState({ status: 'not-needed', message: null });
-    setApiHub(new ApiHub(createFakeTransport({
-      'state.get': async () => sampleEngineState(),
-      'catalog.get': async () => ({ path: '/c.yaml', text: '', revision: 'a'.repeat(64), models: [], issues: [] }),
-    })));
+    setApiHub(
+      new ApiHub(
+        createFakeTransport({
+          'state.get': async () => sampleEngineState(),
+          'catalog.get': async () => ({ path: '/c.yaml', text: '', revision: 'a'.repeat(64), models: [], issues: [] }),
+        }),
+      ),
+    );
     render(<App />);
     const placeholder = screen.getByRole('status', { busy: true });
     expect(placeholder.textContent).toBe('Loading Models…');

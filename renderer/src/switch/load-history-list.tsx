@@ -20,7 +20,9 @@ export function LoadHistoryList({ records, error }: { records: LoadRecord[]; err
             <th scope="col">Outcome</th>
             <th scope="col">Took</th>
             <th scope="col">Cause</th>
-            <th scope="col" className="col-optional">Power limits</th>
+            <th scope="col" className="col-optional">
+              Power limits
+            </th>
             <th scope="col">Failure</th>
           </tr>
         </thead>
@@ -30,9 +32,7 @@ export function LoadHistoryList({ records, error }: { records: LoadRecord[]; err
               <td className="num">{formatClock(r.endedAtMs)}</td>
               <td>{r.modelId}</td>
               <td>
-                <span className={`badge badge-${r.outcome === 'ready' ? 'loaded' : r.outcome === 'failed' ? 'failed' : 'unloaded'}`}>
-                  {OUTCOME_WORDS[r.outcome]}
-                </span>
+                <span className={`badge badge-${r.outcome === 'ready' ? 'loaded' : r.outcome === 'failed' ? 'failed' : 'unloaded'}`}>{OUTCOME_WORDS[r.outcome]}</span>
               </td>
               <td className="num">{formatDuration(r.endedAtMs - r.startedAtMs)}</td>
               <td>{r.cause}</td>
@@ -49,7 +49,5 @@ export function LoadHistoryList({ records, error }: { records: LoadRecord[]; err
 /** "GPU1 300 W, GPU2 300 W" (what the GPUs enforced; the request when that failed). */
 export function formatPowerLimits(limits: AppliedPowerLimit[] | undefined): string {
   if (!limits || limits.length === 0) return '';
-  return limits
-    .map((l) => (l.enforcedW === null ? `GPU${l.index} ${l.requestedW} W (not applied)` : `GPU${l.index} ${l.enforcedW} W`))
-    .join(', ');
+  return limits.map((l) => (l.enforcedW === null ? `GPU${l.index} ${l.requestedW} W (not applied)` : `GPU${l.index} ${l.enforcedW} W`)).join(', ');
 }

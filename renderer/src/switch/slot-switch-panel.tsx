@@ -39,9 +39,7 @@ export function SlotSwitchPanel({ track, slot, failureLines }: { track: SwitchTr
             {track.active ? 'Elapsed' : 'Took'} {formatDuration(elapsed)}
           </span>
         )}
-        {track.active && (
-          <span data-testid="switch-eta">{left === null ? 'ETA unknown' : left > 0 ? `~${formatDuration(left)} left` : 'any moment now'}</span>
-        )}
+        {track.active && <span data-testid="switch-eta">{left === null ? 'ETA unknown' : left > 0 ? `~${formatDuration(left)} left` : 'any moment now'}</span>}
         {track.active && track.waiters > 0 && <span>{track.waiters} waiting</span>}
       </div>
       {track.active && stall && (

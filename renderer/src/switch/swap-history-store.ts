@@ -57,5 +57,8 @@ export function mergeSwaps(current: readonly SwapRecord[], incoming: readonly Sw
     seen.add(key);
     merged.push(record);
   }
-  return merged.reverse().sort((a, b) => b.atMs - a.atMs).slice(0, SWAPS_KEPT);
+  return merged
+    .reverse()
+    .sort((a, b) => b.atMs - a.atMs)
+    .slice(0, SWAPS_KEPT);
 }

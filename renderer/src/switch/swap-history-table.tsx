@@ -24,7 +24,9 @@ export function SwapHistoryTable({ records, error, slots }: { records: SwapRecor
                 <th scope="col">Slot</th>
                 <th scope="col">Cause</th>
                 <th scope="col">Outcome</th>
-                <th scope="col" className="num">Took</th>
+                <th scope="col" className="num">
+                  Took
+                </th>
               </tr>
             </thead>
             <tbody>

@@ -34,8 +34,15 @@ describe('PhaseTimeline', () => {
     expect(weights.textContent).toContain('44%');
     expect(weights.textContent).toContain('shard 4/9');
     expect(screen.getAllByRole('listitem').map((li) => li.dataset['testid'])).toEqual([
-      'phase-stopping', 'phase-launching', 'phase-initializing', 'phase-weights', 'phase-kv_cache',
-      'phase-cuda_graphs', 'phase-torch_compile', 'phase-warmup', 'phase-ready',
+      'phase-stopping',
+      'phase-launching',
+      'phase-initializing',
+      'phase-weights',
+      'phase-kv_cache',
+      'phase-cuda_graphs',
+      'phase-torch_compile',
+      'phase-warmup',
+      'phase-ready',
     ]);
   });
 

@@ -38,11 +38,17 @@ function setup(state: EngineState, swapHistory: () => Promise<SwapRecord[]> = as
   disposers.push(useEngineStore.getState().init(hub));
   const store = createSwitchStore(hub);
   const swaps = createSwapHistoryStore(hub);
-  disposers.push(() => store.getState().dispose(), () => swaps.getState().dispose());
+  disposers.push(
+    () => store.getState().dispose(),
+    () => swaps.getState().dispose(),
+  );
   render(<SwitchScreen store={store} swaps={swaps} />);
 }
 
-const cells = (row: HTMLElement) => within(row).getAllByRole('cell').map((c) => c.textContent);
+const cells = (row: HTMLElement) =>
+  within(row)
+    .getAllByRole('cell')
+    .map((c) => c.textContent);
 
 describe('Switch screen with several slots', () => {
   it('shows a panel per slot that is not stopped, each titled with its GPUs', async () => {
@@ -50,11 +56,7 @@ describe('Switch screen with several slots', () => {
     await screen.findByTestId('slot-gpu1-2-3-4');
     const panels = screen.getAllByRole('region').filter((r) => r.classList.contains('slot-panel'));
     expect(panels.map((p) => within(p).getByTestId('slot-gpus').textContent)).toEqual(['GPU 0 · port 8001', 'GPUs 1, 2, 3, 4 · port 8002', 'GPU 5 · port 8004']);
-    expect(panels.map((p) => within(p).getByTestId('switch-summary').textContent)).toEqual([
-      'qwen2.5-7b-instruct is ready',
-      'Switching to mistral-large-2411-awq…',
-      'qwen2.5-coder-7b is ready',
-    ]);
+    expect(panels.map((p) => within(p).getByTestId('switch-summary').textContent)).toEqual(['qwen2.5-7b-instruct is ready', 'Switching to mistral-large-2411-awq…', 'qwen2.5-coder-7b is ready']);
     expect(screen.queryByTestId('slot-gpu4-5')).toBeNull();
     expect(within(screen.getByTestId('slot-gpu1-2-3-4')).getByTestId('phase-weights').getAttribute('data-state')).toBe('current');
   });

@@ -36,12 +36,7 @@ export function SwitchScreen({ store = appSwitchStore(), swaps = appSwapHistoryS
       {!hasState && <p className="dim">Waiting for the engine state…</p>}
       {hasState && shown.length === 0 && <p className="dim">No backend slots: the catalog has no model to launch.</p>}
       {shown.map((track) => (
-        <SlotSwitchPanel
-          key={track.slotId}
-          track={track}
-          slot={slots.find((s) => s.id === track.slotId)}
-          failureLines={failureLines[track.slotId] ?? []}
-        />
+        <SlotSwitchPanel key={track.slotId} track={track} slot={slots.find((s) => s.id === track.slotId)} failureLines={failureLines[track.slotId] ?? []} />
       ))}
       <h2 className="section-title">Swap history</h2>
       <SwapHistoryTable records={swapRecords} error={swapError} slots={slots} />

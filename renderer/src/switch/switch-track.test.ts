@@ -51,7 +51,14 @@ describe('trackSlot', () => {
   it('ends a switch superseded by the next one in the same view (queued switch taken at once)', () => {
     const views = mistralSwitchViews();
     const { track: loading } = fold(views.slice(3, 10), trackSlot(null, sampleSlot(), 0).track);
-    const next = sampleSlot({ status: 'ready', modelId: 'mistral-large-2411-awq', readyAtMs: LOAD_AT + 242_000, loadStartedAtMs: LOAD_AT, pending: { modelId: 'qwen2.5-7b-instruct', waiters: 2, cause: 'request' }, draining: true });
+    const next = sampleSlot({
+      status: 'ready',
+      modelId: 'mistral-large-2411-awq',
+      readyAtMs: LOAD_AT + 242_000,
+      loadStartedAtMs: LOAD_AT,
+      pending: { modelId: 'qwen2.5-7b-instruct', waiters: 2, cause: 'request' },
+      draining: true,
+    });
     const { track, ended } = trackSlot(loading, next, LOAD_AT + 242_000);
     expect(ended).toMatchObject({ modelId: 'mistral-large-2411-awq', outcome: 'ready' });
     expect(track).toMatchObject({ modelId: 'qwen2.5-7b-instruct', active: true, phase: 'stopping', fromModelId: 'mistral-large-2411-awq', waiters: 2 });

@@ -89,11 +89,7 @@ export function trackSlot(prev: SwitchTrack | null, slot: SlotView, nowMs: numbe
 function advance(base: SwitchTrack | null, slot: SlotView, target: string, nowMs: number): SwitchTrack {
   const loading = isLoading(slot.status);
   const loadStartedAtMs = loading ? (slot.loadStartedAtMs ?? nowMs) : null;
-  const same =
-    base?.active === true &&
-    base.kind === 'switch' &&
-    base.modelId === target &&
-    (loadStartedAtMs === null || base.loadStartedAtMs === null || base.loadStartedAtMs === loadStartedAtMs);
+  const same = base?.active === true && base.kind === 'switch' && base.modelId === target && (loadStartedAtMs === null || base.loadStartedAtMs === null || base.loadStartedAtMs === loadStartedAtMs);
   const track: SwitchTrack = same
     ? { ...base! }
     : {
@@ -130,8 +126,7 @@ function advance(base: SwitchTrack | null, slot: SlotView, target: string, nowMs
 /** The final track of a switch, from the view that shows its end. */
 function finish(prev: SwitchTrack, slot: SlotView, nowMs: number): SwitchTrack {
   const holdsIt = slot.modelId === prev.modelId;
-  const outcome: SwitchOutcome =
-    holdsIt && slot.status === 'ready' ? 'ready' : holdsIt && slot.status === 'failed' ? 'failed' : 'cancelled';
+  const outcome: SwitchOutcome = holdsIt && slot.status === 'ready' ? 'ready' : holdsIt && slot.status === 'failed' ? 'failed' : 'cancelled';
   const track: SwitchTrack = {
     ...prev,
     active: false,

@@ -1,13 +1,4 @@
-import {
-  ApiCallError,
-  type ApiEvent,
-  type ApiHandlers,
-  type ApiMethodName,
-  type ApiParams,
-  type ApiResult,
-  type ApiTransport,
-  type ConnectionDetail,
-} from '../../../shared/switchboard-api.js';
+import { ApiCallError, type ApiEvent, type ApiHandlers, type ApiMethodName, type ApiParams, type ApiResult, type ApiTransport, type ConnectionDetail } from '../../../shared/switchboard-api.js';
 import type { ApiError } from '../../../shared/engine-state.js';
 
 /**

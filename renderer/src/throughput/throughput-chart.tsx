@@ -40,7 +40,11 @@ function throughputOptions(c: ThemeColors): ChartOptions {
   return {
     padding: [8, 4, 0, 0],
     cursor: { drag: { x: true, y: false } },
-    scales: { x: { time: true }, tok: { range: (_u: uPlot, _min: number, max: number) => [0, Number.isFinite(max) ? Math.max(10, max * 1.1) : 100] }, reqs: { range: (_u: uPlot, _min: number, max: number) => [0, Number.isFinite(max) ? Math.max(4, max + 1) : 4] } },
+    scales: {
+      x: { time: true },
+      tok: { range: (_u: uPlot, _min: number, max: number) => [0, Number.isFinite(max) ? Math.max(10, max * 1.1) : 100] },
+      reqs: { range: (_u: uPlot, _min: number, max: number) => [0, Number.isFinite(max) ? Math.max(4, max + 1) : 4] },
+    },
     axes: [
       { ...axis, size: 26 },
       { ...axis, scale: 'tok', size: 46, label: 'tok/s', labelSize: 14 },

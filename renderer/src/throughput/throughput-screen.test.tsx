@@ -48,7 +48,11 @@ describe('ThroughputScreen', () => {
     render(<ThroughputScreen store={createThroughputStore(new ApiHub(transport))} />);
     await act(() => new Promise((resolve) => setTimeout(resolve, 0)));
   }
-  const modelColumn = () => within(screen.getByTestId('bench-table')).getAllByRole('row').slice(1).map((r) => `${r.children[0]?.textContent}@${r.children[1]?.textContent}`);
+  const modelColumn = () =>
+    within(screen.getByTestId('bench-table'))
+      .getAllByRole('row')
+      .slice(1)
+      .map((r) => `${r.children[0]?.textContent}@${r.children[1]?.textContent}`);
 
   it('the table sorts by tok/s (best first) and re-sorts by any header, toggling direction', async () => {
     await mount();

@@ -9,11 +9,7 @@ import { defaultDirection, type BenchSort } from './sort-bench-rows.js';
 /** Chart series, in data order: tok/s from decode log lines, tok/s from /metrics, running requests. */
 export const THROUGHPUT_SERIES = ['log', 'metrics', 'running'] as const;
 
-export type BenchRun =
-  | { kind: 'idle' }
-  | { kind: 'running'; modelId: string }
-  | { kind: 'done'; result: BenchResult }
-  | { kind: 'error'; modelId: string; message: string };
+export type BenchRun = { kind: 'idle' } | { kind: 'running'; modelId: string } | { kind: 'done'; result: BenchResult } | { kind: 'error'; modelId: string; message: string };
 
 export interface ThroughputState {
   /** Every model loaded and ready (one per slot). */
@@ -189,4 +185,3 @@ export function createThroughputStore(hub: ApiHub, options: ThroughputStoreOptio
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
-

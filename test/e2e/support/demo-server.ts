@@ -49,10 +49,17 @@ export async function startDemoServer(opts: { timeScale?: number; router?: Parti
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${output}`);
-      return fetch(`${url}/health`).then((r) => r.ok, () => false);
-    }, 'serve to answer /health', 30_000);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}:\n${output}`);
+        return fetch(`${url}/health`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      'serve to answer /health',
+      30_000,
+    );
   } catch (err) {
     await stop();
     throw err;

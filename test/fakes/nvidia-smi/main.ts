@@ -71,7 +71,10 @@ function powerLimit(scenario: Scenario, targets: FakeGpu[], wattsArg: string, en
   const watts = Number(wattsArg);
   if (wattsArg.trim() === '' || !Number.isFinite(watts)) return fail(USAGE_ERROR, 2);
   const privileged = env.FAKE_NVIDIA_SMI_PRIVILEGED ? env.FAKE_NVIDIA_SMI_PRIVILEGED === '1' : process.getuid?.() === 0;
-  const unsupported = (env.FAKE_NVIDIA_SMI_UNSUPPORTED_PL ?? '').split(',').filter(Boolean).map((id) => normalizeBusId(id.trim()) ?? id);
+  const unsupported = (env.FAKE_NVIDIA_SMI_UNSUPPORTED_PL ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((id) => normalizeBusId(id.trim()) ?? id);
   const result = runPowerLimit(targets, watts, {
     scenario: scenario.name,
     statePath: statePath(scenario.name, env),

@@ -50,7 +50,7 @@ beforeEach(async () => {
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
 describe('fake nvidia-smi, scenario rtx3090x6 (the default)', () => {
-  it('answers the sampler\'s query with six 3090s: captured identities, 100..350 W limits, draw under the limit', async () => {
+  it("answers the sampler's query with six 3090s: captured identities, 100..350 W limits, draw under the limit", async () => {
     const table = await query([...SAMPLE_FIELDS, 'power.draw.instant']);
     expect(table.rejectedLines).toEqual([]);
     const samples = table.rows.map((row) => toGpuSample(row, 0)!);
@@ -81,8 +81,12 @@ describe('fake nvidia-smi, scenario rtx3090x6 (the default)', () => {
   it('shows two NVLink pairs (1–2, 3–4) in nvlink -s and topo -m, and GPUs 0 and 5 without links', async () => {
     const status = parseNvlinkStatus((await smi(['nvlink', '--status'])).stdout);
     expect(status.map((g) => [g.index, g.uuid, g.links.filter((l) => l.active && l.speedGBs === 14.062).length, g.none ?? null])).toEqual([
-      [0, UUIDS[0], 0, 'all-links-inactive'], [1, UUIDS[1], 4, null], [2, UUIDS[2], 4, null],
-      [3, UUIDS[3], 4, null], [4, UUIDS[4], 4, null], [5, UUIDS[5], 0, 'all-links-inactive'],
+      [0, UUIDS[0], 0, 'all-links-inactive'],
+      [1, UUIDS[1], 4, null],
+      [2, UUIDS[2], 4, null],
+      [3, UUIDS[3], 4, null],
+      [4, UUIDS[4], 4, null],
+      [5, UUIDS[5], 0, 'all-links-inactive'],
     ]);
     expect(parseNvlinkStatus((await smi(['nvlink', '-s', '-i', '5'])).stdout)).toEqual([status[5]]);
     const topology = parseTopoMatrix((await smi(['topo', '-m'])).stdout);
@@ -98,7 +102,10 @@ describe('fake nvidia-smi, scenario rtx3090x6 (the default)', () => {
       [0, 1, 2, 3, 4, 5].map((i) => [`GPU${i}`, i < 3 ? '0-23,48-71' : '24-47,72-95', i < 3 ? '0' : '1', null]),
     );
     expect(Object.keys(topology.legend)).toEqual(['X', 'SYS', 'NODE', 'PHB', 'PXB', 'PIX', 'NV#']);
-    expect(nvlinkSets(topology)).toEqual([[1, 2], [3, 4]]);
+    expect(nvlinkSets(topology)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('lists GPUs with -L, selected by index, UUID or bus id', async () => {
@@ -125,7 +132,7 @@ describe('fake nvidia-smi, scenario rtx3090x6 (the default)', () => {
     expect((await query(['power.limit'])).rows.map((r) => r['power.limit'])).toEqual(Array(6).fill('250.00'));
   });
 
-  it('refuses a limit out of range with the GPU\'s real bounds, exit 2, nothing changed', async () => {
+  it("refuses a limit out of range with the GPU's real bounds, exit 2, nothing changed", async () => {
     const out = await smi(['-i', UUIDS[3], '-pl', '400']);
     expect(out).toEqual({
       stdout: `Provided power limit 400.00 W is not a valid power limit which should be between 100.00 W and 350.00 W for GPU ${BUS_IDS[3]}\nTerminating early due to previous errors.\n`,
@@ -185,7 +192,11 @@ describe('fake nvidia-smi -lms loop', () => {
     await until(() => sampler.lines().some((l) => l.startsWith('4, 200.00, ')), 'the new limit in the loop');
     sampler.stop();
     await sampler.exited;
-    const ticks = sampler.text().trimEnd().split('\n').map((l) => parseQueryCsv(l, ['index', 'power.limit', 'power.draw']).rows[0]);
+    const ticks = sampler
+      .text()
+      .trimEnd()
+      .split('\n')
+      .map((l) => parseQueryCsv(l, ['index', 'power.limit', 'power.draw']).rows[0]);
     expect(ticks.slice(0, 6).map((r) => r?.index)).toEqual(['0', '1', '2', '3', '4', '5']);
     const last4 = ticks.filter((r) => r?.index === '4').at(-1)!;
     expect(Number(last4['power.draw'])).toBeLessThanOrEqual(200);
@@ -207,9 +218,16 @@ describe('fake nvidia-smi, scenario rtx4080super', () => {
   it('answers from the 4080 SUPER captures: 150..400 W, no NVLink, persistence off', async () => {
     const [row] = (await query(['uuid', 'pci.bus_id', 'name', ...LIMITS, 'persistence_mode', 'power.management'], extra)).rows;
     expect(row).toEqual({
-      uuid: 'GPU-00000000-0000-0000-0000-000000000000', 'pci.bus_id': '00000000:01:00.0', name: 'NVIDIA GeForce RTX 4080 SUPER',
-      'power.limit': '320.00', 'enforced.power.limit': '320.00', 'power.min_limit': '150.00', 'power.max_limit': '400.00', 'power.default_limit': '320.00',
-      persistence_mode: 'Disabled', 'power.management': null,
+      uuid: 'GPU-00000000-0000-0000-0000-000000000000',
+      'pci.bus_id': '00000000:01:00.0',
+      name: 'NVIDIA GeForce RTX 4080 SUPER',
+      'power.limit': '320.00',
+      'enforced.power.limit': '320.00',
+      'power.min_limit': '150.00',
+      'power.max_limit': '400.00',
+      'power.default_limit': '320.00',
+      persistence_mode: 'Disabled',
+      'power.management': null,
     });
     expect((await smi(['nvlink', '-s'], extra)).stdout).toBe(readCapture('nvlink-s-rtx4080super-driver595-no-nvlink.txt'));
     const topology = parseTopoMatrix((await smi(['topo', '-m'], extra)).stdout);

@@ -11,14 +11,25 @@ export type FakeCommand =
   | { kind: 'query'; ids?: string; fields: string; format: string; loopMs?: number };
 
 const OPTIONS: Record<string, string> = {
-  '-i': 'id', '--id': 'id',
-  '--query-gpu': 'query', '--format': 'format',
-  '-lms': 'loopMs', '--loop-ms': 'loopMs', '-l': 'loopS', '--loop': 'loopS',
-  '-pl': 'watts', '--power-limit': 'watts',
+  '-i': 'id',
+  '--id': 'id',
+  '--query-gpu': 'query',
+  '--format': 'format',
+  '-lms': 'loopMs',
+  '--loop-ms': 'loopMs',
+  '-l': 'loopS',
+  '--loop': 'loopS',
+  '-pl': 'watts',
+  '--power-limit': 'watts',
 };
 const FLAGS: Record<string, string> = {
-  '-L': 'list', '--list-gpus': 'list', '--help-query-gpu': 'helpQuery',
-  '-s': 'status', '--status': 'status', '-m': 'matrix', '--matrix': 'matrix',
+  '-L': 'list',
+  '--list-gpus': 'list',
+  '--help-query-gpu': 'helpQuery',
+  '-s': 'status',
+  '--status': 'status',
+  '-m': 'matrix',
+  '--matrix': 'matrix',
 };
 
 /** The command, or null when nvidia-smi would answer "Invalid combination of input arguments". */

@@ -38,10 +38,13 @@ export function invalidFieldMessage(field: string): string {
 /** `FAKE_NVIDIA_SMI_NA` into its fields. */
 export function parseUnknownFields(value: string | undefined): UnknownFields {
   if (!value) return [];
-  return value.split(',').filter(Boolean).map((entry) => {
-    const [field = '', tick] = entry.split('@');
-    return { field: fieldCatalog().canonical.get(field.trim()) ?? field.trim(), fromTick: tick ? Number(tick) : 1 };
-  });
+  return value
+    .split(',')
+    .filter(Boolean)
+    .map((entry) => {
+      const [field = '', tick] = entry.split('@');
+      return { field: fieldCatalog().canonical.get(field.trim()) ?? field.trim(), fromTick: tick ? Number(tick) : 1 };
+    });
 }
 
 /** The header line. */

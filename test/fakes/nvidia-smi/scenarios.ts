@@ -50,7 +50,10 @@ const NV4 = { links: 4, speedGBs: '14.062' };
 // From nvlink-s-rtxa6000x3-2bridged-1inactive.txt: the unbridged GA102 card beside a bridged pair.
 const NO_BRIDGE = { message: 'NVML: Unable to retrieve NVLink information as all links are inActive' };
 // Two sockets of 24 cores with SMT (derived: the captures' host is single-socket).
-const SOCKET = [{ cpuAffinity: '0-23,48-71', numaNode: 0 }, { cpuAffinity: '24-47,72-95', numaNode: 1 }] as const;
+const SOCKET = [
+  { cpuAffinity: '0-23,48-71', numaNode: 0 },
+  { cpuAffinity: '24-47,72-95', numaNode: 1 },
+] as const;
 
 /** Six RTX 3090s on two sockets, NVLink pairs 1–2 and 3–4, from the two-card driver-560 captures. */
 function rtx3090x6(): Scenario {

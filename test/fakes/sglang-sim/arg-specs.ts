@@ -12,18 +12,28 @@ export interface ArgSpec {
 }
 
 export const QUANTIZATION_CHOICES = [
-  'awq', 'fp8', 'gptq', 'marlin', 'gptq_marlin', 'awq_marlin', 'bitsandbytes', 'gguf', 'modelopt',
-  'modelopt_fp4', 'petit_nvfp4', 'w8a8_int8', 'w8a8_fp8', 'moe_wna16', 'qoq', 'w4afp8', 'mxfp4',
+  'awq',
+  'fp8',
+  'gptq',
+  'marlin',
+  'gptq_marlin',
+  'awq_marlin',
+  'bitsandbytes',
+  'gguf',
+  'modelopt',
+  'modelopt_fp4',
+  'petit_nvfp4',
+  'w8a8_int8',
+  'w8a8_fp8',
+  'moe_wna16',
+  'qoq',
+  'w4afp8',
+  'mxfp4',
 ] as const;
 
-export const REASONING_PARSER_CHOICES = [
-  'deepseek-r1', 'deepseek-v3', 'glm45', 'gpt-oss', 'kimi', 'qwen3', 'qwen3-thinking', 'step3',
-] as const;
+export const REASONING_PARSER_CHOICES = ['deepseek-r1', 'deepseek-v3', 'glm45', 'gpt-oss', 'kimi', 'qwen3', 'qwen3-thinking', 'step3'] as const;
 
-export const TOOL_CALL_PARSER_CHOICES = [
-  'deepseekv3', 'deepseekv31', 'glm', 'glm45', 'gpt-oss', 'kimi_k2', 'llama3', 'mistral', 'pythonic',
-  'qwen', 'qwen25', 'qwen3_coder', 'step3',
-] as const;
+export const TOOL_CALL_PARSER_CHOICES = ['deepseekv3', 'deepseekv31', 'glm', 'glm45', 'gpt-oss', 'kimi_k2', 'llama3', 'mistral', 'pythonic', 'qwen', 'qwen25', 'qwen3_coder', 'step3'] as const;
 
 const CHOICES: Record<string, readonly (string | number)[]> = {
   quantization: QUANTIZATION_CHOICES,

@@ -17,13 +17,7 @@ export function gpuDefaults(gpuMemMiB: number, tpSize: number): GpuDefaults {
 }
 
 /** The default --mem-fraction-static: reserve room for activations, graphs and NCCL, keep the rest. */
-export function defaultMemFractionStatic(
-  gpuMemMiB: number,
-  chunkedPrefillSize: number,
-  cudaGraphMaxBs: number,
-  tpSize: number,
-  ppSize: number,
-): number {
+export function defaultMemFractionStatic(gpuMemMiB: number, chunkedPrefillSize: number, cudaGraphMaxBs: number, tpSize: number, ppSize: number): number {
   let reservedMiB = 512 + Math.max(chunkedPrefillSize, 2048) * 1.5 + cudaGraphMaxBs * 2 + ((tpSize * ppSize) / 8) * 1024;
   if (gpuMemMiB > 60 * GIB_MIB) reservedMiB = Math.max(reservedMiB, 10240);
   return Math.round(((gpuMemMiB - reservedMiB) / gpuMemMiB) * 1000) / 1000;

@@ -94,7 +94,14 @@ export function pyReprJson(value: unknown): string {
 
 function pyStrReprLocal(text: string): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  return quote + text.replace(/\\/g, '\\\\').replace(new RegExp(quote, 'g'), '\\' + quote).replace(/\n/g, '\\n') + quote;
+  return (
+    quote +
+    text
+      .replace(/\\/g, '\\\\')
+      .replace(new RegExp(quote, 'g'), '\\' + quote)
+      .replace(/\n/g, '\\n') +
+    quote
+  );
 }
 
 /** FastAPI's RequestValidationError turned into SGLang's 400 (`type` "Bad Request"). */
@@ -102,8 +109,7 @@ export function sendValidationError(res: ServerResponse, errorsRepr: string): vo
   sendJson(res, 400, openaiErrorBody(errorsRepr, 'Bad Request', 400));
 }
 
-export const UNSUPPORTED_MEDIA_TYPE =
-  `[{'loc': ['header', 'content-type'], 'msg': "Unsupported Media Type: Only 'application/json' is allowed", 'type': 'value_error'}]`;
+export const UNSUPPORTED_MEDIA_TYPE = `[{'loc': ['header', 'content-type'], 'msg': "Unsupported Media Type: Only 'application/json' is allowed", 'type': 'value_error'}]`;
 
 export function jsonInvalidRepr(): string {
   return `[{'type': 'json_invalid', 'loc': ('body', 0), 'msg': 'JSON decode error', 'input': {}, 'ctx': {'error': 'Expecting value'}}]`;

@@ -25,9 +25,7 @@ export async function serveHttp(app: SimApp): Promise<void> {
   installGracefulShutdown(app);
   // With --skip-server-warmup the thread marks the server Up at once, before uvicorn binds
   // (reference §1); run that branch synchronously so the order is deterministic.
-  const warmup = app.args.bool('skip_server_warmup')
-    ? runWarmup(app)
-    : new Promise<void>((resolve) => setImmediate(resolve)).then(() => runWarmup(app));
+  const warmup = app.args.bool('skip_server_warmup') ? runWarmup(app) : new Promise<void>((resolve) => setImmediate(resolve)).then(() => runWarmup(app));
   app.log.uvicorn('INFO', 'Application startup complete.');
   const server = createApiServer(app);
   const bindError = await bindServer(server, host, port);

@@ -2,7 +2,14 @@
 // uvicorn's `[ts] INFO:     msg` on stderr and its access lines on stdout.
 
 const LEVELS = {
-  NOTSET: 0, DEBUG: 10, INFO: 20, WARN: 30, WARNING: 30, ERROR: 40, FATAL: 50, CRITICAL: 50,
+  NOTSET: 0,
+  DEBUG: 10,
+  INFO: 20,
+  WARN: 30,
+  WARNING: 30,
+  ERROR: 40,
+  FATAL: 50,
+  CRITICAL: 50,
 } satisfies Record<string, number>;
 
 export type LevelName = 'debug' | 'info' | 'warning' | 'error';
@@ -20,10 +27,7 @@ function pad2(value: number): string {
 
 /** `%Y-%m-%d %H:%M:%S` in local time. */
 export function formatTimestamp(date: Date = new Date()): string {
-  return (
-    `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())} ` +
-    `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`
-  );
+  return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())} ` + `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`;
 }
 
 export interface Sink {

@@ -30,7 +30,10 @@ function parseCliOrExit(argv: readonly string[]): Map<string, PyValue> {
     merged = mergeConfigFile(argv);
   } catch (error) {
     const message = error instanceof ConfigFileError ? error.message : String(error);
-    return exitWithTraceback(undefined, traceback([['/sgl-workspace/sglang/python/sglang/srt/server_args_config_parser.py', 43, 'merge_config_with_args', 'raise ValueError(']], `ValueError: ${message}`));
+    return exitWithTraceback(
+      undefined,
+      traceback([['/sgl-workspace/sglang/python/sglang/srt/server_args_config_parser.py', 43, 'merge_config_with_args', 'raise ValueError(']], `ValueError: ${message}`),
+    );
   }
   const outcome = parseArgs(merged);
   if (outcome.kind === 'help') {
@@ -95,7 +98,13 @@ export async function main(argv: readonly string[]): Promise<void> {
   const levelName = args.str('log_level') ?? 'info';
   const level = parseLogLevel(levelName);
   if (level === undefined) {
-    exitWithTraceback(undefined, traceback([['/sgl-workspace/sglang/python/sglang/srt/utils/common.py', 1004, 'configure_logger', 'level=getattr(logging, server_args.log_level.upper()),', true]], `AttributeError: module 'logging' has no attribute '${levelName.toUpperCase()}'`));
+    exitWithTraceback(
+      undefined,
+      traceback(
+        [['/sgl-workspace/sglang/python/sglang/srt/utils/common.py', 1004, 'configure_logger', 'level=getattr(logging, server_args.log_level.upper()),', true]],
+        `AttributeError: module 'logging' has no attribute '${levelName.toUpperCase()}'`,
+      ),
+    );
   }
   const tp = args.num('tp_size') ?? 1;
   const log = new SimLogger({ level, httpLevel: parseLogLevel(args.str('log_level_http') ?? levelName) ?? level, tpSize: tp });
@@ -104,7 +113,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   for (let rank = 0; rank < tp; rank += 1) tree.spawnChild(`sglang::scheduler${tp > 1 ? `_TP${rank}` : ''}`);
   tree.spawnChild('sglang::detokenizer');
   if (env.allowLongerContext && (args.num('context_length') ?? 0) > model.derivedContextLen) {
-    log.main(`Warning: User-specified context_length (${args.num('context_length')}) is greater than the derived context_length (${model.derivedContextLen}). This may lead to incorrect model outputs or CUDA errors.`, 'warning');
+    log.main(
+      `Warning: User-specified context_length (${args.num('context_length')}) is greater than the derived context_length (${model.derivedContextLen}). This may lead to incorrect model outputs or CUDA errors.`,
+      'warning',
+    );
   }
   await sleepSim(env, PHASE_S.mainModelConfig);
   if (configError) exitWithTraceback(tree, mainValueErrorTraceback(configError));
@@ -116,10 +128,17 @@ export async function main(argv: readonly string[]): Promise<void> {
   const kvDtype = chooseKvDtype(args.str('kv_cache_dtype') ?? 'auto', modelDtype);
   const contextLen = args.num('context_length') ?? model.derivedContextLen;
   const plan = planMemory({
-    gpuMemMiB: env.gpuMemMiB, tpSize: tp, model, quant: quant.method, modelDtype, kvDtype,
-    memFractionStatic: args.num('mem_fraction_static') ?? 0.88, contextLen,
+    gpuMemMiB: env.gpuMemMiB,
+    tpSize: tp,
+    model,
+    quant: quant.method,
+    modelDtype,
+    kvDtype,
+    memFractionStatic: args.num('mem_fraction_static') ?? 0.88,
+    contextLen,
     captureCount: args.bool('disable_cuda_graph') ? 0 : args.intList('cuda_graph_bs').length,
-    maxTotalTokensFlag: args.num('max_total_tokens'), maxRunningRequestsFlag: args.num('max_running_requests'),
+    maxTotalTokensFlag: args.num('max_total_tokens'),
+    maxRunningRequestsFlag: args.num('max_running_requests'),
   });
   const startedAtMs = Date.now();
   const loadWeightsS = await runSchedulerStartup({ env, args, model, quant, modelDtype, kvDtype, plan, contextLen, log, tree });
@@ -142,7 +161,15 @@ export async function main(argv: readonly string[]): Promise<void> {
   });
   scheduler.hung = env.fails.has('never-ready');
   const app: SimApp = {
-    env, args, log, model, plan, tree, scheduler, metrics, contextLen,
+    env,
+    args,
+    log,
+    model,
+    plan,
+    tree,
+    scheduler,
+    metrics,
+    contextLen,
     status: 'Starting',
     gracefullyExiting: false,
     servedModelName: args.str('served_model_name') ?? '',

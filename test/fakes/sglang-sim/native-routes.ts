@@ -62,8 +62,13 @@ export async function handleGenerate(app: SimApp, req: IncomingMessage, res: Ser
     startSse(res);
     const prompt = firstPrompt;
     submitUserRequest(app, res, {
-      rid: baseRid, promptText: prompt.text, promptTokens: prompt.tokens, maxNewTokens,
-      ignoreEos: sampling.ignore_eos === true, stop: readStop(sampling.stop), stream,
+      rid: baseRid,
+      promptText: prompt.text,
+      promptTokens: prompt.tokens,
+      maxNewTokens,
+      ignoreEos: sampling.ignore_eos === true,
+      stop: readStop(sampling.stop),
+      stream,
       onOutput: (output) => {
         const ids = output.tokenId === 0 ? [] : [output.tokenId];
         writeSse(res, { text: output.text, output_ids: ids, meta_info: metaInfo(baseRid, output, prompt.tokens, weightVersion, startedMs) });
@@ -81,8 +86,13 @@ export async function handleGenerate(app: SimApp, req: IncomingMessage, res: Ser
           const rid = prompts.length > 1 ? `${baseRid}_${index}` : baseRid;
           const outputIds: number[] = [];
           submitUserRequest(app, res, {
-            rid, promptText: prompt.text, promptTokens: prompt.tokens, maxNewTokens,
-            ignoreEos: sampling.ignore_eos === true, stop: readStop(sampling.stop), stream,
+            rid,
+            promptText: prompt.text,
+            promptTokens: prompt.tokens,
+            maxNewTokens,
+            ignoreEos: sampling.ignore_eos === true,
+            stop: readStop(sampling.stop),
+            stream,
             onOutput: (output) => {
               if (output.tokenId !== 0) outputIds.push(output.tokenId);
               if (output.finish !== null) resolve({ text: output.text, output_ids: outputIds, meta_info: metaInfo(rid, output, prompt.tokens, weightVersion, startedMs) });
@@ -95,8 +105,7 @@ export async function handleGenerate(app: SimApp, req: IncomingMessage, res: Ser
   sendJson(res, 200, prompts.length === 1 && !Array.isArray(body.text) ? results[0] : results);
 }
 
-const FLUSH_TEXT =
-  'Cache flushed.\nPlease check backend logs for more details. (When there are running or waiting requests, the operation will not be performed.)\n';
+const FLUSH_TEXT = 'Cache flushed.\nPlease check backend logs for more details. (When there are running or waiting requests, the operation will not be performed.)\n';
 
 export async function handleFlushCache(app: SimApp, req: IncomingMessage, res: ServerResponse): Promise<void> {
   await readBody(req);

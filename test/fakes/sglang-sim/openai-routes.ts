@@ -2,8 +2,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { countPromptTokens } from './generate-text.js';
 import {
-  fieldMissingRepr, isJsonContentType, jsonInvalidRepr, openaiErrorBody, parseJsonObject, pyJsonDumps, readBody,
-  sendJson, sendOpenaiError, sendValidationError, startSse, UNSUPPORTED_MEDIA_TYPE, uuidHex, writeSse,
+  fieldMissingRepr,
+  isJsonContentType,
+  jsonInvalidRepr,
+  openaiErrorBody,
+  parseJsonObject,
+  pyJsonDumps,
+  readBody,
+  sendJson,
+  sendOpenaiError,
+  sendValidationError,
+  startSse,
+  UNSUPPORTED_MEDIA_TYPE,
+  uuidHex,
+  writeSse,
 } from './http-io.js';
 import type { EngineOutput, Finish } from './scheduler.js';
 import type { SimApp } from './sim-context.js';
@@ -92,7 +104,10 @@ export async function handleChatCompletions(app: SimApp, req: IncomingMessage, r
       if (output.finish === null || res.destroyed) return;
       const message = { role: 'assistant', content: output.text === '' ? null : output.text, reasoning_content: null, tool_calls: null };
       sendJson(res, 200, {
-        id, object: 'chat.completion', created: nowS(), model,
+        id,
+        object: 'chat.completion',
+        created: nowS(),
+        model,
         choices: [{ index: 0, message, logprobs: null, ...finishFields(output.finish) }],
         usage: usage(prompt.tokens, output.completionTokens),
         metadata: { weight_version: app.args.str('weight_version') },
@@ -111,8 +126,14 @@ export async function handleChatCompletions(app: SimApp, req: IncomingMessage, r
     res.end();
   };
   submitUserRequest(app, res, {
-    rid: id, promptText: prompt.text, promptTokens: prompt.tokens, maxNewTokens: maxTokens,
-    ignoreEos: body.ignore_eos === true, stop: readStop(body.stop), stream, onOutput,
+    rid: id,
+    promptText: prompt.text,
+    promptTokens: prompt.tokens,
+    maxNewTokens: maxTokens,
+    ignoreEos: body.ignore_eos === true,
+    stop: readStop(body.stop),
+    stream,
+    onOutput,
   });
 }
 
@@ -159,7 +180,13 @@ export async function handleCompletions(app: SimApp, req: IncomingMessage, res: 
     res.end();
   };
   submitUserRequest(app, res, {
-    rid: id, promptText: prompt.text, promptTokens: prompt.tokens, maxNewTokens: maxTokens,
-    ignoreEos: body.ignore_eos === true, stop: readStop(body.stop), stream, onOutput,
+    rid: id,
+    promptText: prompt.text,
+    promptTokens: prompt.tokens,
+    maxNewTokens: maxTokens,
+    ignoreEos: body.ignore_eos === true,
+    stop: readStop(body.stop),
+    stream,
+    onOutput,
   });
 }

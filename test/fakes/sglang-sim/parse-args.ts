@@ -5,16 +5,9 @@ import { PyFloat, pyRepr, pyStrRepr, type PyValue } from './python-repr.js';
 
 export const PROG = 'launch_server.py';
 
-export type ParseOutcome =
-  | { kind: 'ok'; values: Map<string, PyValue> }
-  | { kind: 'error'; message: string }
-  | { kind: 'help' };
+export type ParseOutcome = { kind: 'ok'; values: Map<string, PyValue> } | { kind: 'error'; message: string } | { kind: 'help' };
 
-type Classified =
-  | { kind: 'value' }
-  | { kind: 'unknown-option' }
-  | { kind: 'help' }
-  | { kind: 'option'; spec: ArgSpec; explicit: string | undefined };
+type Classified = { kind: 'value' } | { kind: 'unknown-option' } | { kind: 'help' } | { kind: 'option'; spec: ArgSpec; explicit: string | undefined };
 
 class ArgparseError extends Error {}
 
@@ -60,7 +53,13 @@ function convertOne(spec: ArgSpec, raw: string): PyValue {
     value = Number(raw.trim().replace(/_/g, ''));
   } else if (base === 'float') {
     const text = raw.trim().toLowerCase();
-    const special = new Map([['inf', Infinity], ['+inf', Infinity], ['-inf', -Infinity], ['nan', NaN], ['infinity', Infinity]]);
+    const special = new Map([
+      ['inf', Infinity],
+      ['+inf', Infinity],
+      ['-inf', -Infinity],
+      ['nan', NaN],
+      ['infinity', Infinity],
+    ]);
     const parsed = special.get(text) ?? (/^[+-]?(\d+(_\d+)*\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(text) ? Number(text.replace(/_/g, '')) : NaN);
     if (Number.isNaN(parsed) && text !== 'nan') throw new ArgparseError(`argument ${name}: invalid float value: ${pyStrRepr(raw)}`);
     value = new PyFloat(parsed);
@@ -73,13 +72,7 @@ function convertOne(spec: ArgSpec, raw: string): PyValue {
 }
 
 /** Consumes the option's values starting at argv[start]; returns the value and the next index. */
-function consumeOption(
-  spec: ArgSpec,
-  explicit: string | undefined,
-  argv: readonly string[],
-  start: number,
-  options: Map<string, ArgSpec>,
-): [PyValue, number] {
+function consumeOption(spec: ArgSpec, explicit: string | undefined, argv: readonly string[], start: number, options: Map<string, ArgSpec>): [PyValue, number] {
   const name = spec.optionStrings.join('/');
   if (spec.kind === 'flag') {
     if (explicit !== undefined) throw new ArgparseError(`argument ${name}: ignored explicit argument ${pyStrRepr(explicit)}`);

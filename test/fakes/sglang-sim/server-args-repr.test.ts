@@ -9,8 +9,20 @@ import { resolveServerArgs } from './server-args-repr.js';
 
 const SAMPLE_LOG = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/sglang-logs/reference-startup-sample-v0.5.3.log');
 const SAMPLE_ARGV = [
-  '--model-path', '/models/Meta-Llama-3.1-70B-Instruct-AWQ-INT4', '--served-model-name', 'llama-3.1-70b-awq', '--tp', '4',
-  '--quantization', 'awq_marlin', '--enable-torch-compile', '--host', '0.0.0.0', '--port', '30000', '--enable-metrics',
+  '--model-path',
+  '/models/Meta-Llama-3.1-70B-Instruct-AWQ-INT4',
+  '--served-model-name',
+  'llama-3.1-70b-awq',
+  '--tp',
+  '4',
+  '--quantization',
+  'awq_marlin',
+  '--enable-torch-compile',
+  '--host',
+  '0.0.0.0',
+  '--port',
+  '30000',
+  '--enable-metrics',
 ];
 
 function resolve(argv: string[], gpuMemMiB: number) {
@@ -21,13 +33,17 @@ function resolve(argv: string[], gpuMemMiB: number) {
 
 describe('ServerArgs repr', () => {
   it('reproduces the reference sample line for the same flags on an H100 80GB (81559 MiB)', () => {
-    const repr = resolve(SAMPLE_ARGV, 81559).repr().replace(/random_seed=\d+/, 'random_seed=518962346');
+    const repr = resolve(SAMPLE_ARGV, 81559)
+      .repr()
+      .replace(/random_seed=\d+/, 'random_seed=518962346');
     expect(repr).toContain("ServerArgs(model_path='/models/Meta-Llama-3.1-70B-Instruct-AWQ-INT4', tokenizer_path='/models/Meta-Llama-3.1-70B-Instruct-AWQ-INT4', tokenizer_mode='auto'");
     expect(repr).toContain('mem_fraction_static=0.824, max_running_requests=None');
     expect(repr).toContain('chunked_prefill_size=8192, max_prefill_tokens=16384');
     expect(repr).toContain('cuda_graph_max_bs=512, cuda_graph_bs=[1, 2, 4, 8, 12, 16, 24, 32, 40,');
     expect(repr.endsWith('enable_pdmux=False, sm_group_num=3)')).toBe(true);
-    const line = readFileSync(SAMPLE_LOG, 'utf8').split('\n').find((text) => text.includes('server_args=ServerArgs('));
+    const line = readFileSync(SAMPLE_LOG, 'utf8')
+      .split('\n')
+      .find((text) => text.includes('server_args=ServerArgs('));
     expect(line).toBeDefined();
     expect(`server_args=${repr}`).toBe(line!.slice(line!.indexOf('server_args=')));
   });

@@ -7,13 +7,7 @@ import type { SimApp } from './sim-context.js';
 import { sleepSim } from './sim-env.js';
 
 /** A scheduler rank raised: it logs the traceback, SIGQUITs the main, which kills everything. */
-export function dieFromSchedulerException(
-  log: SimLogger,
-  tree: ProcessTree,
-  ranks: readonly number[],
-  traceback: string,
-  phase: 'loading' | 'running',
-): never {
+export function dieFromSchedulerException(log: SimLogger, tree: ProcessTree, ranks: readonly number[], traceback: string, phase: 'loading' | 'running'): never {
   for (const rank of ranks) log.rank(rank, `Scheduler hit an exception: ${traceback}`, 'error');
   if (phase === 'loading') log.main('Received sigquit from a child process. It usually means the child failed.', 'error');
   else log.main('SIGQUIT received. signum=None, frame=None. It usually means one child failed.', 'error');

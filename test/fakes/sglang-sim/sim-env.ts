@@ -1,15 +1,6 @@
 // The simulator's knobs, all read from environment variables (see README.md).
 
-export const FAIL_MODES = [
-  'oom-weights',
-  'oom-graphs',
-  'not-enough-memory',
-  'never-ready',
-  'warmup-fail',
-  'crash-mid-stream',
-  'hang-rendezvous',
-  'hang-compile',
-] as const;
+export const FAIL_MODES = ['oom-weights', 'oom-graphs', 'not-enough-memory', 'never-ready', 'warmup-fail', 'crash-mid-stream', 'hang-rendezvous', 'hang-compile'] as const;
 export type FailMode = (typeof FAIL_MODES)[number];
 
 export interface SimEnv {

@@ -1,9 +1,7 @@
 // How the simulator ends: each failure mode, natural failures, port conflicts and SIGTERM.
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import {
-  freePort, httpStatus, makeModelDir, readJson, removeTempDirs, startSim, waitForEmptyGroup, waitForStatus, type ModelDirOptions, type SimProcess,
-} from './sim-harness.js';
+import { freePort, httpStatus, makeModelDir, readJson, removeTempDirs, startSim, waitForEmptyGroup, waitForStatus, type ModelDirOptions, type SimProcess } from './sim-harness.js';
 
 const running: SimProcess[] = [];
 const holders: Server[] = [];
@@ -44,7 +42,9 @@ describe('load failures (SIGQUIT from a scheduler → SIGKILL of the tree)', () 
     const { sim } = await launch([], { SGLANG_SIM_FAIL: 'oom-graphs' });
     await expectTreeKilled(sim);
     expect(sim.stderr).toContain('\nDuring handling of the above exception, another exception occurred:\n');
-    expect(sim.stderr).toMatch(/\nException: Capture cuda graph failed: CUDA out of memory\. Tried to allocate .*\nPossible solutions:\n1\. set --mem-fraction-static to a smaller value \(e\.g\., 0\.8 or 0\.7\)\n/);
+    expect(sim.stderr).toMatch(
+      /\nException: Capture cuda graph failed: CUDA out of memory\. Tried to allocate .*\nPossible solutions:\n1\. set --mem-fraction-static to a smaller value \(e\.g\., 0\.8 or 0\.7\)\n/,
+    );
     expect(sim.stderr).toContain('4. disable CUDA graph by --disable-cuda-graph. (Not recommended. Huge performance loss)\n');
     expect(sim.stderr).toContain('Received sigquit from a child process. It usually means the child failed.');
   });
@@ -86,7 +86,8 @@ describe('HTTP-phase failures', () => {
     const { sim, port } = await launch(['--disable-cuda-graph'], { SGLANG_SIM_FAIL: 'crash-mid-stream', SGLANG_SIM_TOKENS_PER_S: '50' });
     await waitForStatus(`http://127.0.0.1:${port}/health`, 200);
     const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], stream: true, max_tokens: 100 }),
     });
     const text = await res.text().catch(() => 'connection reset');
@@ -128,7 +129,9 @@ describe('signals', () => {
     await waitForStatus(`${base}/health`, 200);
     const chat = (maxTokens: number, signal?: AbortSignal) =>
       fetch(`${base}/v1/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, signal,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        signal,
         body: JSON.stringify({ messages: [{ role: 'user', content: 'drain me' }], stream: true, max_tokens: maxTokens, ignore_eos: true }),
       });
     const abort = new AbortController();

@@ -11,8 +11,18 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   sim = startSim([
-    '--model-path', makeModelDir(), '--port', String(port), '--served-model-name', 'tiny-llama', '--api-key', API_KEY,
-    '--enable-metrics', '--disable-cuda-graph', '--decode-log-interval', '10',
+    '--model-path',
+    makeModelDir(),
+    '--port',
+    String(port),
+    '--served-model-name',
+    'tiny-llama',
+    '--api-key',
+    API_KEY,
+    '--enable-metrics',
+    '--disable-cuda-graph',
+    '--decode-log-interval',
+    '10',
   ]);
   await waitForStatus(`${base}/health`, 200);
 });
@@ -34,8 +44,11 @@ const USAGE_KEYS = ['prompt_tokens', 'total_tokens', 'completion_tokens', 'promp
 describe('/v1/chat/completions', () => {
   it('streams role chunk, one chunk per token, finish chunk, usage chunk and [DONE], in SGLang layout', async () => {
     const res = await post('/v1/chat/completions', {
-      model: 'whatever-the-client-says', messages: [{ role: 'user', content: 'What is the capital of France?' }],
-      stream: true, stream_options: { include_usage: true }, max_tokens: 5,
+      model: 'whatever-the-client-says',
+      messages: [{ role: 'user', content: 'What is the capital of France?' }],
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: 5,
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
@@ -201,9 +214,7 @@ describe('auth, info routes, errors', () => {
   });
 
   it('serves 256 concurrent streams and logs Prefill/Decode batch lines', async () => {
-    const streams = Array.from({ length: 256 }, (_, index) =>
-      post('/v1/chat/completions', { messages: [{ role: 'user', content: `question ${index}` }], stream: true, max_tokens: 20 }).then(readSse),
-    );
+    const streams = Array.from({ length: 256 }, (_, index) => post('/v1/chat/completions', { messages: [{ role: 'user', content: `question ${index}` }], stream: true, max_tokens: 20 }).then(readSse));
     const results = await Promise.all(streams);
     for (const events of results) {
       expect(events.at(-1)).toBe('[DONE]');

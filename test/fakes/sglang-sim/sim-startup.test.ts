@@ -96,9 +96,14 @@ describe('sglang-sim startup', () => {
     // torch.compile'd sizes (bs ≤ 2) are much slower than plain captures.
     expect(Number(err.match(/Time elapsed: ([\d.]+) s\./)?.[1])).toBeGreaterThan(60);
     // uvicorn access lines go to stdout, in warmup order.
-    expect(sim.stdout).toMatch(/^\[[\d-]+ [\d:]+\] INFO:     127\.0\.0\.1:\d+ - "GET \/get_model_info HTTP\/1\.1" 200 OK\n\[[\d-]+ [\d:]+\] INFO:     127\.0\.0\.1:\d+ - "POST \/generate HTTP\/1\.1" 200 OK\n/);
+    expect(sim.stdout).toMatch(
+      /^\[[\d-]+ [\d:]+\] INFO:     127\.0\.0\.1:\d+ - "GET \/get_model_info HTTP\/1\.1" 200 OK\n\[[\d-]+ [\d:]+\] INFO:     127\.0\.0\.1:\d+ - "POST \/generate HTTP\/1\.1" 200 OK\n/,
+    );
     expect(err).not.toContain('HTTP/1.1"');
-    const launches = readFileSync(launchLog, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const launches = readFileSync(launchLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(launches).toEqual([{ pid: sim.pid, argv: args, atMs: expect.any(Number) }]);
   });
 

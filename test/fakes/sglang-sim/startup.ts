@@ -11,9 +11,7 @@ import type { ServerArgs } from './server-args-repr.js';
 import { dieFromSchedulerException } from './shutdown.js';
 import { sleepSim, type SimEnv } from './sim-env.js';
 import { StatusPrinter, formatDefaultBar, formatShardBar } from './tqdm-bar.js';
-import {
-  graphOomTraceback, headsAssertTraceback, invalidOrdinalTraceback, notEnoughMemoryTraceback, weightsOomTraceback,
-} from './tracebacks.js';
+import { graphOomTraceback, headsAssertTraceback, invalidOrdinalTraceback, notEnoughMemoryTraceback, weightsOomTraceback } from './tracebacks.js';
 
 /** Simulated seconds of each phase at SGLANG_SIM_TIME_SCALE=1. */
 export const PHASE_S = {

@@ -17,9 +17,7 @@ describe('tqdm rendering', () => {
   });
 
   it('matches the shard bar format (newline-terminated)', () => {
-    expect(formatShardBar('safetensors', { n: 1, total: 9, elapsedS: 3.62 })).toBe(
-      'Loading safetensors checkpoint shards:  11% Completed | 1/9 [00:03<00:28,  3.62s/it]\n',
-    );
+    expect(formatShardBar('safetensors', { n: 1, total: 9, elapsedS: 3.62 })).toBe('Loading safetensors checkpoint shards:  11% Completed | 1/9 [00:03<00:28,  3.62s/it]\n');
   });
 
   it('writes each refresh as \\r + line, padded to the previous length', () => {

@@ -186,7 +186,13 @@ export function modelConfigTraceback(finalError: string): string {
       ...MAIN_ENTRY,
       [`${SRT}/server_args.py`, 2991, 'get_hf_config', 'hf_config = get_config(', true],
       [`${SRT}/utils/hf_transformers_utils.py`, 158, 'get_config', 'config = AutoConfig.from_pretrained(', true],
-      [`${SITE}/transformers/models/auto/configuration_auto.py`, 1271, 'from_pretrained', 'config_dict, unused_kwargs = PretrainedConfig.get_config_dict(pretrained_model_name_or_path, **kwargs)', true],
+      [
+        `${SITE}/transformers/models/auto/configuration_auto.py`,
+        1271,
+        'from_pretrained',
+        'config_dict, unused_kwargs = PretrainedConfig.get_config_dict(pretrained_model_name_or_path, **kwargs)',
+        true,
+      ],
       [`${SITE}/transformers/configuration_utils.py`, 662, 'get_config_dict', 'config_dict, kwargs = cls._get_config_dict(pretrained_model_name_or_path, **kwargs)', true],
       [`${SITE}/transformers/configuration_utils.py`, 721, '_get_config_dict', 'resolved_config_file = cached_file(', true],
       [`${SITE}/transformers/utils/hub.py`, 322, 'cached_file', 'file = cached_files(path_or_repo_id=path_or_repo_id, filenames=[filename], **kwargs)', true],
@@ -211,8 +217,5 @@ export function mainValueErrorTraceback(finalError: string): string {
 
 /** `Initialization failed. warmup error: <this>` */
 export function warmupTraceback(finalError: string, assertionSource: string): string {
-  return traceback(
-    [[`${SRT}/entrypoints/http_server.py`, 1388, '_execute_server_warmup', assertionSource]],
-    finalError,
-  );
+  return traceback([[`${SRT}/entrypoints/http_server.py`, 1388, '_execute_server_warmup', assertionSource]], finalError);
 }

@@ -2,9 +2,7 @@
 // preflight, access lines logged when a response starts, and binding like uvicorn does.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { sendJson, sendText } from './http-io.js';
-import {
-  handleGetModelInfo, handleGetServerInfo, handleGetWeightVersion, handleHealth, handleListModels, handleMetrics, handlePing, handleRetrieveModel,
-} from './info-routes.js';
+import { handleGetModelInfo, handleGetServerInfo, handleGetWeightVersion, handleHealth, handleListModels, handleMetrics, handlePing, handleRetrieveModel } from './info-routes.js';
 import { handleAbortRequest, handleContinueGeneration, handleFlushCache, handleGenerate, handleGetLoad, handlePauseGeneration } from './native-routes.js';
 import { handleChatCompletions, handleCompletions } from './openai-routes.js';
 import type { SimApp } from './sim-context.js';
@@ -43,7 +41,10 @@ function buildRoutes(app: SimApp): Route[] {
 /** SGLANG_SIM_FAIL=warmup-fail: the first /generate fails with an unhandled exception (500). */
 async function handleWarmupAwareGenerate(app: SimApp, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (app.env.fails.has('warmup-fail') && app.status === 'Starting') {
-    app.log.uvicorn('ERROR', 'Exception in ASGI application\nTraceback (most recent call last):\n  File "/sgl-workspace/sglang/python/sglang/srt/entrypoints/http_server.py", line 545, in generate_request\n    ret = await _global_state.tokenizer_manager.generate_request(obj, request).__anext__()\n          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\nRuntimeError: Simulated warmup failure (SGLANG_SIM_FAIL=warmup-fail)');
+    app.log.uvicorn(
+      'ERROR',
+      'Exception in ASGI application\nTraceback (most recent call last):\n  File "/sgl-workspace/sglang/python/sglang/srt/entrypoints/http_server.py", line 545, in generate_request\n    ret = await _global_state.tokenizer_manager.generate_request(obj, request).__anext__()\n          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\nRuntimeError: Simulated warmup failure (SGLANG_SIM_FAIL=warmup-fail)',
+    );
     return sendText(res, 500, 'Internal Server Error');
   }
   return handleGenerate(app, req, res);

@@ -67,10 +67,7 @@ async function waitForModelInfo(app: SimApp): Promise<void> {
     try {
       const res = await send(app, 'GET', '/get_model_info', undefined, 5);
       if (res.status === 200) return;
-      lastTraceback = warmupTraceback(
-        `AssertionError: res=<Response [${res.status}]>, res.text=${pyStrRepr(res.text)}`,
-        'assert res.status_code == 200, f"{res=}, {res.text=}"',
-      );
+      lastTraceback = warmupTraceback(`AssertionError: res=<Response [${res.status}]>, res.text=${pyStrRepr(res.text)}`, 'assert res.status_code == 200, f"{res=}, {res.text=}"');
     } catch (error) {
       const pythonError = error instanceof WarmupRequestError ? error.pythonError : String(error);
       lastTraceback = warmupTraceback(pythonError, 'res = requests.get(url + "/get_model_info", timeout=5, headers=headers)');

@@ -76,7 +76,12 @@ export function exchange(socketPath: string, payload: string | Buffer, lines = 1
     let text = '';
     const finish = () => {
       socket.destroy();
-      resolve(text.split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+      resolve(
+        text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l)),
+      );
     };
     socket.on('connect', () => socket.write(payload));
     socket.on('data', (d) => {

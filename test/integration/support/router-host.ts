@@ -84,7 +84,11 @@ export async function startScriptedUpstream(respond: (body: Record<string, unkno
   return {
     url: `http://127.0.0.1:${address.port}`,
     requests,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 

@@ -35,10 +35,17 @@ export async function startServe(host: SimHost, configPath: string): Promise<Ser
   child.stderr!.on('data', (c) => (output += c));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = `http://127.0.0.1:${host.catalog.router.port}`;
-  await waitFor(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited: ${output}`);
-    return request(`${url}/health`).then((r) => r.body.dump().then(() => r.statusCode === 200), () => false);
-  }, 'serve to answer /health', 30_000);
+  await waitFor(
+    async () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited: ${output}`);
+      return request(`${url}/health`).then(
+        (r) => r.body.dump().then(() => r.statusCode === 200),
+        () => false,
+      );
+    },
+    'serve to answer /health',
+    30_000,
+  );
   const auth = async () => ({ authorization: `Bearer ${(await readFile(join(stateDir, 'admin-token'), 'utf8')).trim()}` });
   return {
     child,

@@ -73,7 +73,10 @@ export async function createSimHost(models: SimModelSpec[], opts: SimHostOptions
     catalog: catalogSchema.parse(catalogInput),
     async launches() {
       const text = await readFile(launchLog, 'utf8').catch(() => '');
-      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };

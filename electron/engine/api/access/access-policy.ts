@@ -97,11 +97,7 @@ export function isAllowedOrigin(origin: string, facts: RequestFacts, surface: Su
   if (!page) return false;
   if (surface === 'inference' && settings.corsOrigins.includes('*')) return true;
   const own = ['127.0.0.1', 'localhost', '[::1]', ...(WILDCARD_BINDS.has(settings.bindHost) ? [] : [bracketed(settings.bindHost)])];
-  const candidates = [
-    ...own.map((h) => `http://${h}:${facts.localPort}`),
-    ...settings.allowedOrigins,
-    ...(surface === 'inference' ? settings.corsOrigins : []),
-  ];
+  const candidates = [...own.map((h) => `http://${h}:${facts.localPort}`), ...settings.allowedOrigins, ...(surface === 'inference' ? settings.corsOrigins : [])];
   if (candidates.some((c) => parseOrigin(c)?.origin === page.origin)) return true;
   // Same origin as the page the engine served: only meaningful once the Host itself is trusted.
   return facts.host !== undefined && isAllowedHost(facts.host, settings) && page.host === hostAsUrlHost(page.protocol, facts.host);
@@ -159,7 +155,10 @@ function hostNameOf(hostHeader: string): string | null {
 }
 
 function normalizeName(name: string): string {
-  let lower = name.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  let lower = name
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   if (lower.endsWith('.')) lower = lower.slice(0, -1);
   if (lower.startsWith('::ffff:') && lower.includes('.')) lower = lower.slice(7);
   return lower;

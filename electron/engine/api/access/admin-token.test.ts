@@ -35,15 +35,23 @@ describe('ensureAdminToken', () => {
   });
 
   it.each([
-    ['other users could read it', async (path: string) => {
-      await writeFile(path, 'a'.repeat(43));
-      await chmod(path, 0o644);
-    }, /could be read by other users \(mode 644\)/],
+    [
+      'other users could read it',
+      async (path: string) => {
+        await writeFile(path, 'a'.repeat(43));
+        await chmod(path, 0o644);
+      },
+      /could be read by other users \(mode 644\)/,
+    ],
     ['it holds no token', async (path: string) => writeFile(path, 'hunter2', { mode: 0o600 }), /holds no valid token/],
-    ['it is a symbolic link', async (path: string) => {
-      await writeFile(join(dir, 'elsewhere'), 'b'.repeat(43), { mode: 0o600 });
-      await symlink(join(dir, 'elsewhere'), path);
-    }, /is a symbolic link/],
+    [
+      'it is a symbolic link',
+      async (path: string) => {
+        await writeFile(join(dir, 'elsewhere'), 'b'.repeat(43), { mode: 0o600 });
+        await symlink(join(dir, 'elsewhere'), path);
+      },
+      /is a symbolic link/,
+    ],
   ])('replaces the file with a new token when %s, saying why', async (_why, prepare, reason) => {
     const path = adminTokenPath(dir);
     await prepare(path);

@@ -29,7 +29,9 @@ describe('createUnitControl', () => {
 
   it('goes through the privileged helper for a system unit when not root, but reads state with plain systemctl', async () => {
     const control = await createUnitControl(catalogOf('system'), {
-      isRoot: false, helperSocketPath: '/nonexistent/helper.sock', systemctlCommand: [process.execPath, '-e', 'process.exit(3)'],
+      isRoot: false,
+      helperSocketPath: '/nonexistent/helper.sock',
+      systemctlCommand: [process.execPath, '-e', 'process.exit(3)'],
     });
     expect(control).not.toBeInstanceOf(DirectUnitControl);
     expect(control.unit).toBe('sglang.service');
@@ -37,7 +39,7 @@ describe('createUnitControl', () => {
     await expect(control.show()).rejects.toBeInstanceOf(SystemctlError);
   });
 
-  it('puts a user unit\'s drop-in under $XDG_CONFIG_HOME/systemd/user by default', async () => {
+  it("puts a user unit's drop-in under $XDG_CONFIG_HOME/systemd/user by default", async () => {
     const saved = process.env.XDG_CONFIG_HOME;
     process.env.XDG_CONFIG_HOME = '/home/ai/.config';
     try {

@@ -26,9 +26,7 @@ const EXEC_FAILED = /^execvp\(3\) failed\.: (.*)$/;
  * MESSAGE_IDs the service manager logs (with INVOCATION_ID=) when an invocation ends: main process
  * exited, failed with result, deactivated successfully, stopped (systemd's sd-messages.h).
  */
-const END_MESSAGE_IDS = new Set([
-  '98e322203f7a4ed290d09fe03c09fe15', 'd9b373ed55a64feb8242e02dbe79a49c', '7ad2d189f7e94e70a38c781354912448', '9d1aaa27d60140bd96365438aad20286',
-]);
+const END_MESSAGE_IDS = new Set(['98e322203f7a4ed290d09fe03c09fe15', 'd9b373ed55a64feb8242e02dbe79a49c', '7ad2d189f7e94e70a38c781354912448', '9d1aaa27d60140bd96365438aad20286']);
 
 export interface JournalTailOptions {
   unit: string;
@@ -219,9 +217,18 @@ export class JournalTail {
     const { unit, scope, invocationId: id } = this.options;
     return [
       ...(scope === 'user' ? ['--user-unit', unit] : ['-u', unit]),
-      `_SYSTEMD_INVOCATION_ID=${id}`, '+', `INVOCATION_ID=${id}`, '+', `USER_INVOCATION_ID=${id}`,
+      `_SYSTEMD_INVOCATION_ID=${id}`,
+      '+',
+      `INVOCATION_ID=${id}`,
+      '+',
+      `USER_INVOCATION_ID=${id}`,
       ...(follow ? ['-f'] : []),
-      '-o', 'json', '--all', '--no-pager', '-n', 'all',
+      '-o',
+      'json',
+      '--all',
+      '--no-pager',
+      '-n',
+      'all',
       ...(this.cursor !== undefined ? ['--after-cursor', this.cursor] : []),
     ];
   }
@@ -268,7 +275,12 @@ export class JournalTail {
 
 /** Whether `file` (a path, or a name looked up on the PATH) names an executable file. */
 function isExecutable(file: string): boolean {
-  const candidates = file.includes('/') ? [file] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, file));
+  const candidates = file.includes('/')
+    ? [file]
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, file));
   return candidates.some((path) => {
     try {
       accessSync(path, constants.X_OK);

@@ -3,8 +3,14 @@ import { exitOf, hasInvocationEnded, isInUnitCgroup, isRestartedBySystemd } from
 import type { UnitState } from '../../../system/systemd/unit-control.js';
 
 const running: UnitState = {
-  activeState: 'active', subState: 'running', mainPid: 4242, execMainStatus: 0, execMainCode: '',
-  nRestarts: 0, invocationId: '3de5f589ab8c4585b1f8b503f0630949', result: 'success',
+  activeState: 'active',
+  subState: 'running',
+  mainPid: 4242,
+  execMainStatus: 0,
+  execMainCode: '',
+  nRestarts: 0,
+  invocationId: '3de5f589ab8c4585b1f8b503f0630949',
+  result: 'success',
 };
 
 describe('hasInvocationEnded', () => {
@@ -25,11 +31,26 @@ describe('hasInvocationEnded', () => {
 
 describe('exitOf', () => {
   it.each<[Partial<UnitState>, { code: number | null; signal: string | null }]>([
-    [{ execMainCode: 'exited', execMainStatus: 1 }, { code: 1, signal: null }],
-    [{ execMainCode: 'killed', execMainStatus: 9 }, { code: null, signal: 'SIGKILL' }],
-    [{ execMainCode: 'dumped', execMainStatus: 11 }, { code: null, signal: 'SIGSEGV' }],
-    [{ execMainCode: 'killed', execMainStatus: 15 }, { code: null, signal: 'SIGTERM' }],
-    [{ execMainCode: '', execMainStatus: 0 }, { code: null, signal: null }],
+    [
+      { execMainCode: 'exited', execMainStatus: 1 },
+      { code: 1, signal: null },
+    ],
+    [
+      { execMainCode: 'killed', execMainStatus: 9 },
+      { code: null, signal: 'SIGKILL' },
+    ],
+    [
+      { execMainCode: 'dumped', execMainStatus: 11 },
+      { code: null, signal: 'SIGSEGV' },
+    ],
+    [
+      { execMainCode: 'killed', execMainStatus: 15 },
+      { code: null, signal: 'SIGTERM' },
+    ],
+    [
+      { execMainCode: '', execMainStatus: 0 },
+      { code: null, signal: null },
+    ],
   ])('%j → %j', (change, exit) => {
     expect(exitOf({ ...running, ...change })).toEqual(exit);
   });

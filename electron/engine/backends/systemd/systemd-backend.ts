@@ -178,5 +178,10 @@ function signalName(signo: number): NodeJS.Signals | null {
 
 /** True when a `/proc/PID/cgroup` text places the process in `unit` (system or user manager, cgroup v1 or v2). */
 export function isInUnitCgroup(cgroupText: string, unit: string): boolean {
-  return cgroupText.split('\n').some((line) => line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1).split('/').includes(unit));
+  return cgroupText.split('\n').some((line) =>
+    line
+      .slice(line.indexOf(':', line.indexOf(':') + 1) + 1)
+      .split('/')
+      .includes(unit),
+  );
 }

@@ -63,7 +63,11 @@ async function main(argv: string[]): Promise<number> {
     if (config.helpCapture) process.stdout.write(readFileSync(config.helpCapture, 'utf8'));
     return 0;
   }
-  const fields = args.find((a) => a.startsWith('--query-gpu='))?.slice('--query-gpu='.length).split(',') ?? [];
+  const fields =
+    args
+      .find((a) => a.startsWith('--query-gpu='))
+      ?.slice('--query-gpu='.length)
+      .split(',') ?? [];
   const seen = new Set<string>();
   const gpus = config.captures.map((path, i) => readCapture(path, i, seen));
   const missing = fields.find((field) => !gpus[0]?.has(canonicalField(field)));

@@ -55,7 +55,10 @@ export function rtx3090Overview(overrides: Partial<GpuOverview> = {}): GpuOvervi
     host: null,
     topology: null,
     nvlink: null,
-    nvlinkSets: [[1, 2], [3, 4]],
+    nvlinkSets: [
+      [1, 2],
+      [3, 4],
+    ],
     presetsW: [250, 300, 350],
     pendingPowerLimits: [],
     ...overrides,
