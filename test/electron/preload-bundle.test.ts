@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { IPC_CALL_CHANNEL, PRELOAD_GLOBAL } from '../../shared/switchboard-api.js';
+import { IPC_CALL_CHANNEL, IPC_RESTART_ENGINE_CHANNEL, PRELOAD_GLOBAL } from '../../shared/switchboard-api.js';
 
 // The built preload (out/preload/index.cjs) as Electron's sandbox runs it: CommonJS, and
 // `require` limited to a few modules (electron, events, timers, url). Run here in a bare VM
@@ -48,9 +48,12 @@ describe.skipIf(reason !== null)('the built preload', () => {
     expect(required).toEqual(['electron']);
     expect([...exposed.keys()]).toEqual([PRELOAD_GLOBAL]);
     const api = exposed.get(PRELOAD_GLOBAL)!;
-    expect(Object.keys(api).sort()).toEqual(['call', 'kind', 'onConnection', 'subscribe']);
+    expect(Object.keys(api).sort()).toEqual(['call', 'kind', 'onConnection', 'restartEngine', 'subscribe']);
     expect(api.kind).toBe('ipc');
     await expect((api.call as (m: string, p: object) => Promise<unknown>)('state.get', {})).resolves.toBe('pong');
     expect(invoked).toEqual([[IPC_CALL_CHANNEL, 'state.get', {}]]);
+    // The one thing beyond the contract: ask main to start its engine process again.
+    await (api.restartEngine as () => Promise<void>)();
+    expect(invoked.at(-1)).toEqual([IPC_RESTART_ENGINE_CHANNEL]);
   });
 });
