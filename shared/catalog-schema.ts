@@ -169,12 +169,21 @@ export const modelEntrySchema = z
     }
   });
 
+export const metricsSettingsSchema = z
+  .object({
+    /** true: GET /metrics answers without an admin key (Host and Origin checks still apply). */
+    public: z.boolean().default(false),
+  })
+  .strict();
+
 export const catalogSchema = z
   .object({
     router: routerSettingsSchema.default(routerSettingsSchema.parse({})),
     backend: backendSettingsSchema.default(backendSettingsSchema.parse({})),
     sglang: sglangSettingsSchema.default(sglangSettingsSchema.parse({})),
     gpu: gpuSettingsSchema.default(gpuSettingsSchema.parse({})),
+    /** GET /metrics (Prometheus): admin-protected unless `public`. */
+    metrics: metricsSettingsSchema.default(metricsSettingsSchema.parse({})),
     models: z.array(modelEntrySchema).default([]),
     /** Models (ids or aliases) loaded when the engine starts, in order; their GPU sets must not overlap. */
     preload: z.array(modelId).default([]),
@@ -193,6 +202,7 @@ export type RouterSettings = z.infer<typeof routerSettingsSchema>;
 export type BackendSettings = z.infer<typeof backendSettingsSchema>;
 export type SglangSettings = z.infer<typeof sglangSettingsSchema>;
 export type GpuSettings = z.infer<typeof gpuSettingsSchema>;
+export type MetricsSettings = z.infer<typeof metricsSettingsSchema>;
 /** A catalog as written by a person (before defaults). */
 export type CatalogInput = z.input<typeof catalogSchema>;
 /** How the router shows load progress: visible text, the thinking box, SSE comments or nothing. */

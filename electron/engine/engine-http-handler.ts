@@ -2,6 +2,8 @@ import type { EngineAccess } from './api/access/engine-access.js';
 import { createAdminRoutes, type RequestHandler } from './api/admin-http.js';
 import { createUiStaticRoute, type UiStaticRouteOptions } from './api/ui-static-route.js';
 import type { Engine } from './engine-api.js';
+import { createMetricsRoute } from './metrics/metrics-route.js';
+import { SwitchboardMetrics } from './metrics/switchboard-metrics.js';
 import { createRouterRoutes } from './router/router-routes.js';
 
 export interface EngineHttpHandlerOptions {
@@ -14,11 +16,19 @@ export interface EngineHttpHandlerOptions {
 
 /**
  * Everything the engine serves on the router port over plain HTTP: the OpenAI-compatible router,
- * the admin API and the browser UI at /ui/, each checking its own access first. The WebSocket at
- * /api/ws is an upgrade handler (websocket-route.ts) given to startHttpServer beside this one.
+ * the admin API, Prometheus metrics at /metrics and the browser UI at /ui/, each checking its own
+ * access first. The WebSocket at /api/ws is an upgrade handler (websocket-route.ts) given to
+ * startHttpServer beside this one.
  */
 export function createEngineHttpHandler(engine: Engine, options: EngineHttpHandlerOptions): RequestHandler {
   const { access, adminTokenPath } = options;
-  const handlers = [createRouterRoutes(engine, { access }), createAdminRoutes(engine, { access, adminTokenPath }), createUiStaticRoute(access, options.ui)];
+  // GET /metrics: the router's observer feeds the request counters (metrics/switchboard-metrics.ts).
+  const metrics = new SwitchboardMetrics(engine);
+  const handlers = [
+    createRouterRoutes(engine, { access, observer: metrics.observeRequest }),
+    createAdminRoutes(engine, { access, adminTokenPath }),
+    createMetricsRoute(engine, metrics, { access, adminTokenPath }),
+    createUiStaticRoute(access, options.ui),
+  ];
   return (req, res) => handlers.some((handle) => handle(req, res));
 }

@@ -7,7 +7,7 @@ import { request } from 'undici';
 export type HealthProbe = 'refused' | 'starting' | 'ready' | 'timeout' | 'error';
 
 /**
- * Probes SGLang's readiness signal. `/get_model_info` and `/v1/models` answer before warmup ends,
+ * Probes SGLang's readiness signal. `/get_model_info` (`/model_info` from 0.5.6) and `/v1/models` answer before warmup ends,
  * so only `/health` 200 means ready (reference §1).
  */
 export async function probeHealth(host: string, port: number, timeoutMs: number): Promise<HealthProbe> {

@@ -1,5 +1,14 @@
 import type { z } from 'zod';
-import { backendSettingsSchema, catalogSchema, gpuSettingsSchema, modelEntrySchema, routerSettingsSchema, sglangSettingsSchema, type CatalogIssue } from '../../../shared/catalog-schema.js';
+import {
+  backendSettingsSchema,
+  catalogSchema,
+  gpuSettingsSchema,
+  metricsSettingsSchema,
+  modelEntrySchema,
+  routerSettingsSchema,
+  sglangSettingsSchema,
+  type CatalogIssue,
+} from '../../../shared/catalog-schema.js';
 import { closestName } from './closest-name.js';
 import { formatFieldPath, type PathSegment } from './format-field-path.js';
 import type { YamlLocator } from './yaml-locator.js';
@@ -42,6 +51,7 @@ function knownKeysAt(path: PathSegment[]): string[] {
     backend: backendSettingsSchema,
     sglang: sglangSettingsSchema,
     gpu: gpuSettingsSchema,
+    metrics: metricsSettingsSchema,
   };
   const schema = path.length === 2 && path[0] === 'models' ? modelEntrySchema : schemas[path.join('.')];
   return schema ? Object.keys(schema.shape) : [];

@@ -10,6 +10,7 @@ import { LoadingReporter, type CompletionKind } from './loading-reporter.js';
 import { lingerClose } from './linger-close.js';
 import { openAiError, RouterError, sendOpenAiError } from './openai-error.js';
 import { readRawBody } from './read-raw-body.js';
+import { noteRequestModel } from './request-observer.js';
 import { hasStatusMarker, stripStatusText } from './status-text.js';
 
 export interface CompletionRouteOptions {
@@ -36,6 +37,7 @@ export async function handleCompletion(engine: Engine, req: IncomingMessage, res
   } catch (err) {
     return sendRouterError(res, err, req);
   }
+  noteRequestModel(res, parsed.model.id);
   const client = new ClientWatch(res);
   const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
   const lease = () => (parsed.stream ? leaseStreaming(engine, res, parsed, kind, client) : leaseWaiting(engine, res, parsed, client, opts.readyTimeoutMs));

@@ -5,6 +5,7 @@ import type { EngineAccess } from '../api/access/engine-access.js';
 import { handleCompletion, type CompletionRouteOptions } from './completion-route.js';
 import { listModels, modelCard } from './models-list.js';
 import { openAiError, sendOpenAiError } from './openai-error.js';
+import { observeRequest, type RouterObserver } from './request-observer.js';
 
 /** Bodies over this are refused with 413 (a long chat with images stays well below). */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -13,6 +14,8 @@ export interface RouterRoutesOptions {
   /** Inference keys (router.apiKeys, read live), browser origins and CORS (router.corsOrigins). */
   access: EngineAccess;
   maxBodyBytes?: number;
+  /** Told about every router request when its response closes (request-observer.ts): metrics, request log. */
+  observer?: RouterObserver;
 }
 
 /** A CORS preflight is answered for these; the browser then sends the real request. */
@@ -42,6 +45,7 @@ export function createRouterRoutes(engine: Engine, opts: RouterRoutesOptions): R
     const path = (req.url ?? '/').split('?', 1)[0]!;
     const route = matchRoute(path);
     if (!route) return false;
+    if (opts.observer) observeRequest(res, route.name, opts.observer);
     const refusal = opts.access.check(req, 'inference');
     if (refusal) {
       sendOpenAiError(res, refusal.status, openAiError(refusal.message, 'invalid_request_error', refusal.code));
@@ -71,6 +75,8 @@ export function createRouterRoutes(engine: Engine, opts: RouterRoutesOptions): R
 }
 
 interface Route {
+  /** The route as a template, for the observer (`/v1/models/{model}`). */
+  name: string;
   method: 'GET' | 'POST';
   handle(engine: Engine, req: IncomingMessage, res: ServerResponse, opts: CompletionRouteOptions): void | Promise<void>;
 }
@@ -79,16 +85,16 @@ function matchRoute(path: string): Route | null {
   switch (path) {
     case '/v1/models':
     case '/models':
-      return { method: 'GET', handle: (engine, _req, res) => sendJson(res, 200, listModels(engine)) };
+      return { name: '/v1/models', method: 'GET', handle: (engine, _req, res) => sendJson(res, 200, listModels(engine)) };
     case '/v1/chat/completions':
     case '/chat/completions':
-      return { method: 'POST', handle: (engine, req, res, opts) => handleCompletion(engine, req, res, 'chat', opts) };
+      return { name: '/v1/chat/completions', method: 'POST', handle: (engine, req, res, opts) => handleCompletion(engine, req, res, 'chat', opts) };
     case '/v1/completions':
     case '/completions':
-      return { method: 'POST', handle: (engine, req, res, opts) => handleCompletion(engine, req, res, 'completions', opts) };
+      return { name: '/v1/completions', method: 'POST', handle: (engine, req, res, opts) => handleCompletion(engine, req, res, 'completions', opts) };
   }
   const card = /^\/(?:v1\/)?models\/(.+)$/.exec(path);
-  if (card) return { method: 'GET', handle: (engine, _req, res) => sendModelCard(engine, res, decodeURIComponent(card[1]!)) };
+  if (card) return { name: '/v1/models/{model}', method: 'GET', handle: (engine, _req, res) => sendModelCard(engine, res, decodeURIComponent(card[1]!)) };
   return null;
 }
 

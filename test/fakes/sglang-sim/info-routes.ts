@@ -1,5 +1,6 @@
 // Health and information routes: /health(_generate), /ping, /get_model_info, /get_server_info,
-// /get_weight_version, /v1/models(/{name}) and /metrics.
+// /get_weight_version (+ /model_info, /server_info, /weight_version with SGLANG_SIM_INFO_ROUTES=0.5.6),
+// /v1/models(/{name}) and /metrics.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { defaultAttentionBackend } from './gpu-defaults.js';
 import { sendEmpty, sendJson } from './http-io.js';
@@ -49,6 +50,28 @@ export async function handleGetModelInfo(app: SimApp, _req: IncomingMessage, res
 
 export async function handleGetWeightVersion(app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
   sendJson(res, 200, { weight_version: app.args.str('weight_version') });
+}
+
+/**
+ * SGLang 0.5.6 renamed the three GET info routes (PR #13273, "Remove verbs from GET endpoint paths",
+ * python/sglang/srt/entrypoints/http_server.py): `/model_info`, `/server_info`, `/weight_version` are the
+ * handlers, and `/get_model_info`, `/get_server_info`, `/get_weight_version` stay as aliases that log
+ * `Endpoint '/get_X' is deprecated and will be removed in a future version. Please use '/X' instead.`
+ * (logger.warning, SGLang's `[ts] msg` format) and then return the very same JSON (`return await X()`).
+ * 0.5.3.post1 (the default) has only the `/get_*` names: the new ones are 404 there.
+ */
+export const RENAMED_INFO_ROUTES = [
+  { legacy: '/get_model_info', current: '/model_info', handler: handleGetModelInfo },
+  { legacy: '/get_server_info', current: '/server_info', handler: handleGetServerInfo },
+  { legacy: '/get_weight_version', current: '/weight_version', handler: handleGetWeightVersion },
+] as const;
+
+/** The deprecated alias of a renamed route (SGLANG_SIM_INFO_ROUTES=0.5.6): a warning, then the new handler's answer. */
+export function deprecatedAlias(legacy: string, current: string, handler: (app: SimApp, req: IncomingMessage, res: ServerResponse) => Promise<void>) {
+  return async (app: SimApp, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    app.log.main(`Endpoint '${legacy}' is deprecated and will be removed in a future version. Please use '${current}' instead.`, 'warning');
+    return handler(app, req, res);
+  };
 }
 
 function internalState(app: SimApp): Record<string, unknown> {

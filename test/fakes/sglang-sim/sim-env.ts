@@ -3,6 +3,15 @@
 export const FAIL_MODES = ['oom-weights', 'oom-graphs', 'not-enough-memory', 'never-ready', 'warmup-fail', 'crash-mid-stream', 'hang-rendezvous', 'hang-compile'] as const;
 export type FailMode = (typeof FAIL_MODES)[number];
 
+/**
+ * Which SGLang release's info-route names to serve (SGLANG_SIM_INFO_ROUTES). `0.5.3.post1` (the default,
+ * the release the simulator imitates) has only `/get_model_info`, `/get_server_info`, `/get_weight_version`;
+ * `0.5.6` has `/model_info`, `/server_info`, `/weight_version` as well, the `/get_*` names staying as
+ * deprecated aliases (same JSON, a warning logged per call). See README.md, "Info route names".
+ */
+export const INFO_ROUTE_RELEASES = ['0.5.3.post1', '0.5.6'] as const;
+export type InfoRouteRelease = (typeof INFO_ROUTE_RELEASES)[number];
+
 export interface SimEnv {
   /** Multiplies every simulated duration (load phases, warmup, /health latency, drain poll). */
   timeScale: number;
@@ -14,6 +23,7 @@ export interface SimEnv {
   gpuCount: number;
   cudaVisibleDevices: string | undefined;
   fails: ReadonlySet<FailMode>;
+  infoRoutes: InfoRouteRelease;
   launchLogPath: string | undefined;
   allowLongerContext: boolean;
   forceShutdown: boolean;
@@ -35,6 +45,13 @@ function readFails(raw: string | undefined): Set<FailMode> {
   return fails;
 }
 
+function readInfoRoutes(raw: string | undefined): InfoRouteRelease {
+  const name = (raw ?? '').trim();
+  if ((INFO_ROUTE_RELEASES as readonly string[]).includes(name)) return name as InfoRouteRelease;
+  if (name !== '') process.stderr.write(`sglang-sim: ignoring unknown SGLANG_SIM_INFO_ROUTES '${name}'\n`);
+  return '0.5.3.post1';
+}
+
 function countVisibleGpus(env: NodeJS.ProcessEnv): number {
   const visible = env.CUDA_VISIBLE_DEVICES;
   if (visible !== undefined) return visible.split(',').filter((id) => id.trim() !== '').length;
@@ -49,6 +66,7 @@ export function readSimEnv(env: NodeJS.ProcessEnv): SimEnv {
     gpuCount: countVisibleGpus(env),
     cudaVisibleDevices: env.CUDA_VISIBLE_DEVICES,
     fails: readFails(env.SGLANG_SIM_FAIL),
+    infoRoutes: readInfoRoutes(env.SGLANG_SIM_INFO_ROUTES),
     launchLogPath: env.SGLANG_SIM_LAUNCH_LOG || undefined,
     allowLongerContext: ['1', 'true'].includes((env.SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN ?? '').toLowerCase()),
     forceShutdown: ['1', 'true'].includes((env.SGL_FORCE_SHUTDOWN ?? '').toLowerCase()),

@@ -2,7 +2,7 @@
 // preflight, access lines logged when a response starts, and binding like uvicorn does.
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { sendJson, sendText } from './http-io.js';
-import { handleGetModelInfo, handleGetServerInfo, handleGetWeightVersion, handleHealth, handleListModels, handleMetrics, handlePing, handleRetrieveModel } from './info-routes.js';
+import { deprecatedAlias, handleHealth, handleListModels, handleMetrics, handlePing, handleRetrieveModel, RENAMED_INFO_ROUTES } from './info-routes.js';
 import { handleAbortRequest, handleContinueGeneration, handleFlushCache, handleGenerate, handleGetLoad, handlePauseGeneration } from './native-routes.js';
 import { handleChatCompletions, handleCompletions } from './openai-routes.js';
 import type { SimApp } from './sim-context.js';
@@ -14,14 +14,21 @@ interface Route {
   methods: Partial<Record<string, Handler>>;
 }
 
+/** 0.5.3.post1: only the `/get_*` names; 0.5.6: the new names plus the `/get_*` deprecated aliases (see info-routes.ts). */
+function infoRoutes(app: SimApp): Route[] {
+  if (app.env.infoRoutes === '0.5.3.post1') return RENAMED_INFO_ROUTES.map(({ legacy, handler }) => ({ path: legacy, methods: { GET: handler } }));
+  return RENAMED_INFO_ROUTES.flatMap(({ legacy, current, handler }) => [
+    { path: current, methods: { GET: handler } },
+    { path: legacy, methods: { GET: deprecatedAlias(legacy, current, handler) } },
+  ]);
+}
+
 function buildRoutes(app: SimApp): Route[] {
   const routes: Route[] = [
     { path: '/health', methods: { GET: handleHealth } },
     { path: '/health_generate', methods: { GET: handleHealth } },
     { path: '/ping', methods: { GET: handlePing } },
-    { path: '/get_model_info', methods: { GET: handleGetModelInfo } },
-    { path: '/get_server_info', methods: { GET: handleGetServerInfo } },
-    { path: '/get_weight_version', methods: { GET: handleGetWeightVersion } },
+    ...infoRoutes(app),
     { path: '/get_load', methods: { GET: handleGetLoad } },
     { path: '/v1/models', methods: { GET: handleListModels } },
     { path: /^\/v1\/models\/.+/, methods: { GET: handleRetrieveModel } },

@@ -1,4 +1,5 @@
-// The warmup thread (`_wait_and_warmup`): polls GET /get_model_info on --host:--port, then
+// The warmup thread (`_wait_and_warmup`): polls GET /get_model_info (/model_info with
+// SGLANG_SIM_INFO_ROUTES=0.5.6) on --host:--port, then
 // POST /generate; on success the server becomes Up, on failure it SIGKILLs its own tree.
 import { request } from 'node:http';
 import { pyStrRepr } from './python-repr.js';
@@ -61,16 +62,18 @@ function reportFailure(app: SimApp, traceback: string): never {
 }
 
 async function waitForModelInfo(app: SimApp): Promise<void> {
+  // 0.5.3.post1 polls `/get_model_info`; after the 0.5.6 rename the warmup polls `/model_info` (see README.md).
+  const path = app.env.infoRoutes === '0.5.3.post1' ? '/get_model_info' : '/model_info';
   let lastTraceback = '';
   for (let attempt = 0; attempt < 120; attempt += 1) {
     await sleepSim(app.env, 1);
     try {
-      const res = await send(app, 'GET', '/get_model_info', undefined, 5);
+      const res = await send(app, 'GET', path, undefined, 5);
       if (res.status === 200) return;
       lastTraceback = warmupTraceback(`AssertionError: res=<Response [${res.status}]>, res.text=${pyStrRepr(res.text)}`, 'assert res.status_code == 200, f"{res=}, {res.text=}"');
     } catch (error) {
       const pythonError = error instanceof WarmupRequestError ? error.pythonError : String(error);
-      lastTraceback = warmupTraceback(pythonError, 'res = requests.get(url + "/get_model_info", timeout=5, headers=headers)');
+      lastTraceback = warmupTraceback(pythonError, `res = requests.get(url + "${path}", timeout=5, headers=headers)`);
     }
   }
   reportFailure(app, lastTraceback);
