@@ -223,6 +223,11 @@ export interface ApiError {
      * to report (422: the request was valid, the run produced nothing measurable; ask for more tokens).
      */
     | 'too_few_tokens'
+    /**
+     * The fit estimate says the model cannot load on its GPUs now (weights or no KV room): refused
+     * before anything is launched; details carry the GPU's shortfall (409: free the GPUs, or switch with force).
+     */
+    | 'will_not_fit'
     | 'unavailable';
   message: string;
   /** Extra machine-readable detail, e.g. the known ids for unknown_model. */

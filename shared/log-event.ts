@@ -6,13 +6,29 @@ import type { FailureCause } from './failure.js';
  * `rank` is the TP rank from a `[ts TPn]` prefix, absent on unprefixed lines.
  */
 export type LogEvent =
-  | { kind: 'server_args'; tpSize?: number; torchCompile?: boolean; torchCompileMaxBs?: number; disableCudaGraph?: boolean; servedModelName?: string; port?: number }
+  | {
+      kind: 'server_args';
+      tpSize?: number;
+      torchCompile?: boolean;
+      torchCompileMaxBs?: number;
+      disableCudaGraph?: boolean;
+      servedModelName?: string;
+      port?: number;
+      /** The fit estimate's inputs as SGLang resolved them (a `None` leaves the field out). */
+      modelPath?: string;
+      memFractionStatic?: number;
+      kvCacheDtype?: string;
+      contextLength?: number;
+      maxTotalTokens?: number;
+      pageSize?: number;
+    }
   | { kind: 'dist_begin'; rank?: number }
   | { kind: 'dist_end'; rank?: number }
   | { kind: 'weights_begin'; rank?: number; availGb?: number }
   | { kind: 'shard_progress'; done: number; total: number; percent: number }
   | { kind: 'weights_end'; rank?: number; modelClass?: string; availGb?: number; memUsageGb?: number }
-  | { kind: 'kv_alloc'; rank?: number; tokens?: number }
+  /** K and V pool sizes per GPU in GiB (SGLang prints them as "GB"). */
+  | { kind: 'kv_alloc'; rank?: number; tokens?: number; kSizeGb?: number; vSizeGb?: number }
   | { kind: 'mem_pool_end'; rank?: number; availGb?: number }
   | { kind: 'graph_begin'; rank?: number }
   | { kind: 'graph_bs'; rank?: number; batchSizes: number[] }

@@ -258,8 +258,11 @@ describe('parseSglangLine reads the format drift between versions', () => {
       { kind: 'weights_end', rank: undefined, modelClass: 'Qwen3ForCausalLM', availGb: 20.1, memUsageGb: 4.2 },
     ],
     ['[2025-01-01 10:00:00 TP0] KV Cache is allocated. #tokens: 1000, KV size: 2.00 GB', { kind: 'kv_alloc', rank: 0, tokens: 1000 }],
-    ['[2024-12-01 10:00:00 TP0] KV Cache is allocated. K size: 1.00 GB, V size: 1.00 GB', { kind: 'kv_alloc', rank: 0, tokens: undefined }],
-    ['[2026-05-01 10:00:00] KV Cache is allocated. dtype: torch.bfloat16, #tokens: 5000, K size: 1.00 GB, V size: 1.00 GB', { kind: 'kv_alloc', rank: undefined, tokens: 5000 }],
+    ['[2024-12-01 10:00:00 TP0] KV Cache is allocated. K size: 1.00 GB, V size: 1.00 GB', { kind: 'kv_alloc', rank: 0, tokens: undefined, kSizeGb: 1, vSizeGb: 1 }],
+    [
+      '[2026-05-01 10:00:00] KV Cache is allocated. dtype: torch.bfloat16, #tokens: 5000, K size: 1.00 GB, V size: 1.00 GB',
+      { kind: 'kv_alloc', rank: undefined, tokens: 5000, kSizeGb: 1, vSizeGb: 1 },
+    ],
     ['[2024-12-01 10:00:00 TP0] Capture cuda graph begin. This can take up to several minutes.', { kind: 'graph_begin', rank: 0 }],
     ['[2026-05-01 10:00:00] Capture target prefill CUDA graph begin. backend=breakable, num_tokens=[4, 8], avail mem=9.00 GB', { kind: 'graph_begin', rank: undefined }],
     ['[2025-06-01 10:00:00 TP0] Capture draft cuda graph begin. This can take up to several minutes. avail mem=9.00 GB', { kind: 'graph_begin', rank: 0 }],
@@ -285,6 +288,14 @@ describe('parseSglangLine reads the format drift between versions', () => {
     expect(parseSglangLine(line)).toEqual(event);
   });
 
+  it('reads the fit inputs from server_args: model path, mem_fraction_static, kv_cache_dtype, limits', () => {
+    const line =
+      "[2025-01-01 10:00:00] server_args=ServerArgs(model_path='/models/Q', kv_cache_dtype='fp8_e4m3', context_length=8192, mem_fraction_static=0.874, max_total_tokens=20480, page_size=1, tp_size=1)";
+    expect(parseSglangLine(line)).toMatchObject({ modelPath: '/models/Q', kvCacheDtype: 'fp8_e4m3', contextLength: 8192, memFractionStatic: 0.874, maxTotalTokens: 20480, pageSize: 1 });
+    const none = parseSglangLine("[2025-01-01 10:00:00] server_args=ServerArgs(model_path='/m', context_length=None, max_total_tokens=None, mem_fraction_static=None)");
+    expect(none).toMatchObject({ contextLength: undefined, maxTotalTokens: undefined, memFractionStatic: undefined });
+  });
+
   it('reads server_args fields without confusing nccl_port, moe_dense_tp_size or commas in quotes', () => {
     const line =
       "[2025-01-01 10:00:00] server_args=ServerArgs(model_path='/m', nccl_port=1234, moe_dense_tp_size=None, served_model_name='a, b=1', port=30001, tp_size=2, disable_cuda_graph=True, enable_torch_compile=True, torch_compile_max_bs=16, watchdog_timeout=300)";
@@ -296,6 +307,7 @@ describe('parseSglangLine reads the format drift between versions', () => {
       disableCudaGraph: true,
       servedModelName: 'a, b=1',
       port: 30001,
+      modelPath: '/m',
     });
   });
 });

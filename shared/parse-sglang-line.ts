@@ -87,7 +87,13 @@ const EVENT_RULES: EventRule[] = [
   { pattern: /^Load weight end\./, build: (_m, body, rank) => weightsEnd(body, rank) },
   {
     pattern: /^KV Cache is allocated\./,
-    build: (_m, body, rank) => ({ kind: 'kv_alloc', rank, tokens: numberField(body, /#tokens: (\d+)/) }),
+    build: (_m, body, rank) => ({
+      kind: 'kv_alloc',
+      rank,
+      tokens: numberField(body, /#tokens: (\d+)/),
+      kSizeGb: numberField(body, /\bK size: ([\d.]+) GB/),
+      vSizeGb: numberField(body, /\bV size: ([\d.]+) GB/),
+    }),
   },
   {
     pattern: /^Memory pool end\./,
@@ -189,6 +195,14 @@ function parseServerArgs(body: string): LogEvent {
     return value === 'True' ? true : value === 'False' ? false : undefined;
   };
   const served = field('served_model_name');
+  const str = (name: string): string | undefined => {
+    const value = field(name);
+    return value?.startsWith("'") ? value.slice(1, -1) : undefined;
+  };
+  const float = (name: string): number | undefined => {
+    const value = field(name);
+    return value !== undefined && /^\d+(?:\.\d+)?$/.test(value) ? Number(value) : undefined;
+  };
   return {
     kind: 'server_args',
     tpSize: int('tp_size'),
@@ -197,5 +211,11 @@ function parseServerArgs(body: string): LogEvent {
     disableCudaGraph: bool('disable_cuda_graph'),
     servedModelName: served?.startsWith("'") ? served.slice(1, -1) : undefined,
     port: int('port'),
+    modelPath: str('model_path'),
+    memFractionStatic: float('mem_fraction_static'),
+    kvCacheDtype: str('kv_cache_dtype'),
+    contextLength: int('context_length'),
+    maxTotalTokens: int('max_total_tokens'),
+    pageSize: int('page_size'),
   };
 }

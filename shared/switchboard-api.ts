@@ -1,10 +1,12 @@
 // The one engine contract: what the UI (renderer, tray) may ask the engine and what it hears back.
 // Two transports carry it with generic code (Electron IPC and the WebSocket at /api/ws); both
 // dispatch by the runtime name lists below, which the compiler checks against the types.
+import type { FitEstimate } from './fit-estimate.js';
 import type { CatalogIssue, LoadingMessageStyle, ModelEntry, ModelEntryInput } from './catalog-schema.js';
 import type { ApiError, EngineEvent, EngineState, LoadRecord, LogLine, ModelView, SlotView, SwapRecord, SwitchCause } from './engine-state.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from './gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from './throughput.js';
+import type { RequestLogFilter, RequestRecord } from './request-log.js';
 
 /** Protocol version of the envelopes below; bumped on any incompatible change. */
 export const API_PROTOCOL_VERSION = 1;
@@ -135,9 +137,18 @@ export interface ApiMethods {
   'state.get': { params: Record<string, never>; result: EngineState };
 
   'models.list': { params: Record<string, never>; result: ModelView[] };
-  /** Starts a switch. wait=false (default) returns once it is queued; wait=true when the model is ready or failed. */
-  'models.switchTo': { params: { model: string; wait?: boolean; cause?: ClientSwitchCause }; result: SlotView };
+  /**
+   * Starts a switch. wait=false (default) returns once it is queued; wait=true when the model is ready or failed.
+   * Refused with `will_not_fit` (before anything is stopped or launched) when the fit estimate says the model
+   * cannot load on its GPUs; force=true skips that check.
+   */
+  'models.switchTo': { params: { model: string; wait?: boolean; cause?: ClientSwitchCause; force?: boolean }; result: SlotView };
   'models.stop': { params: { cause?: ClientSwitchCause }; result: { stopped: true } };
+  /**
+   * The fit estimate of a launch of the model on its GPUs as they are now (weights per GPU, KV bytes per
+   * token, tokens of KV that fit, verdict); null when there is nothing to read (script, upstream, no config.json).
+   */
+  'models.fit': { params: { model: string }; result: FitEstimate | null };
   /** The last loads (newest last), from the load history. */
   'models.loadHistory': { params: { model?: string; limit?: number }; result: LoadRecord[] };
   /** Unloads one model after its in-flight requests finish (other slots keep serving). */
@@ -153,6 +164,13 @@ export interface ApiMethods {
   'catalog.importScripts': { params: ImportScriptsParams; result: ImportScriptsResult };
 
   'logs.tail': { params: { tail?: number }; result: LogLine[] };
+  /**
+   * The router's request log (shared/request-log.ts), newest first: every request to /v1/* with its
+   * client, model, status, error code, time waited for a switch, TTFT, duration and tokens. Filters
+   * combine; `model` takes an id or alias, `status` a class (`4xx`) or a code (`404`). Covers the
+   * engine's recent window (the last 5,000 requests); older ones are in `<stateDir>/requests.jsonl*`.
+   */
+  'requests.list': { params: RequestLogFilter; result: RequestRecord[] };
 
   'gpu.overview': { params: { refreshTopology?: boolean }; result: GpuOverview };
   'gpu.history': { params: { gpu: string; sinceMs?: number }; result: GpuSample[] };
@@ -192,6 +210,7 @@ export const API_METHOD_NAMES = [
   'models.switchTo',
   'models.stop',
   'models.loadHistory',
+  'models.fit',
   'models.unload',
   'models.swapHistory',
   'catalog.get',
@@ -199,6 +218,7 @@ export const API_METHOD_NAMES = [
   'catalog.apply',
   'catalog.importScripts',
   'logs.tail',
+  'requests.list',
   'gpu.overview',
   'gpu.history',
   'gpu.setPowerLimit',

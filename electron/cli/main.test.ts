@@ -6,7 +6,7 @@ describe('switchboard argv dispatch', () => {
     const { code, stdout } = await runCli(['--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^usage: switchboard COMMAND/);
-    for (const name of ['serve', 'demo', 'status', 'models', 'switch', 'stop', 'logs', 'import-scripts', 'validate']) {
+    for (const name of ['serve', 'demo', 'status', 'models', 'switch', 'stop', 'logs', 'requests', 'import-scripts', 'validate']) {
       expect(stdout).toContain(`  ${name} `);
     }
   });

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   switch: { summary: 'switch to a model and follow the load', load: async () => (await import('./switch-command.js')).runSwitch },
   stop: { summary: 'stop the backend', load: async () => (await import('./stop-command.js')).runStop },
   logs: { summary: 'print (and follow) the backend log', load: async () => (await import('./logs-command.js')).runLogs },
+  requests: { summary: "print the router's request log", load: async () => (await import('./requests-command.js')).runRequests },
   bench: { summary: 'measure tok/s of a model at the current power limits', load: async () => (await import('./bench-command.js')).runBench },
   'import-scripts': { summary: 'import legacy start scripts into the catalog', load: async () => (await import('./import-scripts-command.js')).runImportScripts },
   validate: { summary: 'check the catalog file', load: async () => (await import('./validate-command.js')).runValidate },

@@ -11,7 +11,10 @@ import { parseOrUsage, UsageError } from './usage-error.js';
 const USAGE = `usage: switchboard switch MODEL [options]
 
 Switches the backend to MODEL (an id or alias) and follows the load phase by phase.
-Exits 0 when the model is ready, 1 when the load fails (with the diagnosis and its hint).
+Exits 0 when the model is ready, 1 when the load fails (with the diagnosis and its hint) or when the
+fit estimate says it will not fit its GPUs (nothing is launched then).
+
+  --force   launch even when the fit estimate says the model will not fit
 ${CONNECTION_USAGE}`;
 
 /** After the engine answers, how long to keep reading events for the last progress lines. */
@@ -19,20 +22,21 @@ const FINAL_EVENTS_GRACE_MS = 2_000;
 const FAILURE_LOG_LINES = 5;
 
 export async function runSwitch(args: string[]): Promise<number> {
-  const { values, positionals } = parseOrUsage(USAGE, () => parseArgs({ args, options: CONNECTION_OPTIONS, allowPositionals: true, strict: true }));
+  const { values, positionals } = parseOrUsage(USAGE, () => parseArgs({ args, options: { ...CONNECTION_OPTIONS, force: { type: 'boolean' } }, allowPositionals: true, strict: true }));
   if (values.help) {
     console.log(USAGE);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('switch takes exactly one model id or alias', USAGE);
-  return withEngine(values, (engine) => switchTo(engine, positionals[0]!));
+  const force = values.force === true;
+  return withEngine(values, (engine) => switchTo(engine, positionals[0]!, force));
 }
 
 /**
  * Follows the `state` events before asking, so no phase is missed, then calls models.switchTo with
  * `wait`: its answer is the outcome, the events are only the progress display.
  */
-async function switchTo(engine: EngineSession, idOrAlias: string): Promise<number> {
+async function switchTo(engine: EngineSession, idOrAlias: string, force: boolean): Promise<number> {
   const initial = await engine.api['state.get']({});
   const modelId = resolveModelIn(initial, idOrAlias) ?? idOrAlias;
   const alreadyReady = initial.slots.some((s) => s.modelId === modelId && s.status === 'ready');
@@ -40,7 +44,7 @@ async function switchTo(engine: EngineSession, idOrAlias: string): Promise<numbe
   let onSigint!: () => void;
   const interrupted = new Promise<'interrupted'>((resolve) => (onSigint = () => resolve('interrupted')));
   process.once('SIGINT', onSigint);
-  const switching = engine.api['models.switchTo']({ model: idOrAlias, wait: true, cause: 'cli' });
+  const switching = engine.api['models.switchTo']({ model: idOrAlias, wait: true, cause: 'cli', ...(force ? { force } : {}) });
   // After Ctrl-C the call fails as the connection closes; that is no error then.
   switching.catch(() => undefined);
   try {
@@ -55,6 +59,11 @@ async function switchTo(engine: EngineSession, idOrAlias: string): Promise<numbe
   } catch (err) {
     // A refused id, or the connection gone: nothing to diagnose.
     if (!(err instanceof ApiCallError) || err.code === 'unknown_model' || !engine.isOpen()) throw err;
+    // Refused before launch: nothing loaded, nothing to diagnose.
+    if (err.code === 'will_not_fit') {
+      console.error(`❌ ${err.message}`);
+      return 1;
+    }
     await following.settledOrAfter(FINAL_EVENTS_GRACE_MS);
     await printFailure(engine, err);
     return 1;

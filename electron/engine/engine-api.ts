@@ -3,6 +3,8 @@ import type { EngineEvent, EngineState, LoadRecord, LogLine, SlotView, SwapRecor
 import type { EngineError } from '../../shared/engine-error.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
+import type { FitEstimate } from './fit/estimate-fit.js';
+import type { RequestLogFilter, RequestRecord } from '../../shared/request-log.js';
 
 /**
  * What the engine offers to its hosts (the `serve` HTTP API, later the router, IPC and WebSocket).
@@ -47,10 +49,22 @@ export interface Engine {
    * (EngineError 'conflict' with details.pinned) — or undefined. The router answers 409 with it.
    */
   placementRefusal(modelIdOrAlias: string, cause: SwitchCause): EngineError | undefined;
+  /**
+   * The fit estimate of a launch of this model on its GPUs as they are now (null: nothing to read, e.g.
+   * a script or upstream model, or no config.json); throws EngineError 'will_not_fit' naming the GPU and
+   * the shortfall when it cannot load. Without GPU data the verdict is 'unknown' and nothing is refused.
+   */
+  checkFit(modelIdOrAlias: string): Promise<FitEstimate | null>;
+  /** The same estimate without the refusal (for the catalog row and the model form). */
+  estimateFit(modelIdOrAlias: string): Promise<FitEstimate | null>;
   /** Unloads one model (after its in-flight requests drain), in FIFO order with switches. */
   unload(modelIdOrAlias: string, cause: SwitchCause): Promise<void>;
   /** Loads and unloads with their causes, newest last. */
   swapHistory(options?: { limit?: number }): SwapRecord[];
+  /** Records one finished router request in the request log (memory and `<stateDir>/requests.jsonl`); cheap, never throws. */
+  recordRequest(record: RequestRecord): void;
+  /** Router requests from the request log's recent window that pass `filter` (model: id or alias), newest first. */
+  requestLog(filter?: RequestLogFilter): RequestRecord[];
   /** The catalog entry for an id or alias, or undefined. */
   resolveModel(modelIdOrAlias: string): ModelEntry | undefined;
   /** Stops the backend (waits for the stop to finish). Pending switches are rejected. */

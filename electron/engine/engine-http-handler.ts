@@ -4,6 +4,8 @@ import { createUiStaticRoute, type UiStaticRouteOptions } from './api/ui-static-
 import type { Engine } from './engine-api.js';
 import { createMetricsRoute } from './metrics/metrics-route.js';
 import { SwitchboardMetrics } from './metrics/switchboard-metrics.js';
+import { toRecord } from './requests/request-log.js';
+import type { RouterRequestOutcome } from './router/request-observer.js';
 import { createRouterRoutes } from './router/router-routes.js';
 
 export interface EngineHttpHandlerOptions {
@@ -22,10 +24,15 @@ export interface EngineHttpHandlerOptions {
  */
 export function createEngineHttpHandler(engine: Engine, options: EngineHttpHandlerOptions): RequestHandler {
   const { access, adminTokenPath } = options;
-  // GET /metrics: the router's observer feeds the request counters (metrics/switchboard-metrics.ts).
+  // The router's observer feeds the request counters of GET /metrics (metrics/switchboard-metrics.ts)
+  // and the request log (requests/request-log.ts, `requests.list`, GET /api/requests).
   const metrics = new SwitchboardMetrics(engine);
+  const observer = (outcome: RouterRequestOutcome): void => {
+    metrics.observeRequest(outcome);
+    engine.recordRequest(toRecord(outcome));
+  };
   const handlers = [
-    createRouterRoutes(engine, { access, observer: metrics.observeRequest }),
+    createRouterRoutes(engine, { access, observer }),
     createAdminRoutes(engine, { access, adminTokenPath }),
     createMetricsRoute(engine, metrics, { access, adminTokenPath }),
     createUiStaticRoute(access, options.ui),

@@ -12,6 +12,7 @@ import { GpuPowerControl } from './gpu/gpu-power-control.js';
 import { createPowerLimits } from './gpu/power-limits.js';
 import { LoadHistory } from './switcher/load-history.js';
 import { SwapHistory } from './switcher/swap-history.js';
+import { RequestLog } from './requests/request-log.js';
 import { LazySystemdBackend } from './backends/systemd/lazy-backend.js';
 import { EngineNotices } from './engine-notices.js';
 import { ServerRecords } from './host/server-records.js';
@@ -21,6 +22,8 @@ export interface EngineParts {
   /** The backend of one slot: the child-process backend serves every slot; systemd has a unit per slot. */
   backendFor(slotId: string): ProcessBackend;
   swaps: SwapHistory;
+  /** The router's request log (`requests.jsonl`). */
+  requestLog: RequestLog;
   history: LoadHistory;
   benchHistory: BenchHistory;
   /** Null when GPU monitoring is off. */
@@ -47,6 +50,14 @@ export async function createEngineParts(
     console.error(message);
     notices.set(stateNoticeId('swap history'), 'error', `${message}; the engine goes on (router and switches are not affected)`);
   });
+  // Like the swap history: a write error is reported once, then the log keeps to memory.
+  const requestLog = await RequestLog.open({
+    file: stateFile('requests.jsonl'),
+    onError: (message) => {
+      console.error(message);
+      notices.set(stateNoticeId('request log'), 'error', `${message}; the router goes on`);
+    },
+  });
   const servers = await ServerRecords.open(
     stateFile('servers.json'),
     (error) =>
@@ -72,7 +83,7 @@ export async function createEngineParts(
     );
   });
   await monitor?.start();
-  return { backendFor, swaps, history, benchHistory, monitor, power: createPowerControl(options, monitor), servers };
+  return { backendFor, swaps, requestLog, history, benchHistory, monitor, power: createPowerControl(options, monitor), servers };
 }
 
 /** The notice while nvidia-smi does not answer (set and cleared by the GPU sampler's watchdog). */

@@ -24,6 +24,9 @@ import type { ExpectedLaunch } from './host/leftover-servers.js';
 import { LeftoverKeeper } from './host/leftover-keeper.js';
 import type { ServerRecords } from './host/server-records.js';
 import { abortable } from './abortable.js';
+import type { FitEstimate } from './fit/estimate-fit.js';
+import { FitChecker } from './fit/fit-checker.js';
+import { LearnedFitStore } from './fit/learned-fit-store.js';
 import { LogBuffer } from './logs/log-buffer.js';
 import { typicalLoadMs } from './switcher/estimate-eta.js';
 import type { LoadHistory } from './switcher/load-history.js';
@@ -33,6 +36,8 @@ import { ModelLifecycle } from './switcher/model-lifecycle.js';
 import { SlotPool, type SwapTrigger } from './switcher/slot-pool.js';
 import { SlotSwitcher, type LoadNotes } from './switcher/slot-switcher.js';
 import type { SwapHistory } from './switcher/swap-history.js';
+import type { RequestLog } from './requests/request-log.js';
+import type { RequestLogFilter, RequestRecord } from '../../shared/request-log.js';
 import { ThroughputTracker } from './throughput/throughput-tracker.js';
 
 /** State events that only move a progress bar are coalesced to at most one per this interval. */
@@ -94,6 +99,7 @@ class SwitchboardEngine implements Engine {
   private readonly pool: SlotPool;
   private readonly lifecycle: ModelLifecycle;
   private readonly swaps: SwapHistory;
+  private readonly requestRecords: RequestLog;
   private readonly byName = new Map<string, ModelEntry>();
   /** The catalog in use: the one the engine started with until replaceCatalog swaps it. */
   private current: Catalog;
@@ -104,6 +110,7 @@ class SwitchboardEngine implements Engine {
   private readonly monitor: GpuMonitor | null;
   private readonly power: GpuPowerControl;
   private readonly throughputTracker: ThroughputTracker;
+  private readonly fit: FitChecker;
   private readonly stopMonitorEvents: () => void;
   /** Leftover servers of earlier runs (child-process backend; systemd keeps its own units). */
   private readonly leftovers: LeftoverKeeper | null;
@@ -124,12 +131,18 @@ class SwitchboardEngine implements Engine {
     this.inSetup = options.firstRun === true;
     const { history } = parts;
     this.swaps = parts.swaps;
+    this.requestRecords = parts.requestLog;
     this.history = history;
     this.bench = new BenchRunner(parts.benchHistory, (result) => this.emit({ type: 'bench', result }));
     this.monitor = parts.monitor;
     this.power = parts.power;
     this.stopMonitorEvents = this.monitor?.subscribe((tick) => this.emit({ type: 'gpu.sample', ...tick })) ?? (() => undefined);
     this.throughputTracker = new ThroughputTracker({ metricsPollMs: options.metricsPollMs, onSample: (sample) => this.emit({ type: 'throughput', sample }) });
+    this.fit = new FitChecker({
+      gpuSamples: () => this.monitor?.latest() ?? [],
+      releasedGpus: () => this.gpusOfRunningServers(),
+      learned: new LearnedFitStore(options.stateDir),
+    });
     this.indexModels();
     this.logBuffer = new LogBuffer(options.logCapacity);
     this.requests = new RequestRegistry(() => this.emitRequestsChanged());
@@ -174,12 +187,16 @@ class SwitchboardEngine implements Engine {
           onNote: (text, modelId) => this.addLog('engine', text, modelId),
           probeIntervalMs: options.probeIntervalMs,
           onLine: (stream, text, modelId) => this.addLog(stream, text, modelId),
-          onEvent: (event, modelId) => this.throughputTracker.onLogEvent(event, modelId),
+          onEvent: (event, modelId) => {
+            this.throughputTracker.onLogEvent(event, modelId);
+            this.fit.onLogEvent(event, modelId);
+          },
           beforeLaunch: (modelId) => this.applyPowerProfile(modelId),
           onChange: () => this.pool.notifyChange(),
           onLoadFinished: (record) => {
             if (record.outcome === 'failed') this.lastFailure.set(record.modelId, switcher.view().failure ?? this.lastFailure.get(record.modelId)!);
             if (record.outcome === 'ready') this.lastFailure.delete(record.modelId);
+            void this.fit.onLoadFinished(this.byName.get(record.modelId), record.modelId, record.outcome === 'ready', record.endedAtMs).catch(() => undefined);
             this.emit({ type: 'load', record });
             this.recordSwap({
               atMs: record.endedAtMs,
@@ -290,6 +307,32 @@ class SwitchboardEngine implements Engine {
     return this.pool.refusal(model, cause);
   }
 
+  async checkFit(modelIdOrAlias: string): Promise<FitEstimate | null> {
+    const model = this.byName.get(modelIdOrAlias);
+    if (!model || model.upstream !== undefined) return null;
+    return this.fit.check(model);
+  }
+
+  async estimateFit(modelIdOrAlias: string): Promise<FitEstimate | null> {
+    const model = this.byName.get(modelIdOrAlias);
+    if (!model || model.upstream !== undefined) return null;
+    return this.fit.estimate(model);
+  }
+
+  /**
+   * GPUs held by this engine's servers (loaded, loading or stopping): a switch stops the ones in its
+   * way first, so their memory counts as free for the fit estimate ('all' when a server uses every GPU).
+   */
+  private gpusOfRunningServers(): Set<number> | 'all' {
+    const held = new Set<number>();
+    for (const slot of this.pool.views()) {
+      if (slot.status === 'stopped' || slot.status === 'failed') continue;
+      if (slot.gpus === null || slot.gpus === undefined) return 'all';
+      for (const gpu of slot.gpus) held.add(gpu);
+    }
+    return held;
+  }
+
   resolveModel(modelIdOrAlias: string): ModelEntry | undefined {
     return this.byName.get(modelIdOrAlias);
   }
@@ -333,6 +376,15 @@ class SwitchboardEngine implements Engine {
 
   swapHistory(options: { limit?: number } = {}): SwapRecord[] {
     return this.swaps.recent(options.limit ?? DEFAULT_LOAD_HISTORY_LIMIT);
+  }
+
+  recordRequest(record: RequestRecord): void {
+    this.requestRecords.record(record);
+  }
+
+  requestLog(filter: RequestLogFilter = {}): RequestRecord[] {
+    const model = filter.model === undefined ? undefined : (this.byName.get(filter.model)?.id ?? filter.model);
+    return this.requestRecords.list(model === undefined ? filter : { ...filter, model });
   }
 
   /**
@@ -416,6 +468,7 @@ class SwitchboardEngine implements Engine {
     // The unloads just recorded (and servers.json, now empty) are written in the background: finish
     // them before the caller (a test, or the process exiting) removes or leaves the state dir.
     await this.swaps.flushed();
+    await this.requestRecords.flushed();
     await this.servers.flushed();
     this.throughputTracker.stop();
     this.stopMonitorEvents();

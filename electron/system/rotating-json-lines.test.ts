@@ -30,6 +30,15 @@ describe('RotatingJsonLines', () => {
     expect((await log.readLines()).map((l) => JSON.parse(l).n - 10000)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
+  it('appends a batch as consecutive lines in one file, rotating before it when it would pass maxBytes', async () => {
+    const log = new RotatingJsonLines({ path: join(dir, 'b.jsonl'), maxBytes: LINE_BYTES * 3, keep: 2 });
+    await log.appendAll([rec(0), rec(1)]);
+    await log.appendAll([]);
+    await log.appendAll([rec(2), rec(3)]);
+    expect(await numbersIn(join(dir, 'b.jsonl.1'))).toEqual([0, 1]);
+    expect(await numbersIn(join(dir, 'b.jsonl'))).toEqual([2, 3]);
+  });
+
   it('keeps concurrent appends in call order, one whole line each, across rotations', async () => {
     const log = new RotatingJsonLines({ path: join(dir, 'sub', 'h.jsonl'), maxBytes: LINE_BYTES * 10, keep: 3 });
     await Promise.all(Array.from({ length: 35 }, (_, i) => log.append(rec(i))));

@@ -49,6 +49,17 @@ export class RotatingJsonLines {
     return this.enqueue(() => this.write(Buffer.from(`${JSON.stringify(value)}\n`, 'utf8')));
   }
 
+  /**
+   * Appends `values` as consecutive lines in one write (rotation is decided for the whole batch, so a
+   * batch never straddles two files); resolves once written. Nothing is written for an empty list.
+   */
+  appendAll(values: readonly unknown[]): Promise<void> {
+    if (values.length === 0) return this.flushed();
+    let text = '';
+    for (const value of values) text += `${JSON.stringify(value)}\n`;
+    return this.enqueue(() => this.write(Buffer.from(text, 'utf8')));
+  }
+
   /** Creates the directory and the current file, and applies `mode` to it and to every rotated file already there. */
   prepare(): Promise<void> {
     return this.enqueue(async () => {

@@ -31,12 +31,13 @@ const switchScreen = lazyScreen(() => import('./switch/switch-screen.js').then((
 const logs = lazyScreen(() => import('./logs/logs-screen.js').then((m) => m.LogsScreen));
 const gpus = lazyScreen(() => import('./gpus/gpus-screen.js').then((m) => m.GpusScreen as ComponentType));
 const throughput = lazyScreen(() => import('./throughput/throughput-screen.js').then((m) => m.ThroughputScreen as ComponentType));
+const requests = lazyScreen(() => import('./requests/requests-screen.js').then((m) => m.RequestsScreen as ComponentType));
 const settings = lazyScreen(() => import('./settings/settings-screen.js').then((m) => m.SettingsScreen as ComponentType));
 /** Shown instead of the screens while the engine runs without a catalog file (first run). */
 export const FIRST_RUN_SCREEN = lazyScreen<{ setup: EngineSetup }>(() => import('./first-run/first-run-screen.js').then((m) => m.FirstRunScreen));
 const FirstRunScreen = FIRST_RUN_SCREEN.component;
 
-/** The app's screens, in navigation order; Alt+1…6 jump to them. */
+/** The app's screens, in navigation order; Alt+1…7 jump to them (Requests last, so Settings keeps Alt+6). */
 export const SCREENS: { id: ScreenId; label: string; component: ComponentType; load: () => Promise<unknown> }[] = [
   { id: 'models', label: 'Models', ...models },
   { id: 'switch', label: 'Switch', ...switchScreen },
@@ -44,9 +45,10 @@ export const SCREENS: { id: ScreenId; label: string; component: ComponentType; l
   { id: 'gpus', label: 'GPUs', ...gpus },
   { id: 'throughput', label: 'Throughput', ...throughput },
   { id: 'settings', label: 'Settings', ...settings },
+  { id: 'requests', label: 'Requests', ...requests },
 ];
 
-export type ScreenId = 'models' | 'switch' | 'logs' | 'gpus' | 'throughput' | 'settings';
+export type ScreenId = 'models' | 'switch' | 'logs' | 'gpus' | 'throughput' | 'settings' | 'requests';
 
 /**
  * The shell: header, connection banner, navigation and the current screen; wires the engine store and

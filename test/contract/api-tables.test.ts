@@ -25,6 +25,18 @@ describe('the API tables at run time', () => {
     expect(Object.keys(handlers).sort()).toEqual(names);
   });
 
+  it('requests.list: every filter is optional; a status is a class or a code, a limit is bounded', () => {
+    const schema = API_PARAM_SCHEMAS['requests.list'];
+    expect(schema.safeParse({}).success).toBe(true);
+    expect(schema.safeParse({ model: 'chat', status: '4xx', sinceMs: 1, untilMs: 2, client: '127.0.0.1', limit: 10 }).success).toBe(true);
+    expect(schema.safeParse({ status: '404' }).success).toBe(true);
+    expect(schema.safeParse({ status: 'bad' }).success).toBe(false);
+    expect(schema.safeParse({ status: '6xx' }).success).toBe(false);
+    expect(schema.safeParse({ limit: 0 }).success).toBe(false);
+    expect(schema.safeParse({ limit: 100_000 }).success).toBe(false);
+    expect(schema.safeParse({ route: '/v1/models' }).success).toBe(false);
+  });
+
   it('setup.startSimulatedHost: no params; without the host part behind it, `unavailable` pointing at `switchboard demo`', async () => {
     expect(API_PARAM_SCHEMAS['setup.startSimulatedHost'].safeParse({}).success).toBe(true);
     expect(API_PARAM_SCHEMAS['setup.startSimulatedHost'].safeParse({ dir: '/etc' }).success).toBe(false);

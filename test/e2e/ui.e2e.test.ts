@@ -87,7 +87,7 @@ describe.skipIf(skipReason !== null)('the UI in Chromium against serve on the de
     expect(text).toMatch(/mem-fraction-static|memFractionStatic|tensor parallel|tp/i); // the fix hint
     expect(await card.getByLabel('Last log lines').textContent()).toMatch(/OutOfMemoryError|out of memory/i);
     expect(await page.getByTestId('slot-status').getAttribute('data-status')).toBe('failed');
-    // KAT-Dev (GPUs 4-5) shares GPU 4 with Mistral (GPUs 1-4): the swap history shows Mistral evicted for it.
+    // KAT-Dev (GPUs 2-5) shares GPUs 2-4 with Mistral (GPUs 1-4): the swap history shows Mistral evicted for it.
     const evicted = page.locator('[data-testid="swap-history"] [data-testid="swap-record"][data-action="unload"][data-cause="evict"]');
     await expect.poll(() => evicted.first().textContent(), { timeout: 20_000 }).toMatch(/mistral-large-2411-awq[\s\S]*kat-dev-awq-8bit/);
     await shot('switch-failed');
@@ -138,6 +138,36 @@ describe.skipIf(skipReason !== null)('the UI in Chromium against serve on the de
     expect(tokPerS).toBeGreaterThan(30);
     expect(tokPerS).toBeLessThan(70);
     await shot('throughput');
+  });
+
+  it('lists router requests on the Requests screen with status, cause, TTFT, tokens and tok/s, filtered by status', async () => {
+    // qwen2.5-7b-instruct is ready after the benchmark: a stream with usage, then an unknown model.
+    const ask = (body: Record<string, unknown>) =>
+      fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'Hi' }], max_tokens: 16, ...body }),
+      });
+    const streamed = await ask({ model: 'qwen2.5-7b-instruct', stream: true, stream_options: { include_usage: true } });
+    expect(streamed.status).toBe(200);
+    await streamed.text();
+    expect((await ask({ model: 'no-such-model' })).status).toBe(404);
+    await go('requests');
+    const rows = page.getByTestId('request-row');
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
+    const first = (await rows.first().locator('td').allTextContents()).slice(1);
+    expect(first).toEqual(['127.0.0.1', '—', '/v1/chat/completions', 'no', '404 model_not_found', '—', '—', expect.stringMatching(/ms$/), '—', '—']);
+    const stream = (await rows.nth(1).locator('td').allTextContents()).slice(1);
+    expect(stream.slice(0, 5)).toEqual(['127.0.0.1', 'qwen2.5-7b-instruct', '/v1/chat/completions', 'yes', '200']);
+    expect(stream[6]).toMatch(/^\d+ ms$/); // TTFT
+    expect(stream[8]).toMatch(/^\d+ \/ 16$/);
+    // The simulator decodes at 50 tok/s.
+    expect(Number(stream[9])).toBeGreaterThan(20);
+    await page.getByTestId('requests-status').selectOption('4xx');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().getAttribute('data-status')).toBe('404');
+    await shot('requests');
+    await page.getByTestId('requests-status').selectOption('');
   });
 
   it("is keyboard reachable: Alt+N changes screens and Tab reaches a model's Switch button", async () => {

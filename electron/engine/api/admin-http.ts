@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine-api.js';
 import { EngineError } from '../../../shared/engine-error.js';
+import { parseRequestFilter } from './request-filter-query.js';
 import { BENCH_ROUTES } from './bench-routes.js';
 import { handleEvents } from './events-route.js';
 import { GPU_ROUTES } from './gpu-routes.js';
@@ -48,6 +49,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: /^\/api\/swaps$/, handle: ({ engine, res, query }) => sendJson(res, 200, { swaps: engine.swapHistory({ limit: parseTail(query.get('limit')) }) }) },
   { method: 'GET', path: /^\/api\/events$/, handle: ({ engine, res, keepaliveMs }) => handleEvents(engine, res, keepaliveMs) },
   { method: 'GET', path: /^\/api\/logs$/, handle: handleLogs },
+  { method: 'GET', path: /^\/api\/requests$/, handle: ({ engine, res, query }) => sendJson(res, 200, { requests: engine.requestLog(parseRequestFilter(query)) }) },
   ...GPU_ROUTES,
   ...BENCH_ROUTES,
 ];

@@ -23,10 +23,14 @@ export function createApiHandlers(engine: Engine, options: ApiHandlersOptions): 
   const handlers: ApiHandlers = {
     'state.get': async () => engine.state(),
     'models.list': async () => engine.state().models,
-    'models.switchTo': ({ model, wait, cause }) => switchTo(engine, model, wait ?? false, cause ?? 'manual'),
+    'models.switchTo': ({ model, wait, cause, force }) => switchTo(engine, model, wait ?? false, cause ?? 'manual', force ?? false),
     'models.stop': async ({ cause }) => {
       await engine.stop(cause ?? 'manual');
       return { stopped: true };
+    },
+    'models.fit': async ({ model }) => {
+      if (!engine.resolveModel(model)) throw unknownModelError(engine.catalog(), model);
+      return engine.estimateFit(model);
     },
     'models.loadHistory': async ({ model, limit }) => engine.loadHistory({ model, limit }),
     'models.unload': async ({ model }) => {
@@ -41,6 +45,7 @@ export function createApiHandlers(engine: Engine, options: ApiHandlersOptions): 
     'catalog.importScripts': (params) => editor.importScripts(params),
 
     'logs.tail': async ({ tail }) => engine.logs(tail ?? DEFAULT_LOG_TAIL),
+    'requests.list': async (filter) => engine.requestLog(filter),
 
     'gpu.overview': ({ refreshTopology }) => engine.gpu({ refreshTopology }),
     'gpu.history': async ({ gpu, sinceMs }) => engine.gpuHistory(gpu, sinceMs),
@@ -67,14 +72,16 @@ export function createApiHandlers(engine: Engine, options: ApiHandlersOptions): 
 /**
  * wait=true: resolves when the model is ready (rejects with load_failed). wait=false: returns the
  * slot once the switch is queued (its state shows it pending or loading); how the load ends reaches
- * the client through the `state` and `load` events. An unknown model is refused at once either way.
+ * the client through the `state` and `load` events. An unknown model is refused at once either way, and
+ * so is one the fit estimate says will not fit its GPUs (`will_not_fit`), unless `force`.
  */
-async function switchTo(engine: Engine, modelIdOrAlias: string, wait: boolean, cause: ClientSwitchCause): Promise<SlotView> {
+async function switchTo(engine: Engine, modelIdOrAlias: string, wait: boolean, cause: ClientSwitchCause, force: boolean): Promise<SlotView> {
   const model = engine.resolveModel(modelIdOrAlias);
   if (!model) throw unknownModelError(engine.catalog(), modelIdOrAlias);
   if (model.upstream !== undefined) {
     throw new EngineError('bad_request', `${model.id} is served elsewhere (${model.upstream}); it is never switched`, { modelId: model.id });
   }
+  if (!force) await engine.checkFit(model.id);
   const load = engine.ensureReady(model.id, cause);
   if (wait) return load;
   const refused = await refusalWithinTick(load);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LOADING_MESSAGE_STYLES } from '../../../shared/catalog-schema.js';
 import type { ApiMethodName, ApiParams, CatalogChange, ImportScriptsParams, SettingsPatch } from '../../../shared/switchboard-api.js';
+import { MAX_REQUEST_LIMIT, REQUEST_STATUS_PATTERN } from '../../../shared/request-log.js';
 
 // Runtime checks of every method's params: both transports carry untrusted JSON (a browser tab,
 // a renderer). Typed per method, so a method without a schema is a compile error.
@@ -57,16 +58,27 @@ const importScripts = z
 export const API_PARAM_SCHEMAS: { [M in ApiMethodName]: z.ZodType<ApiParams<M>> } = {
   'state.get': none,
   'models.list': none,
-  'models.switchTo': z.object({ model: modelName, wait: z.boolean().optional(), cause: clientCause.optional() }).strict(),
+  'models.switchTo': z.object({ model: modelName, wait: z.boolean().optional(), cause: clientCause.optional(), force: z.boolean().optional() }).strict(),
   'models.stop': z.object({ cause: clientCause.optional() }).strict(),
   'models.unload': z.object({ model: modelName }).strict(),
   'models.swapHistory': z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict(),
+  'models.fit': z.object({ model: modelName }).strict(),
   'models.loadHistory': z.object({ model: modelName.optional(), limit: z.number().int().min(1).max(10_000).optional() }).strict(),
   'catalog.get': none,
   'catalog.preview': z.object({ change: catalogChange }).strict(),
   'catalog.apply': z.object({ change: catalogChange, expectedRevision: revision.optional() }).strict(),
   'catalog.importScripts': importScripts,
   'logs.tail': z.object({ tail: z.number().int().min(0).max(10_000).optional() }).strict(),
+  'requests.list': z
+    .object({
+      model: modelName.optional(),
+      status: z.string().regex(REQUEST_STATUS_PATTERN, 'must be a status class (2xx … 5xx) or a code (404)').optional(),
+      sinceMs: sinceMs.optional(),
+      untilMs: sinceMs.optional(),
+      client: z.string().min(1).max(200).optional(),
+      limit: z.number().int().min(1).max(MAX_REQUEST_LIMIT).optional(),
+    })
+    .strict(),
   'gpu.overview': z.object({ refreshTopology: z.boolean().optional() }).strict(),
   'gpu.history': z.object({ gpu: gpuRef, sinceMs: sinceMs.optional() }).strict(),
   'gpu.setPowerLimit': z.object({ gpu: gpuRef, watts, revertAfterS: revertAfterS.optional() }).strict(),

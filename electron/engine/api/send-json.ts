@@ -13,6 +13,8 @@ const STATUS_BY_CODE: Record<ApiError['code'], number> = {
   // The request was valid and the model ran, but what it produced cannot be measured: not the
   // server's fault (500), not another operation in the way (409); the same request will do the same.
   too_few_tokens: 422,
+  // The GPUs as they are now cannot hold the model; freeing them (or force) changes the answer.
+  will_not_fit: 409,
   internal: 500,
   load_failed: 503,
   unavailable: 503,

@@ -134,10 +134,12 @@ export async function writeDemoHost(options: DemoHostOptions): Promise<string> {
         label: 'KAT-Dev 72B (AWQ 8-bit) — fails with CUDA OOM',
         aliases: ['kat-dev'],
         modelPath: join(modelsDir, DEMO_MODELS[2]!.dir),
-        tp: 2,
+        // tp 4: at tp 2 its 8-bit weights (about 34 GiB per GPU) would not fit a 3090 and the fit check
+        // would refuse the switch before launch; at tp 4 the estimate says tight, the scripted OOM happens.
+        tp: 4,
         contextLength: 65536,
         memFractionStatic: 0.92,
-        gpus: [4, 5],
+        gpus: [2, 3, 4, 5],
         env: { SGLANG_SIM_FAIL: 'oom-weights' },
       },
     ],

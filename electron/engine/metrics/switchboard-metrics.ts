@@ -73,7 +73,7 @@ export class SwitchboardMetrics {
   }
 
   /** The router's observer (request-observer.ts). */
-  readonly observeRequest = (outcome: RouterRequestOutcome): void => {
+  readonly observeRequest = (outcome: Pick<RouterRequestOutcome, 'route' | 'model' | 'status' | 'durationMs'>): void => {
     this.requests.inc({ model: outcome.model ?? '', route: outcome.route, status: String(outcome.status) });
   };
 

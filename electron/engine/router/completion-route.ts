@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { LOADING_MESSAGE_STYLES, type LoadingMessageStyle, type ModelEntry } from '../../../shared/catalog-schema.js';
 import type { Failure } from '../../../shared/failure.js';
 import type { Engine, ModelLease } from '../engine-api.js';
@@ -10,7 +11,7 @@ import { LoadingReporter, type CompletionKind } from './loading-reporter.js';
 import { lingerClose } from './linger-close.js';
 import { openAiError, RouterError, sendOpenAiError } from './openai-error.js';
 import { readRawBody } from './read-raw-body.js';
-import { noteRequestModel } from './request-observer.js';
+import { noteRequestError, noteRequestModel, noteRequestStream, noteRequestWaited } from './request-observer.js';
 import { hasStatusMarker, stripStatusText } from './status-text.js';
 
 export interface CompletionRouteOptions {
@@ -33,14 +34,22 @@ interface ParsedRequest {
 export async function handleCompletion(engine: Engine, req: IncomingMessage, res: ServerResponse, kind: CompletionKind, opts: CompletionRouteOptions): Promise<void> {
   let parsed: ParsedRequest;
   try {
-    parsed = parseRequest(engine, req, await readRawBody(req, opts.maxBodyBytes), kind, opts);
+    parsed = parseRequest(engine, req, res, await readRawBody(req, opts.maxBodyBytes), kind, opts);
   } catch (err) {
     return sendRouterError(res, err, req);
   }
   noteRequestModel(res, parsed.model.id);
   const client = new ClientWatch(res);
   const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
-  const lease = () => (parsed.stream ? leaseStreaming(engine, res, parsed, kind, client) : leaseWaiting(engine, res, parsed, client, opts.readyTimeoutMs));
+  // The time until the lease (0 when the model serves now) is the request log's waited-for-switch time.
+  const lease = async () => {
+    const startedAt = performance.now();
+    try {
+      return await (parsed.stream ? leaseStreaming(engine, res, parsed, kind, client) : leaseWaiting(engine, res, parsed, client, opts.readyTimeoutMs));
+    } finally {
+      noteRequestWaited(res, performance.now() - startedAt);
+    }
+  };
   const first = await lease();
   if (!first) return;
   // Only an `upstream:` server may send cumulative text; the SGLang servers the engine launches send deltas.
@@ -65,7 +74,7 @@ export async function handleCompletion(engine: Engine, req: IncomingMessage, res
   }
 }
 
-function parseRequest(engine: Engine, req: IncomingMessage, raw: Buffer, kind: CompletionKind, opts: CompletionRouteOptions): ParsedRequest {
+function parseRequest(engine: Engine, req: IncomingMessage, res: ServerResponse, raw: Buffer, kind: CompletionKind, opts: CompletionRouteOptions): ParsedRequest {
   const style = loadingStyle(req.headers['x-switchboard-loading'], opts.defaultLoadingStyle);
   const text = raw.toString('utf8');
   let body: Record<string, unknown>;
@@ -77,6 +86,7 @@ function parseRequest(engine: Engine, req: IncomingMessage, raw: Buffer, kind: C
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new RouterError(400, openAiError('request body must be a JSON object', 'invalid_request_error', 'invalid_body'));
   }
+  noteRequestStream(res, body.stream === true);
   const requestModel = body.model;
   if (typeof requestModel !== 'string' || requestModel === '') {
     throw new RouterError(400, openAiError('"model" is required: one of the ids in GET /v1/models', 'invalid_request_error', 'model_required', 'model'));
@@ -119,7 +129,11 @@ async function leaseStreaming(engine: Engine, res: ServerResponse, p: ParsedRequ
     reporter.ready();
     return lease;
   } catch (err) {
-    if (!signal.aborted) reporter.failed(failureOf(err));
+    if (!signal.aborted) {
+      const failure = failureOf(err);
+      noteRequestError(res, failure.cause);
+      reporter.failed(failure);
+    }
     return null;
   } finally {
     reporter.stop();

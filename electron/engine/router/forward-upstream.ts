@@ -6,6 +6,8 @@ import { SseEventSplitter } from './sse-event-splitter.js';
 import type { CompletionKind } from './loading-reporter.js';
 import { SSE_HEADERS } from './loading-reporter.js';
 import { TickCoalescingWriter } from './tick-coalescing-writer.js';
+import { noteFirstAnswerByte, noteRequestError, noteRequestUsage } from './request-observer.js';
+import { UsageTail } from './usage-tail.js';
 import { writeChunk } from './write-chunk.js';
 
 /**
@@ -83,6 +85,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
   private readonly writer: TickCoalescingWriter;
   private started = false;
   private settled = false;
+  /** The first answer byte was noted (request log: TTFT). */
+  private answered = false;
+  /** The end of a 200 answer, where `usage` is (request log: tokens); references to chunks, no copies. */
+  private usageTail: UsageTail | null = null;
   private stopWatching: (() => void) | undefined;
 
   constructor(
@@ -105,6 +111,8 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       return;
     }
     const sse = input.stream && statusCode === 200;
+    if (statusCode === 200) this.usageTail = new UsageTail();
+    else noteRequestError(input.res, 'upstream_status');
     if (!input.headersSent) input.res.writeHead(statusCode, passHeaders(headers, sse));
     if (sse && input.normalize) this.sink = { kind: 'normalize', splitter: new SseEventSplitter(), normalizer: createDeltaNormalizer(input.kind) };
     // Paused by a full client socket: resume when it drains.
@@ -118,6 +126,11 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       sink.bytes += chunk.length;
       return;
     }
+    if (!this.answered) {
+      this.answered = true;
+      noteFirstAnswerByte(this.input.res);
+    }
+    this.usageTail?.push(chunk);
     let ok: boolean;
     if (sink.kind === 'pass') ok = this.writer.write(chunk);
     else ok = this.writeNormalized(sink, chunk);
@@ -132,6 +145,10 @@ class ForwardHandler implements Dispatcher.DispatchHandler {
       return this.finish('upstream_error');
     }
     if (sink.kind === 'normalize') for (const rest of sink.splitter.flush()) this.writer.write(this.normalizedEvent(sink, rest));
+    if (this.usageTail) {
+      const { promptTokens, completionTokens } = this.usageTail.usage();
+      noteRequestUsage(input.res, promptTokens, completionTokens);
+    }
     this.writer.end();
     this.finish('done');
   }
@@ -178,6 +195,7 @@ function isDelta(normalizer: DeltaNormalizer): boolean {
 /** Ends a response with an error: JSON when nothing was sent yet, else an SSE error event + [DONE]. */
 function failStream(input: ForwardInput, status: number, message: string, code: string): void {
   const { res } = input;
+  noteRequestError(res, code);
   const error = { error: { message, type: 'upstream_error', param: null, code } };
   if (!input.headersSent && !res.headersSent) {
     if (input.stream) {

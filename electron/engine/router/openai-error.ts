@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { noteRequestError } from './request-observer.js';
 
 /** An error body in the OpenAI shape that clients (the openai SDK, Open WebUI) parse. */
 export interface OpenAiErrorBody {
@@ -11,6 +12,7 @@ export function openAiError(message: string, type: string, code: string | number
 
 /** Answers with an OpenAI-style error unless headers already went out. */
 export function sendOpenAiError(res: ServerResponse, status: number, body: OpenAiErrorBody, headers: Record<string, string> = {}): void {
+  noteRequestError(res, String(body.error.code ?? body.error.type));
   if (res.headersSent) {
     res.end();
     return;

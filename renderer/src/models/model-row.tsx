@@ -1,4 +1,5 @@
 import type { ModelView, SlotView } from '../../../shared/engine-state.js';
+import type { FitEstimate } from '../../../shared/fit-estimate.js';
 import { LOAD_PHASE_LABELS } from '../../../shared/load-phase.js';
 import { formatSlotGpus } from '../engine/format-slot-gpus.js';
 import { formatDuration } from '../../../shared/format-duration.js';
@@ -20,7 +21,11 @@ export interface ModelRowFacts {
   slot: SlotView | undefined;
   preload: boolean;
   isDefault: boolean;
+  /** The fit estimate on its GPUs as they are now (null: none yet, or nothing to read). */
+  fit?: FitEstimate | null;
 }
+
+const FIT_LABELS: Record<FitEstimate['verdict'], string | null> = { fits: 'fits', tight: 'tight', will_not_fit: 'will not fit', unknown: null };
 
 /** One catalog model: name with its markers, state (progress, queue place, idle countdown), slot, and its actions. */
 export function ModelRow({ model: m, facts, busy, actions }: { model: ModelView; facts: ModelRowFacts; busy: ModelsAction | null; actions: ModelActions }) {
@@ -51,6 +56,11 @@ export function ModelRow({ model: m, facts, busy, actions }: { model: ModelView;
           </span>
         )}
         {m.kind !== 'launch' && <span className="tag">{m.kind}</span>}
+        {facts.fit && FIT_LABELS[facts.fit.verdict] !== null && (
+          <span className={`tag${facts.fit.verdict === 'will_not_fit' ? ' tag-bad' : ''}`} data-testid={`fit-${m.id}`} data-verdict={facts.fit.verdict} title={`Fit estimate: ${facts.fit.summary}`}>
+            {FIT_LABELS[facts.fit.verdict]}
+          </span>
+        )}
         <span className="model-id mono">
           {m.id}
           {m.aliases.length > 0 && ` · ${m.aliases.join(', ')}`}

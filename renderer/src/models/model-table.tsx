@@ -1,10 +1,11 @@
 import type { EngineState, ModelView } from '../../../shared/engine-state.js';
+import type { FitEstimate } from '../../../shared/fit-estimate.js';
 import { activeModelIds } from '../engine/engine-store.js';
 import { ModelRow, type ModelActions, type ModelRowFacts } from './model-row.js';
 import type { ModelsAction } from './models-store.js';
 
 /** The catalog's models with their state and slot, the active ones marked, and Switch / Unload / Edit / Remove per row. */
-export function ModelTable({ state, busy, actions }: { state: EngineState; busy: ModelsAction | null; actions: ModelActions }) {
+export function ModelTable({ state, busy, actions, fits = {} }: { state: EngineState; busy: ModelsAction | null; actions: ModelActions; fits?: Record<string, FitEstimate | null> }) {
   const facts = modelFacts(state);
   return (
     <div className="table-scroll">
@@ -35,7 +36,7 @@ export function ModelTable({ state, busy, actions }: { state: EngineState; busy:
         </thead>
         <tbody>
           {state.models.map((m) => (
-            <ModelRow key={m.id} model={m} facts={facts(m)} busy={busy} actions={actions} />
+            <ModelRow key={m.id} model={m} facts={{ ...facts(m), fit: fits[m.id] ?? null }} busy={busy} actions={actions} />
           ))}
         </tbody>
       </table>

@@ -102,6 +102,53 @@ describe('Models screen', () => {
     await waitFor(() => expect(callsOf('models.switchTo')).toEqual([{ model: 'mistral-large-2411-awq', wait: false }]));
   });
 
+  it('shows each launch model’s fit verdict from models.fit, with the numbers in its title', async () => {
+    setup(sampleEngineState(), {
+      'models.fit': async ({ model }) =>
+        model === 'kat-dev-awq-8bit'
+          ? {
+              verdict: 'will_not_fit',
+              summary: 'weights 34.1 GiB do not fit in 23.4 GiB free on GPU 4: 10.7 GiB short',
+              weightsPerGpuGib: 34.1,
+              weightsSource: 'params',
+              kvBytesPerToken: 163840,
+              kvBytesPerTokenAllGpus: 327680,
+              memFractionStatic: 0.92,
+              kvTokens: 0,
+              kvPoolGib: 0,
+              shortfallGib: 10.7,
+            }
+          : null,
+    });
+    const badge = await screen.findByTestId('fit-kat-dev-awq-8bit');
+    expect(badge.textContent).toBe('will not fit');
+    expect(badge.title).toContain('10.7 GiB short');
+    expect(screen.queryByTestId('fit-qwen2.5-7b-instruct')).toBeNull();
+    expect(callsOf('models.fit').map((p) => p['model'])).toEqual(expect.arrayContaining(['qwen2.5-7b-instruct', 'kat-dev-awq-8bit']));
+  });
+
+  it('a switch the fit estimate refuses says why and offers to switch anyway (force)', async () => {
+    const state = sampleEngineState();
+    setup(state, {
+      'models.switchTo': async ({ model, force }) => {
+        if (!force) throw new ApiCallError({ code: 'will_not_fit', message: `${model} will not fit: 11.20 GiB short on GPU 4`, details: { shortfallGib: 11.2 } });
+        return state.slots[0]!;
+      },
+    });
+    await screen.findByTestId('model-row-kat-dev-awq-8bit');
+    fireEvent.click(screen.getByRole('button', { name: 'Switch to kat-dev-awq-8bit' }));
+    const alert = await screen.findByTestId('action-error');
+    expect(alert.textContent).toContain('kat-dev-awq-8bit will not fit: 11.20 GiB short on GPU 4');
+    fireEvent.click(within(alert).getByTestId('force-switch'));
+    await waitFor(() =>
+      expect(callsOf('models.switchTo')).toEqual([
+        { model: 'kat-dev-awq-8bit', wait: false },
+        { model: 'kat-dev-awq-8bit', wait: false, force: true },
+      ]),
+    );
+    await waitFor(() => expect(screen.queryByTestId('action-error')).toBeNull());
+  });
+
   it('shows the switch under way, the queued switches and the waiting requests', async () => {
     const state = sampleEngineState(
       {

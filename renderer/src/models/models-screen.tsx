@@ -21,6 +21,15 @@ export function ModelsScreen({ stores = appModelsStores() }: { stores?: ModelsSt
   const saved = useStore(stores.form, (s) => s.saved);
   const imported = useStore(stores.importScripts, (s) => s.imported);
   const catalogIssues = useStore(stores.catalog, (s) => s.document?.issues ?? NO_ISSUES);
+  const fits = useStore(stores.actions, (s) => s.fits);
+  // The fit verdict of each launchable model, asked again when the set of models or of loaded ones changes.
+  const fitKey = state ? state.models.map((m) => `${m.id}:${m.kind}:${m.status === 'loaded' ? 1 : 0}`).join(',') : '';
+  useEffect(() => {
+    for (const entry of fitKey.split(',')) {
+      const [id, kind] = entry.split(':');
+      if (id && kind === 'launch') void stores.actions.getState().refreshFit(id);
+    }
+  }, [fitKey, stores]);
   useEffect(() => {
     if (!stores.catalog.getState().document) void stores.catalog.getState().load();
   }, [stores]);
@@ -50,6 +59,11 @@ export function ModelsScreen({ stores = appModelsStores() }: { stores?: ModelsSt
             {actionError.pinned.length > 0 && <strong>Pinned: {actionError.pinned.join(', ')}. </strong>}
             {actionError.message}
           </p>
+          {actionError.forceModel !== undefined && (
+            <button type="button" data-testid="force-switch" onClick={() => void stores.actions.getState().switchTo(actionError.forceModel!, { force: true })}>
+              Switch anyway
+            </button>
+          )}
           <button type="button" className="link" onClick={stores.actions.getState().clearError}>
             Dismiss
           </button>
@@ -72,6 +86,7 @@ export function ModelsScreen({ stores = appModelsStores() }: { stores?: ModelsSt
           <ModelTable
             state={state}
             busy={busy}
+            fits={fits}
             actions={{
               onSwitch: (id) => {
                 requestNotificationPermission();

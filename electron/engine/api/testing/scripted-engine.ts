@@ -5,7 +5,9 @@ import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } fro
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../../../shared/throughput.js';
 import type { LoadPhase } from '../../../../shared/load-phase.js';
 import type { Engine, ModelLease } from '../../engine-api.js';
+import type { FitEstimate } from '../../fit/estimate-fit.js';
 import { EngineError } from '../../../../shared/engine-error.js';
+import { DEFAULT_REQUEST_LIMIT, matchesRequestFilter, type RequestLogFilter, type RequestRecord } from '../../../../shared/request-log.js';
 import { resolveModelId, unknownModelError } from '../../catalog/resolve-model-id.js';
 
 /** The catalog the API and CLI tests use: three models, some aliases. */
@@ -107,12 +109,36 @@ export class ScriptedEngine implements Engine {
     return undefined;
   }
 
+  async checkFit(): Promise<FitEstimate | null> {
+    return null;
+  }
+
+  async estimateFit(): Promise<FitEstimate | null> {
+    return null;
+  }
+
   async unload(modelIdOrAlias: string, cause: SwitchCause): Promise<void> {
     if (this.resolveModel(modelIdOrAlias)?.id === this.slot.modelId) await this.stop(cause);
   }
 
   swapHistory(): SwapRecord[] {
     return [];
+  }
+
+  /** Recorded router requests, oldest first (tests may push their own). */
+  readonly requestRecords: RequestRecord[] = [];
+
+  recordRequest(record: RequestRecord): void {
+    this.requestRecords.push(record);
+  }
+
+  requestLog(filter: RequestLogFilter = {}): RequestRecord[] {
+    const model = filter.model === undefined ? undefined : (resolveModelId(this.validCatalog, filter.model) ?? filter.model);
+    const wanted = model === undefined ? filter : { ...filter, model };
+    return this.requestRecords
+      .filter((r) => matchesRequestFilter(r, wanted))
+      .reverse()
+      .slice(0, filter.limit ?? DEFAULT_REQUEST_LIMIT);
   }
 
   resolveModel(modelIdOrAlias: string): ModelEntry | undefined {

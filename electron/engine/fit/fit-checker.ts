@@ -1,0 +1,131 @@
+import type { ModelEntry } from '../../../shared/catalog-schema.js';
+import { EngineError } from '../../../shared/engine-error.js';
+import type { GpuSample } from '../../../shared/gpu-types.js';
+import type { LogEvent } from '../../../shared/log-event.js';
+import { modelGpuIndexes } from '../gpu/model-gpus.js';
+import { CONTEXT_RESERVE_GIB, estimateFit, preLoadAvailGib, weightBytesFromCheckpoint, type FitEstimate, type KvCacheDtype } from './estimate-fit.js';
+import type { LearnedFitStore } from './learned-fit-store.js';
+import { foldLoadFigures } from './read-load-figures.js';
+import { readModelFolder, type ModelFolderFacts } from './read-model-folder.js';
+
+export interface FitCheckerOptions {
+  /** The GPU monitor's latest tick; empty without nvidia-smi. */
+  gpuSamples(): GpuSample[];
+  /**
+   * GPU indexes held by this engine's own servers that a switch to `model` stops first (its slot, and
+   * slots it evicts): their memory is counted as free. `'all'` when a server holds every GPU.
+   */
+  releasedGpus(model: ModelEntry): Set<number> | 'all';
+  learned: LearnedFitStore;
+  readFolder?: (folder: string) => Promise<ModelFolderFacts>;
+}
+
+const FIGURE_EVENTS = new Set<LogEvent['kind']>(['server_args', 'weights_begin', 'weights_end', 'kv_alloc', 'max_tokens']);
+
+const KV_DTYPES: readonly KvCacheDtype[] = ['auto', 'fp8_e4m3', 'fp8_e5m2', 'bfloat16', 'float16', 'float32'];
+
+/** The value of `--flag` in a model's extraArgs (`--flag v` or `--flag=v`). */
+function extraArg(model: ModelEntry, flag: string): string | undefined {
+  const args = model.extraArgs;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === flag) return args[i + 1];
+    if (arg.startsWith(`${flag}=`)) return arg.slice(flag.length + 1);
+  }
+  return undefined;
+}
+
+function positiveInt(text: string | undefined): number | undefined {
+  return text !== undefined && /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : undefined;
+}
+
+/** Estimates whether a catalog model fits its GPUs now, and learns from finished loads. */
+export class FitChecker {
+  private readonly events = new Map<string, LogEvent[]>();
+
+  constructor(private readonly opts: FitCheckerOptions) {}
+
+  /** The estimate for a launchable model (modelPath), or null when there is nothing to read (script, upstream, no config.json). */
+  async estimate(model: ModelEntry): Promise<FitEstimate | null> {
+    if (model.modelPath === undefined) return null;
+    let facts: ModelFolderFacts;
+    try {
+      facts = await (this.opts.readFolder ?? readModelFolder)(model.modelPath);
+    } catch {
+      // A Hub id, a folder without config.json or an odd config: no estimate, never a refusal.
+      return null;
+    }
+    const learned = await this.opts.learned.get(model.id);
+    const kvArg = extraArg(model, '--kv-cache-dtype');
+    const kvCacheDtype = KV_DTYPES.find((d) => d === kvArg) ?? 'auto';
+    const gpu = this.emptiestGpu(model);
+    return estimateFit({
+      geometry: facts.geometry,
+      tp: model.tp,
+      weightBytes: facts.checkpointBytes === null ? null : weightBytesFromCheckpoint(facts.checkpointBytes, facts.geometry),
+      learnedWeightGib: learned?.tp === model.tp ? learned.weightsGib : null,
+      contextLength: model.contextLength,
+      memFractionStatic: model.memFractionStatic,
+      kvCacheDtype,
+      maxTotalTokens: positiveInt(extraArg(model, '--max-total-tokens')),
+      pageSize: positiveInt(extraArg(model, '--page-size')) ?? 1,
+      preLoadAvailGib: gpu?.availGib ?? null,
+      gpuTotalGib: gpu?.totalGib ?? null,
+      ...(gpu ? { gpuLabel: gpu.label } : {}),
+    });
+  }
+
+  /** Throws EngineError 'will_not_fit' naming the GPU and the shortfall when the estimate says so. */
+  async check(model: ModelEntry): Promise<FitEstimate | null> {
+    const fit = await this.estimate(model);
+    if (fit?.verdict === 'will_not_fit') throw willNotFitError(model, fit);
+    return fit;
+  }
+
+  /** The load's log events (fed through the switcher's onEvent). */
+  onLogEvent(event: LogEvent, modelId: string): void {
+    // server_args opens each launch's log; onLoadFinished drops the list.
+    if (event.kind === 'server_args') this.events.set(modelId, []);
+    if (FIGURE_EVENTS.has(event.kind)) {
+      const list = this.events.get(modelId) ?? [];
+      list.push(event);
+      this.events.set(modelId, list);
+    }
+  }
+
+  /** A load finished: a ready one teaches the model's weight figure. */
+  async onLoadFinished(model: ModelEntry | undefined, modelId: string, ready: boolean, atMs: number): Promise<void> {
+    const events = this.events.get(modelId);
+    this.events.delete(modelId);
+    if (!ready || !events || !model) return;
+    const figures = foldLoadFigures(events);
+    await this.opts.learned.record(modelId, figures, figures.tp ?? model.tp, atMs);
+  }
+
+  /** The chosen GPU with the least memory SGLang would find free (its `min_per_gpu_memory`). */
+  private emptiestGpu(model: ModelEntry): { availGib: number; totalGib: number; label: string } | null {
+    const samples = this.opts.gpuSamples();
+    if (samples.length === 0) return null;
+    const released = this.opts.releasedGpus(model);
+    let worst: { availGib: number; totalGib: number; label: string } | null = null;
+    for (const index of modelGpuIndexes(model).slice(0, model.tp)) {
+      const sample = samples.find((s) => s.index === index);
+      if (!sample || sample.memTotalMiB === null) return null;
+      const used = released === 'all' || released.has(index) ? 0 : sample.memUsedMiB;
+      if (used === null) return null;
+      const availGib = preLoadAvailGib(sample.memTotalMiB, used);
+      if (!worst || availGib < worst.availGib) worst = { availGib, totalGib: sample.memTotalMiB / 1024, label: `GPU ${index}${sample.name ? ` (${sample.name})` : ''}` };
+    }
+    return worst;
+  }
+}
+
+export function willNotFitError(model: ModelEntry, fit: FitEstimate): EngineError {
+  return new EngineError('will_not_fit', `${model.id} will not fit: ${fit.summary}. Lower contextLength or memFractionStatic, raise tp, free the GPU, or switch with force.`, {
+    modelId: model.id,
+    shortfallGib: Number(fit.shortfallGib.toFixed(2)),
+    weightsPerGpuGib: Number(fit.weightsPerGpuGib.toFixed(2)),
+    kvBytesPerToken: fit.kvBytesPerToken,
+    contextReserveGib: CONTEXT_RESERVE_GIB,
+  });
+}
