@@ -102,38 +102,28 @@ export class SwitchboardMetrics {
 
   private defineStateGauges(registers: Registry[]): void {
     const engine = this.engine;
-    new Gauge({
-      name: 'switchboard_router_requests_in_flight',
-      help: 'Router requests being answered by their model now, by model.',
-      labelNames: ['model'],
-      registers,
-      collect() {
-        this.reset();
-        const byModel = countBy(
-          engine
-            .state()
-            .requests.filter((r) => r.state === 'active')
-            .map((r) => r.modelId),
-        );
-        for (const [model, n] of byModel) this.set({ model }, n);
-      },
-    });
-    new Gauge({
-      name: 'switchboard_router_requests_waiting',
-      help: 'Router requests waiting for their model to load (or for a switch ahead of them), by model.',
-      labelNames: ['model'],
-      registers,
-      collect() {
-        this.reset();
-        const byModel = countBy(
-          engine
-            .state()
-            .requests.filter((r) => r.state === 'waiting')
-            .map((r) => r.modelId),
-        );
-        for (const [model, n] of byModel) this.set({ model }, n);
-      },
-    });
+    const requestGauges = [
+      { name: 'switchboard_router_requests_in_flight', state: 'active', help: 'Router requests being answered by their model now, by model.' },
+      { name: 'switchboard_router_requests_waiting', state: 'waiting', help: 'Router requests waiting for their model to load (or for a switch ahead of them), by model.' },
+    ] as const;
+    for (const { name, state, help } of requestGauges) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['model'],
+        registers,
+        collect() {
+          this.reset();
+          const byModel = countBy(
+            engine
+              .state()
+              .requests.filter((r) => r.state === state)
+              .map((r) => r.modelId),
+          );
+          for (const [model, n] of byModel) this.set({ model }, n);
+        },
+      });
+    }
     new Gauge({
       name: 'switchboard_switch_queue_depth',
       help: 'Switches (loads, unloads) waiting behind the current one, by backend slot.',
