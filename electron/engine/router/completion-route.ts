@@ -117,7 +117,6 @@ function parseRequest(engine: Engine, req: IncomingMessage, res: ServerResponse,
 async function leaseStreaming(engine: Engine, res: ServerResponse, p: ParsedRequest, kind: CompletionKind, client: ClientWatch): Promise<ModelLease | null> {
   // Served now: nothing to wait for, so no signal to make.
   if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { stream: true });
-  if (await refusedAsUnfit(engine, res, p)) return null;
   const signal = client.signal;
   const reporter = new LoadingReporter(res, engine, { style: p.style, kind, modelId: p.model.id, requestModel: p.requestModel });
   reporter.start();
@@ -144,7 +143,6 @@ async function leaseStreaming(engine: Engine, res: ServerResponse, p: ParsedRequ
 /** Non-streaming requests wait (up to readyTimeoutS) and get the model's answer, or 503 with the cause. */
 async function leaseWaiting(engine: Engine, res: ServerResponse, p: ParsedRequest, client: ClientWatch, timeoutMs: number): Promise<ModelLease | null> {
   if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { stream: false });
-  if (await refusedAsUnfit(engine, res, p)) return null;
   const signal = client.signal;
   const timeout = AbortSignal.timeout(timeoutMs);
   const both = AbortSignal.any([signal, timeout]);
@@ -161,32 +159,6 @@ async function leaseWaiting(engine: Engine, res: ServerResponse, p: ParsedReques
       : failureOf(err);
     sendOpenAiError(res, 503, openAiError(`${failure.message} — ${failure.hint}`, 'model_load_failed', failure.cause), { 'retry-after': '30' });
     return null;
-  }
-}
-
-/**
- * A request for a model that is not serving would launch it: the fit estimate's `will_not_fit`
- * refuses that before anything starts (409 `model_will_not_fit`, naming the GPU and the shortfall),
- * like a manual switch without `force`. Sent before any status line, so a stream gets a plain error.
- * An estimate that cannot be made never refuses.
- */
-async function refusedAsUnfit(engine: Engine, res: ServerResponse, p: ParsedRequest): Promise<boolean> {
-  try {
-    await engine.checkFit(p.model.id);
-    return false;
-  } catch (err) {
-    if (!(err instanceof EngineError) || err.code !== 'will_not_fit') return false;
-    sendOpenAiError(
-      res,
-      409,
-      openAiError(
-        `${err.message} — to try anyway, switch with force (the app's "Switch anyway", or \`switchboard switch --force ${p.model.id}\`)`,
-        'invalid_request_error',
-        'model_will_not_fit',
-        'model',
-      ),
-    );
-    return true;
   }
 }
 
