@@ -54,6 +54,8 @@ function exchange(chunks: (string | Buffer)[], opts: { lines?: number; end?: boo
     };
     socket.on('connect', async () => {
       for (const c of chunks) {
+        // The server may have answered and closed already (an oversized line): stop writing.
+        if (socket.destroyed || !socket.writable) break;
         socket.write(c);
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -64,7 +66,8 @@ function exchange(chunks: (string | Buffer)[], opts: { lines?: number; end?: boo
       if (opts.lines !== undefined && text.split('\n').filter(Boolean).length >= opts.lines) done(false);
     });
     socket.on('end', () => done(true));
-    socket.on('error', reject);
+    // A write racing the server's close fails with EPIPE/ECONNRESET: that is the server closing.
+    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? done(true) : reject(err)));
   });
 }
 
