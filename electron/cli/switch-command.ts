@@ -62,6 +62,7 @@ async function switchTo(engine: EngineSession, idOrAlias: string, force: boolean
     // Refused before launch: nothing loaded, nothing to diagnose.
     if (err.code === 'will_not_fit') {
       console.error(`❌ ${err.message}`);
+      console.error(`   to try anyway: switchboard switch --force ${modelId}`);
       return 1;
     }
     await following.settledOrAfter(FINAL_EVENTS_GRACE_MS);

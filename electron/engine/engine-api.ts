@@ -25,9 +25,10 @@ export interface Engine {
   /**
    * Resolves a model id or alias and waits until that model is ready (joining a load under way,
    * queueing FIFO behind a switch to another model). Rejects with an EngineError:
-   * `unknown_model` (details.known lists the ids) or `load_failed` (details.failure).
+   * `unknown_model` (details.known lists the ids), `will_not_fit` (the fit estimate, checked when the
+   * load's turn comes and before anything is stopped; `force` skips it) or `load_failed` (details.failure).
    */
-  ensureReady(modelIdOrAlias: string, cause: SwitchCause): Promise<SlotView>;
+  ensureReady(modelIdOrAlias: string, cause: SwitchCause, options?: EnsureReadyOptions): Promise<SlotView>;
   /**
    * Like ensureReady, and also counts the caller as an in-flight request of that model until it
    * calls `release()`: a switch to another model waits for in-flight requests (up to
@@ -109,6 +110,11 @@ export interface Engine {
   subscribe(listener: (event: EngineEvent) => void): () => void;
   /** Stops the backend and releases everything. */
   close(): Promise<void>;
+}
+
+export interface EnsureReadyOptions {
+  /** Load even when the fit estimate says the model will not fit. */
+  force?: boolean;
 }
 
 export interface AcquireOptions {

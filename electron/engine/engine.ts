@@ -11,7 +11,7 @@ import type { SystemdAccessOptions } from './backends/systemd/create-unit-contro
 import { BenchRunner } from './bench/bench-runner.js';
 import { buildLaunch } from './catalog/build-launch-argv.js';
 import { listRestartFields } from './catalog/catalog-settings.js';
-import type { AcquireOptions, Engine, ModelLease } from './engine-api.js';
+import type { AcquireOptions, EnsureReadyOptions, Engine, ModelLease } from './engine-api.js';
 import { EngineError } from '../../shared/engine-error.js';
 import { unknownModelError } from './catalog/resolve-model-id.js';
 import { createEngineParts, type EngineParts } from './engine-parts.js';
@@ -161,6 +161,14 @@ class SwitchboardEngine implements Engine {
     // Host and ports stay as started (a change needs a restart); the rest is read at each use.
     this.pool = new SlotPool({
       catalog: current,
+      checkFit: async (model) => {
+        try {
+          await this.fit.check(model);
+        } catch (err) {
+          this.addLog('engine', `not loading ${model.id}: ${err instanceof Error ? err.message : String(err)}`, model.id);
+          throw err;
+        }
+      },
       onChange: () => {
         this.followThroughput();
         this.emitState();
@@ -280,12 +288,12 @@ class SwitchboardEngine implements Engine {
     };
   }
 
-  ensureReady(modelIdOrAlias: string, cause: SwitchCause, trigger?: SwapTrigger): Promise<SlotView> {
+  ensureReady(modelIdOrAlias: string, cause: SwitchCause, options: EnsureReadyOptions & { trigger?: SwapTrigger } = {}): Promise<SlotView> {
     if (this.closed) return Promise.reject(new EngineError('conflict', 'the engine is shutting down'));
     const model = this.byName.get(modelIdOrAlias);
     if (!model) return Promise.reject(unknownModelError(this.current, modelIdOrAlias));
     if (model.upstream !== undefined) return Promise.reject(new EngineError('bad_request', `${model.id} is served elsewhere (upstream); there is nothing to load`));
-    return this.pool.ensureReady(model, cause, trigger);
+    return this.pool.ensureReady(model, cause, options.trigger, { force: options.force === true });
   }
 
   reportUnreachable(modelIdOrAlias: string): Promise<boolean> {
@@ -352,7 +360,7 @@ class SwitchboardEngine implements Engine {
         if (signal?.aborted) throw new EngineError('conflict', 'request withdrawn by the client');
         // A newcomer goes straight through only when no switch is pending (FIFO otherwise).
         if (this.pool.isServing(model)) return lease(this.slotUrlOf(model));
-        await abortable(this.ensureReady(model.id, cause, cause === 'request' ? { requestId: id } : {}), signal);
+        await abortable(this.ensureReady(model.id, cause, cause === 'request' ? { trigger: { requestId: id } } : {}), signal);
         // Same tick as the load's resolution: a queued switch has not started draining yet,
         // and it will wait for this lease.
         if (this.pool.isReadyFor(model)) return lease(this.slotUrlOf(model));

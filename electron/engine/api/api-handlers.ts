@@ -81,8 +81,9 @@ async function switchTo(engine: Engine, modelIdOrAlias: string, wait: boolean, c
   if (model.upstream !== undefined) {
     throw new EngineError('bad_request', `${model.id} is served elsewhere (${model.upstream}); it is never switched`, { modelId: model.id });
   }
+  // Checked here too so the caller gets the refusal as the answer (the queue checks again in the load's turn).
   if (!force) await engine.checkFit(model.id);
-  const load = engine.ensureReady(model.id, cause);
+  const load = engine.ensureReady(model.id, cause, { force });
   if (wait) return load;
   const refused = await refusalWithinTick(load);
   if (refused) throw refused;

@@ -12,11 +12,13 @@ const CLIENT_CAUSES: readonly SwitchCause[] = ['manual', 'cli'];
 interface SwitchRequest {
   wait: boolean;
   cause: SwitchCause;
+  force: boolean;
 }
 
 /**
- * `POST /api/models/{id}/switch` — body `{ wait?: boolean, cause?: 'manual' | 'cli' }`, or `?wait=1`.
+ * `POST /api/models/{id}/switch` — body `{ wait?: boolean, cause?: 'manual' | 'cli', force?: boolean }`, or `?wait=1`.
  * Without wait: 202 `{ accepted, modelId }` while the switch runs on. With wait: 200 `{ slot }` or the error.
+ * A model the fit estimate says will not fit is refused (409 `will_not_fit`) unless `force`.
  */
 export async function handleSwitch(engine: Engine, req: IncomingMessage, res: ServerResponse, idOrAlias: string, query: URLSearchParams): Promise<void> {
   const request = parseSwitchRequest(await readJsonBody(req), query);
@@ -24,7 +26,9 @@ export async function handleSwitch(engine: Engine, req: IncomingMessage, res: Se
   if (modelId === null) throw unknownModelError(engine.catalog(), idOrAlias);
 
   // async wrapper: a synchronous throw becomes a rejection like any other.
-  const ready = (async () => engine.ensureReady(modelId, request.cause))();
+  // Checked before the answer so a refusal is the answer, with or without wait (the queue checks again in the load's turn).
+  if (!request.force) await engine.checkFit(modelId);
+  const ready = (async () => engine.ensureReady(modelId, request.cause, { force: request.force }))();
   if (request.wait) {
     const slot = await ready;
     return sendJson(res, 200, { slot });
@@ -43,7 +47,9 @@ function parseSwitchRequest(body: Record<string, unknown>, query: URLSearchParam
   if (typeof cause !== 'string' || !CLIENT_CAUSES.includes(cause as SwitchCause)) {
     throw new EngineError('bad_request', `"cause" must be one of: ${CLIENT_CAUSES.join(', ')}`);
   }
-  return { wait, cause: cause as SwitchCause };
+  const force = body.force ?? false;
+  if (typeof force !== 'boolean') throw new EngineError('bad_request', '"force" must be true or false');
+  return { wait, cause: cause as SwitchCause, force };
 }
 
 function isTruthyParam(value: string | null): boolean {

@@ -154,6 +154,10 @@ async function leaseWaiting(engine: Engine, res: ServerResponse, p: ParsedReques
       sendOpenAiError(res, 409, openAiError(err.message, 'invalid_request_error', 'model_pinned', 'model'));
       return null;
     }
+    if (err instanceof EngineError && err.code === 'will_not_fit') {
+      sendOpenAiError(res, 409, openAiError(`${err.message} — ${forceHint(p.model.id)}`, 'invalid_request_error', WILL_NOT_FIT_CODE, 'model'));
+      return null;
+    }
     const failure = timeout.aborted
       ? { cause: 'ready_timeout', message: `${p.model.id} was not ready within ${Math.round(timeoutMs / 1000)} s`, hint: 'raise backend.readyTimeoutS or use streaming' }
       : failureOf(err);
@@ -162,8 +166,20 @@ async function leaseWaiting(engine: Engine, res: ServerResponse, p: ParsedReques
   }
 }
 
-function failureOf(err: unknown): Pick<Failure, 'cause' | 'message' | 'hint'> {
+/** Why a request's switch failed: a load failure's cause, or an error code of the router's own. */
+type RequestFailure = { cause: string; message: string; hint: string };
+
+/** The error code a request gets when the fit estimate refused the load it needed. */
+const WILL_NOT_FIT_CODE = 'model_will_not_fit';
+
+function forceHint(modelId: string): string {
+  return `to try anyway, switch with force (the app's "Switch anyway", or \`switchboard switch --force ${modelId}\`)`;
+}
+
+function failureOf(err: unknown): RequestFailure {
   if (err instanceof EngineError && err.details?.failure) return err.details.failure as Failure;
+  // The fit check refused the load in its turn (nothing was launched): the stream's last status line says why.
+  if (err instanceof EngineError && err.code === 'will_not_fit') return { cause: WILL_NOT_FIT_CODE, message: err.message, hint: forceHint(String(err.details?.modelId ?? '')) };
   const message = err instanceof Error ? err.message : String(err);
   return { cause: 'exited', message, hint: 'see `switchboard logs` for the backend output' };
 }

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { EngineState, SlotView } from '../../../shared/engine-state.js';
 import type { LoadingMessageStyle } from '../../../shared/catalog-schema.js';
-import type { Failure } from '../../../shared/failure.js';
 import { LOAD_PHASE_LABELS } from '../../../shared/load-phase.js';
 import { describeStall } from '../../../shared/stall-timeouts.js';
 import type { Engine } from '../engine-api.js';
@@ -63,7 +62,7 @@ export class LoadingReporter {
   }
 
   /** The switch failed: a last status line, an OpenAI-style error event and the end of the stream. */
-  failed(failure: Pick<Failure, 'cause' | 'message' | 'hint'>): void {
+  failed(failure: { cause: string; message: string; hint: string }): void {
     this.stop();
     this.emitLine(formatStatusLine({ kind: 'failed', modelId: this.opts.modelId, message: failure.message, hint: failure.hint }), true);
     const error = { error: { message: `${failure.message} — ${failure.hint}`, type: 'model_load_failed', param: null, code: failure.cause } };

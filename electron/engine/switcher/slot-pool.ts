@@ -20,10 +20,21 @@ export interface SlotPoolOptions {
   /** Builds the switcher of one slot (the engine wires its backend, logs and history). */
   createSlot(slotId: string, port: number, gpus: GpuSet): SlotSwitcher;
   onChange(): void;
+  /**
+   * Runs when a load reaches the head of the FIFO, before anything is stopped or launched: throws
+   * (EngineError 'will_not_fit') to refuse it. Not for loads with `force`, nor for taking over a
+   * server that already runs ('adopt').
+   */
+  checkFit?(model: ModelEntry): Promise<void>;
+}
+
+/** A load asked for with `force` skips the fit check. */
+export interface LoadOptions {
+  force?: boolean;
 }
 
 type HostOp =
-  | { kind: 'load'; modelId: string; cause: SwitchCause; trigger: SwapTrigger; waiters: Waiter<SlotView>[]; settled?: boolean }
+  | { kind: 'load'; modelId: string; cause: SwitchCause; trigger: SwapTrigger; waiters: Waiter<SlotView>[]; force: boolean; settled?: boolean }
   | { kind: 'unload'; slotId: string; cause: SwitchCause; waiters: Waiter<void>[] };
 
 export interface Slot {
@@ -51,8 +62,12 @@ export class SlotPool {
 
   constructor(private readonly opts: SlotPoolOptions) {}
 
-  /** Waits until `model` is ready in its slot, joining a load of it under way or queued. */
-  ensureReady(model: ModelEntry, cause: SwitchCause, trigger: SwapTrigger = {}): Promise<SlotView> {
+  /**
+   * Waits until `model` is ready in its slot, joining a load of it under way or queued. The fit check
+   * runs in the load's turn (so it sees the GPUs as the loads before it left them, and a refusal keeps
+   * the FIFO order); a `force` caller joining a queued load lifts the check for it.
+   */
+  ensureReady(model: ModelEntry, cause: SwitchCause, trigger: SwapTrigger = {}, options: LoadOptions = {}): Promise<SlotView> {
     const slot = this.slotOf(model);
     if (this.isServing(model)) return Promise.resolve(slot.switcher.view());
     // A request that would have to evict a pinned model is refused now, not after waiting its turn.
@@ -61,8 +76,10 @@ export class SlotPool {
     return new Promise<SlotView>((resolve, reject) => {
       const waiter = { resolve, reject };
       const joinable = this.findJoinableLoad(model.id);
-      if (joinable) joinable.waiters.push(waiter);
-      else this.ops.enqueue({ kind: 'load', modelId: model.id, cause, trigger: { forModel: model.id, ...trigger }, waiters: [waiter] });
+      if (joinable) {
+        joinable.waiters.push(waiter);
+        if (options.force) joinable.force = true;
+      } else this.ops.enqueue({ kind: 'load', modelId: model.id, cause, trigger: { forModel: model.id, ...trigger }, waiters: [waiter], force: options.force === true });
       this.opts.onChange();
     });
   }
@@ -206,6 +223,7 @@ export class SlotPool {
       const slot = this.slotOf(model);
       const plan = planEviction({ modelId: model.id, slotId: slot.id, gpus: slot.gpus }, this.runningSlots(), op.cause);
       if (!plan.ok) throw new EngineError('conflict', plan.message, { pinned: plan.pinned.map((s) => s.modelId), model: model.id });
+      if (!op.force && op.cause !== 'adopt' && !slot.switcher.isServing(model.id)) await this.opts.checkFit?.(model);
       // The model's own slot switches inside itself (drain, stop, load); other overlapping slots are evicted first.
       for (const victim of plan.evict.filter((v) => v.slotId !== slot.id)) {
         await this.slots.get(victim.slotId)!.switcher.stop('evict', { drain: true, forModel: model.id });
