@@ -1,4 +1,5 @@
 import type { Failure } from './failure.js';
+import type { FitComparison } from './fit-estimate.js';
 import type { AppliedPowerLimit, GpuAvailability, GpuSample, HostStats } from './gpu-types.js';
 import type { BenchResult, ThroughputSample } from './throughput.js';
 import type { LoadPhase, LoadProgress } from './load-phase.js';
@@ -37,6 +38,8 @@ export interface SlotView {
    */
   stall?: { lastProgressAtMs: number; warnAfterMs: number; limitMs: number };
   failure?: Failure;
+  /** While loading and once ready: the model's memory as the fit estimate predicted it and as SGLang reported it. */
+  fit?: FitComparison;
   pid?: number;
   host: string;
   port: number;

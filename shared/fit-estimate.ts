@@ -22,3 +22,21 @@ export interface FitEstimate {
   /** One line with the numbers, e.g. "GPU 0: weights 15.4 GiB/GPU, KV 64 KiB/token, 46,611 tokens fit (context 32,768)". */
   summary: string;
 }
+
+/**
+ * One load's memory as predicted before the launch and as SGLang then reported it (the switch
+ * progress shows both). `actual` fills in as the load runs: weights from `Load weight end … mem usage=`,
+ * KV tokens from `max_total_num_tokens=` (or `KV Cache is allocated. #tokens:`), then, once ready,
+ * from the server's own `/server_info` (`internal_states[0].memory_usage`).
+ */
+export interface FitComparison {
+  /** The estimate the engine made when the load's turn came (null when none could be made). */
+  predicted: Pick<FitEstimate, 'verdict' | 'weightsPerGpuGib' | 'weightsSource' | 'kvTokens' | 'summary'> | null;
+  actual: {
+    /** Per GPU, GiB (rank 0). */
+    weightsPerGpuGib: number | null;
+    kvTokens: number | null;
+    /** Where the figures came from so far. */
+    source: 'log' | 'server_info' | null;
+  };
+}

@@ -5,6 +5,7 @@ import { ApiCallError } from '../../shared/switchboard-api.js';
 import { CONNECTION_OPTIONS, CONNECTION_USAGE } from './engine-connection.js';
 import { withEngine, type EngineSession } from './engine-session.js';
 import { formatDuration } from '../../shared/format-duration.js';
+import { formatFitComparison } from '../../shared/format-fit-comparison.js';
 import { isSwitchUnderWay, resolveModelIn, SwitchProgress } from './switch-progress.js';
 import { parseOrUsage, UsageError } from './usage-error.js';
 
@@ -55,6 +56,7 @@ async function switchTo(engine: EngineSession, idOrAlias: string, force: boolean
     }
     if (!alreadyReady) await following.settledOrAfter(FINAL_EVENTS_GRACE_MS);
     console.log(alreadyReady ? `✅ ${modelId} is already ready` : `✅ ready in ${formatLoadTime(outcome)}`);
+    if (!alreadyReady) await printMemory(engine, modelId);
     return 0;
   } catch (err) {
     // A refused id, or the connection gone: nothing to diagnose.
@@ -72,6 +74,14 @@ async function switchTo(engine: EngineSession, idOrAlias: string, force: boolean
     process.off('SIGINT', onSigint);
     following.stop();
   }
+}
+
+/** The load's memory, predicted and as SGLang reported it (when the engine has either). */
+async function printMemory(engine: EngineSession, modelId: string): Promise<void> {
+  const state = await engine.api['state.get']({});
+  const fit = state.slots.find((s) => s.modelId === modelId)?.fit;
+  const line = fit ? formatFitComparison(fit) : null;
+  if (line) console.log(`   memory: ${line}`);
 }
 
 /**

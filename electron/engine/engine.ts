@@ -39,6 +39,11 @@ import type { SwapHistory } from './switcher/swap-history.js';
 import type { RequestLog } from './requests/request-log.js';
 import type { RequestLogFilter, RequestRecord } from '../../shared/request-log.js';
 import { ThroughputTracker } from './throughput/throughput-tracker.js';
+import { SglangInfoClient } from './backends/sglang-info.js';
+import { readServerMemory } from './fit/read-server-memory.js';
+
+/** How long the memory figures of a just-ready server may take to come (one GET, answered from memory). */
+const SERVER_INFO_TIMEOUT_MS = 5_000;
 
 /** State events that only move a progress bar are coalesced to at most one per this interval. */
 const PROGRESS_EVENT_INTERVAL_MS = 100;
@@ -111,6 +116,8 @@ class SwitchboardEngine implements Engine {
   private readonly power: GpuPowerControl;
   private readonly throughputTracker: ThroughputTracker;
   private readonly fit: FitChecker;
+  /** Reads a ready server's `/server_info` (newer name first, `/get_server_info` fallback). */
+  private readonly sglangInfo = new SglangInfoClient(SERVER_INFO_TIMEOUT_MS);
   private readonly stopMonitorEvents: () => void;
   /** Leftover servers of earlier runs (child-process backend; systemd keeps its own units). */
   private readonly leftovers: LeftoverKeeper | null;
@@ -142,6 +149,12 @@ class SwitchboardEngine implements Engine {
       gpuSamples: () => this.monitor?.latest() ?? [],
       releasedGpus: () => this.gpusOfRunningServers(),
       learned: new LearnedFitStore(options.stateDir),
+      readServerMemory: async (modelId) => {
+        const model = this.byName.get(modelId);
+        if (!model || model.upstream !== undefined) return null;
+        const answer = await this.sglangInfo.get(this.options.catalog.backend.host, this.pool.slotOf(model).port, '/server_info');
+        return answer.statusCode === 200 ? readServerMemory(answer.body) : null;
+      },
     });
     this.indexModels();
     this.logBuffer = new LogBuffer(options.logCapacity);
@@ -161,9 +174,9 @@ class SwitchboardEngine implements Engine {
     // Host and ports stay as started (a change needs a restart); the rest is read at each use.
     this.pool = new SlotPool({
       catalog: current,
-      checkFit: async (model) => {
+      checkFit: async (model, force) => {
         try {
-          await this.fit.check(model);
+          await this.fit.beforeLoad(model, force);
         } catch (err) {
           this.addLog('engine', `not loading ${model.id}: ${err instanceof Error ? err.message : String(err)}`, model.id);
           throw err;
@@ -220,6 +233,7 @@ class SwitchboardEngine implements Engine {
           },
           onUnloaded: (unload) => {
             this.requests.forgetActivity(unload.modelId);
+            this.fit.forget(unload.modelId);
             this.recordSwap({ atMs: unload.atMs, action: 'unload', modelId: unload.modelId, slotId, cause: unload.cause, ...(unload.forModel ? { forModel: unload.forModel } : {}) });
           },
         });
@@ -267,7 +281,7 @@ class SwitchboardEngine implements Engine {
   }
 
   state(): EngineState {
-    const slots = this.pool.views();
+    const slots = this.pool.views().map((slot) => this.withFit(slot));
     const activeModels = slots.filter((s) => s.status === 'ready' && s.modelId !== null).map((s) => s.modelId!);
     const pending = this.pool.pendingModels();
     return {
@@ -286,6 +300,13 @@ class SwitchboardEngine implements Engine {
       notices: this.notices.list(),
       ...(this.inSetup ? { setup: { catalogPath: this.options.configPath } } : {}),
     };
+  }
+
+  /** A loading or loaded slot with its model's predicted and reported memory. */
+  private withFit(slot: SlotView): SlotView {
+    if (slot.modelId === null || (slot.status !== 'starting' && slot.status !== 'loading' && slot.status !== 'ready')) return slot;
+    const fit = this.fit.comparison(slot.modelId);
+    return fit ? { ...slot, fit } : slot;
   }
 
   ensureReady(modelIdOrAlias: string, cause: SwitchCause, options: EnsureReadyOptions & { trigger?: SwapTrigger } = {}): Promise<SlotView> {

@@ -93,6 +93,37 @@ describe('the router and the fit estimate', () => {
     expect(logged.some((t) => t.startsWith('not loading kat-dev-awq-8bit: kat-dev-awq-8bit will not fit'))).toBe(true);
   });
 
+  it('a loaded model shows its predicted memory next to what SGLang logged and what /server_info says; the CLI prints both', async () => {
+    const fits = hosted.engine.catalog().models.find((m) => m.id !== 'kat-dev-awq-8bit' && m.modelPath !== undefined)!;
+    await hosted.engine.unload(fits.id, 'manual');
+    const run = await runCli(['switch', fits.id, '--url', hosted.server.url, '--state-dir', join(dir, 'state')]);
+    expect(run.code, run.stderr).toBe(0);
+    const slot = await waitFor(() => {
+      const s = hosted.engine.state().slots.find((x) => x.modelId === fits.id && x.status === 'ready');
+      return s?.fit?.actual.source === 'server_info' ? s : null;
+    }, 'the server_info figures');
+    const fit = slot.fit!;
+    // The prediction was made when the load's turn came, from the config and the fake GPUs.
+    expect(fit.predicted).toMatchObject({ verdict: expect.stringMatching(/^(fits|tight)$/), weightsPerGpuGib: expect.any(Number), kvTokens: expect.any(Number) });
+    // What the simulated SGLang reported: its log lines and its /get_server_info (0.5.3.post1 has only the old name).
+    const lines = hosted.engine
+      .logs(2000)
+      .filter((l) => l.modelId === fits.id)
+      .map((l) => l.text);
+    const logged = Number(/Load weight end\..*mem usage=([\d.]+) GB/.exec(lines.find((t) => t.includes('Load weight end'))!)![1]);
+    const maxTokens = Number(/max_total_num_tokens=(\d+)/.exec(lines.find((t) => t.includes('max_total_num_tokens='))!)![1]);
+    const info = (await (await fetch(`http://127.0.0.1:${slot.port}/get_server_info`)).json()) as { internal_states: { memory_usage: { weight: number; token_capacity: number } }[] };
+    expect(fit.actual).toEqual({ weightsPerGpuGib: info.internal_states[0]!.memory_usage.weight, kvTokens: info.internal_states[0]!.memory_usage.token_capacity, source: 'server_info' });
+    expect(fit.actual.weightsPerGpuGib).toBe(logged);
+    expect(fit.actual.kvTokens).toBe(maxTokens);
+    // The CLI's last line: the figures as the log gave them at ready, next to the prediction.
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `memory: weights ${logged.toFixed(2)} GiB/GPU \\(predicted [\\d.]+ GiB, [+−][\\d.]+ %\\) · KV cache ${maxTokens.toLocaleString('en-US')} tokens \\(predicted [\\d,]+, [+−][\\d.]+ %\\)`,
+      ),
+    );
+  });
+
   it('`switchboard switch` refuses it (exit 1, the GPU and shortfall, how to force) and launches nothing', async () => {
     const run = await runCli(['switch', 'kat-dev', '--url', hosted.server.url, '--state-dir', join(dir, 'state')]);
     expect(run.code).toBe(1);

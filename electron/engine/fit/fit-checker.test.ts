@@ -113,6 +113,57 @@ describe('FitChecker', () => {
     ).toBe('params');
   });
 
+  it('beforeLoad keeps the prediction (refusing unless force); the comparison fills in from the real TP-4 log, then from /server_info', async () => {
+    const stateDir = await tempDir();
+    const model = entry({ modelPath: await modelFolder(QWEN_32B), tp: 4, contextLength: 32768, memFractionStatic: 0.85, gpus: [0, 1, 2, 3] });
+    const server = { weightsGib: 15.54, kvPoolGib: 11.38, kvTokens: 46611 };
+    const c = new FitChecker({
+      gpuSamples: () => [0, 1, 2, 3].map((i) => gpu(i, 2)),
+      releasedGpus: () => new Set(),
+      learned: new LearnedFitStore(stateDir),
+      readServerMemory: async (id) => (id === model.id ? server : null),
+    });
+    expect(c.comparison(model.id)).toBeUndefined();
+    await c.beforeLoad(model, false);
+    const predicted = c.comparison(model.id)!;
+    expect(predicted.actual).toEqual({ weightsPerGpuGib: null, kvTokens: null, source: null });
+    expect(predicted.predicted).toMatchObject({ verdict: 'fits', weightsSource: 'params' });
+    const records = readSglangRecords(SGLANG_LOG_FIXTURES.tp4);
+    for (const { text } of records) {
+      const event = parseSglangLine(text);
+      if (event) c.onLogEvent(event, model.id);
+      // Weights are reported before the KV pool.
+      if (text.includes('Load weight end')) expect(c.comparison(model.id)!.actual).toMatchObject({ weightsPerGpuGib: 15.54, kvTokens: null, source: 'log' });
+    }
+    // The log's figures (rank 0's) beside the prediction that was made before the launch.
+    expect(c.comparison(model.id)).toEqual({ predicted: predicted.predicted, actual: { weightsPerGpuGib: 15.54, kvTokens: 46611, source: 'log' } });
+    await c.onLoadFinished(model, model.id, true, 1000);
+    expect(c.comparison(model.id)!.actual.source).toBe('server_info');
+    c.forget(model.id);
+    expect(c.comparison(model.id)).toBeUndefined();
+
+    // On two of the GPUs the model will not fit: refused, unless forced (then the prediction is kept all the same).
+    const small = { ...model, tp: 1, gpus: [0] };
+    await expect(c.beforeLoad(small, false)).rejects.toMatchObject({ code: 'will_not_fit' });
+    await c.beforeLoad(small, true);
+    expect(c.comparison(small.id)!.predicted?.verdict).toBe('will_not_fit');
+  });
+
+  it('a load without any log (no journal) learns from /server_info alone', async () => {
+    const stateDir = await tempDir();
+    const model = entry({ modelPath: await modelFolder(QWEN_32B), tp: 4 });
+    const c = new FitChecker({
+      gpuSamples: () => [],
+      releasedGpus: () => new Set(),
+      learned: new LearnedFitStore(stateDir),
+      readServerMemory: async () => ({ weightsGib: 15.5, kvPoolGib: null, kvTokens: 40000 }),
+    });
+    await c.beforeLoad(model, false);
+    await c.onLoadFinished(model, model.id, true, 5);
+    const saved = JSON.parse(await readFile(join(stateDir, 'fit-figures.json'), 'utf8')) as Record<string, unknown>;
+    expect(saved).toEqual({ qwq: { weightsGib: 15.5, tp: 4, kvTokens: 40000, preLoadAvailGib: null, atMs: 5 } });
+  });
+
   it('a failed load teaches nothing', async () => {
     const stateDir = await tempDir();
     const model = entry({ modelPath: await modelFolder(QWEN_32B), tp: 4 });

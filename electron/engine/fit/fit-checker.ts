@@ -1,5 +1,6 @@
 import type { ModelEntry } from '../../../shared/catalog-schema.js';
 import { EngineError } from '../../../shared/engine-error.js';
+import type { FitComparison } from '../../../shared/fit-estimate.js';
 import type { GpuSample } from '../../../shared/gpu-types.js';
 import type { LogEvent } from '../../../shared/log-event.js';
 import { modelGpuIndexes } from '../gpu/model-gpus.js';
@@ -7,6 +8,7 @@ import { CONTEXT_RESERVE_GIB, estimateFit, preLoadAvailGib, weightBytesFromCheck
 import type { LearnedFitStore } from './learned-fit-store.js';
 import { foldLoadFigures } from './read-load-figures.js';
 import { readModelFolder, type ModelFolderFacts } from './read-model-folder.js';
+import type { ServerMemory } from './read-server-memory.js';
 
 export interface FitCheckerOptions {
   /** The GPU monitor's latest tick; empty without nvidia-smi. */
@@ -18,6 +20,15 @@ export interface FitCheckerOptions {
   releasedGpus(model: ModelEntry): Set<number> | 'all';
   learned: LearnedFitStore;
   readFolder?: (folder: string) => Promise<ModelFolderFacts>;
+  /** A ready server's own `/server_info` memory figures (null when it has none or cannot answer). */
+  readServerMemory?: (modelId: string) => Promise<ServerMemory | null>;
+}
+
+/** One launch of a model: its prediction and the figures its log gave so far. */
+interface LoadFit {
+  predicted: FitEstimate | null;
+  events: LogEvent[];
+  server: ServerMemory | null;
 }
 
 const FIGURE_EVENTS = new Set<LogEvent['kind']>(['server_args', 'weights_begin', 'weights_end', 'kv_alloc', 'max_tokens']);
@@ -41,7 +52,8 @@ function positiveInt(text: string | undefined): number | undefined {
 
 /** Estimates whether a catalog model fits its GPUs now, and learns from finished loads. */
 export class FitChecker {
-  private readonly events = new Map<string, LogEvent[]>();
+  /** By model id: the latest launch's prediction and figures, kept after it is ready (the switch progress shows them). */
+  private readonly loads = new Map<string, LoadFit>();
 
   constructor(private readonly opts: FitCheckerOptions) {}
 
@@ -82,23 +94,67 @@ export class FitChecker {
     return fit;
   }
 
-  /** The load's log events (fed through the switcher's onEvent). */
-  onLogEvent(event: LogEvent, modelId: string): void {
-    // server_args opens each launch's log; onLoadFinished drops the list.
-    if (event.kind === 'server_args') this.events.set(modelId, []);
-    if (FIGURE_EVENTS.has(event.kind)) {
-      const list = this.events.get(modelId) ?? [];
-      list.push(event);
-      this.events.set(modelId, list);
-    }
+  /**
+   * A load's turn came: estimates, keeps the estimate as the launch's prediction, and refuses
+   * (like check) unless `force`.
+   */
+  async beforeLoad(model: ModelEntry, force: boolean): Promise<void> {
+    const fit = await this.estimate(model);
+    this.loads.set(model.id, { predicted: fit, events: [], server: null });
+    if (!force && fit?.verdict === 'will_not_fit') throw willNotFitError(model, fit);
   }
 
-  /** A load finished: a ready one teaches the model's weight figure. */
+  /** The load's log events (fed through the switcher's onEvent). */
+  onLogEvent(event: LogEvent, modelId: string): void {
+    if (!FIGURE_EVENTS.has(event.kind)) return;
+    let load = this.loads.get(modelId);
+    // server_args opens each launch's log: a relaunch (crash, systemd restart) starts its figures afresh.
+    if (!load || event.kind === 'server_args') {
+      load = { predicted: load?.predicted ?? null, events: [], server: null };
+      this.loads.set(modelId, load);
+    }
+    load.events.push(event);
+  }
+
+  /** The model's latest launch as predicted and as reported so far, or undefined when none is known. */
+  comparison(modelId: string): FitComparison | undefined {
+    const load = this.loads.get(modelId);
+    if (!load) return undefined;
+    const figures = foldLoadFigures(load.events);
+    const fromLog = { weightsPerGpuGib: figures.weightsGib, kvTokens: figures.maxTotalTokens ?? figures.kvTokens };
+    const server = load.server;
+    const actual = {
+      weightsPerGpuGib: server?.weightsGib ?? fromLog.weightsPerGpuGib,
+      kvTokens: server?.kvTokens ?? fromLog.kvTokens,
+      source: server ? ('server_info' as const) : fromLog.weightsPerGpuGib !== null || fromLog.kvTokens !== null ? ('log' as const) : null,
+    };
+    const p = load.predicted;
+    return {
+      predicted: p ? { verdict: p.verdict, weightsPerGpuGib: p.weightsPerGpuGib, weightsSource: p.weightsSource, kvTokens: p.kvTokens, summary: p.summary } : null,
+      actual,
+    };
+  }
+
+  /** The model's server is gone: its figures no longer describe anything running. */
+  forget(modelId: string): void {
+    this.loads.delete(modelId);
+  }
+
+  /**
+   * A load finished: a ready one asks the server for its own figures (`/server_info`; they fill in
+   * what the log did not show, e.g. without a journal) and teaches the model's weight figure.
+   */
   async onLoadFinished(model: ModelEntry | undefined, modelId: string, ready: boolean, atMs: number): Promise<void> {
-    const events = this.events.get(modelId);
-    this.events.delete(modelId);
-    if (!ready || !events || !model) return;
-    const figures = foldLoadFigures(events);
+    const load = this.loads.get(modelId);
+    if (!ready || !load || !model) return;
+    load.server = (await this.opts.readServerMemory?.(modelId).catch(() => null)) ?? null;
+    if (this.loads.get(modelId) !== load) return; // relaunched meanwhile
+    const figures = foldLoadFigures(load.events);
+    if (load.server) {
+      figures.weightsGib = load.server.weightsGib ?? figures.weightsGib;
+      figures.kvTokens = load.server.kvTokens ?? figures.kvTokens;
+      figures.kvPoolGib = load.server.kvPoolGib ?? figures.kvPoolGib;
+    }
     await this.opts.learned.record(modelId, figures, figures.tp ?? model.tp, atMs);
   }
 

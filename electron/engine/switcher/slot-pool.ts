@@ -22,10 +22,10 @@ export interface SlotPoolOptions {
   onChange(): void;
   /**
    * Runs when a load reaches the head of the FIFO, before anything is stopped or launched: throws
-   * (EngineError 'will_not_fit') to refuse it. Not for loads with `force`, nor for taking over a
-   * server that already runs ('adopt').
+   * (EngineError 'will_not_fit') to refuse it, which it must not do when `force`. Not called for
+   * taking over a server that already runs ('adopt') nor for a model already serving in its slot.
    */
-  checkFit?(model: ModelEntry): Promise<void>;
+  checkFit?(model: ModelEntry, force: boolean): Promise<void>;
 }
 
 /** A load asked for with `force` skips the fit check. */
@@ -223,7 +223,7 @@ export class SlotPool {
       const slot = this.slotOf(model);
       const plan = planEviction({ modelId: model.id, slotId: slot.id, gpus: slot.gpus }, this.runningSlots(), op.cause);
       if (!plan.ok) throw new EngineError('conflict', plan.message, { pinned: plan.pinned.map((s) => s.modelId), model: model.id });
-      if (!op.force && op.cause !== 'adopt' && !slot.switcher.isServing(model.id)) await this.opts.checkFit?.(model);
+      if (op.cause !== 'adopt' && !slot.switcher.isServing(model.id)) await this.opts.checkFit?.(model, op.force);
       // The model's own slot switches inside itself (drain, stop, load); other overlapping slots are evicted first.
       for (const victim of plan.evict.filter((v) => v.slotId !== slot.id)) {
         await this.slots.get(victim.slotId)!.switcher.stop('evict', { drain: true, forModel: model.id });

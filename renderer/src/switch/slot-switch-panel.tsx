@@ -2,6 +2,7 @@ import type { SlotView } from '../../../shared/engine-state.js';
 import { describeStall } from '../../../shared/stall-timeouts.js';
 import { formatSlotGpus } from '../engine/format-slot-gpus.js';
 import { FailureCard } from './failure-card.js';
+import { FitComparisonTable } from './fit-comparison-table.js';
 import { formatDuration } from '../../../shared/format-duration.js';
 import { overallFraction, phaseSteps } from './phase-steps.js';
 import { PhaseTimeline } from './phase-timeline.js';
@@ -61,6 +62,7 @@ export function SlotSwitchPanel({ track, slot, failureLines }: { track: SwitchTr
         </div>
       )}
       {showTimeline && <PhaseTimeline steps={phaseSteps(track)} />}
+      {slot?.fit && slot.modelId === track.modelId && <FitComparisonTable fit={slot.fit} loading={slot.status !== 'ready'} />}
       {track.failure && track.status === 'failed' && <FailureCard failure={track.failure} modelId={track.modelId} lines={failureLines} />}
       {slot && slot.queue.length > 0 && (
         <p className="dim" data-testid="switch-queued">

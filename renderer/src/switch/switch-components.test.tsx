@@ -88,6 +88,24 @@ describe('SlotSwitchPanel', () => {
     expect(Number(bar.getAttribute('aria-valuenow'))).toBe(Math.round((23 / (23 + 150)) * 100));
   });
 
+  it('shows the memory the fit estimate predicted next to what SGLang reported, as the load reports it', () => {
+    const views = mistralSwitchViews();
+    const track = fold(views.slice(0, 6));
+    const slot = views[5]!.slot;
+    const predicted = { verdict: 'fits' as const, weightsPerGpuGib: 15.55, weightsSource: 'params' as const, kvTokens: 46_516, summary: 'GPU 0: …' };
+    const { rerender } = render(<SlotSwitchPanel track={track} slot={{ ...slot, fit: { predicted, actual: { weightsPerGpuGib: 15.54, kvTokens: null, source: 'log' } } }} failureLines={[]} />);
+    const weights = within(screen.getByTestId('switch-fit-weights'));
+    expect(weights.getByText('15.55 GiB')).toBeTruthy();
+    expect(weights.getByText('15.54 GiB')).toBeTruthy();
+    expect(weights.getByText('−0.1 %')).toBeTruthy();
+    expect(screen.getByTestId('switch-fit-kv').textContent).toBe('KV cache tokens46,516waiting for the log…');
+    rerender(<SlotSwitchPanel track={track} slot={{ ...slot, fit: { predicted, actual: { weightsPerGpuGib: 15.54, kvTokens: 46_611, source: 'log' } } }} failureLines={[]} />);
+    expect(screen.getByTestId('switch-fit-kv').textContent).toBe('KV cache tokens46,51646,611+0.2 %');
+    // Another model's figures (a slot view that moved on) are not shown under this switch.
+    rerender(<SlotSwitchPanel track={track} slot={{ ...slot, modelId: 'other', fit: { predicted, actual: { weightsPerGpuGib: 1, kvTokens: 1, source: 'log' } } }} failureLines={[]} />);
+    expect(screen.queryByTestId('switch-fit')).toBeNull();
+  });
+
   it('shows the failure card for a failed slot, and no progress bar', () => {
     const track = fold(katFailureViews());
     render(<SlotSwitchPanel track={track} slot={katFailureViews()[3]!.slot} failureLines={[]} />);
