@@ -98,6 +98,7 @@ describe('the router and the fit estimate', () => {
     await hosted.engine.unload(fits.id, 'manual');
     const run = await runCli(['switch', fits.id, '--url', hosted.server.url, '--state-dir', join(dir, 'state')]);
     expect(run.code, run.stderr).toBe(0);
+    if (process.env.FIT_TABLE) console.log(run.stdout);
     const slot = await waitFor(() => {
       const s = hosted.engine.state().slots.find((x) => x.modelId === fits.id && x.status === 'ready');
       return s?.fit?.actual.source === 'server_info' ? s : null;

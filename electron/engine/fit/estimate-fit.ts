@@ -37,7 +37,8 @@ export const TP_LOAD_OVERHEAD_GIB = 0.14;
 
 /**
  * What the CUDA context and torch.distributed take on each GPU before SGLang measures `avail mem`
- * (the fixture logs show 0.4–1.6 GiB between nvidia-smi's free memory and `Load weight begin`).
+ * (the fixture logs show 0.4–1.6 GiB between nvidia-smi's free memory and `Load weight begin`), until
+ * a load on this host at the same TP taught the real figure (LearnedFitStore.reserveAt).
  */
 export const CONTEXT_RESERVE_GIB = 0.6;
 
@@ -112,8 +113,8 @@ export function defaultMemFractionStatic(tp: number): number {
 }
 
 /** `avail mem` at `Load weight begin`, from nvidia-smi's total and used MiB of the emptiest chosen GPU. */
-export function preLoadAvailGib(totalMiB: number, usedMiB: number): number {
-  return Math.max(0, (totalMiB - usedMiB) / 1024 - CONTEXT_RESERVE_GIB);
+export function preLoadAvailGib(totalMiB: number, usedMiB: number, reserveGib = CONTEXT_RESERVE_GIB): number {
+  return Math.max(0, (totalMiB - usedMiB) / 1024 - reserveGib);
 }
 
 export function estimateFit(input: FitInput): FitEstimate {

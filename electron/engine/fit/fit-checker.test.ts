@@ -149,6 +149,32 @@ describe('FitChecker', () => {
     expect(c.comparison(small.id)!.predicted?.verdict).toBe('will_not_fit');
   });
 
+  it("learns the context reserve (free memory before the launch − the log's `Load weight begin` avail) and uses it for every model at that TP", async () => {
+    const stateDir = await tempDir();
+    // Idle L4s (23034 MiB), as the TP-4 QwQ log's machine: the log says avail 21.63 GB at Load weight begin (0.86 GiB less).
+    const l4s = [0, 1, 2, 3].map((i) => gpu(i, 0, 23_034));
+    const c = checker(l4s, { stateDir });
+    const model = entry({ modelPath: await modelFolder(QWEN_32B), tp: 4, contextLength: 32768, memFractionStatic: 0.85, gpus: [0, 1, 2, 3] });
+    const other = entry({ id: 'other', modelPath: await modelFolder(QWEN_32B), tp: 4, contextLength: 32768, memFractionStatic: 0.85, gpus: [0, 1, 2, 3] });
+    const before = await c.estimate(other);
+    await c.beforeLoad(model, false);
+    for (const { text } of readSglangRecords(SGLANG_LOG_FIXTURES.tp4)) {
+      const event = parseSglangLine(text);
+      if (event) c.onLogEvent(event, model.id);
+    }
+    await c.onLoadFinished(model, model.id, true, 1000);
+    const learnt = 23_034 / 1024 - 21.63;
+    const saved = JSON.parse(await readFile(join(stateDir, 'fit-figures.json'), 'utf8')) as Record<string, { contextReserveGib: number }>;
+    expect(saved.qwq!.contextReserveGib).toBeCloseTo(learnt, 2);
+    // Another model at TP 4 now starts from 21.63 GiB like SGLang did: its KV tokens are what the log allocated.
+    const after = await c.estimate(other);
+    expect(after!.kvTokens).toBeLessThan(before!.kvTokens!);
+    expect(Math.abs(after!.kvTokens! - 46_611) / 46_611).toBeLessThan(0.01);
+    // At another TP the figure does not apply: the default reserve again.
+    const tp2 = { ...other, tp: 2, gpus: [0, 1] };
+    expect((await c.estimate(tp2))!.kvTokens).toBe((await checker(l4s).estimate(tp2))!.kvTokens);
+  });
+
   it('a load without any log (no journal) learns from /server_info alone', async () => {
     const stateDir = await tempDir();
     const model = entry({ modelPath: await modelFolder(QWEN_32B), tp: 4 });

@@ -27,9 +27,14 @@ export interface FitCheckerOptions {
 /** One launch of a model: its prediction and the figures its log gave so far. */
 interface LoadFit {
   predicted: FitEstimate | null;
+  /** The emptiest chosen GPU's free memory the prediction saw (GiB), to learn the context reserve from. */
+  freeGib: number | null;
   events: LogEvent[];
   server: ServerMemory | null;
 }
+
+/** A learned context reserve above this is a misreading, not a reserve. */
+const MAX_LEARNED_RESERVE_GIB = 8;
 
 const FIGURE_EVENTS = new Set<LogEvent['kind']>(['server_args', 'weights_begin', 'weights_end', 'kv_alloc', 'max_tokens']);
 
@@ -59,6 +64,27 @@ export class FitChecker {
 
   /** The estimate for a launchable model (modelPath), or null when there is nothing to read (script, upstream, no config.json). */
   async estimate(model: ModelEntry): Promise<FitEstimate | null> {
+    return (await this.estimateWith(model))?.fit ?? null;
+  }
+
+  /** Throws EngineError 'will_not_fit' naming the GPU and the shortfall when the estimate says so. */
+  async check(model: ModelEntry): Promise<FitEstimate | null> {
+    const made = await this.estimateWith(model);
+    if (made?.fit.verdict === 'will_not_fit') throw willNotFitError(model, made.fit, made.reserveGib);
+    return made?.fit ?? null;
+  }
+
+  /**
+   * A load's turn came: estimates, keeps the estimate as the launch's prediction, and refuses
+   * (like check) unless `force`.
+   */
+  async beforeLoad(model: ModelEntry, force: boolean): Promise<void> {
+    const made = await this.estimateWith(model);
+    this.loads.set(model.id, { predicted: made?.fit ?? null, freeGib: made?.freeGib ?? null, events: [], server: null });
+    if (!force && made?.fit.verdict === 'will_not_fit') throw willNotFitError(model, made.fit, made.reserveGib);
+  }
+
+  private async estimateWith(model: ModelEntry): Promise<{ fit: FitEstimate; freeGib: number | null; reserveGib: number } | null> {
     if (model.modelPath === undefined) return null;
     let facts: ModelFolderFacts;
     try {
@@ -68,10 +94,12 @@ export class FitChecker {
       return null;
     }
     const learned = await this.opts.learned.get(model.id);
+    // The model's own figure at this TP, else what any load at this TP taught, else the default.
+    const reserveGib = (learned?.tp === model.tp ? learned.contextReserveGib : undefined) ?? (await this.opts.learned.reserveAt(model.tp)) ?? CONTEXT_RESERVE_GIB;
     const kvArg = extraArg(model, '--kv-cache-dtype');
     const kvCacheDtype = KV_DTYPES.find((d) => d === kvArg) ?? 'auto';
     const gpu = this.emptiestGpu(model);
-    return estimateFit({
+    const fit = estimateFit({
       geometry: facts.geometry,
       tp: model.tp,
       weightBytes: facts.checkpointBytes === null ? null : weightBytesFromCheckpoint(facts.checkpointBytes, facts.geometry),
@@ -81,27 +109,11 @@ export class FitChecker {
       kvCacheDtype,
       maxTotalTokens: positiveInt(extraArg(model, '--max-total-tokens')),
       pageSize: positiveInt(extraArg(model, '--page-size')) ?? 1,
-      preLoadAvailGib: gpu?.availGib ?? null,
-      gpuTotalGib: gpu?.totalGib ?? null,
+      preLoadAvailGib: gpu ? preLoadAvailGib(gpu.totalMiB, gpu.usedMiB, reserveGib) : null,
+      gpuTotalGib: gpu ? gpu.totalMiB / 1024 : null,
       ...(gpu ? { gpuLabel: gpu.label } : {}),
     });
-  }
-
-  /** Throws EngineError 'will_not_fit' naming the GPU and the shortfall when the estimate says so. */
-  async check(model: ModelEntry): Promise<FitEstimate | null> {
-    const fit = await this.estimate(model);
-    if (fit?.verdict === 'will_not_fit') throw willNotFitError(model, fit);
-    return fit;
-  }
-
-  /**
-   * A load's turn came: estimates, keeps the estimate as the launch's prediction, and refuses
-   * (like check) unless `force`.
-   */
-  async beforeLoad(model: ModelEntry, force: boolean): Promise<void> {
-    const fit = await this.estimate(model);
-    this.loads.set(model.id, { predicted: fit, events: [], server: null });
-    if (!force && fit?.verdict === 'will_not_fit') throw willNotFitError(model, fit);
+    return { fit, freeGib: gpu ? (gpu.totalMiB - gpu.usedMiB) / 1024 : null, reserveGib };
   }
 
   /** The load's log events (fed through the switcher's onEvent). */
@@ -110,7 +122,7 @@ export class FitChecker {
     let load = this.loads.get(modelId);
     // server_args opens each launch's log: a relaunch (crash, systemd restart) starts its figures afresh.
     if (!load || event.kind === 'server_args') {
-      load = { predicted: load?.predicted ?? null, events: [], server: null };
+      load = { predicted: load?.predicted ?? null, freeGib: load?.freeGib ?? null, events: [], server: null };
       this.loads.set(modelId, load);
     }
     load.events.push(event);
@@ -155,33 +167,36 @@ export class FitChecker {
       figures.kvTokens = load.server.kvTokens ?? figures.kvTokens;
       figures.kvPoolGib = load.server.kvPoolGib ?? figures.kvPoolGib;
     }
-    await this.opts.learned.record(modelId, figures, figures.tp ?? model.tp, atMs);
+    const reserve = load.freeGib !== null && figures.preLoadAvailGib !== null ? load.freeGib - figures.preLoadAvailGib : undefined;
+    // Outside 0–8 GiB the two readings describe different states of the GPU (another process came or went).
+    await this.opts.learned.record(modelId, figures, figures.tp ?? model.tp, atMs, reserve !== undefined && reserve >= 0 && reserve <= MAX_LEARNED_RESERVE_GIB ? reserve : undefined);
   }
 
-  /** The chosen GPU with the least memory SGLang would find free (its `min_per_gpu_memory`). */
-  private emptiestGpu(model: ModelEntry): { availGib: number; totalGib: number; label: string } | null {
+  /** The chosen GPU with the least free memory (less the context reserve, SGLang's `min_per_gpu_memory`). */
+  private emptiestGpu(model: ModelEntry): { totalMiB: number; usedMiB: number; label: string } | null {
     const samples = this.opts.gpuSamples();
     if (samples.length === 0) return null;
     const released = this.opts.releasedGpus(model);
-    let worst: { availGib: number; totalGib: number; label: string } | null = null;
+    let worst: { totalMiB: number; usedMiB: number; label: string } | null = null;
     for (const index of modelGpuIndexes(model).slice(0, model.tp)) {
       const sample = samples.find((s) => s.index === index);
       if (!sample || sample.memTotalMiB === null) return null;
       const used = released === 'all' || released.has(index) ? 0 : sample.memUsedMiB;
       if (used === null) return null;
-      const availGib = preLoadAvailGib(sample.memTotalMiB, used);
-      if (!worst || availGib < worst.availGib) worst = { availGib, totalGib: sample.memTotalMiB / 1024, label: `GPU ${index}${sample.name ? ` (${sample.name})` : ''}` };
+      if (!worst || sample.memTotalMiB - used < worst.totalMiB - worst.usedMiB) {
+        worst = { totalMiB: sample.memTotalMiB, usedMiB: used, label: `GPU ${index}${sample.name ? ` (${sample.name})` : ''}` };
+      }
     }
     return worst;
   }
 }
 
-export function willNotFitError(model: ModelEntry, fit: FitEstimate): EngineError {
+export function willNotFitError(model: ModelEntry, fit: FitEstimate, contextReserveGib = CONTEXT_RESERVE_GIB): EngineError {
   return new EngineError('will_not_fit', `${model.id} will not fit: ${fit.summary}. Lower contextLength or memFractionStatic, raise tp, free the GPU, or switch with force.`, {
     modelId: model.id,
     shortfallGib: Number(fit.shortfallGib.toFixed(2)),
     weightsPerGpuGib: Number(fit.weightsPerGpuGib.toFixed(2)),
     kvBytesPerToken: fit.kvBytesPerToken,
-    contextReserveGib: CONTEXT_RESERVE_GIB,
+    contextReserveGib: Number(contextReserveGib.toFixed(2)),
   });
 }

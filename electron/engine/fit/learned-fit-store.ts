@@ -11,6 +11,12 @@ export interface LearnedFit {
   tp: number;
   kvTokens: number | null;
   preLoadAvailGib: number | null;
+  /**
+   * GiB between the emptiest GPU's free memory as nvidia-smi showed it before the launch and SGLang's
+   * `Load weight begin. avail mem=` (CUDA context + torch.distributed/NCCL: 0.1–1.6 GiB in the fixture
+   * logs, depending on TP, NCCL and driver). Absent when either was unknown.
+   */
+  contextReserveGib?: number;
   atMs: number;
 }
 
@@ -33,7 +39,8 @@ export class LearnedFitStore {
         for (const [id, value] of Object.entries(parsed as Record<string, unknown>)) {
           const v = value as Partial<LearnedFit> | null;
           if (v && typeof v.weightsGib === 'number' && typeof v.tp === 'number') {
-            this.figures.set(id, { weightsGib: v.weightsGib, tp: v.tp, kvTokens: v.kvTokens ?? null, preLoadAvailGib: v.preLoadAvailGib ?? null, atMs: v.atMs ?? 0 });
+            const reserve = typeof v.contextReserveGib === 'number' && Number.isFinite(v.contextReserveGib) ? { contextReserveGib: v.contextReserveGib } : {};
+            this.figures.set(id, { weightsGib: v.weightsGib, tp: v.tp, kvTokens: v.kvTokens ?? null, preLoadAvailGib: v.preLoadAvailGib ?? null, ...reserve, atMs: v.atMs ?? 0 });
           }
         }
       } catch {
@@ -48,11 +55,25 @@ export class LearnedFitStore {
     return this.figures.get(modelId);
   }
 
+  /**
+   * The context reserve learnt at this TP size, newest first across the models (it belongs to the host —
+   * driver, NCCL, GPUs — more than to a model), or null when no load at that TP taught one.
+   */
+  async reserveAt(tp: number): Promise<number | null> {
+    await this.load();
+    let newest: LearnedFit | undefined;
+    for (const fit of this.figures.values()) {
+      if (fit.tp === tp && fit.contextReserveGib !== undefined && (!newest || fit.atMs > newest.atMs)) newest = fit;
+    }
+    return newest?.contextReserveGib ?? null;
+  }
+
   /** Keeps a finished load's figures (ignored without a `mem usage` figure); writes the file. */
-  async record(modelId: string, figures: LoadFigures, tp: number, atMs: number): Promise<void> {
+  async record(modelId: string, figures: LoadFigures, tp: number, atMs: number, contextReserveGib?: number): Promise<void> {
     if (figures.weightsGib === null) return;
     await this.load();
-    this.figures.set(modelId, { weightsGib: figures.weightsGib, tp, kvTokens: figures.kvTokens, preLoadAvailGib: figures.preLoadAvailGib, atMs });
+    const reserve = contextReserveGib === undefined ? {} : { contextReserveGib: Number(contextReserveGib.toFixed(2)) };
+    this.figures.set(modelId, { weightsGib: figures.weightsGib, tp, kvTokens: figures.kvTokens, preLoadAvailGib: figures.preLoadAvailGib, ...reserve, atMs });
     if (this.stateDir === null) return;
     const text = `${JSON.stringify(Object.fromEntries(this.figures), null, 2)}\n`;
     const path = join(this.stateDir, FILE);
