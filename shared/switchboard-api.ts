@@ -49,6 +49,11 @@ export interface CatalogChangePreview {
   diff: DiffLine[];
   /** The revision the preview was computed against. */
   revision: string;
+  /**
+   * Adds and edits: the fit estimate of the model as drafted, on the GPUs as they are now (null when
+   * the draft is not a valid entry or there is nothing to estimate from).
+   */
+  fit?: FitEstimate | null;
 }
 
 /** After a successful write: the new document and whether the running engine took it as it is. */

@@ -58,6 +58,8 @@ export interface Engine {
   checkFit(modelIdOrAlias: string): Promise<FitEstimate | null>;
   /** The same estimate without the refusal (for the catalog row and the model form). */
   estimateFit(modelIdOrAlias: string): Promise<FitEstimate | null>;
+  /** The same for an entry that need not be in the catalog (the model form's draft). */
+  estimateFitOf(model: ModelEntry): Promise<FitEstimate | null>;
   /** Unloads one model (after its in-flight requests drain), in FIFO order with switches. */
   unload(modelIdOrAlias: string, cause: SwitchCause): Promise<void>;
   /** Loads and unloads with their causes, newest last. */

@@ -348,6 +348,10 @@ class SwitchboardEngine implements Engine {
     return this.fit.estimate(model);
   }
 
+  async estimateFitOf(model: ModelEntry): Promise<FitEstimate | null> {
+    return model.upstream === undefined ? this.fit.estimate(model) : null;
+  }
+
   /**
    * GPUs held by this engine's servers (loaded, loading or stopping): a switch stops the ones in its
    * way first, so their memory counts as free for the fit estimate ('all' when a server uses every GPU).

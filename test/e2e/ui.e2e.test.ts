@@ -73,7 +73,27 @@ describe.skipIf(skipReason !== null)('the UI in Chromium against serve on the de
     expect(seen).toEqual(expect.arrayContaining(['phase-weights', 'phase-cuda_graphs', 'phase-torch_compile']));
     expect(await page.getByTestId('phase-ready').getAttribute('data-state')).toBe('done');
     expect(await page.getByTestId('active-model').textContent()).toContain('mistral');
+    // The memory the fit estimate predicted, beside what the simulated SGLang reported (log, then /get_server_info).
+    const weights = page.getByTestId('switch-fit-weights');
+    await expect.poll(() => weights.textContent(), { timeout: 20_000 }).toMatch(/^Weights per GPU[\d.]+ GiB[\d.]+ GiB[+−][\d.]+ %$/);
+    expect(await page.getByTestId('switch-fit-kv').textContent()).toMatch(/^KV cache tokens[\d,]+[\d,]+[+−][\d.]+ %$/);
     await shot('switch-ready');
+  });
+
+  it('estimates the fit live in the model form as tp and GPUs change', async () => {
+    await go('models');
+    await page.getByRole('button', { name: 'Edit kat-dev-awq-8bit' }).click();
+    const note = page.getByTestId('form-fit');
+    // As the catalog has it (tp 4 over GPUs 2-5): it fits.
+    await expect.poll(() => note.getAttribute('data-verdict'), { timeout: 20_000 }).toMatch(/^(fits|tight)$/);
+    // On two 3090s the 72B 8-bit weights cannot fit: the estimate says so before anything is saved.
+    await page.getByLabel('Tensor parallel (tp)').fill('2');
+    await page.getByLabel('GPUs', { exact: true }).fill('4, 5');
+    await expect.poll(() => note.getAttribute('data-verdict'), { timeout: 20_000 }).toBe('will_not_fit');
+    expect(await note.textContent()).toMatch(/Will not fit.*GPU [45].*GiB/);
+    await shot('model-form-fit');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('model-form').waitFor({ state: 'detached' });
   });
 
   it('switches to the OOM model and shows the failure card with its cause and hint', async () => {

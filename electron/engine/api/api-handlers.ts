@@ -1,4 +1,6 @@
+import { modelEntrySchema, type ModelEntryInput } from '../../../shared/catalog-schema.js';
 import type { EngineState, SlotView } from '../../../shared/engine-state.js';
+import type { FitEstimate } from '../../../shared/fit-estimate.js';
 import type { ApiHandlers, ClientSwitchCause, SimulatedHostStart } from '../../../shared/switchboard-api.js';
 import type { CatalogEditor } from '../catalog/catalog-editor.js';
 import { unknownModelError } from '../catalog/resolve-model-id.js';
@@ -40,7 +42,10 @@ export function createApiHandlers(engine: Engine, options: ApiHandlersOptions): 
     'models.swapHistory': async ({ limit }) => engine.swapHistory({ limit }),
 
     'catalog.get': () => editor.document(),
-    'catalog.preview': ({ change }) => editor.preview(change),
+    'catalog.preview': async ({ change }) => {
+      const preview = await editor.preview(change);
+      return change.op === 'add' || change.op === 'edit' ? { ...preview, fit: await draftFit(engine, change.model) } : preview;
+    },
     'catalog.apply': ({ change, expectedRevision }) => editor.apply(change, expectedRevision),
     'catalog.importScripts': (params) => editor.importScripts(params),
 
@@ -67,6 +72,16 @@ export function createApiHandlers(engine: Engine, options: ApiHandlersOptions): 
     },
   };
   return handlers;
+}
+
+/**
+ * The fit estimate of the model form's draft (the live estimate under its fields): null while the
+ * draft is not a valid entry, or when there is nothing to estimate from (no config.json, a script).
+ */
+async function draftFit(engine: Engine, input: ModelEntryInput): Promise<FitEstimate | null> {
+  const parsed = modelEntrySchema.safeParse(input);
+  if (!parsed.success) return null;
+  return engine.estimateFitOf(parsed.data).catch(() => null);
 }
 
 /**

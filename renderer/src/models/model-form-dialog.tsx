@@ -2,6 +2,7 @@ import { useStore } from 'zustand';
 import { Dialog } from '../shell/dialog.js';
 import { DiffView } from './diff-view.js';
 import { placeIssues } from './field-issues.js';
+import { FitEstimateNote } from './fit-verdict.js';
 import type { ModelFormStore } from './model-form-store.js';
 import { ModelFormFields } from './model-form-fields.js';
 
@@ -42,6 +43,7 @@ export function ModelFormDialog({ store }: { store: ModelFormStore }) {
               </ul>
             )}
             <ModelFormFields draft={s.draft} localIssues={s.localIssues} placed={placed} onChange={s.setField} />
+            {s.preview?.fit && <FitEstimateNote fit={s.preview.fit} />}
             {s.previewError && <p className="issue issue-error">Could not check the model: {s.previewError}</p>}
           </>
         ) : (

@@ -1,5 +1,6 @@
 import type { ModelView, SlotView } from '../../../shared/engine-state.js';
 import type { FitEstimate } from '../../../shared/fit-estimate.js';
+import { FIT_LABELS } from './fit-verdict.js';
 import { LOAD_PHASE_LABELS } from '../../../shared/load-phase.js';
 import { formatSlotGpus } from '../engine/format-slot-gpus.js';
 import { formatDuration } from '../../../shared/format-duration.js';
@@ -24,8 +25,6 @@ export interface ModelRowFacts {
   /** The fit estimate on its GPUs as they are now (null: none yet, or nothing to read). */
   fit?: FitEstimate | null;
 }
-
-const FIT_LABELS: Record<FitEstimate['verdict'], string | null> = { fits: 'fits', tight: 'tight', will_not_fit: 'will not fit', unknown: null };
 
 /** One catalog model: name with its markers, state (progress, queue place, idle countdown), slot, and its actions. */
 export function ModelRow({ model: m, facts, busy, actions }: { model: ModelView; facts: ModelRowFacts; busy: ModelsAction | null; actions: ModelActions }) {

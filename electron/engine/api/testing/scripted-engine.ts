@@ -113,6 +113,10 @@ export class ScriptedEngine implements Engine {
     return null;
   }
 
+  async estimateFitOf(): Promise<FitEstimate | null> {
+    return null;
+  }
+
   async estimateFit(): Promise<FitEstimate | null> {
     return null;
   }
