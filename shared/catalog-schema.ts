@@ -173,6 +173,11 @@ export const metricsSettingsSchema = z
   .object({
     /** true: GET /metrics answers without an admin key (Host and Origin checks still apply). */
     public: z.boolean().default(false),
+    /**
+     * Scrape keys: `Authorization: Bearer <key>` reads /metrics and nothing else (a Prometheus config
+     * holds one of these instead of an admin key). Never an admin or inference key.
+     */
+    keys: z.array(z.string().min(MIN_ADMIN_KEY_CHARS, `metrics keys need at least ${MIN_ADMIN_KEY_CHARS} characters (e.g. openssl rand -hex 32)`)).default([]),
   })
   .strict();
 
@@ -182,7 +187,7 @@ export const catalogSchema = z
     backend: backendSettingsSchema.default(backendSettingsSchema.parse({})),
     sglang: sglangSettingsSchema.default(sglangSettingsSchema.parse({})),
     gpu: gpuSettingsSchema.default(gpuSettingsSchema.parse({})),
-    /** GET /metrics (Prometheus): admin-protected unless `public`. */
+    /** GET /metrics (Prometheus): an admin key or one of `metrics.keys`, unless `public`. */
     metrics: metricsSettingsSchema.default(metricsSettingsSchema.parse({})),
     models: z.array(modelEntrySchema).default([]),
     /** Models (ids or aliases) loaded when the engine starts, in order; their GPU sets must not overlap. */
@@ -192,7 +197,14 @@ export const catalogSchema = z
     /** Stop a model after this many seconds without requests; 0 = never. A model's own idleUnloadS wins. */
     idleUnloadS: z.number().int().min(0).default(0),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // A scrape key reads /metrics only: one that is also an admin or inference key would be more than that.
+    const other = new Set([...c.router.adminKeys, ...c.router.apiKeys]);
+    c.metrics.keys.forEach((key, i) => {
+      if (other.has(key)) ctx.addIssue({ code: 'custom', path: ['metrics', 'keys', i], message: 'the same key is in router.adminKeys or router.apiKeys: a metrics key must open /metrics only' });
+    });
+  });
 
 /** A validated catalog, defaults filled. */
 export type Catalog = z.infer<typeof catalogSchema>;

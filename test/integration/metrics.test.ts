@@ -20,13 +20,15 @@ const MODELS: SimModelSpec[] = [
   { id: 'coder', gpus: [1], extraArgs: ['--enable-metrics'] },
 ];
 
-async function start(metricsPublic = false): Promise<RouterHost> {
+const SCRAPE_KEY = 'scrape-0123456789abcdef';
+
+async function start(metricsPublic = false, metricsKeys: string[] = []): Promise<RouterHost> {
   const ports = [await freePort(), await freePort()];
   return startRouterHost(MODELS, {
     tokensPerS: 0,
     patch: (input) => {
       input.models = input.models!.map((m, i) => ({ ...m, port: ports[i]! }));
-      if (metricsPublic) input.metrics = { public: true };
+      if (metricsPublic || metricsKeys.length > 0) input.metrics = { public: metricsPublic, keys: metricsKeys };
     },
   });
 }
@@ -116,6 +118,21 @@ describe('GET /metrics', () => {
     // A foreign web page is refused whatever the key (the admin API's Origin rule).
     const foreign = await fetch(`${host.url}/metrics`, { headers: { ...host.adminHeaders, origin: 'https://evil.example' } });
     expect(foreign.status).toBe(403);
+  });
+
+  it('a scrape key from metrics.keys reads /metrics and opens nothing else', { timeout: 60_000 }, async () => {
+    host = await start(false, [SCRAPE_KEY]);
+    const bearer = { authorization: `Bearer ${SCRAPE_KEY}` };
+    const { families } = await scrape(host, bearer);
+    expect(family(families, 'switchboard_models_loaded').metrics[0]?.value).toBe('0');
+    // Not the admin API, not a state change.
+    expect((await fetch(`${host.url}/api/state`, { headers: bearer })).status).toBe(401);
+    const sw = await fetch(`${host.url}/api/models/chat/switch`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: '{}' });
+    expect(sw.status).toBe(401);
+    expect(host.engine.state().slots.every((s) => s.status === 'stopped')).toBe(true);
+    // The admin key still reads it, and a foreign page is still refused with the scrape key.
+    await scrape(host);
+    expect((await fetch(`${host.url}/metrics`, { headers: { ...bearer, origin: 'https://evil.example' } })).status).toBe(403);
   });
 
   it('answers without a key when metrics.public is true', { timeout: 60_000 }, async () => {

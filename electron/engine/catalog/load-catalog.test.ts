@@ -199,6 +199,16 @@ describe('router access settings', () => {
     if (!result.ok) expect(result.issues).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', field, message: expect.stringMatching(message) })]));
   });
 
+  it.each([
+    ['metrics:\n  keys: [short]', 'metrics.keys[0]', /at least 16 characters/],
+    ['router:\n  adminKeys: [same-key-0123456789]\nmetrics:\n  keys: [same-key-0123456789]', 'metrics.keys[0]', /must open \/metrics only/],
+    ['router:\n  apiKeys: [same-key-0123456789]\nmetrics:\n  keys: [same-key-0123456789]', 'metrics.keys[0]', /must open \/metrics only/],
+  ])('refuses metrics keys: %s', (yaml, field, message) => {
+    const result = parseCatalogText(`${yaml}\n`, { checkFiles: false });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.issues).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'error', field, message: expect.stringMatching(message) })]));
+  });
+
   it('takes valid lists', () => {
     const yaml =
       'router:\n  adminKeys: [admin-key-0123456789]\n  allowedOrigins: ["http://localhost:5173"]\n  allowedHosts: [gpu-box.lan, 192.168.1.20, "[fe80::1]"]\n  corsOrigins: ["*", "https://chat.example"]\n';

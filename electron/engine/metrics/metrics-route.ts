@@ -1,6 +1,7 @@
 import { EngineError } from '../../../shared/engine-error.js';
 import type { EngineAccess } from '../api/access/engine-access.js';
 import { adminKeyHelp, type RequestHandler } from '../api/admin-http.js';
+import { bearerOf, matchesAnyKey } from '../api/is-authorized.js';
 import { sendError, sendJson } from '../api/send-json.js';
 import type { Engine } from '../engine-api.js';
 import type { SwitchboardMetrics } from './switchboard-metrics.js';
@@ -12,8 +13,8 @@ export interface MetricsRouteOptions {
 
 /**
  * `GET /metrics` (Prometheus text format). The admin API's checks apply: Host and Origin (403), then
- * an admin key (401) unless the catalog says `metrics.public: true` (read per request). Leaves every
- * other path to the next handler.
+ * an admin key or a scrape key from `metrics.keys` (401), unless the catalog says `metrics.public: true`
+ * (both read per request). A scrape key opens nothing else. Leaves every other path to the next handler.
  */
 export function createMetricsRoute(engine: Engine, metrics: SwitchboardMetrics, opts: MetricsRouteOptions): RequestHandler {
   return (req, res) => {
@@ -24,10 +25,15 @@ export function createMetricsRoute(engine: Engine, metrics: SwitchboardMetrics, 
       sendError(res, new EngineError(refusal.code, refusal.message));
       return true;
     }
-    if (!engine.catalog().metrics.public && !opts.access.isAdmin(req)) {
-      sendError(res, new EngineError('unauthorized', `${adminKeyHelp(opts.adminTokenPath)}; metrics.public: true in the catalog opens /metrics without a key`), {
-        'www-authenticate': 'Bearer',
-      });
+    const settings = engine.catalog().metrics;
+    if (!settings.public && !opts.access.isAdmin(req) && !matchesAnyKey(bearerOf(req), settings.keys)) {
+      sendError(
+        res,
+        new EngineError('unauthorized', `${adminKeyHelp(opts.adminTokenPath)}, or one of the catalog's metrics.keys (they read /metrics only); metrics.public: true opens /metrics without a key`),
+        {
+          'www-authenticate': 'Bearer',
+        },
+      );
       return true;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -4,7 +4,7 @@ import { parseCatalogText } from '../catalog/load-catalog.js';
 describe('catalog metrics settings', () => {
   it('keeps /metrics admin-only by default', () => {
     const result = parseCatalogText('models: []\n', { checkFiles: false });
-    expect(result.ok && result.catalog.metrics).toEqual({ public: false });
+    expect(result.ok && result.catalog.metrics).toEqual({ public: false, keys: [] });
   });
 
   it('reads metrics.public', () => {
