@@ -10,6 +10,8 @@ export interface TickInput {
   nowMs: number;
   /** 0..1 */
   load: number;
+  /** MiB held by the compute processes on this GPU (simulated SGLang servers, compute-apps.ts). */
+  processMiB?: number;
 }
 
 /** Every field of one GPU at one tick, as `--format=csv` prints it. */
@@ -26,7 +28,9 @@ export function liveFields(gpu: FakeGpu, input: TickInput): Map<string, string> 
   const drawW = Math.max(idle.drawW * 0.9, Math.min(state.powerLimitW - (noisyW >= state.powerLimitW ? 1.5 * (1 + wave(6)) : 0), noisyW));
   const instantW = Math.min(state.powerLimitW, Math.max(idle.drawW * 0.8, drawW + wave(1) * (0.6 + 6 * load)));
   const tempC = Math.round(idle.tempC + ((drawW - idle.drawW) / gpu.defaultW) * 40 + wave(2) * 0.6);
-  const memUsedMiB = load > 0 ? Math.round(idle.memTotalMiB * 0.92 + wave(3) * 8) : idle.memUsedMiB;
+  const baseUsedMiB = load > 0 ? Math.round(idle.memTotalMiB * 0.92 + wave(3) * 8) : idle.memUsedMiB;
+  // The processes' memory comes on top of what the card shows idle; never more than the card has.
+  const memUsedMiB = Math.min(idle.memTotalMiB - idle.memReservedMiB, baseUsedMiB + (input.processMiB ?? 0));
   const smMHz = load > 0 ? Math.round(Math.min(idle.maxSmMHz, 1695 * Math.sqrt(Math.min(1, state.powerLimitW / demandW)) + wave(4) * 15)) : idle.smMHz;
 
   const set = (field: string, value: string) => fields.has(field) && fields.get(field) !== '[N/A]' && fields.set(field, value);
@@ -76,7 +80,7 @@ function clamp(value: number, min: number, max: number): number {
 }
 
 /** As the 595 capture prints it: `2026/06/26 11:59:44.226`. */
-function formatTimestamp(ms: number): string {
+export function formatTimestamp(ms: number): string {
   const d = new Date(ms);
   const two = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}/${two(d.getMonth() + 1)}/${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;

@@ -2,9 +2,10 @@
 
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { computeAppsHeader, computeAppsLines, HELP_QUERY_COMPUTE_APPS, readComputeApps, resolveComputeAppFields, usedMiBByGpu, type ComputeApp } from './compute-apps.js';
 import { gpuState, readState, statePath } from './fake-state.js';
 import { HELP_CAPTURE } from './field-catalog.js';
-import { liveFields } from './live-values.js';
+import { formatTimestamp, liveFields } from './live-values.js';
 import { runPowerLimit } from './power-limit-command.js';
 import { headerLine, invalidFieldMessage, parseFormat, parseUnknownFields, resolveFields, valueLines } from './query-output.js';
 import { parseFakeArgs, type FakeCommand } from './parse-fake-args.js';
@@ -28,6 +29,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   switch (command.kind) {
     case 'help-query-gpu':
       return print(readCapture(HELP_CAPTURE));
+    case 'help-query-compute-apps':
+      return print(HELP_QUERY_COMPUTE_APPS);
     case 'list':
       return print(listGpus(targets));
     case 'nvlink-status':
@@ -35,12 +38,37 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     case 'topo-matrix':
       return print(topoMatrix(scenario));
     case 'table':
-      return print(smiTable(scenario, tick(scenario, scenario.gpus, env), new Date()));
+      return print(smiTable(scenario, tick(scenario, scenario.gpus, env), new Date(), computeApps(scenario, scenario.gpus, env)));
     case 'power-limit':
       return powerLimit(scenario, targets, command.watts, env);
     case 'query':
       return query(scenario, targets, command, env);
+    case 'query-compute-apps':
+      return queryComputeApps(scenario, targets, command, env);
   }
+}
+
+/** `--query-compute-apps`: one line per (process, GPU) of the targets; the header alone when none runs. */
+async function queryComputeApps(scenario: Scenario, targets: FakeGpu[], command: Extract<FakeCommand, { kind: 'query-compute-apps' }>, env: NodeJS.ProcessEnv): Promise<number> {
+  const format = parseFormat(command.format);
+  if (!format) return fail(USAGE_ERROR, 2);
+  const resolved = resolveComputeAppFields(command.fields.split(','));
+  if ('invalid' in resolved) return fail(invalidFieldMessage(resolved.invalid), 2);
+  if (format.header) process.stdout.write(computeAppsHeader(resolved.fields));
+  const lines = () => computeAppsLines(computeApps(scenario, targets, env), resolved.fields, format, formatTimestamp(Date.now()));
+  if (command.loopMs === undefined) return print(lines());
+  if (!(command.loopMs > 0)) return fail(USAGE_ERROR, 2);
+  for (let n = 1; ; n++) {
+    if (n > 1) await hangWhileAsked(env);
+    process.stdout.write(lines());
+    await sleep(command.loopMs);
+  }
+}
+
+/** The simulated processes running on `targets` (see compute-apps.ts). */
+function computeApps(scenario: Scenario, targets: FakeGpu[], env: NodeJS.ProcessEnv): ComputeApp[] {
+  const indexes = new Set(targets.map((gpu) => gpu.index));
+  return readComputeApps(statePath(scenario.name, env), scenario.gpus).filter((app) => indexes.has(app.gpu.index));
 }
 
 async function query(scenario: Scenario, targets: FakeGpu[], command: Extract<FakeCommand, { kind: 'query' }>, env: NodeJS.ProcessEnv): Promise<number> {
@@ -86,11 +114,12 @@ function powerLimit(scenario: Scenario, targets: FakeGpu[], wattsArg: string, en
   return result.code;
 }
 
-/** Every target's fields for this instant, with the stored limits. */
+/** Every target's fields for this instant, with the stored limits and the memory of the processes running. */
 function tick(scenario: Scenario, targets: FakeGpu[], env: NodeJS.ProcessEnv): Map<string, string>[] {
   const state = readState(statePath(scenario.name, env), scenario.name);
   const load = Math.min(100, Math.max(0, Number(env.FAKE_NVIDIA_SMI_LOAD ?? 0) || 0)) / 100;
-  return targets.map((gpu) => liveFields(gpu, { state: gpuState(state, gpu), nowMs: Date.now(), load }));
+  const processMiB = usedMiBByGpu(computeApps(scenario, targets, env));
+  return targets.map((gpu) => liveFields(gpu, { state: gpuState(state, gpu), nowMs: Date.now(), load, processMiB: processMiB.get(gpu.index) ?? 0 }));
 }
 
 /** `-i` takes indexes, UUIDs or PCI bus ids, comma-separated; null when one matches no GPU. */

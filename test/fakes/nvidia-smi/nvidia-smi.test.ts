@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -237,5 +237,78 @@ describe('fake nvidia-smi, scenario rtx4080super', () => {
   it('warns that persistence mode is off after a change', async () => {
     const out = parsePowerLimitOutput((await smi(['-pl', '300'], extra)).stdout);
     expect(out).toMatchObject({ ok: true, persistenceModeOff: true, allDone: true, changes: [{ busId: '00000000:01:00.0', powerLimitW: 300, previousW: 320 }] });
+  });
+});
+
+describe('fake nvidia-smi, compute processes (simulated SGLang servers)', () => {
+  /** Registers processes as the simulator does: `<state>.procs/<owner>.json`. */
+  async function register(owner: number, processes: { pid: number; processName: string; gpu: string; usedMiB: number }[]) {
+    await mkdir(join(dir, 'state.json.procs'), { recursive: true });
+    await writeFile(join(dir, 'state.json.procs', `${owner}.json`), JSON.stringify({ version: 1, owner: { pid: owner, startTicks: null }, processes }));
+  }
+  /** A pid that existed and is gone now. */
+  const deadPid = () =>
+    new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['-e', '']);
+      child.on('exit', () => resolve(child.pid!));
+    });
+
+  it('prints only the header when nothing runs, as the driver-590/595/610 captures do, and nothing with noheader', async () => {
+    expect(await smi(['--query-compute-apps=timestamp,gpu_name,gpu_bus_id,gpu_serial,gpu_uuid,pid,process_name,used_gpu_memory', '--format=csv'])).toEqual({
+      stdout: 'timestamp, gpu_name, gpu_bus_id, gpu_serial, gpu_uuid, pid, process_name, used_gpu_memory [MiB]\n',
+      code: 0,
+    });
+    expect(await smi(['--query-compute-apps=pid,used_memory', '--format=csv,noheader'])).toEqual({ stdout: '', code: 0 });
+    expect((await smi([])).stdout).toContain(`|  No running processes found${' '.repeat(61)}|\n`);
+  });
+
+  it("lists a registered process per GPU with the captures' header names, units and aliases, and adds its memory to the GPU", async () => {
+    const before = (await query(['index', 'memory.used', 'memory.free'])).rows;
+    await register(process.pid, [
+      { pid: process.pid, processName: 'sglang::scheduler_TP0', gpu: '1', usedMiB: 20480 },
+      { pid: process.pid, processName: 'sglang::scheduler_TP1', gpu: UUIDS[2], usedMiB: 20481 },
+    ]);
+    const { stdout } = await smi(['--query-compute-apps=pid,process_name,used_memory,gpu_uuid,gpu_bus_id,gpu_name', '--format=csv']);
+    expect(stdout).toBe(
+      'pid, process_name, used_gpu_memory [MiB], gpu_uuid, gpu_bus_id, gpu_name\n' +
+        `${process.pid}, sglang::scheduler_TP0, 20480 MiB, ${UUIDS[1]}, ${BUS_IDS[1]}, NVIDIA GeForce RTX 3090\n` +
+        `${process.pid}, sglang::scheduler_TP1, 20481 MiB, ${UUIDS[2]}, ${BUS_IDS[2]}, NVIDIA GeForce RTX 3090\n`,
+    );
+    // `name` and `used_gpu_memory` as in the nvidia-docker #1483 capture: the header keeps the canonical names.
+    expect((await smi(['--query-compute-apps=pid,name,used_gpu_memory', '--format=csv'])).stdout.split('\n')[0]).toBe('pid, process_name, used_gpu_memory [MiB]');
+    expect((await smi(['-i', '2', '--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'])).stdout).toBe(`${process.pid}, 20481\n`);
+    const timestamped = (await smi(['--query-compute-apps=timestamp,gpu_serial,pid', '--format=csv,noheader'])).stdout.split('\n');
+    expect(timestamped[0]).toMatch(new RegExp(`^\\d{4}/\\d\\d/\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3}, \\[N/A\\], ${process.pid}$`));
+    const after = (await query(['index', 'memory.used', 'memory.free'])).rows;
+    expect(after.map((r, i) => Number(r['memory.used']) - Number(before[i]?.['memory.used']))).toEqual([0, 20480, 20481, 0, 0, 0]);
+    expect(after.map((r, i) => Number(before[i]?.['memory.free']) - Number(r['memory.free']))).toEqual([0, 20480, 20481, 0, 0, 0]);
+    const table = (await smi([])).stdout;
+    expect(table).toContain(`|    1   N/A  N/A${String(process.pid).padStart(10)}      C   sglang::scheduler_TP0                       20480MiB |\n`);
+    expect(
+      table
+        .split('\n')
+        .filter((line) => line.includes('MiB /  24576MiB'))
+        .map((line) => line.split('|')[2]),
+    ).toEqual(['2', '20482', '20483', '2', '2', '2'].map((mib) => `${mib.padStart(8)}MiB /  24576MiB `));
+  });
+
+  it('ignores a dead simulator, a dead rank and an unknown GPU', async () => {
+    const dead = await deadPid();
+    await register(dead, [{ pid: process.pid, processName: 'sglang::scheduler', gpu: '0', usedMiB: 1000 }]);
+    await register(process.pid, [
+      { pid: dead, processName: 'sglang::scheduler_TP0', gpu: '0', usedMiB: 1000 },
+      { pid: process.pid, processName: 'sglang::scheduler_TP1', gpu: '9', usedMiB: 1000 },
+      { pid: process.pid, processName: 'sglang::scheduler_TP2', gpu: '5', usedMiB: 1000 },
+    ]);
+    expect((await smi(['--query-compute-apps=pid,process_name,gpu_bus_id', '--format=csv,noheader'])).stdout).toBe(`${process.pid}, sglang::scheduler_TP2, ${BUS_IDS[5]}\n`);
+    expect((await query(['memory.used'])).rows.map((r) => r['memory.used'])).toEqual(['2', '2', '2', '2', '2', '1002']);
+  });
+
+  it('answers --help-query-compute-apps from the 595 capture and refuses an unknown field', async () => {
+    const help = (await smi(['--help-query-compute-apps'])).stdout;
+    expect(help.startsWith('List of valid properties to query for the switch "--query-compute-apps":\n\nSection about Active Compute Processes properties\n')).toBe(true);
+    expect(help).toContain('\n"process_name" or "name"\nProcess Name\n\n"used_gpu_memory" or "used_memory"\n');
+    expect(help.endsWith('not NVIDIA driver.\n\n')).toBe(true);
+    expect(await smi(['--query-compute-apps=pid,gpu_util', '--format=csv'])).toEqual({ stdout: 'Field "gpu_util" is not a valid field to query.\n\n', code: 2 });
   });
 });

@@ -4,16 +4,19 @@
 export type FakeCommand =
   | { kind: 'table' }
   | { kind: 'help-query-gpu' }
+  | { kind: 'help-query-compute-apps' }
   | { kind: 'list'; ids?: string }
   | { kind: 'nvlink-status'; ids?: string }
   | { kind: 'topo-matrix' }
   | { kind: 'power-limit'; ids?: string; watts: string }
-  | { kind: 'query'; ids?: string; fields: string; format: string; loopMs?: number };
+  | { kind: 'query'; ids?: string; fields: string; format: string; loopMs?: number }
+  | { kind: 'query-compute-apps'; ids?: string; fields: string; format: string; loopMs?: number };
 
 const OPTIONS: Record<string, string> = {
   '-i': 'id',
   '--id': 'id',
   '--query-gpu': 'query',
+  '--query-compute-apps': 'queryApps',
   '--format': 'format',
   '-lms': 'loopMs',
   '--loop-ms': 'loopMs',
@@ -26,6 +29,7 @@ const FLAGS: Record<string, string> = {
   '-L': 'list',
   '--list-gpus': 'list',
   '--help-query-gpu': 'helpQuery',
+  '--help-query-compute-apps': 'helpQueryApps',
   '-s': 'status',
   '--status': 'status',
   '-m': 'matrix',
@@ -41,9 +45,12 @@ export function parseFakeArgs(argv: string[]): FakeCommand | null {
   if (sub === 'nvlink') return opts.has('status') ? { kind: 'nvlink-status', ids } : null;
   if (sub === 'topo') return opts.has('matrix') ? { kind: 'topo-matrix' } : null;
   if (opts.has('helpQuery')) return { kind: 'help-query-gpu' };
+  if (opts.has('helpQueryApps')) return { kind: 'help-query-compute-apps' };
   if (opts.has('list')) return { kind: 'list', ids };
   if (opts.has('watts')) return { kind: 'power-limit', ids, watts: opts.get('watts')! };
+  if (opts.has('query') && opts.has('queryApps')) return null;
   if (opts.has('query')) return { kind: 'query', ids, fields: opts.get('query')!, format: opts.get('format') ?? 'csv', loopMs: loopMs(opts) };
+  if (opts.has('queryApps')) return { kind: 'query-compute-apps', ids, fields: opts.get('queryApps')!, format: opts.get('format') ?? 'csv', loopMs: loopMs(opts) };
   return opts.size === 0 ? { kind: 'table' } : null;
 }
 

@@ -7,17 +7,36 @@ import { sendEmpty, sendJson } from './http-io.js';
 import { renderMetrics } from './metrics-text.js';
 import type { SimApp } from './sim-context.js';
 import { sleepSim } from './sim-env.js';
+import { waitForever } from './memory-occupation.js';
 
 let healthCounter = 0;
 
-/** 503 while Starting or draining; when Up, a 1-token probe and ≥1 s (× time scale) before 200. */
+/** Epoch milliseconds with sub-millisecond resolution (an output right after `tic` must count as later). */
+function preciseNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** `time.strftime("%H:%M:%S", time.localtime(t))` */
+function clockTime(epochMs: number): string {
+  const date = new Date(epochMs);
+  return [date.getHours(), date.getMinutes(), date.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
+}
+
+/**
+ * http_server.health_generate @ 0.5.3.post1: 503 while Starting or draining; otherwise a 1-token probe, then
+ * a check every second (× time scale) whether anything came back from the scheduler since `tic` (the probe,
+ * any other request's tokens, a control reply): 200 then. The scheduler drops the probe while requests run
+ * or while `offload_tags` is non-empty (memory released); a paused or gone scheduler answers nothing. After
+ * SGLANG_HEALTH_CHECK_TIMEOUT seconds without an answer: the error line, status UnHealthy, 503.
+ */
 export async function handleHealth(app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (app.gracefullyExiting) {
     app.log.main('Health check request received during shutdown. Returning 503.');
     return sendEmpty(res, 503);
   }
   if (app.status === 'Starting') return sendEmpty(res, 503);
-  if (app.scheduler.isIdle()) {
+  const tic = preciseNowMs();
+  if (app.scheduler.isIdle() && app.memory.offloadTags.size === 0) {
     healthCounter += 1;
     app.scheduler.submit({
       rid: `HEALTH_CHECK_${Date.now() / 1000}_${healthCounter}`,
@@ -28,10 +47,23 @@ export async function handleHealth(app: SimApp, _req: IncomingMessage, res: Serv
       onOutput: () => undefined,
     });
   }
-  await sleepSim(app.env, 1);
-  if (app.gracefullyExiting) return sendEmpty(res, 503);
-  app.status = 'Up';
-  sendEmpty(res, 200);
+  const lastReceive = () => Math.max(app.scheduler.lastOutputMs, app.memory.lastReplyMs);
+  for (let waitedS = 0; waitedS < app.healthCheckTimeoutS; waitedS += 1) {
+    await sleepSim(app.env, 1);
+    if (app.gracefullyExiting) return sendEmpty(res, 503);
+    if (lastReceive() > tic) {
+      app.status = 'Up';
+      return sendEmpty(res, 200);
+    }
+  }
+  const lastHeartbeat = lastReceive();
+  app.log.main(
+    `Health check failed. Server couldn't get a response from detokenizer for last ${app.healthCheckTimeoutS} seconds. ` +
+      `tic start time: ${clockTime(tic)}. last_heartbeat time: ${clockTime(lastHeartbeat)}`,
+    'error',
+  );
+  app.status = 'UnHealthy';
+  sendEmpty(res, 503);
 }
 
 export async function handlePing(_app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -103,6 +135,8 @@ function internalState(app: SimApp): Record<string, unknown> {
 }
 
 export async function handleGetServerInfo(app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // internal_states come from the scheduler (get_internal_state): nothing answers once it is gone.
+  if (app.memory.schedulerGone) return waitForever();
   sendJson(res, 200, {
     ...app.args.toJson(),
     status: 'ready',

@@ -1,8 +1,10 @@
 // Entry point of the SGLang simulator: `python -m sglang.launch_server ARGS`, faithfully faked.
 import { appendFileSync } from 'node:fs';
 import { ConfigFileError, mergeConfigFile } from './config-file.js';
+import { GpuMemoryRegistry } from './gpu-memory-registry.js';
 import { serveHttp } from './lifespan.js';
 import { parseLogLevel, SimLogger } from './log-writer.js';
+import { forwardFaults, MemoryOccupation, rankGpu, type RankProcess } from './memory-occupation.js';
 import { planMemory } from './memory-plan.js';
 import { SimMetrics } from './metrics-text.js';
 import { ModelDirError, readModelDir, type ModelDir, type ModelDirProblem } from './model-dir.js';
@@ -16,7 +18,7 @@ import { dieFromSchedulerException, exitWithTraceback } from './shutdown.js';
 import type { SimApp } from './sim-context.js';
 import { readSimEnv, sleepSim, type SimEnv } from './sim-env.js';
 import { PHASE_S, runSchedulerStartup } from './startup.js';
-import { mainValueErrorTraceback, modelConfigTraceback, runtimeCrashTraceback, traceback } from './tracebacks.js';
+import { healthTimeoutImportTraceback, mainValueErrorTraceback, modelConfigTraceback, runtimeCrashTraceback, traceback } from './tracebacks.js';
 
 function appendLaunchLog(env: SimEnv, argv: readonly string[]): void {
   if (env.launchLogPath === undefined) return;
@@ -88,6 +90,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);
   await sleepSim(env, PHASE_S.pythonImport);
+  // launch_server.py imports http_server (HEALTH_CHECK_TIMEOUT = int(os.getenv(...))) before argparse runs.
+  const healthTimeout = env.healthCheckTimeout;
+  if (typeof healthTimeout !== 'number') exitWithTraceback(undefined, healthTimeoutImportTraceback(healthTimeout.invalid));
   const parsed = parseCliOrExit(argv);
   const model = readModelOrExit(String(parsed.get('model_path')));
   const args = resolveServerArgs(parsed, env.gpuMemMiB);
@@ -110,8 +115,17 @@ export async function main(argv: readonly string[]): Promise<void> {
   const log = new SimLogger({ level, httpLevel: parseLogLevel(args.str('log_level_http') ?? levelName) ?? level, tpSize: tp });
   const tree = new ProcessTree();
   log.main(`server_args=${args.repr()}`);
-  for (let rank = 0; rank < tp; rank += 1) tree.spawnChild(`sglang::scheduler${tp > 1 ? `_TP${rank}` : ''}`);
+  const ranks: RankProcess[] = [];
+  for (let rank = 0; rank < tp; rank += 1) {
+    const processName = `sglang::scheduler${tp > 1 ? `_TP${rank}` : ''}`;
+    const ordinal = (args.num('base_gpu_id') ?? 0) + rank * (args.num('gpu_id_step') ?? 1);
+    ranks.push({ rank, pid: tree.spawnChild(processName), processName, gpu: rankGpu(ordinal, env.cudaVisibleDevices) });
+  }
   tree.spawnChild('sglang::detokenizer');
+  // The GPU memory each rank holds, for the fake nvidia-smi (only with FAKE_NVIDIA_SMI_STATE set).
+  const registry = new GpuMemoryRegistry(env.nvidiaSmiStatePath);
+  tree.onBeforeExit(() => registry.clear());
+  process.on('exit', () => registry.clear());
   if (env.allowLongerContext && (args.num('context_length') ?? 0) > model.derivedContextLen) {
     log.main(
       `Warning: User-specified context_length (${args.num('context_length')}) is greater than the derived context_length (${model.derivedContextLen}). This may lead to incorrect model outputs or CUDA errors.`,
@@ -141,7 +155,9 @@ export async function main(argv: readonly string[]): Promise<void> {
     maxRunningRequestsFlag: args.num('max_running_requests'),
   });
   const startedAtMs = Date.now();
-  const loadWeightsS = await runSchedulerStartup({ env, args, model, quant, modelDtype, kvDtype, plan, contextLen, log, tree });
+  const memory = new MemoryOccupation(plan, ranks, registry);
+  const onHeld = memory.hold.bind(memory);
+  const loadWeightsS = await runSchedulerStartup({ env, args, model, quant, modelDtype, kvDtype, plan, contextLen, log, tree, onHeld });
 
   const metrics = new SimMetrics();
   const scheduler = new Scheduler({
@@ -158,6 +174,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       scheduler.hung = true;
       setTimeout(() => dieFromSchedulerException(log, tree, [0], runtimeCrashTraceback(), 'running'), 20);
     },
+    forwardFaults: () => forwardFaults(app),
   });
   scheduler.hung = env.fails.has('never-ready');
   const app: SimApp = {
@@ -177,6 +194,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     loadWeightsS,
     inFlight: new Set(),
     crashMidStream: env.fails.has('crash-mid-stream'),
+    memory,
+    healthCheckTimeoutS: healthTimeout,
   };
   await serveHttp(app);
 }

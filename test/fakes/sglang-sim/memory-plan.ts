@@ -22,6 +22,8 @@ export interface MemoryPlanInput {
 export interface MemoryPlan {
   /** torch's "total capacity" for OOM messages. */
   capacityGiB: number;
+  /** What a rank holds before torch.distributed: CUDA context and library handles. */
+  contextGiB: number;
   distUsageGiB: number;
   loadBeginAvailGiB: number;
   weightsGiB: number;
@@ -32,7 +34,11 @@ export interface MemoryPlan {
   /** ≤ 0 means "Not enough memory". */
   maxTotalNumTokens: number;
   kvSizeGiB: number;
+  /** Allocated with the KV pool but outside the memory saver's `kv_cache` region (workspaces, req pools). */
+  kvOverheadGiB: number;
   poolEndAvailGiB: number;
+  /** Allocated before the first capture (graph memory pool setup, custom all-reduce buffers). */
+  graphOverheadGiB: number;
   graphBeginAvailGiB: number;
   graphMemGiB: number;
   graphEndAvailGiB: number;
@@ -62,8 +68,9 @@ export function kvBytesPerToken(model: ModelDir, kvDtype: string, tpSize: number
 export function planMemory(input: MemoryPlanInput): MemoryPlan {
   const totalGiB = input.gpuMemMiB / 1024;
   const capacityGiB = totalGiB - 0.44;
+  const contextGiB = 0.48;
   const distUsageGiB = input.tpSize > 1 ? 0.12 + 0.25 * input.tpSize : 0;
-  const loadBeginAvailGiB = totalGiB - 0.48 - distUsageGiB;
+  const loadBeginAvailGiB = totalGiB - contextGiB - distUsageGiB;
   const weightsGiB = estimateWeightsGiB(input.model, input.quant, input.modelDtype, input.tpSize);
   const fits = weightsGiB < loadBeginAvailGiB - 0.05;
   const weightOomShard = fits ? undefined : Math.min(input.model.shardCount - 1, Math.floor((input.model.shardCount * loadBeginAvailGiB) / weightsGiB));
@@ -75,14 +82,17 @@ export function planMemory(input: MemoryPlanInput): MemoryPlan {
   if (input.maxTotalTokensFlag !== null && input.maxTotalTokensFlag < maxTotalNumTokens) maxTotalNumTokens = input.maxTotalTokensFlag;
   const kvSizeGiB = (Math.max(0, maxTotalNumTokens) * bytesPerToken) / GIB;
 
-  const poolEndAvailGiB = loadEndAvailGiB - kvSizeGiB - (0.35 + 0.0125 * totalGiB);
-  const graphBeginAvailGiB = poolEndAvailGiB - (input.tpSize > 1 ? 0.32 : 0.09);
+  const kvOverheadGiB = 0.35 + 0.0125 * totalGiB;
+  const poolEndAvailGiB = loadEndAvailGiB - kvSizeGiB - kvOverheadGiB;
+  const graphOverheadGiB = input.tpSize > 1 ? 0.32 : 0.09;
+  const graphBeginAvailGiB = poolEndAvailGiB - graphOverheadGiB;
   const graphMemGiB = input.captureCount * (input.tpSize > 1 ? 0.0425 : 0.022);
   const graphEndAvailGiB = graphBeginAvailGiB - graphMemGiB;
 
   const reqPool = input.maxRunningRequestsFlag ?? Math.min(Math.max(Math.floor((maxTotalNumTokens / input.contextLen) * 512), 2048), 4096);
   return {
     capacityGiB,
+    contextGiB,
     distUsageGiB,
     loadBeginAvailGiB,
     weightsGiB,
@@ -91,13 +101,38 @@ export function planMemory(input: MemoryPlanInput): MemoryPlan {
     bytesPerToken,
     maxTotalNumTokens,
     kvSizeGiB,
+    kvOverheadGiB,
     poolEndAvailGiB,
+    graphOverheadGiB,
     graphBeginAvailGiB,
     graphMemGiB,
     graphEndAvailGiB,
     maxRunningRequests: Math.max(1, Math.min(Math.floor(maxTotalNumTokens / 2), reqPool)),
     maxReqInputLen: Math.min(input.contextLen - 1, maxTotalNumTokens - 1) - 5,
   };
+}
+
+/** Which allocations one rank holds at a given moment (load phases, release/resume). */
+export interface HeldMemory {
+  weights: boolean;
+  kvCache: boolean;
+  /** The KV pool's neighbours outside the `kv_cache` region: allocated once, never released. */
+  kvOverhead: boolean;
+  graphs: boolean;
+}
+
+/**
+ * What `nvidia-smi` would show for one scheduler rank, in MiB: CUDA context + torch.distributed + the held
+ * regions. With everything held this is the GPU total minus SGLang's final `avail mem`, i.e. the same numbers
+ * the load log prints.
+ */
+export function rankFootprintMiB(plan: MemoryPlan, held: HeldMemory): number {
+  let gib = plan.contextGiB + plan.distUsageGiB;
+  if (held.weights) gib += plan.weightsGiB;
+  if (held.kvCache) gib += plan.kvSizeGiB;
+  if (held.kvOverhead) gib += plan.kvOverheadGiB;
+  if (held.graphs) gib += plan.graphOverheadGiB + plan.graphMemGiB;
+  return Math.round(gib * 1024);
 }
 
 /** PyTorch's CUDA OOM text for an allocation of `tryMiB` on a GPU with `capacityGiB`. */

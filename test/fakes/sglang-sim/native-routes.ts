@@ -3,8 +3,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { countPromptTokens } from './generate-text.js';
 import { jsonInvalidRepr, parseJsonObject, readBody, sendEmpty, sendJson, sendText, sendValidationError, startSse, uuidHex, writeSse } from './http-io.js';
-import type { EngineOutput } from './scheduler.js';
+import { ABORT_TOKEN_ID, type EngineOutput } from './scheduler.js';
 import type { SimApp } from './sim-context.js';
+import { waitForever } from './memory-occupation.js';
 import { readInteger, readStop, submitUserRequest } from './submit-request.js';
 
 type Body = Record<string, unknown>;
@@ -70,7 +71,7 @@ export async function handleGenerate(app: SimApp, req: IncomingMessage, res: Ser
       stop: readStop(sampling.stop),
       stream,
       onOutput: (output) => {
-        const ids = output.tokenId === 0 ? [] : [output.tokenId];
+        const ids = output.tokenId === ABORT_TOKEN_ID ? [] : [output.tokenId];
         writeSse(res, { text: output.text, output_ids: ids, meta_info: metaInfo(baseRid, output, prompt.tokens, weightVersion, startedMs) });
         if (output.finish === null) return;
         writeSse(res, '[DONE]');
@@ -94,7 +95,7 @@ export async function handleGenerate(app: SimApp, req: IncomingMessage, res: Ser
             stop: readStop(sampling.stop),
             stream,
             onOutput: (output) => {
-              if (output.tokenId !== 0) outputIds.push(output.tokenId);
+              if (output.tokenId !== ABORT_TOKEN_ID) outputIds.push(output.tokenId);
               if (output.finish !== null) resolve({ text: output.text, output_ids: outputIds, meta_info: metaInfo(rid, output, prompt.tokens, weightVersion, startedMs) });
             },
           });
@@ -109,6 +110,7 @@ const FLUSH_TEXT = 'Cache flushed.\nPlease check backend logs for more details. 
 
 export async function handleFlushCache(app: SimApp, req: IncomingMessage, res: ServerResponse): Promise<void> {
   await readBody(req);
+  if (app.memory.schedulerGone) return waitForever();
   const { running, queued } = app.scheduler.counts();
   if (running + queued === 0) {
     app.log.rank(0, 'Cache flushed successfully!');
@@ -138,6 +140,7 @@ export async function handleContinueGeneration(app: SimApp, req: IncomingMessage
 }
 
 export async function handleGetLoad(app: SimApp, _req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (app.memory.schedulerGone) return waitForever();
   const { running, queued, usedTokens } = app.scheduler.counts();
   sendJson(res, 200, [{ rid: null, dp_rank: 0, num_reqs: running + queued, num_waiting_reqs: queued, num_tokens: usedTokens }]);
 }

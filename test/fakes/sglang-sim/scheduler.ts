@@ -7,6 +7,7 @@ import type { SimMetrics } from './metrics-text.js';
 export type Finish = FinishReason | { type: 'abort'; message: string };
 
 export interface EngineOutput {
+  /** The token's id; ABORT_TOKEN_ID for the output that reports an abort (no token). */
   tokenId: number;
   /** New text of this step ('' for EOS). */
   delta: string;
@@ -17,6 +18,16 @@ export interface EngineOutput {
 }
 
 export type RequestKind = 'user' | 'warmup' | 'health';
+
+/** Marks the output of an aborted request, which carries no token. */
+export const ABORT_TOKEN_ID = -1;
+
+/**
+ * What a model whose weights are undefined produces (weights released without `--enable-weights-cpu-backup`,
+ * then resumed): freshly mapped pages usually read as zeros, all logits are equal and greedy argmax picks
+ * token 0, `!` in the Llama-3 vocabulary, forever (never EOS). Deterministic, so tests can recognise it.
+ */
+export const GARBAGE_TOKEN = { id: 0, text: '!' } as const;
 
 export interface RequestSpec {
   rid: string;
@@ -52,8 +63,14 @@ export interface SchedulerOptions {
   metrics: SimMetrics;
   /** Writes a TP0 scheduler line. */
   log(message: string): void;
-  /** Called (synchronously) when the crash-mid-stream failure fires. */
+  /** Called (synchronously) when the crash-mid-stream failure fires, or a forward pass faults. */
   onCrash?: () => void;
+  /**
+   * Asked before every forward pass (prefill or decode): true when it would touch released GPU memory
+   * (memory saver on, weights or KV paused), i.e. a CUDA illegal memory access. The scheduler then stops
+   * and calls onCrash.
+   */
+  forwardFaults?: () => boolean;
 }
 
 export class Scheduler {
@@ -64,9 +81,15 @@ export class Scheduler {
   private tokensSinceLog = 0;
   private lastDecodeLogMs = Date.now();
   private crashPending = false;
-  /** never-ready: the scheduler accepts requests but never runs them. */
+  /** never-ready, or a scheduler process that is gone: requests are accepted but never run. */
   hung = false;
   paused = false;
+  /** Control requests (release/resume) being handled: the loop runs no batch meanwhile. */
+  private controlDepth = 0;
+  /** Weights hold undefined values: every token is GARBAGE_TOKEN (see there). */
+  garbageWeights = false;
+  /** When the last output (token, abort) left the scheduler (epoch ms, sub-ms precision): the tokenizer's last_receive_tstamp. */
+  lastOutputMs = 0;
 
   constructor(private readonly options: SchedulerOptions) {}
 
@@ -110,7 +133,8 @@ export class Scheduler {
       for (const req of list.filter(matches)) {
         list.splice(list.indexOf(req), 1);
         if (req.spec.kind === 'user') this.options.metrics.abortedRequests += 1;
-        req.spec.onOutput({ tokenId: 0, delta: '', text: req.text, completionTokens: req.completionTokens, finish: { type: 'abort', message } });
+        this.lastOutputMs = performance.timeOrigin + performance.now();
+        req.spec.onOutput({ tokenId: ABORT_TOKEN_ID, delta: '', text: req.text, completionTokens: req.completionTokens, finish: { type: 'abort', message } });
       }
     }
   }
@@ -119,8 +143,20 @@ export class Scheduler {
     return this.running.reduce((sum, req) => sum + req.spec.promptTokens + req.completionTokens, 0);
   }
 
+  /** The scheduler loop is busy in a control handler until the returned function is called. */
+  holdForControl(): () => void {
+    this.controlDepth += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.controlDepth -= 1;
+      this.wake();
+    };
+  }
+
   private wake(): void {
-    if (this.timer !== undefined || this.hung || this.paused) return;
+    if (this.timer !== undefined || this.hung || this.paused || this.controlDepth > 0) return;
     if (this.isIdle()) return;
     const stepMs = this.options.tokensPerS > 0 ? 1000 / this.options.tokensPerS : 0;
     this.timer = stepMs > 0 ? setTimeout(() => this.step(), stepMs) : setImmediate(() => this.step());
@@ -128,7 +164,12 @@ export class Scheduler {
 
   private step(): void {
     this.timer = undefined;
-    if (this.hung || this.paused) return;
+    if (this.hung || this.paused || this.controlDepth > 0) return;
+    if (this.options.forwardFaults?.()) {
+      this.hung = true;
+      this.options.onCrash?.();
+      return;
+    }
     if (this.queue.length > 0 && this.running.length < this.options.maxRunningRequests) this.prefill();
     else if (this.running.length > 0) this.decode();
     this.wake();
@@ -176,8 +217,8 @@ export class Scheduler {
   private emitNext(req: Running): void {
     const { spec } = req;
     const limit = spec.maxNewTokens ?? Number.POSITIVE_INFINITY;
-    const atEos = !spec.ignoreEos && req.textTokens >= req.generator.naturalLength;
-    const token = atEos ? { id: EOS_TOKEN_ID, text: '' } : req.generator.next();
+    const atEos = !this.garbageWeights && !spec.ignoreEos && req.textTokens >= req.generator.naturalLength;
+    const token = atEos ? { id: EOS_TOKEN_ID, text: '' } : this.garbageWeights ? GARBAGE_TOKEN : req.generator.next();
     if (!atEos) req.textTokens += 1;
     req.completionTokens += 1;
     req.firstTokenAtMs ??= Date.now();
@@ -197,6 +238,7 @@ export class Scheduler {
     if (spec.kind === 'user') this.options.metrics.generationTokens += 1;
     if (finish !== null) this.retire(req);
     const delta = req.text.startsWith(before) ? req.text.slice(before.length) : '';
+    this.lastOutputMs = performance.timeOrigin + performance.now();
     spec.onOutput({ tokenId: token.id, delta, text: req.text, completionTokens: req.completionTokens, finish });
     if (req.crashArmed && req.completionTokens >= Math.min(3, Math.max(1, Math.floor(limit / 2)))) this.options.onCrash?.();
   }

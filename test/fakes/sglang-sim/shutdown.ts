@@ -26,6 +26,11 @@ async function sigtermWatchdog(app: SimApp): Promise<never> {
   while (!app.gracefullyExiting) await sleepSim(app.env, 5);
   for (;;) {
     const rids = [...app.inFlight];
+    if (app.status === 'UnHealthy') {
+      // tokenizer_manager.sigterm_watchdog: a failed health check forces the exit.
+      app.log.main('Signal SIGTERM received while health check failed. Force exiting.', 'error');
+      break;
+    }
     if (app.env.forceShutdown) {
       app.log.main(`Signal SIGTERM received while force shutdown flag set. Force exiting... remaining number of requests ${rids.length}`, 'error');
       break;

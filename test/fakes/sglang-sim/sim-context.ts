@@ -1,5 +1,6 @@
 // The state shared by the HTTP routes, the warmup and the shutdown logic of one simulated server.
 import type { SimLogger } from './log-writer.js';
+import type { MemoryOccupation } from './memory-occupation.js';
 import type { MemoryPlan } from './memory-plan.js';
 import type { SimMetrics } from './metrics-text.js';
 import type { ModelDir } from './model-dir.js';
@@ -31,4 +32,8 @@ export interface SimApp {
   inFlight: Set<string>;
   /** The first user request after warmup crashes the scheduler (SGLANG_SIM_FAIL=crash-mid-stream). */
   crashMidStream: boolean;
+  /** offload_tags, torch_memory_saver state, GPU memory per rank (release/resume_memory_occupation). */
+  memory: MemoryOccupation;
+  /** HEALTH_CHECK_TIMEOUT, simulated seconds. */
+  healthCheckTimeoutS: number;
 }

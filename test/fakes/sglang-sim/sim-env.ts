@@ -1,6 +1,17 @@
 // The simulator's knobs, all read from environment variables (see README.md).
 
-export const FAIL_MODES = ['oom-weights', 'oom-graphs', 'not-enough-memory', 'never-ready', 'warmup-fail', 'crash-mid-stream', 'hang-rendezvous', 'hang-compile'] as const;
+export const FAIL_MODES = [
+  'oom-weights',
+  'oom-graphs',
+  'not-enough-memory',
+  'never-ready',
+  'warmup-fail',
+  'crash-mid-stream',
+  'hang-rendezvous',
+  'hang-compile',
+  'oom-resume',
+  'lose-cpu-backup',
+] as const;
 export type FailMode = (typeof FAIL_MODES)[number];
 
 /**
@@ -27,6 +38,13 @@ export interface SimEnv {
   launchLogPath: string | undefined;
   allowLongerContext: boolean;
   forceShutdown: boolean;
+  /**
+   * SGLANG_HEALTH_CHECK_TIMEOUT as SGLang reads it (`int(os.getenv(..., 20))` at import): a number, or the raw
+   * text when int() would raise. Simulated seconds (scaled like every other duration), see README.md.
+   */
+  healthCheckTimeout: number | { invalid: string };
+  /** FAKE_NVIDIA_SMI_STATE: when set, the simulator registers the GPU memory it holds next to it (README.md). */
+  nvidiaSmiStatePath: string | undefined;
 }
 
 function readNumber(raw: string | undefined, fallback: number, min: number): number {
@@ -52,6 +70,13 @@ function readInfoRoutes(raw: string | undefined): InfoRouteRelease {
   return '0.5.3.post1';
 }
 
+/** Python's int() of a str: optional sign, digits with single underscores, surrounding whitespace. */
+function readPythonInt(raw: string | undefined, fallback: number): number | { invalid: string } {
+  if (raw === undefined) return fallback;
+  if (!/^\s*[+-]?\d+(_\d+)*\s*$/.test(raw)) return { invalid: raw };
+  return Number(raw.trim().replace(/_/g, ''));
+}
+
 function countVisibleGpus(env: NodeJS.ProcessEnv): number {
   const visible = env.CUDA_VISIBLE_DEVICES;
   if (visible !== undefined) return visible.split(',').filter((id) => id.trim() !== '').length;
@@ -70,6 +95,8 @@ export function readSimEnv(env: NodeJS.ProcessEnv): SimEnv {
     launchLogPath: env.SGLANG_SIM_LAUNCH_LOG || undefined,
     allowLongerContext: ['1', 'true'].includes((env.SGLANG_ALLOW_OVERWRITE_LONGER_CONTEXT_LEN ?? '').toLowerCase()),
     forceShutdown: ['1', 'true'].includes((env.SGL_FORCE_SHUTDOWN ?? '').toLowerCase()),
+    healthCheckTimeout: readPythonInt(env.SGLANG_HEALTH_CHECK_TIMEOUT, 20),
+    nvidiaSmiStatePath: env.FAKE_NVIDIA_SMI_STATE || undefined,
   };
 }
 

@@ -152,6 +152,17 @@ export function liveGroupMembers(pgid: number): number[] {
   return pids;
 }
 
+/** Live members of process group `pgid` whose title (argv[0]) is `title`, e.g. `sglang::scheduler_TP0`. */
+export function groupMembersTitled(pgid: number, title: string): number[] {
+  return liveGroupMembers(pgid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]?.trim() === title;
+    } catch {
+      return false;
+    }
+  });
+}
+
 export async function waitForEmptyGroup(pgid: number, timeoutMs = 10_000): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
   let members = liveGroupMembers(pgid);

@@ -2,7 +2,7 @@
 // torch.distributed init, weight shards, KV cache, CUDA-graph capture (+ torch.compile).
 import { defaultAttentionBackend } from './gpu-defaults.js';
 import type { SimLogger } from './log-writer.js';
-import { cudaOomMessage, type MemoryPlan } from './memory-plan.js';
+import { cudaOomMessage, type HeldMemory, type MemoryPlan } from './memory-plan.js';
 import type { ModelDir } from './model-dir.js';
 import type { ProcessTree } from './process-tree.js';
 import { fmt2, pyRepr } from './python-repr.js';
@@ -41,6 +41,8 @@ export interface StartupContext {
   contextLen: number;
   log: SimLogger;
   tree: ProcessTree;
+  /** What every rank holds changed (GPU memory the fake nvidia-smi shows). */
+  onHeld?: (change: Partial<HeldMemory>) => void;
 }
 
 /** Deterministic ±spread jitter so that progress bars look measured, not computed. */
@@ -84,6 +86,7 @@ async function initDistributed(ctx: StartupContext, tp: number): Promise<void> {
   if (tp > 1) log.rank(0, 'sglang is using nccl==2.27.3');
   await sleepSim(ctx.env, PHASE_S.distInit * 0.4);
   log.rank(0, `Init torch distributed ends. mem usage=${fmt2(ctx.plan.distUsageGiB)} GB`);
+  ctx.onHeld?.({});
 }
 
 function headsAssertion(model: ModelDir, tp: number): string | undefined {
@@ -120,6 +123,7 @@ async function loadWeights(ctx: StartupContext, tp: number): Promise<number> {
   }
   bar.print(formatShardBar('safetensors', { n: total, total, elapsedS: elapsedS + 0.05 }));
   bar.close();
+  ctx.onHeld?.({ weights: true });
   log.rank(0, `Load weight end. type=${model.architecture}, dtype=${ctx.modelDtype}, avail mem=${fmt2(plan.loadEndAvailGiB)} GB, mem usage=${fmt2(plan.weightsGiB)} GB.`);
   return elapsedS + PHASE_S.modelInit;
 }
@@ -133,6 +137,7 @@ async function allocateKvCache(ctx: StartupContext, tp: number): Promise<void> {
   }
   await sleepSim(env, PHASE_S.kvAlloc);
   const sizes = ctx.model.mlaKvDim !== undefined ? `KV size: ${fmt2(plan.kvSizeGiB)} GB` : `K size: ${fmt2(plan.kvSizeGiB / 2)} GB, V size: ${fmt2(plan.kvSizeGiB / 2)} GB`;
+  ctx.onHeld?.({ kvCache: true, kvOverhead: true });
   for (const rank of rankOrder(tp, 1)) log.rank(rank, `KV Cache is allocated. #tokens: ${plan.maxTotalNumTokens}, ${sizes}`);
   log.rank(0, `Memory pool end. avail mem=${fmt2(plan.poolEndAvailGiB)} GB`);
 }
@@ -176,6 +181,7 @@ async function captureCudaGraphs(ctx: StartupContext, tp: number): Promise<void>
     const addresses = total * 2 * ctx.model.numLayers - 8;
     for (const rank of rankOrder(tp, 2)) log.rank(rank, `Registering ${addresses} cuda graph addresses`);
   }
+  ctx.onHeld?.({ graphs: true });
   log.rank(0, `Capture cuda graph end. Time elapsed: ${fmt2(elapsedS + 0.4)} s. mem usage=${fmt2(plan.graphMemGiB)} GB. avail mem=${fmt2(plan.graphEndAvailGiB)} GB.`);
 }
 

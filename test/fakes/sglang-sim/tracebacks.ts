@@ -1,6 +1,8 @@
 // Python tracebacks the way SGLang 0.5.3 prints them for each failure (file paths of the
 // official Docker image; line numbers are illustrative). Each text ends with a newline.
 
+import { pyStrRepr } from './python-repr.js';
+
 const SRT = '/sgl-workspace/sglang/python/sglang/srt';
 const SITE = '/usr/local/lib/python3.12/dist-packages';
 
@@ -218,4 +220,36 @@ export function mainValueErrorTraceback(finalError: string): string {
 /** `Initialization failed. warmup error: <this>` */
 export function warmupTraceback(finalError: string, assertionSource: string): string {
   return traceback([[`${SRT}/entrypoints/http_server.py`, 1388, '_execute_server_warmup', assertionSource]], finalError);
+}
+
+/**
+ * `/resume_memory_occupation` of a tag that is not in `offload_tags`: `set.remove` raises in the scheduler's
+ * control dispatch (`scheduler_update_weights_mixin.py:111`; frame lines are those of the 0.5.3.post1 commit
+ * 758b887a: scheduler.py 2956/1013/1285, utils.py 496).
+ */
+export function resumeKeyErrorTraceback(tag: string): string {
+  return traceback(
+    [
+      [`${SRT}/managers/scheduler.py`, 2956, 'run_scheduler_process', 'scheduler.event_loop_overlap()'],
+      [`${SITE}/torch/utils/_contextlib.py`, 120, 'decorate_context', 'return func(*args, **kwargs)', true],
+      [`${SRT}/managers/scheduler.py`, 1013, 'event_loop_overlap', 'self.process_input_requests(recv_reqs)'],
+      [`${SRT}/managers/scheduler.py`, 1285, 'process_input_requests', 'output = self._request_dispatcher(recv_req)', true],
+      ['/sgl-workspace/sglang/python/sglang/utils.py', 496, '__call__', 'return fn(obj)', true],
+      [`${SRT}/managers/scheduler_update_weights_mixin.py`, 111, 'resume_memory_occupation', 'self.offload_tags.remove(tag)'],
+    ],
+    `KeyError: ${pyStrRepr(tag)}`,
+  );
+}
+
+/** `HEALTH_CHECK_TIMEOUT = int(os.getenv("SGLANG_HEALTH_CHECK_TIMEOUT", 20))` raising while `launch_server` imports http_server. */
+export function healthTimeoutImportTraceback(raw: string): string {
+  return traceback(
+    [
+      ['<frozen runpy>', 198, '_run_module_as_main', ''],
+      ['<frozen runpy>', 88, '_run_code', ''],
+      ['/sgl-workspace/sglang/python/sglang/launch_server.py', 6, '<module>', 'from sglang.srt.entrypoints.http_server import launch_server'],
+      [`${SRT}/entrypoints/http_server.py`, 130, '<module>', 'HEALTH_CHECK_TIMEOUT = int(os.getenv("SGLANG_HEALTH_CHECK_TIMEOUT", 20))', true],
+    ],
+    `ValueError: invalid literal for int() with base 10: ${pyStrRepr(raw)}`,
+  );
 }

@@ -4,6 +4,7 @@ import { createServer, STATUS_CODES, type IncomingMessage, type Server, type Ser
 import { sendJson, sendText } from './http-io.js';
 import { deprecatedAlias, handleHealth, handleListModels, handleMetrics, handlePing, handleRetrieveModel, RENAMED_INFO_ROUTES } from './info-routes.js';
 import { handleAbortRequest, handleContinueGeneration, handleFlushCache, handleGenerate, handleGetLoad, handlePauseGeneration } from './native-routes.js';
+import { handleReleaseMemoryOccupation, handleResumeMemoryOccupation } from './memory-occupation.js';
 import { handleChatCompletions, handleCompletions } from './openai-routes.js';
 import type { SimApp } from './sim-context.js';
 
@@ -39,6 +40,8 @@ function buildRoutes(app: SimApp): Route[] {
     { path: '/abort_request', methods: { POST: handleAbortRequest } },
     { path: '/pause_generation', methods: { POST: handlePauseGeneration } },
     { path: '/continue_generation', methods: { POST: handleContinueGeneration } },
+    { path: '/release_memory_occupation', methods: { GET: handleReleaseMemoryOccupation, POST: handleReleaseMemoryOccupation } },
+    { path: '/resume_memory_occupation', methods: { GET: handleResumeMemoryOccupation, POST: handleResumeMemoryOccupation } },
   ];
   // Mounted sub-app with SGLang's path_regex workaround: every method, any /metrics* path.
   if (app.args.bool('enable_metrics')) routes.push({ path: /^\/metrics/, methods: { GET: handleMetrics, POST: handleMetrics, HEAD: handleMetrics } });
