@@ -39,5 +39,7 @@ function sglangArgs(model: ModelEntry, host: string, port: number): string[] {
   args.push('--served-model-name', model.id);
   if (model.memFractionStatic !== undefined) args.push('--mem-fraction-static', String(model.memFractionStatic));
   if (model.torchCompile) args.push('--enable-torch-compile');
+  // Warm: the server can release its GPU memory and take it back, weights restored from host RAM.
+  if (model.switchMode === 'warm') args.push('--enable-memory-saver', '--enable-weights-cpu-backup');
   return [...args, ...model.extraArgs];
 }

@@ -26,3 +26,9 @@ export const LOADING_MESSAGE_STYLES = ['content', 'reasoning', 'comment', 'none'
 
 /** Model ids and aliases: what clients send as `model`. No '/', spaces, '..' or control characters. */
 export const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:+-]*$/;
+
+/** backend.maxSleepers when the catalog does not say: warm models asleep at once. */
+export const DEFAULT_MAX_SLEEPERS = 2;
+
+/** backend.sleepTimeoutS when the catalog does not say: how long a sleep or a wake may take. */
+export const DEFAULT_SLEEP_TIMEOUT_S = 120;

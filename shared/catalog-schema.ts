@@ -98,6 +98,10 @@ export const backendSettingsSchema = z
      * slot without `gpus` (or else the first slot) takes backend.port when it lies in the range.
      */
     portRange: z.tuple([port, port]).optional(),
+    /** Warm models asleep at once, at most (default 2; 0 turns sleeping off: warm models stop like cold ones). */
+    maxSleepers: z.number().int().min(0).max(16).optional(),
+    /** How long putting a server to sleep or waking it may take before it is stopped and loaded cold (default 120). */
+    sleepTimeoutS: z.number().positive().optional(),
   })
   .strict();
 
@@ -148,6 +152,13 @@ export const modelEntrySchema = z
     port: port.optional(),
     /** Never evicted by a request for another model (a manual switch still may). */
     pinned: z.boolean().default(false),
+    /**
+     * How the engine makes room when another model needs these GPUs: `cold` (default) stops the server;
+     * `warm` launches it with `--enable-memory-saver --enable-weights-cpu-backup` and puts it to sleep
+     * instead (GPU memory released, weights kept in host RAM, process and port kept), so coming back
+     * takes seconds. A warm model runs in a slot of its own (its own port).
+     */
+    switchMode: z.enum(['cold', 'warm']).optional(),
     /** Stop the model after this many seconds without requests; 0 = never. Default: the catalog's idleUnloadS. */
     idleUnloadS: z.number().int().min(0).optional(),
     /** This model's no-progress limits (seconds, or per phase); default: backend.stallTimeoutS, then the built-in ones. */

@@ -5,10 +5,15 @@ import type { BenchResult, ThroughputSample } from './throughput.js';
 import type { LoadPhase, LoadProgress } from './load-phase.js';
 
 /** A model's state as clients see it (the llama.cpp-router `status.value` Open WebUI reads). */
-export type ModelStatus = 'unloaded' | 'loading' | 'loaded' | 'failed';
+/** `sleeping`: a warm model whose server runs with its GPU memory released (switchMode warm); a request wakes it. */
+export type ModelStatus = 'unloaded' | 'loading' | 'loaded' | 'sleeping' | 'failed';
 
-/** A backend slot's state machine: stopped → starting → loading → ready; stopping; failed. */
-export type SlotStatus = 'stopped' | 'starting' | 'loading' | 'ready' | 'stopping' | 'failed';
+/**
+ * A backend slot's state machine: stopped → starting → loading → ready; stopping; failed. A warm
+ * model's slot also goes ready → releasing → sleeping (process and port kept, GPU memory released)
+ * → waking → ready; any failure on that path stops the server and the next load is cold.
+ */
+export type SlotStatus = 'stopped' | 'starting' | 'loading' | 'ready' | 'releasing' | 'sleeping' | 'waking' | 'stopping' | 'failed';
 
 /**
  * What made a load or unload happen: a router request, the UI/tray ('manual'), the CLI, the
@@ -30,6 +35,8 @@ export interface SlotView {
   loadStartedAtMs?: number;
   /** Unix ms when the current model became ready. */
   readyAtMs?: number;
+  /** While sleeping: since when (unix ms). */
+  sleptAtMs?: number;
   /** Estimated ms until ready, from this model's load history; null when unknown. */
   etaMs?: number | null;
   /**
@@ -82,6 +89,8 @@ export interface ModelView {
   /** The slot (GPU set) it runs in. */
   slotId?: string;
   pinned?: boolean;
+  /** Warm models (catalog switchMode warm): put to sleep instead of stopped when another model needs the GPUs. */
+  warm?: boolean;
   /** Seconds without requests before it is unloaded; 0 = never. */
   idleUnloadS?: number;
   /** While loaded and idle: when the idle unload will happen (unix ms). */
@@ -175,10 +184,13 @@ export interface LoadRecord {
   trigger?: { forModel?: string; requestId?: string };
 }
 
-/** One entry of the swap history: a model loaded (with its outcome) or unloaded, and why. */
+/**
+ * One entry of the swap history: a model loaded (with its outcome) or unloaded, and why; for warm
+ * models also put to sleep (`sleep`, its GPU memory released) and woken (`wake`, with its outcome and duration).
+ */
 export interface SwapRecord {
   atMs: number;
-  action: 'load' | 'unload';
+  action: 'load' | 'unload' | 'sleep' | 'wake';
   modelId: string;
   slotId: string;
   cause: SwitchCause;
@@ -186,10 +198,12 @@ export interface SwapRecord {
   forModel?: string;
   /** Loads caused by a router request: its id (as in the state's request list). */
   requestId?: string;
-  /** Loads only. */
+  /** Loads and wakes. */
   outcome?: LoadRecord['outcome'];
-  /** Loads only: from start to ready or failure. */
+  /** Loads and wakes: from start to ready or failure; sleeps: how long the release took. */
   durationMs?: number;
+  /** Sleeps and wakes that did not go to plan: why the server was stopped instead (the next load is cold). */
+  fallback?: string;
 }
 
 /** Events the engine pushes (SSE `/api/events`, later the WebSocket and IPC). */

@@ -34,6 +34,16 @@ export function sharedGpus(a: GpuSet, b: GpuSet): GpuSet {
   return { all: false, gpus: a.gpus.filter((g) => inB.has(g)) };
 }
 
+/**
+ * The slot a model runs in: its GPU set's (`gpu1-2`), or for a warm model a slot of its own,
+ * `<GPU set>.<model id>` (`gpu1-2.mistral`; `+` written `_`), so its server can sleep on its own port
+ * while others use the GPUs. Valid as a systemd instance name and in URLs.
+ */
+export function slotIdOf(model: Pick<ModelEntry, 'gpus' | 'id' | 'switchMode'>): string {
+  const key = gpuSetKey(gpuSetOf(model));
+  return model.switchMode === 'warm' ? `${key}.${model.id.replace(/\+/g, '_')}` : key;
+}
+
 /** True when the sets share at least one GPU (`all` shares with every non-empty set). */
 export function overlaps(a: GpuSet, b: GpuSet): boolean {
   const shared = sharedGpus(a, b);
@@ -57,7 +67,7 @@ export function listSlots(catalog: Pick<Catalog, 'models'>): CatalogSlot[] {
   const slots = new Map<string, CatalogSlot>();
   for (const model of catalog.models.filter(isSlotModel)) {
     const gpus = gpuSetOf(model);
-    const slotId = gpuSetKey(gpus);
+    const slotId = slotIdOf(model);
     const slot = slots.get(slotId) ?? { slotId, gpus, modelIds: [] };
     slot.modelIds.push(model.id);
     slots.set(slotId, slot);
@@ -103,7 +113,7 @@ function assignExplicitPorts(models: ModelEntry[]): Map<string, number> {
   const ports = new Map<string, number>();
   const owners = new Map<number, string>();
   for (const model of models.filter((m) => isSlotModel(m) && m.port !== undefined)) {
-    const slotId = gpuSetKey(gpuSetOf(model));
+    const slotId = slotIdOf(model);
     const port = model.port!;
     const mine = ports.get(slotId);
     if (mine !== undefined && mine !== port) {

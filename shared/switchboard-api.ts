@@ -110,14 +110,14 @@ export interface Settings {
   configPath: string;
   version: string;
   router: { host: string; port: number; loadingMessages: LoadingMessageStyle; apiKeyCount: number; adminKeyCount: number };
-  backend: { kind: 'process' | 'systemd'; unit?: string; drainTimeoutS: number; readyTimeoutS: number; stopTimeoutS: number };
+  backend: { kind: 'process' | 'systemd'; unit?: string; drainTimeoutS: number; readyTimeoutS: number; stopTimeoutS: number; maxSleepers: number; sleepTimeoutS: number };
   gpu: { presetsW: number[]; sampleIntervalMs: number; historyS: number };
 }
 
 /** The settings a client may change. Changing host or port needs a restart (reported in restartRequired). */
 export interface SettingsPatch {
   router?: { host?: string; port?: number; loadingMessages?: LoadingMessageStyle };
-  backend?: { drainTimeoutS?: number; readyTimeoutS?: number; stopTimeoutS?: number };
+  backend?: { drainTimeoutS?: number; readyTimeoutS?: number; stopTimeoutS?: number; maxSleepers?: number; sleepTimeoutS?: number };
   gpu?: { presetsW?: number[] };
 }
 

@@ -53,10 +53,10 @@ describe('switchboard models', () => {
     const { code, stdout } = await runCli(['models', '--url', t.url]);
     expect(code).toBe(0);
     const rows = stdout.trim().split('\n');
-    expect(rows[0]).toMatch(/^ID +ALIASES +TP +GPUS +STATUS +TYPICAL LOAD$/);
-    expect(rows[1]).toMatch(/^qwen-32b +qwen +2 +0,1 +unloaded +0m40s$/);
-    expect(rows[2]).toMatch(/^llama-70b +- +4 +0,1,2,3 +unloaded +-$/);
-    expect(rows[3]).toMatch(/^mistral-123b +mistral, large +4 +all +unloaded +-$/);
+    expect(rows[0]).toMatch(/^ID +ALIASES +TP +GPUS +MODE +STATUS +TYPICAL LOAD$/);
+    expect(rows[1]).toMatch(/^qwen-32b +qwen +2 +0,1 +cold +unloaded +0m40s$/);
+    expect(rows[2]).toMatch(/^llama-70b +- +4 +0,1,2,3 +cold +unloaded +-$/);
+    expect(rows[3]).toMatch(/^mistral-123b +mistral, large +4 +all +cold +unloaded +-$/);
   });
 });
 

@@ -10,7 +10,8 @@ import { parseOrUsage } from './usage-error.js';
 const USAGE = `usage: switchboard status [options]
 
 Shows the active models and each backend slot: status, model, phase, progress, elapsed, ETA and
-the last failure with its hint.
+the last failure with its hint. A warm model's slot may be releasing (going to sleep), sleeping
+(GPU memory released, server kept) or waking.
 ${CONNECTION_USAGE}`;
 
 export async function runStatus(args: string[]): Promise<number> {
@@ -48,6 +49,12 @@ function formatSlot(slot: SlotView, nowMs: number): string[] {
     if (stall) lines.push(`  warning  ${stall}`);
   }
   if (slot.status === 'ready' && slot.readyAtMs !== undefined) lines.push(`  ready    for ${formatDuration(nowMs - slot.readyAtMs)}`);
+  if (slot.status === 'releasing') lines.push(`  sleep    putting ${slot.modelId ?? 'the model'} to sleep (releasing its GPU memory)`);
+  if (slot.status === 'sleeping') lines.push(`  asleep   GPU memory released, server kept; a request or "switchboard switch" wakes it`);
+  if (slot.status === 'waking') {
+    const eta = slot.etaMs === undefined || slot.etaMs === null ? 'unknown' : `~${formatDuration(slot.etaMs)}`;
+    lines.push(`  waking   ETA ${eta}`);
+  }
   for (const queued of slot.queue) lines.push(`  queued   ${queued.modelId} (${queued.waiters} waiting, ${queued.cause})`);
   if (slot.failure) {
     const { cause, message, hint } = slot.failure;

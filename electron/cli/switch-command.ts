@@ -6,12 +6,13 @@ import { CONNECTION_OPTIONS, CONNECTION_USAGE } from './engine-connection.js';
 import { withEngine, type EngineSession } from './engine-session.js';
 import { formatDuration } from '../../shared/format-duration.js';
 import { formatFitComparison } from '../../shared/format-fit-comparison.js';
-import { isSwitchUnderWay, resolveModelIn, SwitchProgress } from './switch-progress.js';
+import { isAsleep, isSwitchUnderWay, resolveModelIn, SwitchProgress } from './switch-progress.js';
 import { parseOrUsage, UsageError } from './usage-error.js';
 
 const USAGE = `usage: switchboard switch MODEL [options]
 
-Switches the backend to MODEL (an id or alias) and follows the load phase by phase.
+Switches the backend to MODEL (an id or alias) and follows the load phase by phase (a warm model
+asleep is woken instead, in seconds).
 Exits 0 when the model is ready, 1 when the load fails (with the diagnosis and its hint) or when the
 fit estimate says it will not fit its GPUs (nothing is launched then).
 
@@ -41,6 +42,8 @@ async function switchTo(engine: EngineSession, idOrAlias: string, force: boolean
   const initial = await engine.api['state.get']({});
   const modelId = resolveModelIn(initial, idOrAlias) ?? idOrAlias;
   const alreadyReady = initial.slots.some((s) => s.modelId === modelId && s.status === 'ready');
+  const asleep = isAsleep(initial, modelId);
+  const askedAtMs = Date.now();
   const following = followProgress(engine, modelId);
   let onSigint!: () => void;
   const interrupted = new Promise<'interrupted'>((resolve) => (onSigint = () => resolve('interrupted')));
@@ -55,7 +58,8 @@ async function switchTo(engine: EngineSession, idOrAlias: string, force: boolean
       return 130;
     }
     if (!alreadyReady) await following.settledOrAfter(FINAL_EVENTS_GRACE_MS);
-    console.log(alreadyReady ? `✅ ${modelId} is already ready` : `✅ ready in ${formatLoadTime(outcome)}`);
+    // A wake that fell back to a cold load showed its load phases: that is a load.
+    console.log(switchDoneLine(modelId, outcome, { alreadyReady, woken: asleep && !following.sawLoad(), tookMs: Date.now() - askedAtMs }));
     if (!alreadyReady) await printMemory(engine, modelId);
     return 0;
   } catch (err) {
@@ -105,12 +109,23 @@ function followProgress(engine: EngineSession, modelId: string) {
   void engine.dropped.then(markSettled);
   return {
     stop: unsubscribe,
+    sawLoad: () => progress.sawLoad,
     settledOrAfter(ms: number): Promise<void> {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
       return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
     },
   };
+}
+
+/**
+ * The line that says the switch is done: already ready, woken from sleep (timed here: a wake has no
+ * load, and the slot's load times may be its first load's), or loaded (the load's own time).
+ */
+export function switchDoneLine(modelId: string, outcome: SlotView, how: { alreadyReady: boolean; woken: boolean; tookMs: number }): string {
+  if (how.alreadyReady) return `✅ ${modelId} is already ready`;
+  if (how.woken) return `✅ woken in ${formatDuration(how.tookMs)}`;
+  return `✅ ready in ${formatLoadTime(outcome)}`;
 }
 
 function formatLoadTime(slot: SlotView): string {

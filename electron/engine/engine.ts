@@ -1,7 +1,7 @@
 import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
 import type { EngineEvent, EngineState, LoadRecord, LogLine, ModelStatus, ModelView, SlotView, SwapRecord, SwitchCause } from '../../shared/engine-state.js';
 import type { Failure } from '../../shared/failure.js';
-import type { GpuOverview, GpuSample, GpuTopologySnapshot, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
+import type { GpuOverview, GpuSample, GpuTopologySnapshot, HostStats, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
 import { SWITCHBOARD_VERSION } from '../../shared/version.js';
 import { stallLimitMs } from '../../shared/stall-timeouts.js';
@@ -31,7 +31,7 @@ import { LogBuffer } from './logs/log-buffer.js';
 import { typicalLoadMs } from './switcher/estimate-eta.js';
 import type { LoadHistory } from './switcher/load-history.js';
 import { RequestRegistry } from './switcher/request-registry.js';
-import { gpuSetKey, gpuSetOf, isSlotModel } from '../../shared/gpu-sets.js';
+import { isSlotModel, slotIdOf } from '../../shared/gpu-sets.js';
 import { ModelLifecycle } from './switcher/model-lifecycle.js';
 import { SlotPool, type SwapTrigger } from './switcher/slot-pool.js';
 import { SlotSwitcher, type LoadNotes } from './switcher/slot-switcher.js';
@@ -41,6 +41,19 @@ import type { RequestLogFilter, RequestRecord } from '../../shared/request-log.j
 import { ThroughputTracker } from './throughput/throughput-tracker.js';
 import { SglangInfoClient } from './backends/sglang-info.js';
 import { readServerMemory } from './fit/read-server-memory.js';
+import { WarmSleeper } from './switcher/warm-sleeper.js';
+import { modelGpuIndexes } from './gpu/model-gpus.js';
+import { DEFAULT_SLEEP_TIMEOUT_S } from '../../shared/catalog-constants.js';
+import { readHostStats } from './gpu/host-stats.js';
+import type { BackendInstance } from './backends/process-backend.js';
+
+/** `gpuReleasedAtMs` key of a slot without a GPU list. */
+const ALL_GPUS = -1;
+/** How long the fit check waits for an nvidia-smi reading taken after a server gave its GPUs back. */
+const GPU_SETTLE_TIMEOUT_MS = 3_000;
+/** Host RAM a sleep must leave available: at least this much, and at least SLEEP_RAM_FLOOR_SHARE of the total. */
+const SLEEP_RAM_FLOOR_MIB = 4096;
+const SLEEP_RAM_FLOOR_SHARE = 0.1;
 
 /** How long the memory figures of a just-ready server may take to come (one GET, answered from memory). */
 const SERVER_INFO_TIMEOUT_MS = 5_000;
@@ -77,6 +90,8 @@ export interface CreateEngineOptions {
    * through the engine (replaceCatalog); the router and the API work as with a catalog of no models.
    */
   firstRun?: boolean;
+  /** The host's memory for the sleep policy (test seam; default: the GPU monitor's host reading, else systeminformation). */
+  readHostMemory?: () => Promise<Pick<HostStats, 'memAvailableMiB' | 'memTotalMiB'> | null>;
 }
 
 const MONITOR_OFF = { available: false as const, reason: 'GPU monitoring is off in this engine' };
@@ -116,6 +131,10 @@ class SwitchboardEngine implements Engine {
   private readonly power: GpuPowerControl;
   private readonly throughputTracker: ThroughputTracker;
   private readonly fit: FitChecker;
+  private readonly sleeper: WarmSleeper;
+  /** GPU index (ALL_GPUS for a slot on every GPU) → when a server of ours last gave its memory back. */
+  private readonly gpuReleasedAtMs = new Map<number, number>();
+  private readonly readHostMemory: () => Promise<Pick<HostStats, 'memAvailableMiB' | 'memTotalMiB'> | null>;
   /** Reads a ready server's `/server_info` (newer name first, `/get_server_info` fallback). */
   private readonly sglangInfo = new SglangInfoClient(SERVER_INFO_TIMEOUT_MS);
   private readonly stopMonitorEvents: () => void;
@@ -147,7 +166,7 @@ class SwitchboardEngine implements Engine {
     this.throughputTracker = new ThroughputTracker({ metricsPollMs: options.metricsPollMs, onSample: (sample) => this.emit({ type: 'throughput', sample }) });
     this.fit = new FitChecker({
       gpuSamples: () => this.monitor?.latest() ?? [],
-      releasedGpus: () => this.gpusOfRunningServers(),
+      releasedGpus: (model) => this.gpusOfRunningServers(model),
       learned: new LearnedFitStore(options.stateDir),
       readServerMemory: async (modelId) => {
         const model = this.byName.get(modelId);
@@ -172,11 +191,21 @@ class SwitchboardEngine implements Engine {
             notices,
           }));
     // Host and ports stay as started (a change needs a restart); the rest is read at each use.
+    this.sleeper = new WarmSleeper({
+      host: () => this.options.catalog.backend.host,
+      timeoutMs: () => (current().backend.sleepTimeoutS ?? DEFAULT_SLEEP_TIMEOUT_S) * 1000,
+      processMemory: async () => (this.monitor ? this.monitor.processMemory() : null),
+    });
+    this.readHostMemory = options.readHostMemory ?? (async () => (this.monitor ? this.monitor.hostNow() : readHostStats().catch(() => null)));
     this.pool = new SlotPool({
       catalog: current,
-      checkFit: async (model, force) => {
+      maySleep: (model, switcher) => this.maySleep(model, switcher.currentInstance()),
+      checkFit: async (model, force, waking) => {
         try {
-          await this.fit.beforeLoad(model, force);
+          // A wake keeps the launch's prediction and figures; it is only refused when it cannot fit.
+          await this.samplesAfterReleases(model);
+          if (waking) await (force ? undefined : this.fit.check(model));
+          else await this.fit.beforeLoad(model, force);
         } catch (err) {
           this.addLog('engine', `not loading ${model.id}: ${err instanceof Error ? err.message : String(err)}`, model.id);
           throw err;
@@ -231,7 +260,23 @@ class SwitchboardEngine implements Engine {
               ...(record.trigger?.requestId ? { requestId: record.trigger.requestId } : {}),
             });
           },
+          sleeper: this.sleeper,
+          onSleepChange: (change) => {
+            if (change.action === 'sleep') this.noteGpusReleased(slotId, change.atMs);
+            this.recordSwap({
+              atMs: change.atMs,
+              action: change.action,
+              modelId: change.modelId,
+              slotId,
+              cause: change.cause,
+              durationMs: change.durationMs,
+              ...(change.action === 'wake' ? { outcome: change.ok ? ('ready' as const) : ('failed' as const) } : {}),
+              ...(change.forModel ? { forModel: change.forModel } : {}),
+              ...(change.fallback ? { fallback: change.fallback } : {}),
+            });
+          },
           onUnloaded: (unload) => {
+            this.noteGpusReleased(slotId, unload.atMs);
             this.requests.forgetActivity(unload.modelId);
             this.fit.forget(unload.modelId);
             this.recordSwap({ atMs: unload.atMs, action: 'unload', modelId: unload.modelId, slotId, cause: unload.cause, ...(unload.forModel ? { forModel: unload.forModel } : {}) });
@@ -302,6 +347,64 @@ class SwitchboardEngine implements Engine {
     };
   }
 
+  /**
+   * Whether a warm model's ready server may sleep now: its weights' host copy (torch_memory_saver
+   * keeps it pinned for as long as the server lives) must leave at least max(4 GiB, 10 % of RAM)
+   * available. A server that already slept holds its copy, so it needs nothing more. Refuses when the
+   * host's memory or the weights' size is unknown.
+   */
+  private async maySleep(model: ModelEntry, instance: BackendInstance | undefined): Promise<boolean> {
+    const refuse = (why: string) => {
+      this.addLog('engine', `not putting ${model.id} to sleep: ${why}; stopping it instead`, model.id);
+      return false;
+    };
+    const host = await this.readHostMemory().catch(() => null);
+    if (!host || host.memAvailableMiB === null || host.memTotalMiB === null) return refuse("the host's free memory cannot be read");
+    let needMiB = 0;
+    if (!this.sleeper.hasHostCopy(instance)) {
+      const fit = this.fit.comparison(model.id);
+      const perGpuGib = fit?.actual.weightsPerGpuGib ?? fit?.predicted?.weightsPerGpuGib ?? (await this.fit.estimate(model))?.weightsPerGpuGib;
+      if (perGpuGib === undefined || perGpuGib === null) return refuse('the size of its weights is not known (no config.json, no load figures)');
+      needMiB = perGpuGib * model.tp * 1024;
+    }
+    const keepMiB = Math.max(SLEEP_RAM_FLOOR_MIB, host.memTotalMiB * SLEEP_RAM_FLOOR_SHARE);
+    if (host.memAvailableMiB - needMiB < keepMiB) {
+      const gib = (mib: number) => `${(mib / 1024).toFixed(1)} GiB`;
+      return refuse(`its weights' copy in host RAM (${gib(needMiB)}) would leave ${gib(host.memAvailableMiB - needMiB)} available, less than the ${gib(keepMiB)} kept free`);
+    }
+    return true;
+  }
+
+  /** A server of `slotId` gave its GPU memory back at `atMs` (stopped, or put to sleep). */
+  private noteGpusReleased(slotId: string, atMs: number): void {
+    const gpus = this.pool.views().find((s) => s.id === slotId)?.gpus;
+    for (const gpu of gpus ?? [ALL_GPUS]) this.gpuReleasedAtMs.set(gpu, atMs);
+  }
+
+  /**
+   * Waits (up to GPU_SETTLE_TIMEOUT_MS) for an nvidia-smi reading taken after the last time one of
+   * `model`'s GPUs was given back by a server of ours: a sample from before still shows the stopped
+   * server's memory as used, and the fit check would refuse a model that fits.
+   */
+  private async samplesAfterReleases(model: ModelEntry): Promise<void> {
+    const monitor = this.monitor;
+    if (!monitor) return;
+    const since = Math.max(0, ...[ALL_GPUS, ...modelGpuIndexes(model)].map((gpu) => this.gpuReleasedAtMs.get(gpu) ?? 0));
+    const fresh = () => monitor.latest().length > 0 && monitor.latest().every((s) => s.atMs > since);
+    if (since === 0 || monitor.latest().length === 0 || fresh()) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, GPU_SETTLE_TIMEOUT_MS);
+      const unsubscribe = monitor.subscribe(() => {
+        if (fresh()) done();
+      });
+      function done(): void {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      }
+    });
+  }
+
   /** A loading or loaded slot with its model's predicted and reported memory. */
   private withFit(slot: SlotView): SlotView {
     if (slot.modelId === null || (slot.status !== 'starting' && slot.status !== 'loading' && slot.status !== 'ready')) return slot;
@@ -353,13 +456,16 @@ class SwitchboardEngine implements Engine {
   }
 
   /**
-   * GPUs held by this engine's servers (loaded, loading or stopping): a switch stops the ones in its
-   * way first, so their memory counts as free for the fit estimate ('all' when a server uses every GPU).
+   * GPUs held by this engine's servers (loaded, loading or stopping): a switch stops (or puts to sleep)
+   * the ones in its way first, so their memory counts as free for the fit estimate ('all' when a server
+   * uses every GPU). Other models' sleeping servers stay, with what they still hold (CUDA context, NCCL
+   * and graph pools); `model`'s own sleeping server is what it wakes into.
    */
-  private gpusOfRunningServers(): Set<number> | 'all' {
+  private gpusOfRunningServers(model: ModelEntry): Set<number> | 'all' {
     const held = new Set<number>();
     for (const slot of this.pool.views()) {
       if (slot.status === 'stopped' || slot.status === 'failed') continue;
+      if (slot.status === 'sleeping' && slot.modelId !== model.id) continue;
       if (slot.gpus === null || slot.gpus === undefined) return 'all';
       for (const gpu of slot.gpus) held.add(gpu);
     }
@@ -560,7 +666,7 @@ class SwitchboardEngine implements Engine {
     const slot = slots.find((s) => s.modelId === model.id);
     const mine = slot !== undefined;
     const status = modelStatus(slot, pending.has(model.id), this.lastFailure.has(model.id));
-    const idleUnloadAtMs = status === 'loaded' ? this.lifecycle.idleUnloadAtMs(model) : undefined;
+    const idleUnloadAtMs = status === 'loaded' || status === 'sleeping' ? this.lifecycle.idleUnloadAtMs(model) : undefined;
     const failure = this.lastFailure.get(model.id);
     return {
       id: model.id,
@@ -574,8 +680,9 @@ class SwitchboardEngine implements Engine {
       tp: model.tp,
       ...(model.gpus ? { gpus: model.gpus } : {}),
       inFlight: this.requests.inFlight(model.id),
-      ...(model.upstream === undefined ? { slotId: gpuSetKey(gpuSetOf(model)) } : {}),
+      ...(model.upstream === undefined ? { slotId: slotIdOf(model) } : {}),
       pinned: model.pinned,
+      ...(model.switchMode === 'warm' ? { warm: true } : {}),
       idleUnloadS: this.lifecycle.idleUnloadS(model),
       ...(idleUnloadAtMs !== undefined ? { idleUnloadAtMs } : {}),
     };
@@ -630,7 +737,8 @@ class SwitchboardEngine implements Engine {
 
 function modelStatus(slot: SlotView | undefined, pending: boolean, failedBefore: boolean): ModelStatus {
   if (slot?.status === 'ready') return 'loaded';
-  if (slot && (slot.status === 'starting' || slot.status === 'loading')) return 'loading';
+  if (slot && (slot.status === 'starting' || slot.status === 'loading' || slot.status === 'waking')) return 'loading';
+  if (slot && (slot.status === 'sleeping' || slot.status === 'releasing') && !pending) return 'sleeping';
   if (pending) return 'loading';
   if (slot?.status === 'failed' || failedBefore) return 'failed';
   return 'unloaded';

@@ -1,6 +1,6 @@
 import type { Catalog } from '../../shared/catalog-schema.js';
 import { HELPER_PROTOCOL_VERSION, HelperError, type HelperRequest, type HelperRequestOf, type HelperResults } from '../../shared/helper-protocol.js';
-import { gpuSetKey, gpuSetOf } from '../../shared/gpu-sets.js';
+import { slotIdOf } from '../../shared/gpu-sets.js';
 import { SWITCHBOARD_VERSION } from '../../shared/version.js';
 import type { PowerLimitControl } from '../system/nvidia-smi/power-limit-control.js';
 import { isTemplateUnit, slotInstanceUnit, slotOfInstanceUnit } from '../system/systemd/slot-instance-unit.js';
@@ -93,7 +93,7 @@ async function selectModel(deps: HelperOperationsDeps, unit: string, request: He
   if (!model) throw new HelperError('unknown_model', `no model "${request.modelId}" in the helper's catalog`);
   if (model.upstream !== undefined) throw new HelperError('bad_request', `model "${model.id}" is served upstream (${model.upstream}); there is nothing to start for it`);
   // An instance serves one slot: another slot's model would take that slot's GPUs and port.
-  const slotId = gpuSetKey(gpuSetOf(model));
+  const slotId = slotIdOf(model);
   if (unit !== deps.unit && slotOfInstanceUnit(deps.unit, unit) !== slotId) {
     throw new HelperError('bad_request', `model "${model.id}" runs in slot ${slotId}, so only ${slotInstanceUnit(deps.unit, slotId)} may run it, not ${unit}`);
   }

@@ -5,7 +5,7 @@ import type { ApiEvent, ConnectionDetail } from '../../shared/switchboard-api.js
 import { dispatchApiCall } from '../engine/api/dispatch-api-call.js';
 import type { AppPaths } from './app-paths.js';
 import { installIpcBridge } from './ipc-bridge.js';
-import { loadNotification } from './load-notification.js';
+import { loadNotification, wakeNotification } from './load-notification.js';
 import { createMainWindow } from './main-window.js';
 import { showNotice } from './notify.js';
 import { rendererOrigin } from './renderer-origin.js';
@@ -90,6 +90,10 @@ export function startDesktopShell(host: EngineHost, paths: AppPaths): DesktopShe
       latestState = event.state;
       tray.update(event.state);
     } else if (event.type === 'load') void notifyLoad(event.record);
+    else if (event.type === 'swap') {
+      const notice = wakeNotification(event.record, latestState, { visible: win.isVisible() && !win.isMinimized(), focused: win.isFocused() });
+      if (notice) showNotice(notice, paths.icon(256), showWindow);
+    }
   };
   const unsubscribe = host.subscribe(onEvent);
   // Attached to a remote engine: the tray says when it is gone, and resyncs when it is back.

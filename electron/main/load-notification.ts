@@ -1,4 +1,4 @@
-import type { EngineState, LoadRecord } from '../../shared/engine-state.js';
+import type { EngineState, LoadRecord, SwapRecord } from '../../shared/engine-state.js';
 import { formatDuration } from '../../shared/format-duration.js';
 
 /** Whether the user is looking at the window right now. */
@@ -35,4 +35,16 @@ export function loadNotification(record: LoadRecord, state: EngineState | null, 
   const failure = model?.lastFailure && model.lastFailure.atMs >= record.startedAtMs ? model.lastFailure : undefined;
   const message = failure?.message ?? record.failure?.message ?? 'the load failed';
   return { title: `⚠ ${label} failed to load`, body: failure?.hint ? `${message} — ${failure.hint}` : message, failed: true };
+}
+
+/**
+ * The native notification for a finished wake of a sleeping warm model (a swap record, not a load),
+ * by the same attention rule; null for other swap records. A wake that fell back to a cold load says
+ * nothing here: that load's own record brings its notice.
+ */
+export function wakeNotification(record: SwapRecord, state: EngineState | null, attention: WindowAttention): LoadNotice | null {
+  if (record.action !== 'wake' || record.outcome !== 'ready') return null;
+  if (attention.visible && attention.focused) return null;
+  const label = state?.models.find((m) => m.id === record.modelId)?.label ?? record.modelId;
+  return { title: `${label} is ready`, body: `Woken in ${formatDuration(record.durationMs ?? 0)}`, failed: false };
 }

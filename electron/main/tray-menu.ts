@@ -26,9 +26,9 @@ const APP = 'SGLang Switchboard';
  * The tray menu for a state (null: the engine is not reachable). A status line first (trays that
  * show no tooltip, like GNOME's AppIndicator, still say what is going on), then every switchable
  * model as a checkbox item (each active one checked — several run at once on disjoint GPUs; a
- * loading one "— loading 42%"; a failed one "⚠ … — failed"), Stop, Show window, Quit. Checkboxes,
- * not radio items: Electron keeps a radio group's first item checked when none is. Upstream
- * models are never switched: not listed.
+ * loading one "— loading 42%"; a failed one "⚠ … — failed"; a warm one asleep "(asleep)", switched
+ * to wake it), Stop, Show window, Quit. Checkboxes, not radio items: Electron keeps a radio
+ * group's first item checked when none is. Upstream models are never switched: not listed.
  */
 export function trayMenuItems(state: EngineState | null, engineProcess: TrayEngineProcess | null = null): TrayItem[] {
   const tail: TrayItem[] = [{ type: 'separator' }, { type: 'normal', label: 'Show window', intent: { kind: 'show' } }, { type: 'normal', label: `Quit ${APP}`, intent: { kind: 'quit' } }];
@@ -66,14 +66,16 @@ export function trayTooltip(state: EngineState | null, engineProcess: TrayEngine
 
 /**
  * The slots' state in a few words, models by their short name (first alias, else id): the ready
- * ones together first ("qwen, coder ready"), then each slot doing something else, joined by "; ".
- * Stopped slots with nothing pending are left out.
+ * ones together first ("qwen, coder ready"), then each slot doing something else, then the warm
+ * models asleep together ("mistral asleep"), joined by "; ". Stopped slots with nothing pending are left out.
  */
 export function statusLine(state: EngineState): string {
   const shown = state.slots.filter((s) => s.status !== 'stopped' || s.pending);
   const settled = shown.filter((s) => s.status === 'ready' && !s.pending && s.modelId !== null);
+  const asleep = shown.filter((s) => s.status === 'sleeping' && !s.pending && s.modelId !== null);
   const parts = settled.length > 0 ? [`${settled.map((s) => shortName(state, s.modelId!)).join(', ')} ready`] : [];
-  for (const slot of shown) if (!settled.includes(slot)) parts.push(slotLine(state, slot));
+  for (const slot of shown) if (!settled.includes(slot) && !asleep.includes(slot)) parts.push(slotLine(state, slot));
+  if (asleep.length > 0) parts.push(`${asleep.map((s) => shortName(state, s.modelId!)).join(', ')} asleep`);
   return parts.length > 0 ? parts.join('; ') : 'no model loaded';
 }
 
@@ -89,6 +91,12 @@ function slotLine(state: EngineState, slot: SlotView): string {
       return `loading ${name}: ${slot.progress ? phaseText(slot.progress) : 'starting'}`;
     case 'stopping':
       return switching ? `stopping ${name} · ${switching}` : `stopping ${name}`;
+    case 'releasing':
+      return `putting ${name} to sleep`;
+    case 'sleeping':
+      return switching && slot.pending?.modelId !== slot.modelId ? `${name} asleep · ${switching}` : `${name} asleep`;
+    case 'waking':
+      return `waking ${name}`;
     case 'failed':
       return `${name} failed${slot.failure ? `: ${slot.failure.message}` : ''}`;
     case 'stopped':
@@ -100,6 +108,7 @@ function modelLabel(model: ModelView, slots: readonly SlotView[]): string {
   const queued = slots.some((s) => s.queue.some((q) => q.modelId === model.id));
   switch (model.status) {
     case 'loading': {
+      if (slots.some((s) => s.modelId === model.id && s.status === 'waking')) return `${model.label} — waking…`;
       const loadingNow = slots.some((s) => s.modelId === model.id && (s.status === 'starting' || s.status === 'loading'));
       if (!loadingNow) return `${model.label} — ${queued ? 'queued' : 'switching…'}`;
       const fraction = model.progress?.phaseFraction;
@@ -107,6 +116,8 @@ function modelLabel(model: ModelView, slots: readonly SlotView[]): string {
     }
     case 'failed':
       return `⚠ ${model.label} — failed`;
+    case 'sleeping':
+      return queued ? `${model.label} (asleep) — queued` : `${model.label} (asleep)`;
     default:
       return queued ? `${model.label} — queued` : model.label;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { LoadRecord } from '../../shared/engine-state.js';
-import { loadNotification } from '../../electron/main/load-notification.js';
+import type { LoadRecord, SwapRecord } from '../../shared/engine-state.js';
+import { loadNotification, wakeNotification } from '../../electron/main/load-notification.js';
 import { engineState } from './engine-state-fixtures.js';
 
 const KAT = 'kat-dev-awq-8bit';
@@ -51,5 +51,23 @@ describe('loadNotification', () => {
 
   it('a cancelled load (superseded by another switch) says nothing', () => {
     expect(loadNotification({ ...ready, outcome: 'cancelled' }, engineState(), hidden)).toBeNull();
+  });
+});
+
+describe('wakeNotification', () => {
+  const hidden = { visible: false, focused: false };
+  const wake: SwapRecord = { atMs: 10_000, action: 'wake', modelId: 'mistral-large-2411-awq', slotId: 'gpu1-2-3-4.mistral-large-2411-awq', cause: 'request', outcome: 'ready', durationMs: 4_000 };
+
+  it('a woken model: its label and how long the wake took, only when the window is not watched', () => {
+    expect(wakeNotification(wake, engineState(), hidden)).toEqual({ title: 'Mistral Large 2411 (AWQ) is ready', body: 'Woken in 0m04s', failed: false });
+    expect(wakeNotification(wake, engineState(), { visible: true, focused: true })).toBeNull();
+  });
+
+  it.each<[string, SwapRecord]>([
+    ['a wake that fell back to a cold load (its load brings the notice)', { ...wake, outcome: 'failed', fallback: 'waking failed; loading it cold' }],
+    ['a sleep', { ...wake, action: 'sleep', outcome: undefined }],
+    ['a load (the load record brings the notice)', { ...wake, action: 'load' }],
+  ])('nothing for %s', (_, record) => {
+    expect(wakeNotification(record, engineState(), hidden)).toBeNull();
   });
 });

@@ -143,6 +143,31 @@ describe('trayMenuItems', () => {
     expect(items.find((i) => i.intent?.kind === 'stop')).toMatchObject({ label: 'Stop all models', enabled: true });
   });
 
+  it('lists warm models asleep "(asleep)", switchable to wake them; says which are asleep, putting to sleep or waking', () => {
+    // qwen ready on GPU 0; warm mistral and kat-dev asleep in slots of their own; Stop stops the sleeping servers too.
+    const state = multiSlotState();
+    state.slots[1] = { ...state.slots[1]!, id: 'gpu1-2-3-4.mistral', status: 'sleeping', progress: undefined };
+    state.slots[2] = { ...state.slots[2]!, id: 'gpu4-5.kat', status: 'sleeping', modelId: KAT };
+    state.models = state.models.map((m) => (m.id === MISTRAL || m.id === KAT ? { ...m, status: 'sleeping', warm: true, progress: undefined } : m));
+    const items = trayMenuItems(state);
+    expect(items[0]!.label).toBe('qwen, coder ready; mistral, kat-dev asleep');
+    expect(modelRows(items)).toEqual([
+      ['Qwen2.5 7B Instruct', true],
+      ['Mistral Large 2411 (AWQ) (asleep)', false],
+      ['KAT-Dev 72B (asleep)', false],
+      ['Qwen2.5 Coder 7B', true],
+    ]);
+    expect(items.find((i) => i.label === 'KAT-Dev 72B (asleep)')).toMatchObject({ intent: { kind: 'switch', model: KAT } });
+    expect(items.find((i) => i.intent?.kind === 'stop')).toMatchObject({ label: 'Stop all models', enabled: true });
+
+    state.slots[1] = { ...state.slots[1]!, status: 'waking', pending: { modelId: MISTRAL, waiters: 1, cause: 'request' } };
+    state.slots[2] = { ...state.slots[2]!, status: 'releasing' };
+    state.models = state.models.map((m) => (m.id === MISTRAL ? { ...m, status: 'loading' } : m));
+    const busy = trayMenuItems(state);
+    expect(busy[0]!.label).toBe('qwen, coder ready; waking mistral; putting kat-dev to sleep');
+    expect(modelRows(busy)[1]).toEqual(['Mistral Large 2411 (AWQ) — waking…', false]);
+  });
+
   it('without slots (a catalog of upstream models only): nothing loaded, nothing to stop', () => {
     const items = trayMenuItems({ ...engineState(), slots: [] });
     expect(items[0]!.label).toBe('no model loaded');

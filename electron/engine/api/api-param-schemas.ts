@@ -25,7 +25,13 @@ const settingsPatch = z
       .strict()
       .optional(),
     backend: z
-      .object({ drainTimeoutS: z.number().min(0).optional(), readyTimeoutS: z.number().positive().optional(), stopTimeoutS: z.number().positive().optional() })
+      .object({
+        drainTimeoutS: z.number().min(0).optional(),
+        readyTimeoutS: z.number().positive().optional(),
+        stopTimeoutS: z.number().positive().optional(),
+        maxSleepers: z.number().int().min(0).max(16).optional(),
+        sleepTimeoutS: z.number().positive().optional(),
+      })
       .strict()
       .optional(),
     gpu: z

@@ -64,15 +64,15 @@ export function createEngineApi(engine: Engine, configPath: string, options: Eng
   return { handlers: createApiHandlers(engine, { catalogEditor, startSimulatedHost: simulatedHost }), catalogEditor };
 }
 
-/** The models a slot holds (loaded, loading, stopping), is switching to, or has queued. */
+/** The models a slot holds (loaded, loading, stopping, asleep: a sleeping server keeps its launch settings), is switching to, or has queued. */
 export function modelActivity(state: EngineState): Map<string, ModelActivity> {
   const out = new Map<string, ModelActivity>();
   for (const slot of state.slots) {
     for (const queued of slot.queue) out.set(queued.modelId, 'queued');
     if (slot.pending) out.set(slot.pending.modelId, 'loading');
     if (slot.modelId === null) continue;
-    if (slot.status === 'ready' || slot.status === 'stopping') out.set(slot.modelId, 'loaded');
-    if (slot.status === 'starting' || slot.status === 'loading') out.set(slot.modelId, 'loading');
+    if (slot.status === 'ready' || slot.status === 'stopping' || slot.status === 'releasing' || slot.status === 'sleeping') out.set(slot.modelId, 'loaded');
+    if (slot.status === 'starting' || slot.status === 'loading' || slot.status === 'waking') out.set(slot.modelId, 'loading');
   }
   return out;
 }

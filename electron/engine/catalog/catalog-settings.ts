@@ -1,6 +1,7 @@
 import type { Catalog } from '../../../shared/catalog-schema.js';
 import type { Settings } from '../../../shared/switchboard-api.js';
 import { SWITCHBOARD_VERSION } from '../../../shared/version.js';
+import { DEFAULT_MAX_SLEEPERS, DEFAULT_SLEEP_TIMEOUT_S } from '../../../shared/catalog-constants.js';
 
 /** The engine-wide settings the UI shows, from a catalog. */
 export function settingsOf(catalog: Catalog, configPath: string): Settings {
@@ -15,6 +16,8 @@ export function settingsOf(catalog: Catalog, configPath: string): Settings {
       drainTimeoutS: backend.drainTimeoutS,
       readyTimeoutS: backend.readyTimeoutS,
       stopTimeoutS: backend.stopTimeoutS,
+      maxSleepers: backend.maxSleepers ?? DEFAULT_MAX_SLEEPERS,
+      sleepTimeoutS: backend.sleepTimeoutS ?? DEFAULT_SLEEP_TIMEOUT_S,
     },
     gpu: { presetsW: gpu.presetsW, sampleIntervalMs: gpu.sampleIntervalMs, historyS: gpu.historyS },
   };

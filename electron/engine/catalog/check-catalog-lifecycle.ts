@@ -1,5 +1,5 @@
 import type { Catalog, ModelEntry } from '../../../shared/catalog-schema.js';
-import { assignSlotPorts, formatGpuSet, gpuSetKey, gpuSetOf, isSlotModel, listSlots, overlaps, sharedGpus, slotPortRange } from '../../../shared/gpu-sets.js';
+import { assignSlotPorts, formatGpuSet, gpuSetOf, isSlotModel, listSlots, overlaps, sharedGpus, slotIdOf, slotPortRange } from '../../../shared/gpu-sets.js';
 import { closestName } from './closest-name.js';
 import type { PathSegment } from './format-field-path.js';
 import type { IssueCollector } from './issue-collector.js';
@@ -80,10 +80,10 @@ function checkSlotPorts(catalog: Catalog, out: IssueCollector): void {
   const slotOwner = new Map<string, { other: ModelEntry; at: number }>();
   catalog.models.forEach((model, i) => {
     if (!isSlotModel(model) || model.port === undefined) return;
-    const slotId = gpuSetKey(gpuSetOf(model));
+    const slotId = slotIdOf(model);
     if (first <= last && (model.port < first || model.port > last)) fail(['models', i, 'port'], `${model.port} is outside ${rangeText}`);
     const samePort = portOwner.get(model.port);
-    if (samePort !== undefined && gpuSetKey(gpuSetOf(samePort.other)) !== slotId) {
+    if (samePort !== undefined && slotIdOf(samePort.other) !== slotId) {
       const { other, at } = samePort;
       fail(
         ['models', i, 'port'],

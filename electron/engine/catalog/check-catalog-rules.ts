@@ -95,6 +95,8 @@ const MANAGED_FLAGS: Record<string, string> = {
   '--quantization': 'use quantization',
   '--mem-fraction-static': 'use memFractionStatic',
   '--enable-torch-compile': 'use torchCompile: true',
+  '--enable-memory-saver': 'use switchMode: warm',
+  '--enable-weights-cpu-backup': 'use switchMode: warm',
 };
 
 function checkLaunchModel(model: ModelEntry, i: number, out: IssueCollector): void {
@@ -103,6 +105,10 @@ function checkLaunchModel(model: ModelEntry, i: number, out: IssueCollector): vo
     const hint = MANAGED_FLAGS[flag];
     if (hint) out.error(['models', i, 'extraArgs', j], `${flag} does not belong in extraArgs: ${hint}`);
   });
+  // torch_memory_saver refuses to start under expandable segments (torch_memory_saver/entrypoint.py, 0.0.9rc2).
+  if (model.switchMode === 'warm' && /expandable_segments:\s*True/i.test(model.env.PYTORCH_CUDA_ALLOC_CONF ?? '')) {
+    out.error(['models', i, 'env', 'PYTORCH_CUDA_ALLOC_CONF'], 'expandable_segments:True cannot be used with switchMode: warm (torch_memory_saver refuses to start with it)');
+  }
   const path = model.modelPath ?? '';
   if (path.startsWith('~')) {
     out.error(['models', i, 'modelPath'], 'no shell expands "~" here; write the full path');
@@ -125,6 +131,9 @@ function checkScriptModel(model: ModelEntry, i: number, out: IssueCollector): vo
   if (model.tp !== 1) ignored('tp');
   if (model.torchCompile) ignored('torchCompile');
   if (model.extraArgs.length > 0) ignored('extraArgs');
+  // Sleeping needs the memory-saver flags, which only a launch the engine builds is sure to have.
+  if (model.switchMode === 'warm')
+    out.error(['models', i, 'switchMode'], 'warm needs a launch model (modelPath): a script decides its own flags, and a server without --enable-memory-saver frees nothing when put to sleep');
   for (const field of LAUNCH_ONLY_FIELDS) if (model[field] !== undefined) ignored(field);
 }
 
@@ -138,6 +147,7 @@ function checkUpstreamModel(model: ModelEntry, i: number, out: IssueCollector): 
   if (model.powerLimitW !== undefined) ignored('powerLimitW');
   if (model.port !== undefined) ignored('port');
   if (model.pinned) ignored('pinned');
+  if (model.switchMode !== undefined) ignored('switchMode');
   if (model.idleUnloadS !== undefined) ignored('idleUnloadS');
   if (Object.keys(model.env).length > 0) ignored('env');
   for (const field of LAUNCH_ONLY_FIELDS) if (model[field] !== undefined) ignored(field);

@@ -6,6 +6,7 @@ import { GpuSampler } from './gpu-sampler.js';
 import type { GpuTelemetry } from './gpu-telemetry.js';
 import { readHostStats } from './host-stats.js';
 import { readTopology } from './read-topology.js';
+import { readComputeApps } from '../../system/nvidia-smi/read-compute-apps.js';
 
 /** The sampler as the monitor drives it. */
 export interface SamplerLike extends GpuTelemetry {
@@ -31,6 +32,7 @@ export interface GpuMonitorOptions {
   sampler?: SamplerLike;
   readTopology?: () => Promise<GpuTopologySnapshot>;
   readHost?: () => Promise<HostStats>;
+  readProcessMemory?: () => Promise<Map<number, number | null> | null>;
 }
 
 /** The GPU overview without the parts the engine adds (presets, pending power changes). */
@@ -41,6 +43,7 @@ export class GpuMonitor {
   private readonly sampler: SamplerLike;
   private readonly readTopo: () => Promise<GpuTopologySnapshot>;
   private readonly readHost: () => Promise<HostStats>;
+  private readonly readProcesses: () => Promise<Map<number, number | null> | null>;
   private readonly intervalMs: number;
   private readonly listeners = new Set<(tick: GpuTick) => void>();
   private topo: GpuTopologySnapshot | null;
@@ -54,7 +57,22 @@ export class GpuMonitor {
     this.sampler = options.sampler ?? new GpuSampler({ nvidiaSmiPath: options.nvidiaSmiPath, intervalMs: this.intervalMs, historySize });
     this.readTopo = options.readTopology ?? (() => readTopology(options.nvidiaSmiPath));
     this.readHost = options.readHost ?? (() => readHostStats());
+    this.readProcesses = options.readProcessMemory ?? (() => readComputeApps(options.nvidiaSmiPath ?? 'nvidia-smi'));
     this.topo = options.topology ?? null;
+  }
+
+  /**
+   * GPU memory per process (MiB summed over its GPUs; null = not reported), from nvidia-smi's compute
+   * apps; null when GPUs are not available or nvidia-smi gave no answer. Never throws.
+   */
+  async processMemory(): Promise<Map<number, number | null> | null> {
+    if (!this.availability().available) return null;
+    return this.readProcesses().catch(() => null);
+  }
+
+  /** A fresh reading of the host's CPU and memory. */
+  async hostNow(): Promise<HostStats | null> {
+    return this.readHost().catch(() => null);
   }
 
   /** Probes nvidia-smi and starts sampling; reads the topology when GPUs answer. Never throws. */

@@ -90,11 +90,22 @@ export class LoadingReporter {
     const { modelId } = this.opts;
     const own = state.slots.find((s) => s.modelId === modelId) ?? slotWaitingFor(state, modelId);
     if (own && own.modelId === modelId && (own.status === 'starting' || own.status === 'loading') && own.progress) return this.phaseLine(own);
-    // Not loading yet: what it waits for — a slot that gives up its GPUs (draining, stopping), else its own slot.
-    const slot = state.slots.find((s) => s.modelId !== modelId && (s.draining || s.status === 'stopping')) ?? own;
+    if (own && own.modelId === modelId && own.status === 'waking') {
+      const text = formatStatusLine({ kind: 'tick', modelId, phaseLabel: `Waking ${modelId} (its GPU memory coming back)`, elapsedMs: Date.now() - (own.loadStartedAtMs ?? this.startedAtMs) });
+      return { key: 'waking', text };
+    }
+    // Not loading yet: what it waits for — a slot that gives up its GPUs (draining, stopping, going to sleep), else its own slot.
+    const slot = state.slots.find((s) => s.modelId !== modelId && (s.draining || s.status === 'stopping' || s.status === 'releasing')) ?? own;
     if (!slot) return null;
     const ahead = slot.queue.findIndex((q) => q.modelId === modelId);
-    const what = slot.status === 'ready' && slot.draining ? `${slot.modelId} finishing its requests` : slot.modelId ? `${slot.modelId} (${slot.status})` : slot.status;
+    const what =
+      slot.status === 'ready' && slot.draining
+        ? `${slot.modelId} finishing its requests`
+        : slot.status === 'releasing'
+          ? `${slot.modelId} going to sleep`
+          : slot.modelId
+            ? `${slot.modelId} (${slot.status})`
+            : slot.status;
     const text = formatStatusLine({ kind: 'tick', modelId, phaseLabel: `Waiting: ${what}${ahead > 0 ? `, ${ahead} switch(es) ahead` : ''}`, elapsedMs: Date.now() - this.startedAtMs });
     return { key: `wait|${what}|${ahead}`, text };
   }

@@ -53,16 +53,19 @@ export class ModelLifecycle {
     return model.idleUnloadS ?? this.opts.catalog().idleUnloadS ?? 0;
   }
 
-  /** When the loaded, idle model will be unloaded; undefined when it never will or a request runs or waits. */
+  /**
+   * When the loaded (or sleeping) idle model will be unloaded; undefined when it never will or a
+   * request runs or waits. A sleeping server holds host RAM and a port: it idles out like a loaded one.
+   */
   idleUnloadAtMs(model: ModelEntry): number | undefined {
     const idleS = this.idleUnloadS(model);
     if (idleS <= 0) return undefined;
     const { requests } = this.opts;
     if (requests.inFlight(model.id) > 0 || requests.waiting(model.id) > 0) return undefined;
-    const slot = this.opts.pool.views().find((s) => s.modelId === model.id && s.status === 'ready');
-    if (!slot || slot.readyAtMs === undefined) return undefined;
-    const since = Math.max(slot.readyAtMs, requests.lastFinished(model.id) ?? 0);
-    return since + idleS * 1000;
+    const slot = this.opts.pool.views().find((s) => s.modelId === model.id && (s.status === 'ready' || s.status === 'sleeping'));
+    const since = slot?.readyAtMs ?? slot?.sleptAtMs;
+    if (!slot || since === undefined) return undefined;
+    return Math.max(since, requests.lastFinished(model.id) ?? 0) + idleS * 1000;
   }
 
   /** One look at every loaded model; public for tests. */
@@ -70,14 +73,16 @@ export class ModelLifecycle {
     if (this.stopped || !this.hasIdleUnload() || !this.opts.pool.isQuiet()) return;
     const now = this.now();
     for (const slot of this.opts.pool.views()) {
-      if (slot.status !== 'ready' || slot.modelId === null || this.unloading.has(slot.modelId)) continue;
+      if ((slot.status !== 'ready' && slot.status !== 'sleeping') || slot.modelId === null || this.unloading.has(slot.modelId)) continue;
       const model = this.opts.model(slot.modelId);
       const at = model ? this.idleUnloadAtMs(model) : undefined;
       if (!model || at === undefined || now < at) continue;
       this.unloading.add(model.id);
+      // A sleeper held no GPU memory: its end frees nothing to return to the default model with.
+      const asleep = slot.status === 'sleeping';
       this.opts.pool
         .unload(slot.id, 'idle')
-        .then(() => this.returnToDefault())
+        .then(() => (asleep ? undefined : this.returnToDefault()))
         .catch((err: Error) => this.opts.onError(`idle unload of ${model.id} failed: ${err.message}`))
         .finally(() => this.unloading.delete(model.id));
     }

@@ -20,8 +20,8 @@ export interface EvictionTarget {
   gpus: GpuSet;
 }
 
-/** Slot states in which the backend holds (or is about to hold, or still holds) its GPUs. */
-const HOLDS_GPUS: ReadonlySet<SlotStatus> = new Set<SlotStatus>(['starting', 'loading', 'ready', 'stopping']);
+/** Slot states in which the backend holds (or is about to hold, or still holds) its GPUs' memory; a sleeping server holds only its CUDA context and is left alone. */
+const HOLDS_GPUS: ReadonlySet<SlotStatus> = new Set<SlotStatus>(['starting', 'loading', 'ready', 'releasing', 'waking', 'stopping']);
 
 /** Causes that may evict a pinned model: a person asked for this switch. */
 const MAY_EVICT_PINNED: ReadonlySet<SwitchCause> = new Set<SwitchCause>(['manual', 'cli']);

@@ -1,10 +1,11 @@
 import type { Catalog, ModelEntry } from '../../../shared/catalog-schema.js';
 import type { QueuedSwitch, SlotView, SwitchCause } from '../../../shared/engine-state.js';
 import { EngineError } from '../../../shared/engine-error.js';
-import { assignSlotPorts, gpuSetKey, gpuSetOf, isSlotModel, overlaps, type GpuSet } from '../../../shared/gpu-sets.js';
+import { assignSlotPorts, gpuSetOf, isSlotModel, overlaps, slotIdOf, type GpuSet } from '../../../shared/gpu-sets.js';
 import { planEviction, type RunningSlot } from './plan-eviction.js';
 import { rejectAll, SerialRunner, type Waiter } from './serial-runner.js';
 import type { SlotSwitcher } from './slot-switcher.js';
+import { DEFAULT_MAX_SLEEPERS } from '../../../shared/catalog-constants.js';
 
 /** Who asked for a load or an unload: shown in the swap history. */
 export interface SwapTrigger {
@@ -24,8 +25,14 @@ export interface SlotPoolOptions {
    * Runs when a load reaches the head of the FIFO, before anything is stopped or launched: throws
    * (EngineError 'will_not_fit') to refuse it, which it must not do when `force`. Not called for
    * taking over a server that already runs ('adopt') nor for a model already serving in its slot.
+   * `waking`: the model's server sleeps in its slot and will be woken, not launched.
    */
-  checkFit?(model: ModelEntry, force: boolean): Promise<void>;
+  checkFit?(model: ModelEntry, force: boolean, waking: boolean): Promise<void>;
+  /**
+   * Whether a warm model's ready server may go to sleep now instead of stopping (host RAM for its
+   * weights, and so on); false stops it cold. Not asked for cold models, nor when maxSleepers is 0.
+   */
+  maySleep?(model: ModelEntry, switcher: SlotSwitcher): Promise<boolean>;
 }
 
 /** A load asked for with `force` skips the fit check. */
@@ -103,20 +110,20 @@ export class SlotPool {
    * waiting in the FIFO would replace or evict that slot (newcomers queue behind those).
    */
   isServing(model: ModelEntry): boolean {
-    const slot = this.slots.get(gpuSetKey(gpuSetOf(model)));
+    const slot = this.slots.get(slotIdOf(model));
     if (!slot?.switcher.isServing(model.id)) return false;
     return !this.ops.all().some((op) => this.opAffects(op, slot, model.id));
   }
 
   /** True when the model is loaded and its slot not draining (a caller whose wait just ended may send). */
   isReadyFor(model: ModelEntry): boolean {
-    return this.slots.get(gpuSetKey(gpuSetOf(model)))?.switcher.isReadyFor(model.id) ?? false;
+    return this.slots.get(slotIdOf(model))?.switcher.isReadyFor(model.id) ?? false;
   }
 
   /** The slot a model runs in (created on first use, with its port). */
   slotOf(model: ModelEntry): Slot {
     const gpus = gpuSetOf(model);
-    const id = gpuSetKey(gpus);
+    const id = slotIdOf(model);
     let slot = this.slots.get(id);
     if (!slot) {
       const port = assignSlotPorts(this.opts.catalog()).get(id);
@@ -175,7 +182,7 @@ export class SlotPool {
 
   private slotIdOf(modelId: string): string | undefined {
     const model = this.opts.catalog().models.find((m) => m.id === modelId);
-    return model ? gpuSetKey(gpuSetOf(model)) : undefined;
+    return model ? slotIdOf(model) : undefined;
   }
 
   /** Whether a queued or running op would replace or evict `slot` (so `modelId` there must wait). */
@@ -189,7 +196,7 @@ export class SlotPool {
   /** Why loading the model now would be refused (a pinned model on its GPUs), or undefined. */
   refusal(model: ModelEntry, cause: SwitchCause): EngineError | undefined {
     if (this.isServing(model)) return undefined;
-    const plan = planEviction({ modelId: model.id, slotId: gpuSetKey(gpuSetOf(model)), gpus: gpuSetOf(model) }, this.runningSlots(), cause);
+    const plan = planEviction({ modelId: model.id, slotId: slotIdOf(model), gpus: gpuSetOf(model) }, this.runningSlots(), cause);
     if (plan.ok) return undefined;
     return new EngineError('conflict', plan.message, { pinned: plan.pinned.map((s) => s.modelId), model: model.id });
   }
@@ -223,15 +230,28 @@ export class SlotPool {
       const slot = this.slotOf(model);
       const plan = planEviction({ modelId: model.id, slotId: slot.id, gpus: slot.gpus }, this.runningSlots(), op.cause);
       if (!plan.ok) throw new EngineError('conflict', plan.message, { pinned: plan.pinned.map((s) => s.modelId), model: model.id });
-      if (op.cause !== 'adopt' && !slot.switcher.isServing(model.id)) await this.opts.checkFit?.(model, op.force);
-      // The model's own slot switches inside itself (drain, stop, load); other overlapping slots are evicted first.
-      for (const victim of plan.evict.filter((v) => v.slotId !== slot.id)) {
-        await this.slots.get(victim.slotId)!.switcher.stop('evict', { drain: true, forModel: model.id });
-      }
+      if (op.cause !== 'adopt' && !slot.switcher.isServing(model.id)) await this.opts.checkFit?.(model, op.force, slot.switcher.isSleeping());
+      // The model's own slot switches inside itself (drain, stop, load); other overlapping slots are evicted
+      // first — a warm model's server is put to sleep instead when it may.
+      for (const victim of plan.evict.filter((v) => v.slotId !== slot.id)) await this.evict(this.slots.get(victim.slotId)!, victim.modelId, model.id);
       settle(op, await slot.switcher.ensureReady(model.id, op.cause, op.trigger));
     } catch (err) {
       settle(op, err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /** Makes `victim` give its GPUs to `forModel`: sleep (warm, allowed, room for one more sleeper) or stop. */
+  private async evict(victim: Slot, modelId: string, forModel: string): Promise<void> {
+    const model = this.opts.catalog().models.find((m) => m.id === modelId);
+    const max = this.opts.catalog().backend.maxSleepers ?? DEFAULT_MAX_SLEEPERS;
+    if (model?.switchMode === 'warm' && max > 0 && victim.switcher.view().status === 'ready' && (await this.opts.maySleep?.(model, victim.switcher)) === true) {
+      // At most `max` asleep: the one asleep longest is stopped to make room.
+      const sleepers = [...this.slots.values()].filter((s) => s !== victim && s.switcher.isSleeping()).sort((a, b) => (a.switcher.view().sleptAtMs ?? 0) - (b.switcher.view().sleptAtMs ?? 0));
+      for (const old of sleepers.slice(0, Math.max(0, sleepers.length - max + 1))) await old.switcher.stop('evict', { forModel });
+      await victim.switcher.sleep('evict', { forModel });
+      return;
+    }
+    await victim.switcher.stop('evict', { drain: true, forModel });
   }
 
   private async executeUnload(op: Extract<HostOp, { kind: 'unload' }>): Promise<void> {

@@ -48,7 +48,32 @@ export interface SlotSwitcherOptions {
   onLoadFinished(record: LoadRecord): void;
   /** A model's server was stopped (a switch, an eviction, idle, stop) or was found dead while serving (cause 'crash'). */
   onUnloaded?(unload: { modelId: string; cause: SwitchCause; forModel?: string; atMs: number }): void;
+  /**
+   * A warm model's server: puts it to sleep and wakes it (SGLang's memory occupation routes). Each call
+   * throws when it did not go to plan; the slot then stops the server (a failed wake loads it cold).
+   */
+  sleeper?: SlotSleeper;
+  /** A sleep or wake ended (with `fallback` when the server was stopped instead). */
+  onSleepChange?(change: SleepChange): void;
   now?: () => number;
+}
+
+/** Puts one server to sleep and wakes it; see SlotSwitcherOptions.sleeper. */
+export interface SlotSleeper {
+  sleep(instance: BackendInstance, modelId: string, port: number): Promise<void>;
+  wake(instance: BackendInstance, modelId: string, port: number): Promise<void>;
+}
+
+export interface SleepChange {
+  action: 'sleep' | 'wake';
+  modelId: string;
+  atMs: number;
+  durationMs: number;
+  ok: boolean;
+  /** Why the server was stopped instead (not ok). */
+  fallback?: string;
+  cause: SwitchCause;
+  forModel?: string;
 }
 
 /** What a load's record carries besides its outcome and timing. */
@@ -56,7 +81,8 @@ export type LoadNotes = Pick<LoadRecord, 'powerLimits'>;
 
 type Op =
   | { kind: 'load'; modelId: string; cause: SwitchCause; trigger?: LoadRecord['trigger']; waiters: Waiter<SlotView>[]; settled?: boolean }
-  | { kind: 'stop'; cause: SwitchCause; drain: boolean; forModel?: string; waiters: Waiter<void>[] };
+  | { kind: 'stop'; cause: SwitchCause; drain: boolean; forModel?: string; waiters: Waiter<void>[] }
+  | { kind: 'sleep'; cause: SwitchCause; forModel?: string; waiters: Waiter<boolean>[] };
 
 /** How a stop goes: `drain` lets the model's in-flight requests finish first (evictions, idle unloads). */
 export interface StopOptions {
@@ -80,9 +106,11 @@ export class SlotSwitcher {
   private instance: BackendInstance | undefined;
   private watch: LoadWatch | undefined;
   private readonly ops = new SerialRunner<Op>(
-    (op) => (op.kind === 'load' ? this.executeLoad(op) : this.executeStop(op)),
+    (op) => (op.kind === 'load' ? this.executeLoad(op) : op.kind === 'sleep' ? this.executeSleep(op) : this.executeStop(op)),
     () => this.opts.onChange(),
   );
+  /** When the server went to sleep (status sleeping). */
+  private sleptAtMs: number | undefined;
   private abortLoad: (() => void) | undefined;
   /** Set by a stop that abandons loads: a stuck load is then not tried again. Cleared when the stop ran. */
   private stopRequested = false;
@@ -119,11 +147,31 @@ export class SlotSwitcher {
       this.stopRequested = true;
       for (const op of this.ops.queue.splice(0)) {
         if (op.kind === 'load') rejectAll(op.waiters, new EngineError('conflict', `switch to ${op.modelId} cancelled by stop`));
+        else if (op.kind === 'sleep') op.waiters.forEach((w) => w.resolve(false));
         else op.waiters.forEach((w) => w.resolve());
       }
       this.abortLoad?.();
     }
     return new Promise<void>((resolve, reject) => this.ops.enqueue({ kind: 'stop', cause, drain, ...(options.forModel ? { forModel: options.forModel } : {}), waiters: [{ resolve, reject }] }));
+  }
+
+  /**
+   * Puts the ready server to sleep after its in-flight requests finish (a warm model evicted by
+   * another's load): resolves true when it sleeps, false when it was stopped instead (no sleeper, not
+   * ready, or the sleep did not go to plan: the next load of it is cold).
+   */
+  sleep(cause: SwitchCause, options: { forModel?: string } = {}): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => this.ops.enqueue({ kind: 'sleep', cause, ...(options.forModel ? { forModel: options.forModel } : {}), waiters: [{ resolve, reject }] }));
+  }
+
+  /** The server the slot runs now (the engine's sleep policy asks whether it already holds a host copy). */
+  currentInstance(): BackendInstance | undefined {
+    return this.instance;
+  }
+
+  /** True while the slot's server sleeps. */
+  isSleeping(): boolean {
+    return this.status === 'sleeping';
   }
 
   /**
@@ -183,6 +231,7 @@ export class SlotSwitcher {
       ...(this.progress ? { progress: this.progress } : {}),
       ...(this.loadStartedAtMs !== undefined ? { loadStartedAtMs: this.loadStartedAtMs } : {}),
       ...(this.readyAtMs !== undefined ? { readyAtMs: this.readyAtMs } : {}),
+      ...(this.status === 'sleeping' && this.sleptAtMs !== undefined ? { sleptAtMs: this.sleptAtMs } : {}),
       ...(loading && this.progress && this.watch ? { etaMs: estimateEtaMs(typical, { ...this.progress, phaseElapsedMs: this.watch.phaseElapsedMs }) } : {}),
       ...(loading && this.watch && this.modelId ? this.stallView(this.modelId, this.watch) : {}),
       ...(this.failure ? { failure: this.failure } : {}),
@@ -241,6 +290,7 @@ export class SlotSwitcher {
 
   private async executeLoad(op: Extract<Op, { kind: 'load' }>): Promise<void> {
     if (this.status === 'ready' && this.modelId === op.modelId) return settle(op, this.view());
+    if (this.status === 'sleeping' && this.modelId === op.modelId && (await this.wake(op))) return settle(op, this.view());
     try {
       await this.drainCurrent();
       // The model being replaced leaves for this one: an eviction inside the slot.
@@ -256,6 +306,94 @@ export class SlotSwitcher {
     } catch (err) {
       settle(op, err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  private async executeSleep(op: Extract<Op, { kind: 'sleep' }>): Promise<void> {
+    const instance = this.instance;
+    const modelId = this.modelId;
+    const sleeper = this.opts.sleeper;
+    try {
+      if (this.status !== 'ready' || !instance || !modelId || !sleeper) {
+        // Nothing awake to put to sleep (or no way to): an ordinary stop.
+        if (this.status !== 'sleeping') await this.stopInstance({ cause: op.cause, ...(op.forModel ? { forModel: op.forModel } : {}) });
+        op.waiters.forEach((w) => w.resolve(this.status === 'sleeping'));
+        return;
+      }
+      await this.drainCurrent();
+      const startedAtMs = this.now();
+      this.setState('releasing', { phase: 'stopping', detail: 'releasing GPU memory' });
+      let fallback: string | undefined;
+      try {
+        await sleeper.sleep(instance, modelId, this.opts.port);
+      } catch (err) {
+        fallback = `putting ${modelId} to sleep failed (${err instanceof Error ? err.message : String(err)}); stopped it instead`;
+      }
+      // A server that died meanwhile was already handled by the exit watcher.
+      if (this.instance !== instance) fallback ??= `${modelId}'s server exited while being put to sleep`;
+      const change = { action: 'sleep' as const, modelId, atMs: this.now(), durationMs: this.now() - startedAtMs, cause: op.cause, ...(op.forModel ? { forModel: op.forModel } : {}) };
+      if (fallback === undefined) {
+        this.sleptAtMs = this.now();
+        this.readyAtMs = undefined;
+        this.setState('sleeping');
+        this.opts.onSleepChange?.({ ...change, ok: true });
+        op.waiters.forEach((w) => w.resolve(true));
+        return;
+      }
+      this.opts.onNote?.(fallback, modelId);
+      this.opts.onSleepChange?.({ ...change, ok: false, fallback });
+      if (this.instance === instance) {
+        await this.stopInstance({ cause: op.cause, ...(op.forModel ? { forModel: op.forModel } : {}) });
+      }
+      op.waiters.forEach((w) => w.resolve(false));
+    } catch (err) {
+      rejectAll(op.waiters, err);
+    }
+  }
+
+  /**
+   * Wakes the sleeping server for `op`: true when it answers as before its sleep. Otherwise the server
+   * is stopped (false) and the caller loads the model cold.
+   */
+  private async wake(op: Extract<Op, { kind: 'load' }>): Promise<boolean> {
+    const instance = this.instance;
+    const sleeper = this.opts.sleeper;
+    if (!instance || !sleeper) return false;
+    const startedAtMs = this.now();
+    this.loadStartedAtMs = startedAtMs;
+    this.failure = undefined;
+    this.setState('waking');
+    let fallback: string | undefined;
+    try {
+      await sleeper.wake(instance, op.modelId, this.opts.port);
+    } catch (err) {
+      fallback = `waking ${op.modelId} failed (${err instanceof Error ? err.message : String(err)}); loading it cold`;
+    }
+    if (this.instance !== instance) fallback ??= `${op.modelId}'s server exited while waking; loading it cold`;
+    const change = {
+      action: 'wake' as const,
+      modelId: op.modelId,
+      atMs: this.now(),
+      durationMs: this.now() - startedAtMs,
+      cause: op.cause,
+      ...(op.trigger?.forModel && op.trigger.forModel !== op.modelId ? { forModel: op.trigger.forModel } : {}),
+    };
+    this.sleptAtMs = undefined;
+    if (fallback === undefined) {
+      this.readyAtMs = this.now();
+      this.setState('ready', { phase: 'ready' });
+      this.opts.onSleepChange?.({ ...change, ok: true });
+      return true;
+    }
+    this.opts.onNote?.(fallback, op.modelId);
+    this.opts.onSleepChange?.({ ...change, ok: false, fallback });
+    if (this.instance === instance) {
+      this.instance = undefined;
+      this.setState('stopping', { phase: 'stopping' });
+      await this.opts.backend.stop(instance, this.opts.stopTimeoutMs);
+      this.setState('stopped');
+      this.opts.onUnloaded?.({ modelId: op.modelId, cause: 'crash', atMs: this.now() });
+    }
+    return false;
   }
 
   /** Lets the requests of the model being replaced finish (bounded by the drain timeout). */
@@ -395,7 +533,17 @@ export class SlotSwitcher {
   /** A ready server that dies (crash mid-stream, killed from outside) turns the slot to failed. */
   private watchForExit(instance: BackendInstance, watch: LoadWatch, modelId: string): void {
     void instance.exited.then((exit: BackendExit) => {
-      if (this.instance !== instance || this.status !== 'ready') return;
+      if (this.instance !== instance) return;
+      if (this.status === 'sleeping') {
+        // Nothing was served: the slot is simply empty now, and the next request loads the model cold.
+        this.instance = undefined;
+        this.sleptAtMs = undefined;
+        this.opts.onNote?.(`${modelId}'s sleeping server exited (${exit.signal ?? `code ${exit.code}`}); the next request loads it cold`, modelId);
+        this.setState('stopped');
+        this.opts.onUnloaded?.({ modelId, cause: 'crash', atMs: this.now() });
+        return;
+      }
+      if (this.status !== 'ready') return;
       watch.flush();
       this.instance = undefined;
       this.readyAtMs = undefined;

@@ -10,6 +10,8 @@ const KEPT = 1000;
 const MAX_FILE_BYTES = 1024 * 1024;
 const KEPT_FILES = 2;
 
+const SWAP_ACTIONS: ReadonlySet<string> = new Set<SwapRecord['action']>(['load', 'unload', 'sleep', 'wake']);
+
 /**
  * Every load and unload with its cause, as JSON lines in the state dir (`swap-history.jsonl`,
  * rotated by size to `.1`, `.2`). Appends are fire-and-forget single-line writes in order; a write
@@ -74,7 +76,7 @@ export class SwapHistory {
 function parseRecord(line: string): SwapRecord | null {
   try {
     const value = JSON.parse(line) as SwapRecord;
-    if (typeof value.modelId !== 'string' || typeof value.atMs !== 'number' || (value.action !== 'load' && value.action !== 'unload')) return null;
+    if (typeof value.modelId !== 'string' || typeof value.atMs !== 'number' || !SWAP_ACTIONS.has(value.action as string)) return null;
     return value;
   } catch {
     return null;

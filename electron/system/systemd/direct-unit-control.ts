@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { buildLaunch } from '../../../shared/build-launch-argv.js';
 import type { Catalog, ModelEntry } from '../../../shared/catalog-schema.js';
 import { DROP_IN_FILE_NAME, renderDropIn } from '../../../shared/systemd-drop-in.js';
-import { assignSlotPorts, gpuSetKey, gpuSetOf } from '../../../shared/gpu-sets.js';
+import { assignSlotPorts, slotIdOf } from '../../../shared/gpu-sets.js';
 import { isTemplateUnit } from './slot-instance-unit.js';
 import { isValidUnitName, Systemctl, type SystemdScope } from './systemctl.js';
 import type { UnitControl, UnitState } from './unit-control.js';
@@ -83,7 +83,7 @@ export class DirectUnitControl implements UnitControl {
  * each instance of a template unit listens on its own slot's port, not on backend.port.
  */
 function slotPortOf(model: ModelEntry, catalog: Catalog): number {
-  const slotId = gpuSetKey(gpuSetOf(model));
+  const slotId = slotIdOf(model);
   const port = assignSlotPorts(catalog).get(slotId);
   if (port === undefined) throw new Error(`no port for slot ${slotId} of model "${model.id}"`);
   return port;

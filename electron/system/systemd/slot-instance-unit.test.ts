@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gpuSetKey, type GpuSet } from '../../../shared/gpu-sets.js';
+import { gpuSetKey, slotIdOf, type GpuSet } from '../../../shared/gpu-sets.js';
 import { isTemplateUnit, SLOT_INSTANCE_PATTERN, slotInstanceUnit, slotOfInstanceUnit, templateOfUnit } from './slot-instance-unit.js';
 import { isValidUnitName } from './systemctl.js';
 
@@ -14,11 +14,38 @@ describe('SLOT_INSTANCE_PATTERN', () => {
     },
   );
 
+  // A warm model's own slot: the GPU set's id and the model id (slotIdOf), for every id the catalog allows.
+  it.each(['mistral-large-2411-awq', 'Qwen2.5-7B', 'a', 'org:model_v1.2', 'x+y', 'm'.repeat(128)])('accepts the warm slot of model %j', (id) => {
+    const slotId = slotIdOf({ id, gpus: [1, 2], switchMode: 'warm' });
+    expect(slotId).toMatch(SLOT_INSTANCE_PATTERN);
+    expect(isValidUnitName(slotInstanceUnit('sglang@.service', slotId))).toBe(true);
+    expect(slotIdOf({ id, gpus: [1, 2], switchMode: 'cold' })).toBe('gpu1-2');
+  });
+
   it('leaves out the empty GPU set, which the catalog check refuses', () => {
     expect(gpuSetKey({ all: false, gpus: [] })).not.toMatch(SLOT_INSTANCE_PATTERN);
   });
 
-  it.each(['', 'gpu', 'gpu0-', 'gpu-0', 'GPU0', 'gpu0,1', 'all-1', 'gpu0 ', '../gpu0', 'gpu0;rm', 'gpu0\n'])('refuses %j', (instance) => {
+  it.each([
+    '',
+    'gpu',
+    'gpu0-',
+    'gpu-0',
+    'GPU0',
+    'gpu0,1',
+    'all-1',
+    'gpu0 ',
+    '../gpu0',
+    'gpu0;rm',
+    'gpu0\n',
+    'gpu0.',
+    'gpu0..x',
+    'gpu0.x..y',
+    'gpu0.-x',
+    'gpu0.x/y',
+    'gpu0.x y',
+    `gpu0.${'m'.repeat(129)}`,
+  ])('refuses %j', (instance) => {
     expect(instance).not.toMatch(SLOT_INSTANCE_PATTERN);
   });
 });

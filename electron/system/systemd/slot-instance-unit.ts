@@ -1,10 +1,12 @@
 /**
  * A slot's instance name: `all` or `gpu<N>[-<M>…]`, as `gpuSetKey` (shared/gpu-sets.ts) writes
- * slot ids. Mirrored here (and kept in sync by slot-instance-unit.test.ts) so the helper names the
- * exact instances it accepts. `none` (an empty `gpus` list) is left out: the catalog check refuses
- * such a model (tp exceeds its GPU list), so no slot ever runs with it.
+ * slot ids, and for a warm model's own slot that followed by `.<model id>` (`slotIdOf`; model ids are
+ * letters, digits and `. _ : -` here, never `..`). Mirrored here (and kept in sync by
+ * slot-instance-unit.test.ts) so the helper names the exact instances it accepts. `none` (an empty
+ * `gpus` list) is left out: the catalog check refuses such a model (tp exceeds its GPU list), so no
+ * slot ever runs with it.
  */
-export const SLOT_INSTANCE_PATTERN = /^(all|gpu\d+(-\d+)*)$/;
+export const SLOT_INSTANCE_PATTERN = /^(all|gpu\d+(-\d+)*)(\.[A-Za-z0-9](?:[A-Za-z0-9_:-]|\.(?!\.)){0,127})?$/;
 
 const TEMPLATE_UNIT = /^([^@]+)@\.service$/;
 const INSTANCE_UNIT = /^([^@]+)@([^@]*)\.service$/;

@@ -1,4 +1,4 @@
-import type { EngineState, ModelView, SlotView } from '../../../shared/engine-state.js';
+import type { EngineState, ModelStatus, ModelView, SlotStatus, SlotView } from '../../../shared/engine-state.js';
 
 // Engine states shaped like the demo's (`npm run demo`): three models on six simulated RTX 3090,
 // one slot on 127.0.0.1:8001. For renderer tests; nothing in the app imports this.
@@ -17,12 +17,29 @@ export function sampleSlot(overrides: Partial<SlotView> = {}): SlotView {
   return { id: 'main', status: 'stopped', modelId: null, host: '127.0.0.1', port: 8001, queue: [], ...overrides };
 }
 
+/** The model status a slot status stands for (a warm model's slot: releasing and sleeping = sleeping, waking = loading). */
+function modelStatusOf(status: SlotStatus): ModelStatus {
+  switch (status) {
+    case 'ready':
+      return 'loaded';
+    case 'failed':
+      return 'failed';
+    case 'stopped':
+      return 'unloaded';
+    case 'releasing':
+    case 'sleeping':
+      return 'sleeping';
+    default:
+      return 'loading';
+  }
+}
+
 /** A whole engine state; `slot` and `models` patch the defaults, model statuses follow the slot unless given. */
 export function sampleEngineState(slot: Partial<SlotView> = {}, patch: Partial<EngineState> = {}): EngineState {
   const slotView = sampleSlot(slot);
   const models = sampleModels().map((m) => {
     if (m.id !== slotView.modelId) return m;
-    const status = slotView.status === 'ready' ? 'loaded' : slotView.status === 'failed' ? 'failed' : slotView.status === 'stopped' ? 'unloaded' : 'loading';
+    const status = modelStatusOf(slotView.status);
     return {
       ...m,
       status,

@@ -58,6 +58,33 @@ describe('model drafts', () => {
     expect(draftToInput({ ...draft, source: 'upstream', location: 'http://h:1' }, {}, { includeDefaults: true }).model).toEqual({ id: 'x', aliases: [], upstream: 'http://h:1' });
   });
 
+  it('round-trips switchMode: warm both ways, cold written only where the entry had it', () => {
+    const warm: ModelEntry = { ...MISTRAL, id: 'warm', switchMode: 'warm' };
+    const { draft, kept } = draftFromEntry(warm);
+    expect(draft.switchMode).toBe('warm');
+    expect(draftToInput(draft, kept, { includeDefaults: true })).toEqual({ model: warm, issues: {} });
+    // Warm → cold on an entry that had the field: cold is written.
+    expect(draftToInput({ ...draft, switchMode: 'cold' }, kept, { includeDefaults: true }).model.switchMode).toBe('cold');
+    // An entry without the field: cold is not added, warm is.
+    const plain = draftFromEntry(MISTRAL);
+    expect(plain.draft.switchMode).toBe('cold');
+    expect(draftToInput(plain.draft, plain.kept, { includeDefaults: true }).model).not.toHaveProperty('switchMode');
+    expect(draftToInput({ ...plain.draft, switchMode: 'warm' }, plain.kept, { includeDefaults: true }).model.switchMode).toBe('warm');
+    // An explicit cold stays as written.
+    const cold: ModelEntry = { ...MISTRAL, switchMode: 'cold' };
+    expect(draftToInput(draftFromEntry(cold).draft, draftFromEntry(cold).kept, { includeDefaults: true }).model).toEqual(cold);
+  });
+
+  it('sends switchMode on an add only when warm, and only for a launch model', () => {
+    const draft = { ...emptyDraft(), id: 'x', location: '/m' };
+    expect(draftToInput(draft).model).not.toHaveProperty('switchMode');
+    expect(draftToInput({ ...draft, switchMode: 'warm' }).model).toEqual({ id: 'x', modelPath: '/m', switchMode: 'warm' });
+    const { kept } = draftFromEntry({ ...MISTRAL, switchMode: 'warm' });
+    for (const source of ['script', 'upstream'] as const) {
+      expect(draftToInput({ ...draft, source, switchMode: 'warm' }, kept, { includeDefaults: true }).model).not.toHaveProperty('switchMode');
+    }
+  });
+
   it('sends only the fields of the chosen source', () => {
     const { draft } = draftFromEntry(MISTRAL);
     expect(draftToInput({ ...draft, source: 'upstream', location: 'http://10.0.0.7:30000' }).model).toEqual({
@@ -87,19 +114,8 @@ describe('model drafts', () => {
   });
 
   it('places engine issue keys on form fields', () => {
-    expect(['tp', 'gpus', 'modelPath', 'upstream', 'script', 'env', 'entry', 'models[2].memFractionStatic', 'sampling', 'models[1].port', 'pinned', 'idleUnloadS'].map(draftFieldOf)).toEqual([
-      'tp',
-      'gpus',
-      'location',
-      'location',
-      'location',
-      'env',
-      null,
-      'memFractionStatic',
-      null,
-      'port',
-      'pinned',
-      'idleUnloadS',
-    ]);
+    expect(
+      ['tp', 'gpus', 'modelPath', 'upstream', 'script', 'env', 'entry', 'models[2].memFractionStatic', 'sampling', 'models[1].port', 'pinned', 'idleUnloadS', 'models[0].switchMode'].map(draftFieldOf),
+    ).toEqual(['tp', 'gpus', 'location', 'location', 'location', 'env', null, 'memFractionStatic', null, 'port', 'pinned', 'idleUnloadS', 'switchMode']);
   });
 });

@@ -1,5 +1,8 @@
 import type { ModelEntry, ModelEntryInput } from '../../../shared/catalog-schema.js';
 
+/** How the engine makes room when another model needs the GPUs (catalog `switchMode`; absent = cold). */
+export type SwitchMode = NonNullable<ModelEntry['switchMode']>;
+
 /** Where a model comes from: launch settings (a model folder), a legacy start script, or a server elsewhere. */
 export type ModelSource = 'modelPath' | 'script' | 'upstream';
 
@@ -27,6 +30,8 @@ export interface ModelDraft {
   powerLimitW: string;
   /** Never evicted by a request for another model. */
   pinned: boolean;
+  /** `warm`: put to sleep (GPU memory released) instead of stopped when another model needs the GPUs; launch models only. */
+  switchMode: SwitchMode;
   /** Seconds without requests before it is unloaded; "" = the catalog's idleUnloadS, "0" = never. */
   idleUnloadS: string;
   /** The backend port of its slot; "" = assigned from backend.portRange. */
@@ -38,7 +43,7 @@ export type DraftField = Exclude<keyof ModelDraft, 'source'>;
 
 /** Fields that only mean something for some sources (hidden and not sent for the others). */
 const FIELDS_FOR: Record<ModelSource, ReadonlySet<DraftField>> = {
-  modelPath: new Set(['tp', 'gpus', 'contextLength', 'quantization', 'memFractionStatic', 'torchCompile', 'extraArgs', 'env', 'powerLimitW', 'pinned', 'idleUnloadS', 'port']),
+  modelPath: new Set(['tp', 'gpus', 'contextLength', 'quantization', 'memFractionStatic', 'torchCompile', 'extraArgs', 'env', 'powerLimitW', 'pinned', 'switchMode', 'idleUnloadS', 'port']),
   script: new Set(['tp', 'gpus', 'env', 'powerLimitW', 'pinned', 'idleUnloadS', 'port']),
   upstream: new Set([]),
 };
@@ -66,12 +71,17 @@ export function emptyDraft(): ModelDraft {
     env: '',
     powerLimitW: '',
     pinned: false,
+    switchMode: 'cold',
     idleUnloadS: '',
     port: '',
   };
 }
 
-/** A catalog entry as the form shows it; `kept` holds what the form does not edit (sampling), sent back as it was. */
+/**
+ * A catalog entry as the form shows it; `kept` holds what the form does not edit (sampling), sent
+ * back as it was, and whether the entry spelled out its switchMode (so an explicit `cold` stays
+ * written and an absent one is not added).
+ */
 export function draftFromEntry(entry: ModelEntry): { draft: ModelDraft; kept: Partial<ModelEntryInput> } {
   const source: ModelSource = entry.script !== undefined ? 'script' : entry.upstream !== undefined ? 'upstream' : 'modelPath';
   const draft: ModelDraft = {
@@ -93,10 +103,11 @@ export function draftFromEntry(entry: ModelEntry): { draft: ModelDraft; kept: Pa
     powerLimitW: formatPowerLimit(entry.powerLimitW),
     // A document from an engine before multi-model slots has no `pinned`.
     pinned: entry.pinned ?? false,
+    switchMode: entry.switchMode ?? 'cold',
     idleUnloadS: entry.idleUnloadS === undefined ? '' : String(entry.idleUnloadS),
     port: entry.port === undefined ? '' : String(entry.port),
   };
-  return { draft, kept: { sampling: entry.sampling } };
+  return { draft, kept: { sampling: entry.sampling, ...(entry.switchMode === undefined ? {} : { switchMode: entry.switchMode }) } };
 }
 
 /** What the form can tell before asking the engine: text that is not a number, a list or KEY=value. */
@@ -111,6 +122,8 @@ export type LocalIssues = Partial<Record<DraftField, string>>;
  */
 export function draftToInput(draft: ModelDraft, kept: Partial<ModelEntryInput> = {}, options: { includeDefaults?: boolean } = {}): { model: ModelEntryInput; issues: LocalIssues } {
   const withDefaults = options.includeDefaults === true;
+  // switchMode has no schema default: `cold` is written only where the entry already had the field.
+  const { switchMode: hadSwitchMode, ...keptRest } = kept;
   const issues: LocalIssues = {};
   const shown = (field: DraftField) => isFieldShown(draft.source, field);
   const model: Record<string, unknown> = { id: draft.id.trim() };
@@ -143,6 +156,7 @@ export function draftToInput(draft: ModelDraft, kept: Partial<ModelEntryInput> =
   }
   if (shown('torchCompile') && (draft.torchCompile || withDefaults)) model['torchCompile'] = draft.torchCompile;
   if (shown('pinned') && (draft.pinned || withDefaults)) model['pinned'] = draft.pinned;
+  if (shown('switchMode') && (draft.switchMode === 'warm' || hadSwitchMode !== undefined)) model['switchMode'] = draft.switchMode;
   integer('idleUnloadS', 'a whole number of seconds (0 = never); leave empty for the catalog default');
   integer('port', 'a port number, 1–65535', (n) => n >= 1 && n <= 65535);
   if (shown('extraArgs') && (text(draft.extraArgs) || withDefaults)) {
@@ -160,7 +174,7 @@ export function draftToInput(draft: ModelDraft, kept: Partial<ModelEntryInput> =
     if (limit === null) issues.powerLimitW = 'watts for all GPUs (300), or per GPU index (1:300, 2:280)';
     else model['powerLimitW'] = limit;
   }
-  return { model: { ...kept, ...model } as ModelEntryInput, issues };
+  return { model: { ...keptRest, ...model } as ModelEntryInput, issues };
 }
 
 function parseEnv(text: string): Record<string, string> | string {
@@ -243,6 +257,7 @@ export function draftFieldOf(key: string): DraftField | null {
     'env',
     'powerLimitW',
     'pinned',
+    'switchMode',
     'idleUnloadS',
     'port',
   ];

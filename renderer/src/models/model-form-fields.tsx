@@ -1,7 +1,7 @@
 import { SGLANG_QUANTIZATIONS } from '../../../shared/catalog-constants.js';
 import { FormField } from './form-field.js';
 import type { PlacedIssues } from './field-issues.js';
-import { isFieldShown, type DraftField, type LocalIssues, type ModelDraft, type ModelSource } from './model-draft.js';
+import { isFieldShown, type DraftField, type LocalIssues, type ModelDraft, type ModelSource, type SwitchMode } from './model-draft.js';
 
 const SOURCES: { value: ModelSource; label: string; fieldLabel: string; placeholder: string }[] = [
   { value: 'modelPath', label: 'Model folder', fieldLabel: 'Model path (on the engine host)', placeholder: '/models/Mistral-Large-Instruct-2411-AWQ' },
@@ -9,7 +9,12 @@ const SOURCES: { value: ModelSource; label: string; fieldLabel: string; placehol
   { value: 'upstream', label: 'Served elsewhere', fieldLabel: 'Upstream URL', placeholder: 'http://127.0.0.1:30010' },
 ];
 
-type TextField = Exclude<DraftField, 'torchCompile' | 'quantization' | 'pinned'>;
+type TextField = Exclude<DraftField, 'torchCompile' | 'quantization' | 'pinned' | 'switchMode'>;
+
+const SWITCH_MODES: { value: SwitchMode; label: string }[] = [
+  { value: 'cold', label: 'Cold: stop when another model needs the GPUs' },
+  { value: 'warm', label: 'Warm: sleep, comes back in seconds' },
+];
 
 const TEXT_FIELDS: { field: TextField; label: string; hint?: string; placeholder?: string; multiline?: boolean; numeric?: boolean }[] = [
   { field: 'id', label: 'Id (the model name clients send)', placeholder: 'mistral-large-2411-awq' },
@@ -106,6 +111,19 @@ export function ModelFormFields({
       {isFieldShown(draft.source, 'pinned') && (
         <FormField name="pinned" label="Pinned" hint="a request for another model never evicts it" {...field('pinned')}>
           {(control) => <input {...control} type="checkbox" checked={draft.pinned} onChange={(e) => onChange('pinned', e.target.checked)} />}
+        </FormField>
+      )}
+      {isFieldShown(draft.source, 'switchMode') && (
+        <FormField name="switchMode" label="Switch mode" hint="warm: sleeps with its weights in host RAM, on a port of its own" {...field('switchMode')}>
+          {(control) => (
+            <select {...control} value={draft.switchMode} onChange={(e) => onChange('switchMode', e.target.value as SwitchMode)}>
+              {SWITCH_MODES.map((m) => (
+                <option key={m.value} value={m.value}>
+                  {m.label}
+                </option>
+              ))}
+            </select>
+          )}
         </FormField>
       )}
       {(['idleUnloadS', 'port', 'powerLimitW', 'extraArgs', 'env'] as const).map((f) => text(TEXT[f]))}

@@ -33,7 +33,10 @@ export function ModelRow({ model: m, facts, busy, actions }: { model: ModelView;
   const unloading = isBusyWith(busy, 'unload', m.id);
   const switchable = m.kind !== 'upstream';
   const canSwitch = switchable && !(active && m.status === 'loaded') && m.status !== 'loading' && !switching;
-  const canUnload = switchable && m.status === 'loaded' && !unloading;
+  // A sleeping (warm) model's server still runs: Switch wakes it, Unload stops it.
+  const canUnload = switchable && (m.status === 'loaded' || m.status === 'sleeping') && !unloading;
+  const asleep = m.status === 'sleeping';
+  const slotHere = slot?.modelId === m.id ? slot.status : undefined;
   return (
     <tr data-testid={`model-row-${m.id}`} data-active={active ? 'true' : undefined} className={active ? 'row-active' : undefined}>
       <th scope="row" className="model-name">
@@ -42,6 +45,11 @@ export function ModelRow({ model: m, facts, busy, actions }: { model: ModelView;
         {m.pinned && (
           <span className="tag tag-pinned" data-testid={`pinned-${m.id}`} title="Pinned: a request for another model never evicts it">
             pinned
+          </span>
+        )}
+        {m.warm && (
+          <span className="tag tag-warm" data-testid={`warm-${m.id}`} title="Warm: put to sleep instead of stopped when another model needs the GPUs; comes back in seconds">
+            warm
           </span>
         )}
         {facts.preload && (
@@ -75,8 +83,11 @@ export function ModelRow({ model: m, facts, busy, actions }: { model: ModelView;
             {m.etaMs ? ` · ~${formatDuration(m.etaMs)} left` : ''}
           </span>
         )}
+        {slotHere === 'waking' && <span className="row-progress">Waking…</span>}
+        {slotHere === 'releasing' && <span className="row-progress">Going to sleep…</span>}
+        {asleep && slotHere !== 'waking' && slotHere !== 'releasing' && <span className="row-note">GPU memory released</span>}
         {queuedAt !== undefined && <span className="tag">queued #{queuedAt}</span>}
-        {m.status === 'loaded' && m.idleUnloadAtMs !== undefined && <IdleCountdown atMs={m.idleUnloadAtMs} testId={`idle-${m.id}`} />}
+        {(m.status === 'loaded' || asleep) && m.idleUnloadAtMs !== undefined && <IdleCountdown atMs={m.idleUnloadAtMs} testId={`idle-${m.id}`} />}
       </td>
       <td className="num">{m.tp}</td>
       <td className="mono" title={slot ? `slot ${slot.id}: ${formatSlotGpus(slot.gpus)}, port ${slot.port}` : undefined}>
@@ -95,11 +106,26 @@ export function ModelRow({ model: m, facts, busy, actions }: { model: ModelView;
         )}
       </td>
       <td className="row-actions">
-        <button type="button" className="primary" data-testid={`switch-${m.id}`} aria-label={`Switch to ${m.id}`} disabled={!canSwitch} onClick={() => actions.onSwitch(m.id)}>
+        <button
+          type="button"
+          className="primary"
+          data-testid={`switch-${m.id}`}
+          aria-label={`Switch to ${m.id}`}
+          title={asleep ? 'Wakes it: back in seconds' : undefined}
+          disabled={!canSwitch}
+          onClick={() => actions.onSwitch(m.id)}
+        >
           {switching ? 'Switching…' : 'Switch'}
         </button>
         {switchable && (
-          <button type="button" data-testid={`unload-${m.id}`} aria-label={`Unload ${m.id}`} disabled={!canUnload} onClick={() => actions.onUnload(m.id)}>
+          <button
+            type="button"
+            data-testid={`unload-${m.id}`}
+            aria-label={`Unload ${m.id}`}
+            title={asleep ? 'Stops its sleeping server; the next load is a cold one' : undefined}
+            disabled={!canUnload}
+            onClick={() => actions.onUnload(m.id)}
+          >
             {unloading ? 'Unloading…' : 'Unload'}
           </button>
         )}

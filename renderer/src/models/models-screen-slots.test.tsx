@@ -51,6 +51,22 @@ function idOf(change: CatalogChange): string {
   return change.op === 'add' || change.op === 'edit' ? change.model.id : '';
 }
 
+/** qwen warm and asleep in a slot of its own (GPU 0, port 8011); mistral warm and waking in its own. */
+function warmState(): EngineState {
+  const state = sampleMultiSlotState();
+  const qwenSlot = { ...state.slots[0]!, id: 'gpu0.qwen', port: 8011, status: 'sleeping' as const };
+  const mistralSlot = { ...state.slots[1]!, id: 'gpu1-2-3-4.mistral', status: 'waking' as const, progress: undefined };
+  return {
+    ...state,
+    activeModel: CODER_ID,
+    activeModels: [CODER_ID],
+    slots: [qwenSlot, mistralSlot, ...state.slots.slice(2)],
+    models: state.models.map(({ progress: _progress, ...m }) =>
+      m.id === QWEN ? { ...m, status: 'sleeping', warm: true, slotId: 'gpu0.qwen' } : m.id === MISTRAL ? { ...m, warm: true, slotId: 'gpu1-2-3-4.mistral' } : m,
+    ),
+  };
+}
+
 const callsOf = (method: string) => transport.calls.filter((c) => c.method === method).map((c) => c.params as Record<string, unknown>);
 const row = (id: string) => screen.getByTestId(`model-row-${id}`);
 
@@ -90,6 +106,29 @@ describe('Models screen with several slots', () => {
     await waitFor(() => expect(callsOf('models.unload')).toEqual([{ model: QWEN }]));
   });
 
+  it('marks warm models; a sleeping one can be switched to (woken) and unloaded (stopped)', async () => {
+    setup(warmState(), { 'models.switchTo': async () => warmState().slots[0]! });
+    const qwen = await screen.findByTestId(`model-row-${QWEN}`);
+    const tag = within(qwen).getByTestId(`warm-${QWEN}`);
+    expect(tag.getAttribute('title')).toBe('Warm: put to sleep instead of stopped when another model needs the GPUs; comes back in seconds');
+    expect(screen.queryAllByTestId(/^warm-/).map((t) => t.dataset['testid'])).toEqual([`warm-${QWEN}`, `warm-${MISTRAL}`]);
+    const badge = within(qwen).getByText('sleeping');
+    expect(badge.className).toBe('badge badge-sleeping');
+    expect(within(qwen).getByText('GPU memory released')).toBeTruthy();
+    expect(within(qwen).getByText(':8011')).toBeTruthy();
+    expect(within(row(MISTRAL)).getByText('Waking…')).toBeTruthy();
+
+    const unload = screen.getByTestId(`unload-${QWEN}`) as HTMLButtonElement;
+    const switchTo = screen.getByTestId(`switch-${QWEN}`) as HTMLButtonElement;
+    expect([switchTo.disabled, unload.disabled]).toEqual([false, false]);
+    expect((screen.getByTestId(`switch-${MISTRAL}`) as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByTestId(`unload-${MISTRAL}`) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(unload);
+    await waitFor(() => expect(callsOf('models.unload')).toEqual([{ model: QWEN }]));
+    fireEvent.click(switchTo);
+    await waitFor(() => expect(callsOf('models.switchTo')).toMatchObject([{ model: QWEN }]));
+  });
+
   it('says which pinned model refused a switch', async () => {
     const message = `model "${CODER_ID}" is pinned on GPU 5 and cannot be evicted for "${KAT}"; unpin it or switch manually`;
     setup(sampleMultiSlotState(), {
@@ -121,5 +160,18 @@ describe('Models screen with several slots', () => {
     fireEvent.change(port, { target: { value: '30011' } });
     await waitFor(() => expect(callsOf('catalog.preview').at(-1)?.['change']).toMatchObject({ op: 'edit', model: { pinned: false, port: 30011 } }));
     expect((callsOf('catalog.preview').at(-1)!['change'] as { model: object }).model).not.toHaveProperty('idleUnloadS');
+  });
+
+  it('edits the switch mode in the model form: cold is left out, warm is written', async () => {
+    setup(sampleMultiSlotState());
+    fireEvent.click(await screen.findByRole('button', { name: `Edit ${CODER_ID}` }));
+    const dialog = await screen.findByRole('dialog', { name: `Edit ${CODER_ID}` });
+    const mode = within(dialog).getByLabelText('Switch mode') as HTMLSelectElement;
+    expect(mode.value).toBe('cold');
+    expect([...mode.options].map((o) => o.textContent)).toEqual(['Cold: stop when another model needs the GPUs', 'Warm: sleep, comes back in seconds']);
+    fireEvent.change(mode, { target: { value: 'warm' } });
+    await waitFor(() => expect(callsOf('catalog.preview').at(-1)?.['change']).toMatchObject({ op: 'edit', model: { switchMode: 'warm' } }));
+    fireEvent.change(mode, { target: { value: 'cold' } });
+    await waitFor(() => expect((callsOf('catalog.preview').at(-1)!['change'] as { model: object }).model).not.toHaveProperty('switchMode'));
   });
 });

@@ -22,8 +22,8 @@ export function ModelsScreen({ stores = appModelsStores() }: { stores?: ModelsSt
   const imported = useStore(stores.importScripts, (s) => s.imported);
   const catalogIssues = useStore(stores.catalog, (s) => s.document?.issues ?? NO_ISSUES);
   const fits = useStore(stores.actions, (s) => s.fits);
-  // The fit verdict of each launchable model, asked again when the set of models or of loaded ones changes.
-  const fitKey = state ? state.models.map((m) => `${m.id}:${m.kind}:${m.status === 'loaded' ? 1 : 0}`).join(',') : '';
+  // The fit verdict of each launchable model, asked again when the set of models or of loaded (or sleeping) ones changes.
+  const fitKey = state ? state.models.map((m) => `${m.id}:${m.kind}:${m.status === 'loaded' ? 1 : m.status === 'sleeping' ? 2 : 0}`).join(',') : '';
   useEffect(() => {
     for (const entry of fitKey.split(',')) {
       const [id, kind] = entry.split(':');

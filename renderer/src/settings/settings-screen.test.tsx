@@ -16,12 +16,17 @@ const SETTINGS: Settings = {
   configPath: '/home/me/.config/sglang-switchboard/switchboard.yaml',
   version: '0.1.0',
   router: { host: '127.0.0.1', port: 8002, loadingMessages: 'content', apiKeyCount: 0, adminKeyCount: 0 },
-  backend: { kind: 'process', drainTimeoutS: 300, readyTimeoutS: 1800, stopTimeoutS: 30 },
+  // An engine from before the warm-switch settings: they are absent (the screen shows no fields for them).
+  backend: { kind: 'process', drainTimeoutS: 300, readyTimeoutS: 1800, stopTimeoutS: 30 } as Settings['backend'],
   gpu: { presetsW: [250, 300, 350], sampleIntervalMs: 1000, historyS: 3600 },
 };
 
-function setup(restartRequired: string[] = [], opts: { transportKind?: 'ipc' | 'websocket'; noEngine?: boolean; stored?: Record<string, string> } = {}) {
-  let current = SETTINGS;
+/** An engine that reports the warm-switch settings (backend.maxSleepers, sleepTimeoutS). */
+const WARM_BACKEND = { ...SETTINGS.backend, maxSleepers: 2, sleepTimeoutS: 120 };
+const WARM_SETTINGS: Settings = { ...SETTINGS, backend: WARM_BACKEND };
+
+function setup(restartRequired: string[] = [], opts: { transportKind?: 'ipc' | 'websocket'; noEngine?: boolean; stored?: Record<string, string>; settings?: Settings } = {}) {
+  let current = opts.settings ?? SETTINGS;
   const patches: SettingsPatch[] = [];
   const transport = createFakeTransport({
     // No engine: the call waits, as the WebSocket transport's calls do while the engine refuses the browser.
@@ -61,6 +66,30 @@ describe('Settings screen', () => {
     expect(screen.getByText('seconds, more than 0')).toBeTruthy();
     expect((screen.getByRole('button', { name: 'Save settings' }) as HTMLButtonElement).disabled).toBe(true);
     expect(patches).toEqual([]);
+  });
+
+  it('edits the warm-switch settings when the engine reports them, and checks them', async () => {
+    const { patches } = setup([], { settings: WARM_SETTINGS });
+    const sleepers = (await screen.findByLabelText('Warm models asleep at once')) as HTMLInputElement;
+    const timeout = screen.getByLabelText('Sleep/wake timeout (s)') as HTMLInputElement;
+    expect([sleepers.value, timeout.value]).toEqual(['2', '120']);
+    fireEvent.change(sleepers, { target: { value: '1.5' } });
+    expect(sleepers.getAttribute('aria-invalid')).toBe('true');
+    fireEvent.change(timeout, { target: { value: '0' } });
+    expect(timeout.getAttribute('aria-invalid')).toBe('true');
+    expect((screen.getByRole('button', { name: 'Save settings' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(sleepers, { target: { value: '0' } });
+    fireEvent.change(timeout, { target: { value: '60' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(screen.getByTestId('settings-result').textContent).toBe('Saved and applied.'));
+    expect(patches).toEqual([{ backend: { maxSleepers: 0, sleepTimeoutS: 60 } }]);
+  });
+
+  it('shows no warm-switch fields for an engine that does not report them', async () => {
+    setup();
+    await screen.findByLabelText('Drain timeout (s)');
+    expect(screen.queryByLabelText('Warm models asleep at once')).toBeNull();
+    expect(screen.queryByLabelText('Sleep/wake timeout (s)')).toBeNull();
   });
 
   it('keeps the admin key in this browser and tells the connection at once', async () => {

@@ -7,7 +7,7 @@ import { useEngineStore } from '../engine/engine-store.js';
 import { ThemeChoiceGroup } from '../shell/theme-toggle.js';
 import { AdminKeyForm } from './admin-key-form.js';
 import { appSettingsStore, type SettingsStore } from './settings-store.js';
-import type { SettingsDraftField } from './settings-draft.js';
+import { sleepSettingsOf, type SettingsDraftField, type SleepSettings } from './settings-draft.js';
 
 const STYLE_LABELS: Record<LoadingMessageStyle, string> = {
   content: 'content — visible text in the chat',
@@ -16,10 +16,27 @@ const STYLE_LABELS: Record<LoadingMessageStyle, string> = {
   none: 'none — no status while loading',
 };
 
-/** Engine settings (loading messages, timeouts, power presets), the browser view's admin key, the theme. */
+/** The text fields: name, label, hint. */
+const TEXT_FIELDS = [
+  ['drainTimeoutS', 'Drain timeout (s)', 'how long a switch waits for in-flight requests'],
+  ['readyTimeoutS', 'Ready timeout (s)', 'how long a load may take before it counts as failed'],
+  ['stopTimeoutS', 'Stop timeout (s)', 'SIGTERM, then SIGKILL after this'],
+  ['maxSleepers', 'Warm models asleep at once', 'beyond this, warm models are stopped instead; 0: never sleep'],
+  ['sleepTimeoutS', 'Sleep/wake timeout (s)', 'how long putting a warm model to sleep or waking it may take before it is stopped (next load cold)'],
+  ['presetsW', 'Power presets (W)', 'one-click limits for all GPUs, e.g. 250, 300, 350'],
+] as const satisfies readonly (readonly [Exclude<SettingsDraftField, 'loadingMessages'>, string, string])[];
+
+/** The warm-switch fields show only when the engine reports them. */
+function shownField(field: SettingsDraftField, sleep: SleepSettings): boolean {
+  if (field === 'maxSleepers' || field === 'sleepTimeoutS') return sleep[field] !== undefined;
+  return true;
+}
+
+/** Engine settings (loading messages, timeouts, warm switching, power presets), the browser view's admin key, the theme. */
 export function SettingsScreen({ store = appSettingsStore(), transportKind = apiHub().transport.kind }: { store?: SettingsStore; transportKind?: 'ipc' | 'websocket' }) {
   const s = useStore(store);
   const { settings, draft } = s;
+  const sleep = settings ? sleepSettingsOf(settings) : {};
   const isConnected = useEngineStore((e) => e.connection === 'open');
   // Read again once connected: a first try fails while the engine is down or refuses this browser.
   useEffect(() => {
@@ -63,14 +80,7 @@ export function SettingsScreen({ store = appSettingsStore(), transportKind = api
               ))}
             </select>
           </Field>
-          {(
-            [
-              ['drainTimeoutS', 'Drain timeout (s)', 'how long a switch waits for in-flight requests'],
-              ['readyTimeoutS', 'Ready timeout (s)', 'how long a load may take before it counts as failed'],
-              ['stopTimeoutS', 'Stop timeout (s)', 'SIGTERM, then SIGKILL after this'],
-              ['presetsW', 'Power presets (W)', 'one-click limits for all GPUs, e.g. 250, 300, 350'],
-            ] as const
-          ).map(([field, label, hint]) => (
+          {TEXT_FIELDS.filter(([field]) => shownField(field, sleep)).map(([field, label, hint]) => (
             <Field key={field} name={field} label={label} hint={hint} issue={s.issues[field]}>
               <input
                 id={`settings-${field}`}

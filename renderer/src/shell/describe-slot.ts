@@ -2,7 +2,7 @@ import type { SlotView } from '../../../shared/engine-state.js';
 import { LOAD_PHASE_LABELS } from '../../../shared/load-phase.js';
 import { compareSlotInterest } from '../engine/summarize-slot-status.js';
 
-/** One line for the header: what the slot is doing ("Loading mistral… — Loading weights 44%"). */
+/** One line for the header: what the slot is doing ("Loading mistral… — Loading weights 44%", "Waking qwen…"). */
 export function describeSlot(slot: SlotView | null): string {
   if (!slot) return 'No engine state yet';
   const model = slot.modelId ?? 'no model';
@@ -18,6 +18,12 @@ export function describeSlot(slot: SlotView | null): string {
     }
     case 'stopping':
       return slot.pending ? `Stopping ${model} — switching to ${slot.pending.modelId}` : `Stopping ${model}`;
+    case 'releasing':
+      return `Putting ${model} to sleep…`;
+    case 'sleeping':
+      return `${model} asleep (GPU memory released)`;
+    case 'waking':
+      return `Waking ${model}…`;
     case 'failed':
       return `${model} failed${slot.failure ? `: ${slot.failure.message}` : ''}`;
     case 'stopped':

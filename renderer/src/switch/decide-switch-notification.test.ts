@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleSlot } from '../engine/sample-engine-state.js';
 import { decideSwitchNotification, type NotifyContext } from './decide-switch-notification.js';
-import { KAT_OOM, LOAD_AT, MISTRAL_READY, katFailureViews, mistralSwitchViews } from './switch-fixtures.js';
+import { KAT_OOM, LOAD_AT, MISTRAL_READY, WARM_QWEN_AWAKE, katFailureViews, mistralSwitchViews, warmQwenViews } from './switch-fixtures.js';
 import { trackSlot, type SwitchTrack } from './switch-track.js';
 
 function endOf(views: { atMs: number; slot: Parameters<typeof trackSlot>[1] }[]): SwitchTrack {
@@ -55,6 +55,19 @@ describe('decideSwitchNotification', () => {
       tag: 'switchboard-slot-main',
     });
     expect(decideSwitchNotification(failed, browserAway)).toMatchObject({ failed: true, body: `${KAT_OOM.message} — ${KAT_OOM.hint}` });
+  });
+
+  it('announces a finished wake as ready, like a load, with how long waking took', () => {
+    const woken = endOf([...warmQwenViews(), { atMs: LOAD_AT + 64_500, slot: WARM_QWEN_AWAKE }]);
+    expect(decideSwitchNotification(woken, browserAway)).toEqual({
+      channel: 'desktop',
+      title: 'qwen2.5-7b-instruct is ready',
+      body: 'Woken in 0m04s.',
+      failed: false,
+      tag: 'switchboard-slot-gpu0.qwen2.5-7b-instruct',
+    });
+    expect(decideSwitchNotification(woken, { ...browserAway, watching: true, screen: 'models' })?.channel).toBe('toast');
+    expect(decideSwitchNotification(woken, electronAway)).toBeNull();
   });
 });
 

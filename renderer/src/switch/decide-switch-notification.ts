@@ -29,8 +29,8 @@ export interface SwitchNotification {
 }
 
 /**
- * How the end of a switch is announced, or null; pure. Ready and failed are, a cancelled switch is
- * not (someone stopped or superseded it). One notice per switch:
+ * How the end of a switch is announced, or null; pure. Ready (a load or a warm model's wake) and
+ * failed are, a cancelled switch is not (someone stopped or superseded it). One notice per switch:
  * - watching the Switch screen: nothing (the screen says it);
  * - watching another screen: a toast in the window;
  * - not watching, in Electron: nothing here (the main process notifies natively);
@@ -51,6 +51,7 @@ export function decideSwitchNotification(ended: SwitchTrack, context: NotifyCont
   const tag = `switchboard-slot-${ended.slotId}`;
   if (ended.outcome === 'ready') {
     const took = ended.startedAtMs !== null && ended.endedAtMs !== null ? formatDuration(ended.endedAtMs - ended.startedAtMs) : null;
+    if (ended.wake) return { channel, title: `${model} is ready`, body: took ? `Woken in ${took}.` : 'Woken from sleep.', failed: false, tag };
     return { channel, title: `${model} is ready`, body: took ? `Switched in ${took}.` : 'Switch finished.', failed: false, tag };
   }
   const failure = ended.failure;

@@ -28,6 +28,16 @@ export function SlotSwitchPanel({ track, slot, failureLines }: { track: SwitchTr
       <h2 className="slot-summary" data-testid="switch-summary">
         {summaryOf(track)}
       </h2>
+      {track.status === 'sleeping' && !track.active && (
+        <p className="dim" data-testid="switch-asleep">
+          GPU memory released; its server keeps running. A request or Switch wakes it in seconds.
+        </p>
+      )}
+      {track.wakeFellBack && (
+        <p className="dim" data-testid="switch-wake-fallback">
+          Waking it did not work: its server was stopped and the model is loaded cold instead.
+        </p>
+      )}
       {track.active && track.fromModelId && (
         <p className="dim">
           Replacing {track.fromModelId}
@@ -62,7 +72,7 @@ export function SlotSwitchPanel({ track, slot, failureLines }: { track: SwitchTr
         </div>
       )}
       {showTimeline && <PhaseTimeline steps={phaseSteps(track)} />}
-      {slot?.fit && slot.modelId === track.modelId && <FitComparisonTable fit={slot.fit} loading={slot.status !== 'ready'} />}
+      {slot?.fit && slot.modelId === track.modelId && !isAsleep(slot) && <FitComparisonTable fit={slot.fit} loading={slot.status !== 'ready'} />}
       {track.failure && track.status === 'failed' && <FailureCard failure={track.failure} modelId={track.modelId} lines={failureLines} />}
       {slot && slot.queue.length > 0 && (
         <p className="dim" data-testid="switch-queued">
@@ -73,12 +83,19 @@ export function SlotSwitchPanel({ track, slot, failureLines }: { track: SwitchTr
   );
 }
 
+/** Going to sleep or asleep: its GPU memory is (being) released, the fit figures no longer hold. */
+function isAsleep(slot: SlotView): boolean {
+  return slot.status === 'releasing' || slot.status === 'sleeping';
+}
+
 function summaryOf(track: SwitchTrack): string {
   const model = track.modelId ?? 'the model';
   if (track.kind === 'stop') return `Stopping ${model}…`;
-  if (track.active) return `Switching to ${model}…`;
+  if (track.kind === 'sleep') return `Putting ${model} to sleep…`;
+  if (track.active) return track.wake ? `Waking ${model}…` : `Switching to ${model}…`;
   if (track.outcome === 'ready' || track.status === 'ready') return `${model} is ready`;
+  if (track.status === 'sleeping') return `${model} is asleep`;
   if (track.outcome === 'failed' || track.status === 'failed') return `${model} failed to load`;
-  if (track.outcome === 'cancelled') return `Switch to ${model} was cancelled`;
+  if (track.outcome === 'cancelled') return track.wake ? `Waking ${model} was cancelled` : `Switch to ${model} was cancelled`;
   return 'No model loaded';
 }

@@ -7,7 +7,7 @@ import { storeForHub } from '../engine/store-for-hub.js';
 export const SWAPS_KEPT = 200;
 
 export interface SwapHistoryState {
-  /** Loads and unloads, newest first, at most SWAPS_KEPT: `models.swapHistory`, then every `swap` event. */
+  /** Loads, unloads, sleeps and wakes, newest first, at most SWAPS_KEPT: `models.swapHistory`, then every `swap` event. */
   records: SwapRecord[];
   error: string | null;
   /** Fetches the history; records that arrived as events meanwhile stay. */
@@ -18,7 +18,7 @@ export interface SwapHistoryState {
 
 export type SwapHistoryStore = StoreApi<SwapHistoryState>;
 
-/** The Switch screen's swap history: every load and unload with its cause, across all slots. */
+/** The Switch screen's swap history: every load, unload, sleep and wake with its cause, across all slots. */
 export function createSwapHistoryStore(hub: ApiHub): SwapHistoryStore {
   const store = createStore<SwapHistoryState>()((set) => ({
     records: [],

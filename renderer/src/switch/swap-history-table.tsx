@@ -6,7 +6,13 @@ import { formatDuration } from '../../../shared/format-duration.js';
 
 const OUTCOME_BADGE: Record<NonNullable<SwapRecord['outcome']>, string> = { ready: 'loaded', failed: 'failed', cancelled: 'unloaded' };
 
-/** Every load and unload across the slots, newest first: when, what, where (GPUs), why, and for loads how it ended. */
+/** The Action column: a warm model is put to sleep (GPU memory released) and woken. */
+const ACTION_WORDS: Record<SwapRecord['action'], string> = { load: 'load', unload: 'unload', sleep: 'put to sleep', wake: 'woken' };
+
+/**
+ * Every load, unload, sleep and wake across the slots, newest first: when, what, where (GPUs), why,
+ * and for loads and wakes how it ended; a sleep or wake that was turned into a stop says why.
+ */
 export function SwapHistoryTable({ records, error, slots }: { records: SwapRecord[]; error: string | null; slots: readonly SlotView[] }) {
   const gpusOf = new Map(slots.map((s) => [s.id, formatSlotGpus(s.gpus)]));
   return (
@@ -33,12 +39,19 @@ export function SwapHistoryTable({ records, error, slots }: { records: SwapRecor
               {records.map((r) => (
                 <tr key={`${r.atMs}|${r.action}|${r.modelId}|${r.slotId}`} data-testid="swap-record" data-action={r.action} data-cause={r.cause}>
                   <td className="num">{formatClock(r.atMs)}</td>
-                  <td>{r.action}</td>
+                  <td>{ACTION_WORDS[r.action] ?? r.action}</td>
                   <td>{r.modelId}</td>
                   {/* A slot the catalog no longer has is named by its id. */}
                   <td className="mono">{gpusOf.get(r.slotId) ?? r.slotId}</td>
                   <td>{describeSwapCause(r)}</td>
-                  <td>{r.outcome && <span className={`badge badge-${OUTCOME_BADGE[r.outcome]}`}>{r.outcome}</span>}</td>
+                  <td>
+                    {r.outcome && <span className={`badge badge-${OUTCOME_BADGE[r.outcome]}`}>{r.outcome}</span>}
+                    {r.fallback && (
+                      <span className="swap-fallback" data-testid="swap-fallback" title="The server was stopped instead; the next load is a cold one">
+                        {r.outcome ? ' ' : ''}stopped instead: {r.fallback}
+                      </span>
+                    )}
+                  </td>
                   <td className="num">{r.durationMs === undefined ? '' : formatDuration(r.durationMs)}</td>
                 </tr>
               ))}

@@ -1,12 +1,13 @@
 // @vitest-environment jsdom
 import { cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SlotView } from '../../../shared/engine-state.js';
 import { sampleSlot } from '../engine/sample-engine-state.js';
 import { FailureCard } from './failure-card.js';
 import { phaseSteps } from './phase-steps.js';
 import { PhaseTimeline } from './phase-timeline.js';
 import { SlotSwitchPanel } from './slot-switch-panel.js';
-import { KAT_OOM, katFailureViews, mistralSwitchViews } from './switch-fixtures.js';
+import { KAT_OOM, WARM_QWEN_AWAKE, katFailureViews, mistralSwitchViews, warmQwenViews } from './switch-fixtures.js';
 import { trackSlot, type SwitchTrack } from './switch-track.js';
 
 afterEach(cleanup);
@@ -113,5 +114,49 @@ describe('SlotSwitchPanel', () => {
     expect(screen.getByTestId('failure-card')).toBeTruthy();
     expect(screen.queryByRole('progressbar')).toBeNull();
     expect(screen.getByTestId('phase-weights').getAttribute('data-state')).toBe('failed');
+  });
+
+  it('a warm model: putting it to sleep, asleep (no timeline, no memory figures), waking, woken', () => {
+    const views = warmQwenViews();
+    const predicted = { verdict: 'fits' as const, weightsPerGpuGib: 15.55, weightsSource: 'params' as const, kvTokens: 46_516, summary: 'GPU 0: …' };
+    const fit = { predicted, actual: { weightsPerGpuGib: 15.54, kvTokens: 46_611, source: 'log' as const } };
+    const panel = (count: number, extra: SlotView[] = []) => {
+      const all = [...views.slice(0, count), ...extra.map((slot, i) => ({ atMs: views[3]!.atMs + 4_500 + i, slot }))];
+      const slot = all.at(-1)!.slot;
+      return <SlotSwitchPanel track={fold(all)} slot={{ ...slot, fit }} failureLines={[]} />;
+    };
+    const { rerender } = render(panel(2));
+    expect(screen.getByTestId('switch-summary').textContent).toBe('Putting qwen2.5-7b-instruct to sleep…');
+    expect(screen.queryByTestId('switch-fit')).toBeNull();
+
+    rerender(panel(3));
+    expect(screen.getByTestId('switch-summary').textContent).toBe('qwen2.5-7b-instruct is asleep');
+    expect(screen.getByTestId('switch-asleep').textContent).toMatch(/GPU memory released/);
+    expect(screen.queryByTestId('switch-elapsed')).toBeNull();
+    expect(screen.queryByTestId('phase-weights')).toBeNull();
+    expect(screen.queryByTestId('switch-fit')).toBeNull();
+
+    rerender(panel(4));
+    expect(screen.getByTestId('switch-summary').textContent).toBe('Waking qwen2.5-7b-instruct…');
+    expect(screen.getByRole('progressbar', { name: 'Switch progress' })).toBeTruthy();
+    expect(screen.queryByTestId('phase-weights')).toBeNull();
+    expect(screen.queryByTestId('switch-asleep')).toBeNull();
+
+    rerender(panel(4, [WARM_QWEN_AWAKE]));
+    expect(screen.getByTestId('switch-summary').textContent).toBe('qwen2.5-7b-instruct is ready');
+    expect(screen.getByTestId('switch-fit')).toBeTruthy();
+    expect(screen.getByTestId('switch-elapsed').textContent).toBe('Took 0m04s');
+    expect(screen.queryByRole('progressbar')).toBeNull();
+    expect(screen.queryByTestId('switch-wake-fallback')).toBeNull();
+  });
+
+  it('says when a wake fell back to a cold load', () => {
+    const views = warmQwenViews();
+    const waking = views[3]!.slot;
+    const starting: SlotView = { ...waking, status: 'starting', progress: { phase: 'launching' }, loadStartedAtMs: waking.loadStartedAtMs! + 1 };
+    render(<SlotSwitchPanel track={fold([...views, { atMs: views[3]!.atMs + 9_000, slot: starting }])} slot={starting} failureLines={[]} />);
+    expect(screen.getByTestId('switch-summary').textContent).toBe('Switching to qwen2.5-7b-instruct…');
+    expect(screen.getByTestId('switch-wake-fallback').textContent).toMatch(/loaded cold/);
+    expect(screen.getByTestId('phase-launching').getAttribute('data-state')).toBe('current');
   });
 });

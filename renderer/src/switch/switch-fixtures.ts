@@ -74,3 +74,20 @@ export function katFailureViews(failure: Failure = KAT_OOM): { atMs: number; slo
     { atMs: LOAD_AT + 31_000, slot: sampleSlot({ ...base, status: 'failed', progress: { phase: 'weights', phaseFraction: 0.5, detail: 'shard 5/10' }, failure }) },
   ];
 }
+
+/** The warm qwen's own slot (GPU 0, its own port), as the engine lists it. */
+const WARM_SLOT = { id: 'gpu0.qwen2.5-7b-instruct', gpus: [0], port: 8011, modelId: 'qwen2.5-7b-instruct', pid: 5151, loadStartedAtMs: T0 - 66_000, readyAtMs: T0 - 60_000 };
+
+/** A warm qwen: ready → put to sleep (releasing → sleeping) for another model, then a request wakes it in 4 s. */
+export function warmQwenViews(): { atMs: number; slot: SlotView }[] {
+  const pending = { modelId: 'qwen2.5-7b-instruct', waiters: 1, cause: 'request' as const };
+  return [
+    { atMs: T0, slot: sampleSlot({ ...WARM_SLOT, status: 'ready' }) },
+    { atMs: T0 + 1_000, slot: sampleSlot({ ...WARM_SLOT, status: 'releasing' }) },
+    { atMs: T0 + 3_000, slot: sampleSlot({ ...WARM_SLOT, status: 'sleeping' }) },
+    { atMs: LOAD_AT + 60_000, slot: sampleSlot({ ...WARM_SLOT, status: 'waking', pending, etaMs: 4_000 }) },
+  ];
+}
+
+/** qwen woken: ready again (the slot's readyAtMs now the wake's end). */
+export const WARM_QWEN_AWAKE: SlotView = sampleSlot({ ...WARM_SLOT, status: 'ready', readyAtMs: LOAD_AT + 64_000 });

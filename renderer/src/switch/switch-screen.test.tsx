@@ -104,4 +104,24 @@ describe('Switch screen with several slots', () => {
     // A slot the engine no longer lists is named by its id.
     expect(cells(rows[1]!)[3]).toBe('gone');
   });
+
+  it('shows warm models put to sleep and woken, with the wake’s time and outcome, and why one was stopped instead', async () => {
+    const warm: SwapRecord[] = [
+      { atMs: T, action: 'sleep', modelId: 'qwen2.5-7b-instruct', slotId: 'gpu0', cause: 'evict', forModel: 'kat-dev-awq-8bit', durationMs: 1_200 },
+      { atMs: T + 60_000, action: 'wake', modelId: 'qwen2.5-7b-instruct', slotId: 'gpu0', cause: 'request', requestId: 'req-3', outcome: 'ready', durationMs: 3_400 },
+      { atMs: T + 90_000, action: 'wake', modelId: CODER_ID, slotId: 'gpu5', cause: 'manual', outcome: 'failed', durationMs: 120_000, fallback: 'wake timed out after 120 s' },
+      { atMs: T + 95_000, action: 'sleep', modelId: 'qwen2.5-7b-instruct', slotId: 'gpu0', cause: 'evict', forModel: CODER_ID, fallback: 'release_memory_occupation answered 500' },
+    ];
+    setup(sampleMultiSlotState(), async () => warm);
+    const table = await screen.findByTestId('swap-history');
+    await waitFor(() => expect(within(table).getAllByTestId('swap-record')).toHaveLength(4));
+    const rows = within(table).getAllByTestId('swap-record');
+    expect(rows.map((r) => cells(r).slice(1))).toEqual([
+      ['put to sleep', 'qwen2.5-7b-instruct', 'GPU 0', `evicted for ${CODER_ID}`, 'stopped instead: release_memory_occupation answered 500', ''],
+      ['woken', CODER_ID, 'GPU 5', 'manual', 'failed stopped instead: wake timed out after 120 s', '2m00s'],
+      ['woken', 'qwen2.5-7b-instruct', 'GPU 0', 'request req-3', 'ready', '0m03s'],
+      ['put to sleep', 'qwen2.5-7b-instruct', 'GPU 0', 'evicted for kat-dev-awq-8bit', '', '0m01s'],
+    ]);
+    expect(rows.map((r) => r.dataset['action'])).toEqual(['sleep', 'wake', 'wake', 'sleep']);
+  });
 });

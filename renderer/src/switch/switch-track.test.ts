@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sampleSlot } from '../engine/sample-engine-state.js';
 import { phaseSteps } from './phase-steps.js';
-import { KAT_OOM, LOAD_AT, MISTRAL_READY, MISTRAL_RECORD, katFailureViews, mistralSwitchViews } from './switch-fixtures.js';
+import { KAT_OOM, LOAD_AT, MISTRAL_READY, MISTRAL_RECORD, WARM_QWEN_AWAKE, katFailureViews, mistralSwitchViews, warmQwenViews } from './switch-fixtures.js';
 import { applyLoadRecord, elapsedMs, etaLeftMs, trackSlot, type SwitchTrack } from './switch-track.js';
 
 function fold(views: { atMs: number; slot: Parameters<typeof trackSlot>[1] }[], start: SwitchTrack | null = null) {
@@ -84,5 +84,44 @@ describe('trackSlot', () => {
     const ready = trackSlot(null, MISTRAL_READY, 0).track;
     const withoutCompile = applyLoadRecord(ready, { ...MISTRAL_RECORD, phaseMs: { launching: 1, initializing: 1, weights: 1, kv_cache: 1, cuda_graphs: 1, warmup: 1 } });
     expect(stateOf(withoutCompile)).toMatchObject({ stopping: 'done', cuda_graphs: 'done', torch_compile: 'skipped', ready: 'done' });
+  });
+
+  it('a warm model: put to sleep, asleep (no load times), then woken as a switch without load phases', () => {
+    const views = warmQwenViews();
+    const releasing = fold(views.slice(0, 2)).track;
+    expect(releasing).toMatchObject({ kind: 'sleep', active: false, status: 'releasing', modelId: 'qwen2.5-7b-instruct', phase: null, startedAtMs: null, endedAtMs: null });
+    const asleep = fold(views.slice(0, 3)).track;
+    expect(asleep).toMatchObject({ kind: 'idle', active: false, status: 'sleeping', outcome: null, phase: null, startedAtMs: null });
+
+    const { track: waking, ended: none } = fold(views);
+    expect(none).toEqual([]);
+    expect(waking).toMatchObject({ kind: 'switch', wake: true, active: true, status: 'waking', phase: null, startedAtMs: LOAD_AT + 60_000, etaMs: 4_000, waiters: 1 });
+    expect(waking.seen).toEqual([]);
+
+    const { track: awake, ended } = fold([...views, { atMs: LOAD_AT + 64_500, slot: WARM_QWEN_AWAKE }]);
+    expect(awake).toMatchObject({ kind: 'switch', wake: true, active: false, outcome: 'ready', status: 'ready', phase: null, endedAtMs: LOAD_AT + 64_000 });
+    expect(elapsedMs(awake, LOAD_AT + 99_000)).toBe(4_000);
+    expect(ended.map((e) => [e.wake, e.outcome])).toEqual([[true, 'ready']]);
+  });
+
+  it('a woken model whose slot keeps the first load’s readyAtMs ends when the ready view arrives', () => {
+    const views = warmQwenViews();
+    const stale = { ...WARM_QWEN_AWAKE, readyAtMs: LOAD_AT - 60_000 };
+    const { track } = fold([...views, { atMs: LOAD_AT + 65_000, slot: stale }]);
+    expect(track).toMatchObject({ outcome: 'ready', endedAtMs: LOAD_AT + 65_000 });
+  });
+
+  it('a wake that falls back to a cold load stays one switch, now with its load phases', () => {
+    const views = warmQwenViews();
+    const pending = views[3]!.slot.pending!;
+    const base = { ...views[3]!.slot, pending };
+    const { track, ended } = fold([
+      ...views,
+      { atMs: LOAD_AT + 70_000, slot: { ...base, status: 'stopping', progress: { phase: 'stopping' } } },
+      { atMs: LOAD_AT + 72_000, slot: { ...base, status: 'starting', progress: { phase: 'launching' }, loadStartedAtMs: LOAD_AT + 72_000 } },
+    ]);
+    expect(ended).toEqual([]);
+    expect(track).toMatchObject({ kind: 'switch', active: true, wake: false, wakeFellBack: true, phase: 'launching', startedAtMs: LOAD_AT + 60_000 });
+    expect(track.seen).toEqual(['stopping', 'launching']);
   });
 });

@@ -7,19 +7,24 @@ export type SwitchOutcome = 'ready' | 'failed' | 'cancelled';
 
 /**
  * What the Switch screen knows about one slot: the switch under way (or the last one), folded from
- * successive SlotViews. `switch` = a model is being switched to; `idle` = the slot as it stands
- * (nothing seen happening since the app started); `stop` = the backend is being stopped.
+ * successive SlotViews. `switch` = a model is being switched to (loaded, or woken when `wake`);
+ * `idle` = the slot as it stands (nothing seen happening since the app started, or a warm model
+ * asleep); `stop` = the backend is being stopped; `sleep` = a warm model is being put to sleep.
  */
 export interface SwitchTrack {
   slotId: string;
-  kind: 'switch' | 'stop' | 'idle';
+  kind: 'switch' | 'stop' | 'sleep' | 'idle';
   /** The model switched to (or held, when idle). */
   modelId: string | null;
   /** The model being drained and stopped to make room, while that happens. */
   fromModelId: string | null;
   status: SlotStatus;
-  /** True while the switch runs (draining, stopping, starting, loading). */
+  /** True while the switch runs (draining, stopping, starting, loading, waking). */
   active: boolean;
+  /** The switch wakes a sleeping warm model (no load phases: it is back in seconds). */
+  wake: boolean;
+  /** The switch began as a wake that did not work: the server was stopped and the model is loaded cold. */
+  wakeFellBack: boolean;
   outcome: SwitchOutcome | null;
   /** Waiting for the replaced model's in-flight requests. */
   draining: boolean;
@@ -55,9 +60,14 @@ function isLoading(status: SlotStatus): boolean {
   return status === 'starting' || status === 'loading';
 }
 
-/** A switch shows in a SlotView as a load under way or a pending load of another model. */
+/** A warm model's slot on its way to or from sleep (releasing, sleeping) or waking. */
+function isSleepStatus(status: SlotStatus): boolean {
+  return status === 'releasing' || status === 'sleeping' || status === 'waking';
+}
+
+/** A switch shows in a SlotView as a load or wake under way or a pending load of another model. */
 function switchTarget(slot: SlotView): string | null {
-  if (isLoading(slot.status)) return slot.pending?.modelId ?? slot.modelId;
+  if (isLoading(slot.status) || slot.status === 'waking') return slot.pending?.modelId ?? slot.modelId;
   const pending = slot.pending;
   if (pending && (pending.modelId !== slot.modelId || slot.status !== 'ready')) return pending.modelId;
   return null;
@@ -103,7 +113,17 @@ function advance(base: SwitchTrack | null, slot: SlotView, target: string, nowMs
   track.status = slot.status;
   track.draining = slot.draining === true;
   track.waiters = slot.pending?.waiters ?? track.waiters;
-  if (loading) {
+  // Waking the model the slot holds asleep (or a wake pending while it goes to sleep or sleeps).
+  const waking = isSleepStatus(slot.status) && slot.modelId === target;
+  if (track.wake && !waking) track.wakeFellBack = true;
+  track.wake = waking;
+  if (waking) {
+    track.phase = null;
+    track.phaseFraction = undefined;
+    track.detail = undefined;
+    track.etaMs = slot.etaMs ?? null;
+    track.etaAtMs = slot.etaMs === undefined || slot.etaMs === null ? null : nowMs;
+  } else if (loading) {
     track.loadStartedAtMs = loadStartedAtMs;
     const progress = slot.progress ?? { phase: 'launching' as const };
     track.phase = progress.phase;
@@ -136,7 +156,10 @@ function finish(prev: SwitchTrack, slot: SlotView, nowMs: number): SwitchTrack {
     etaMs: null,
     etaAtMs: null,
   };
-  if (outcome === 'ready') {
+  if (outcome === 'ready' && prev.wake) {
+    // A wake has no load phases; the slot's readyAtMs may still be the first load's.
+    track.endedAtMs = slot.readyAtMs !== undefined && prev.startedAtMs !== null && slot.readyAtMs >= prev.startedAtMs ? slot.readyAtMs : nowMs;
+  } else if (outcome === 'ready') {
     track.phase = 'ready';
     track.phaseFraction = 1;
     track.detail = undefined;
@@ -158,6 +181,10 @@ function failedPhase(slot: SlotView): LoadPhase | null {
 
 function idleTrack(slot: SlotView): SwitchTrack {
   const failed = slot.status === 'failed';
+  if (slot.status === 'releasing' || slot.status === 'sleeping') {
+    // Asleep or going to sleep: no load to show (its times would be the last load's).
+    return { ...emptyTrack(slot.id), kind: slot.status === 'releasing' ? 'sleep' : 'idle', modelId: slot.modelId, status: slot.status };
+  }
   return {
     ...emptyTrack(slot.id),
     kind: slot.status === 'stopping' ? 'stop' : 'idle',
@@ -180,6 +207,8 @@ function emptyTrack(slotId: string): SwitchTrack {
     fromModelId: null,
     status: 'stopped',
     active: false,
+    wake: false,
+    wakeFellBack: false,
     outcome: null,
     draining: false,
     phase: null,
@@ -198,7 +227,7 @@ function emptyTrack(slotId: string): SwitchTrack {
 
 /** The load record of this track's load adds the phases the engine saw (state events may skip short ones). */
 export function applyLoadRecord(track: SwitchTrack, record: LoadRecord): SwitchTrack {
-  if (record.modelId !== track.modelId || track.kind === 'stop') return track;
+  if (record.modelId !== track.modelId || track.kind === 'stop' || track.kind === 'sleep') return track;
   if (track.loadStartedAtMs === null || record.startedAtMs !== track.loadStartedAtMs) return track;
   const recorded = Object.keys(record.phaseMs) as LoadPhase[];
   const missing = recorded.filter((phase) => !track.seen.includes(phase));

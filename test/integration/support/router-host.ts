@@ -3,7 +3,7 @@ import type { CatalogInput } from '../../../shared/catalog-schema.js';
 import { catalogSchema } from '../../../shared/catalog-schema.js';
 import { createEngineApi } from '../../../electron/engine/api/create-engine-api.js';
 import { startEngineServer } from '../../../electron/engine/api/start-engine-server.js';
-import { createEngine } from '../../../electron/engine/engine.js';
+import { createEngine, type CreateEngineOptions } from '../../../electron/engine/engine.js';
 import type { Engine } from '../../../electron/engine/engine-api.js';
 import { listGroupMembers } from '../../../electron/system/process-group.js';
 import { createSimHost, type SimHost, type SimModelSpec } from './sim-host.js';
@@ -30,6 +30,8 @@ export interface RouterHostOptions {
   sampling?: Record<string, Record<string, number | string | boolean>>;
   /** Last word on the catalog (lifecycle settings, per-model fields) before it is parsed. */
   patch?: (input: CatalogInput) => void | Promise<void>;
+  /** Engine options besides the catalog and state dir (test seams such as readHostMemory). */
+  engine?: Partial<Omit<CreateEngineOptions, 'catalog' | 'configPath' | 'stateDir'>>;
 }
 
 export async function startRouterHost(models: SimModelSpec[], opts: RouterHostOptions = {}): Promise<RouterHost> {
@@ -41,7 +43,7 @@ export async function startRouterHost(models: SimModelSpec[], opts: RouterHostOp
   input.models = [...(input.models ?? []), ...(opts.extraModels ?? [])].map((m) => ({ ...m, ...(opts.sampling?.[m.id] ? { sampling: opts.sampling[m.id] } : {}) }));
   await opts.patch?.(input);
   const catalog = catalogSchema.parse(input);
-  const engine = await createEngine({ catalog, configPath: 'test', stateDir: sim.dir, probeIntervalMs: 50 });
+  const engine = await createEngine({ catalog, configPath: 'test', stateDir: sim.dir, probeIntervalMs: 50, ...opts.engine });
   const pids = new Set<number>();
   engine.subscribe((e) => {
     if (e.type === 'state') for (const s of e.state.slots) if (s.pid) pids.add(s.pid);
