@@ -8,9 +8,10 @@ import { writeDemoHost } from '../engine/catalog/write-demo-host.js';
 
 const USAGE = `usage: switchboard demo [--dir DIR] [--time-scale X] [--port PORT]
 
-Runs the engine on a simulated GPU host: three models served by the SGLang simulator
-(a small one, a big tp=4 one with torch.compile, and one that fails with CUDA OOM) and
-six RTX 3090 answered by a fake nvidia-smi built from real captures.`;
+Runs the engine on a simulated GPU host: four models served by the SGLang simulator
+(a small one, a big tp=4 one with torch.compile, one that fails with CUDA OOM, and a warm
+one that sleeps instead of stopping) and six RTX 3090 answered by a fake nvidia-smi built
+from real captures.`;
 
 export async function runDemo(args: string[]): Promise<number> {
   const { values } = parseOrUsage(USAGE, () =>

@@ -382,18 +382,21 @@ class SwitchboardEngine implements Engine {
   }
 
   /**
-   * Waits (up to GPU_SETTLE_TIMEOUT_MS) for an nvidia-smi reading taken after the last time one of
-   * `model`'s GPUs was given back by a server of ours: a sample from before still shows the stopped
-   * server's memory as used, and the fit check would refuse a model that fits.
+   * Waits (up to a sampling interval + GPU_SETTLE_TIMEOUT_MS) for an nvidia-smi reading taken after the
+   * last time one of `model`'s GPUs was given back by a server of ours: a sample from before still shows
+   * the stopped server's memory as used, and the fit check would refuse a model that fits. A sample is
+   * stamped when its line arrives, which may be up to an interval after nvidia-smi read the GPU: only one
+   * that arrived a whole interval after the release surely read the GPU after it.
    */
   private async samplesAfterReleases(model: ModelEntry): Promise<void> {
     const monitor = this.monitor;
     if (!monitor) return;
+    const intervalMs = this.current.gpu.sampleIntervalMs;
     const since = Math.max(0, ...[ALL_GPUS, ...modelGpuIndexes(model)].map((gpu) => this.gpuReleasedAtMs.get(gpu) ?? 0));
-    const fresh = () => monitor.latest().length > 0 && monitor.latest().every((s) => s.atMs > since);
+    const fresh = () => monitor.latest().length > 0 && monitor.latest().every((s) => s.atMs > since + intervalMs);
     if (since === 0 || monitor.latest().length === 0 || fresh()) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, GPU_SETTLE_TIMEOUT_MS);
+      const timer = setTimeout(done, intervalMs + GPU_SETTLE_TIMEOUT_MS);
       const unsubscribe = monitor.subscribe(() => {
         if (fresh()) done();
       });
@@ -442,6 +445,7 @@ class SwitchboardEngine implements Engine {
   async checkFit(modelIdOrAlias: string): Promise<FitEstimate | null> {
     const model = this.byName.get(modelIdOrAlias);
     if (!model || model.upstream !== undefined) return null;
+    await this.samplesAfterReleases(model);
     return this.fit.check(model);
   }
 

@@ -221,6 +221,23 @@ describe.skipIf(skipReason !== null)('the UI in Chromium against serve on the de
     }
   });
 
+  it('puts the warm 3B to sleep when the 7B takes GPU 0, and a switch back wakes it without a load', async () => {
+    await go('models');
+    const status = (id: string) => page.locator(`[data-testid="model-row-${id}"] [data-status]`).first().getAttribute('data-status');
+    await page.getByTestId('switch-qwen2.5-3b-instruct').click();
+    await expect.poll(() => status('qwen2.5-3b-instruct'), { timeout: 60_000 }).toBe('loaded');
+    await page.getByTestId('switch-qwen2.5-7b-instruct').click();
+    await expect.poll(() => status('qwen2.5-7b-instruct'), { timeout: 60_000 }).toBe('loaded');
+    expect(await status('qwen2.5-3b-instruct')).toBe('sleeping');
+    await shot('models-sleeping');
+    await page.getByTestId('switch-qwen2.5-3b-instruct').click();
+    await expect.poll(() => status('qwen2.5-3b-instruct'), { timeout: 30_000 }).toBe('loaded');
+    await go('switch');
+    const woken = page.locator('[data-testid="swap-history"] [data-testid="swap-record"][data-action="wake"]');
+    await expect.poll(() => woken.first().textContent(), { timeout: 10_000 }).toMatch(/woken[\s\S]*qwen2\.5-3b-instruct/);
+    await shot('switch-woken');
+  });
+
   it('raised no page errors', () => {
     // The CSP's report that zod's eval probe is blocked would show here; nothing else should.
     expect(browser.errors.filter((e) => !/favicon/.test(e))).toEqual([]);

@@ -74,6 +74,13 @@ describe('buildLaunch', () => {
     expect(env).toEqual({ HF_HUB_OFFLINE: '1', CUDA_VISIBLE_DEVICES: '0' });
   });
 
+  it('a warm model gets the memory-saver flags after the managed ones, before extraArgs', async () => {
+    const catalog = await fullCatalog();
+    const { argv } = buildLaunch({ ...modelAt(catalog, 0), switchMode: 'warm' }, catalog);
+    expect(argv.slice(-5)).toEqual(['--enable-torch-compile', '--enable-memory-saver', '--enable-weights-cpu-backup', '--sleep-on-idle', '--log-requests']);
+    expect(buildLaunch({ ...modelAt(catalog, 0), switchMode: 'cold' }, catalog).argv).not.toContain('--enable-memory-saver');
+  });
+
   it('uses the host and port overrides', async () => {
     const catalog = await fullCatalog();
     const launch = buildLaunch(modelAt(catalog, 1), catalog, { host: '::1', port: 18001 });

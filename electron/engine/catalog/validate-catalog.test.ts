@@ -81,6 +81,40 @@ describe('validateCatalog without files', () => {
         { severity: 'warning', field: 'models[0].extraArgs', message: 'is ignored for script models (the script decides)' },
       ],
     ],
+    ['a warm launch model is fine', [{ id: 'a', modelPath: '/m', switchMode: 'warm' }], {}, []],
+    [
+      "warm on a script model: its flags are the script's",
+      [{ id: 'a', script: '/s.sh', switchMode: 'warm' }],
+      {},
+      [
+        {
+          severity: 'error',
+          field: 'models[0].switchMode',
+          message: 'warm needs a launch model (modelPath): a script decides its own flags, and a server without --enable-memory-saver frees nothing when put to sleep',
+        },
+      ],
+    ],
+    [
+      'warm on an upstream model is ignored',
+      [{ id: 'a', upstream: 'http://h:1', switchMode: 'warm' }],
+      {},
+      [{ severity: 'warning', field: 'models[0].switchMode', message: 'is ignored for upstream models (served elsewhere, never launched)' }],
+    ],
+    [
+      "the memory-saver flags are switchMode's",
+      [{ id: 'a', modelPath: '/m', extraArgs: ['--enable-memory-saver', '--enable-weights-cpu-backup'] }],
+      {},
+      [
+        { severity: 'error', field: 'models[0].extraArgs[0]', message: '--enable-memory-saver does not belong in extraArgs: use switchMode: warm' },
+        { severity: 'error', field: 'models[0].extraArgs[1]', message: '--enable-weights-cpu-backup does not belong in extraArgs: use switchMode: warm' },
+      ],
+    ],
+    [
+      'warm with expandable segments (torch_memory_saver refuses to start)',
+      [{ id: 'a', modelPath: '/m', switchMode: 'warm', env: { PYTORCH_CUDA_ALLOC_CONF: 'expandable_segments:True' } }],
+      {},
+      [{ severity: 'error', field: 'models[0].env.PYTORCH_CUDA_ALLOC_CONF', message: 'expandable_segments:True cannot be used with switchMode: warm (torch_memory_saver refuses to start with it)' }],
+    ],
     [
       'same port, localhost and 127.0.0.1',
       [],

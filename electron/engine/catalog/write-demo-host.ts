@@ -87,6 +87,23 @@ const DEMO_MODELS: DemoModel[] = [
       quantization_config: { quant_method: 'awq', bits: 8 },
     },
   },
+  {
+    // Qwen2.5-3B's config.json (test/fixtures/model-configs/qwen2.5-3b), the fields the simulator reads.
+    dir: 'Qwen2.5-3B-Instruct',
+    shards: 2,
+    config: {
+      architectures: ['Qwen2ForCausalLM'],
+      num_attention_heads: 16,
+      num_key_value_heads: 2,
+      num_hidden_layers: 36,
+      hidden_size: 2048,
+      intermediate_size: 11008,
+      vocab_size: 151936,
+      tie_word_embeddings: true,
+      torch_dtype: 'bfloat16',
+      max_position_embeddings: 32768,
+    },
+  },
 ];
 
 /** Writes the simulated host (model folders and a catalog) into `dir`; returns the catalog path. */
@@ -141,6 +158,20 @@ export async function writeDemoHost(options: DemoHostOptions): Promise<string> {
         memFractionStatic: 0.92,
         gpus: [2, 3, 4, 5],
         env: { SGLANG_SIM_FAIL: 'oom-weights' },
+      },
+      {
+        id: 'qwen2.5-3b-instruct',
+        label: 'Qwen2.5 3B Instruct (warm)',
+        aliases: ['qwen-3b'],
+        modelPath: join(modelsDir, DEMO_MODELS[3]!.dir),
+        tp: 1,
+        contextLength: 32768,
+        memFractionStatic: 0.85,
+        gpus: [0],
+        // Shares GPU 0 with Qwen2.5 7B: switching to the 7B puts it to sleep (about 6 GiB of host RAM for
+        // its weights' copy), switching back wakes it in about a second instead of a cold load.
+        switchMode: 'warm',
+        sampling: { temperature: 0.7 },
       },
     ],
   };
