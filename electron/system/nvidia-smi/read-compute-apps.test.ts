@@ -22,6 +22,25 @@ describe('parseComputeApps', () => {
       ],
     ],
     ['a line nvidia-smi would not print is skipped', 'No running processes found\n4100, 512\n', [[4100, 512]]],
+    // The processes of the RTX 4080 SUPER capture quoted in test/fakes/nvidia-smi/README.md (utkuozdemir/nvidia_gpu_exporter), as `pid,used_memory`:
+    [
+      'a desktop and two ffmpeg, nounits',
+      '2165, 25\n5022, 503\n5021, 360\n',
+      [
+        [2165, 25],
+        [5022, 503],
+        [5021, 360],
+      ],
+    ],
+    [
+      'the same with units and the header (csv without noheader,nounits)',
+      'pid, used_gpu_memory [MiB]\n2165, 25 MiB\n5022, 503 MiB\n5021, 360 MiB\n',
+      [
+        [2165, 25],
+        [5022, 503],
+        [5021, 360],
+      ],
+    ],
   ])('%s', (_, stdout, expected) => {
     expect([...parseComputeApps(stdout)]).toEqual(expected);
   });

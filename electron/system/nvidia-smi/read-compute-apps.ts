@@ -12,7 +12,9 @@ export function parseComputeApps(stdout: string): Map<number, number | null> {
     const [pidText, memText] = line.split(',').map((s) => s.trim());
     if (!pidText || !/^\d+$/.test(pidText)) continue;
     const pid = Number(pidText);
-    const mib = memText !== undefined && /^\d+(\.\d+)?$/.test(memText) ? Number(memText) : null;
+    // `nounits` gives `185`; without it `185 MiB` (as the captures in test/fakes/nvidia-smi/README.md print it).
+    const match = memText === undefined ? null : /^(\d+(?:\.\d+)?)(?:\s*MiB)?$/.exec(memText);
+    const mib = match ? Number(match[1]) : null;
     const before = byPid.get(pid);
     byPid.set(pid, before === undefined ? mib : before === null || mib === null ? null : before + mib);
   }
