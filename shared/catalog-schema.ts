@@ -45,6 +45,11 @@ export const routerSettingsSchema = z
     /** Browser origins that may call /v1/* with CORS; [] (the default) sends no CORS headers, ["*"] allows any. */
     corsOrigins: z.array(z.union([z.literal('*'), origin])).default([]),
     loadingMessages: z.enum(LOADING_MESSAGE_STYLES).default('content'),
+    /**
+     * List aliases in GET /v1/models as models of their own (with `alias_of`). Off by default: Open
+     * WebUI and most pickers would show each model once per name. A request by alias works either way.
+     */
+    listAliases: z.boolean().default(false),
   })
   .strict()
   .superRefine((r, ctx) => {

@@ -16,14 +16,30 @@ function client(h: RouterHost, headers: Record<string, string> = {}): OpenAI {
 const ask = { messages: [{ role: 'user' as const, content: 'What is the capital of France?' }], max_tokens: 12 };
 
 describe('router with the official openai client', () => {
-  it('lists every catalog model and alias with its status, without loading anything', async () => {
-    host = await startRouterHost([{ id: 'alpha', aliases: ['a'] }, { id: 'beta' }]);
+  it('lists every catalog model once with its status and context length, without loading anything; an alias still names it', async () => {
+    host = await startRouterHost([{ id: 'alpha', aliases: ['a'] }, { id: 'beta' }], {
+      patch: (input) => (input.models = input.models!.map((m) => (m.id === 'alpha' ? { ...m, contextLength: 8192 } : m))),
+    });
     const page = await client(host).models.list();
-    const cards = page.data as unknown as { id: string; status: { value: string }; alias_of?: string }[];
-    expect(cards.map((c) => c.id)).toEqual(['alpha', 'a', 'beta']);
-    expect(cards.map((c) => c.status.value)).toEqual(['unloaded', 'unloaded', 'unloaded']);
-    expect(cards[1]!.alias_of).toBe('alpha');
+    const cards = page.data as unknown as { id: string; status: { value: string }; alias_of?: string; meta?: { n_ctx: number } }[];
+    // One entry per model (Open WebUI shows each entry in its picker): aliases are not listed by default.
+    expect(cards.map((c) => c.id)).toEqual(['alpha', 'beta']);
+    expect(cards.map((c) => c.status.value)).toEqual(['unloaded', 'unloaded']);
+    expect(cards.map((c) => c.meta)).toEqual([{ n_ctx: 8192 }, undefined]);
+    // The alias is retrievable and usable all the same.
+    const byAlias = (await client(host).models.retrieve('a')) as unknown as { id: string; alias_of?: string };
+    expect(byAlias).toMatchObject({ id: 'a', alias_of: 'alpha' });
     expect(await host.sim.launches()).toEqual([]);
+  });
+
+  it('lists aliases as entries of their own with router.listAliases', async () => {
+    host = await startRouterHost([{ id: 'alpha', aliases: ['a'] }, { id: 'beta' }], { patch: (input) => (input.router = { ...input.router, listAliases: true }) });
+    const cards = (await client(host).models.list()).data as unknown as { id: string; alias_of?: string }[];
+    expect(cards.map((c) => [c.id, c.alias_of])).toEqual([
+      ['alpha', undefined],
+      ['a', 'alpha'],
+      ['beta', undefined],
+    ]);
   });
 
   it('streams status text for a cold model, then the model tokens, then usage (content style)', async () => {
