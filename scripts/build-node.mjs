@@ -9,7 +9,7 @@
 // Usage: node scripts/build-node.mjs [--quiet]   (npm run build:node; npm run build does both)
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -72,8 +72,9 @@ export async function buildNode({ quiet = false } = {}) {
     ),
   );
   await mkdir(OUT_DIR, { recursive: true });
+  const files = [...results.flatMap((r) => r.outputFiles), await catalogSchemaFile()];
   const written = [];
-  for (const file of results.flatMap((r) => r.outputFiles)) {
+  for (const file of files) {
     const name = relative(OUT_DIR, file.path);
     const mode = name.endsWith('.js') ? 0o755 : 0o644;
     const current = await readFile(file.path).catch(() => null);
@@ -89,13 +90,40 @@ export async function buildNode({ quiet = false } = {}) {
   }
   // Leftovers of entries that no longer exist (never another process's temp file in flight).
   for (const name of await readdir(OUT_DIR)) {
-    if (!written.some((w) => w.name === name) && !name.endsWith('.tmp')) await rm(join(OUT_DIR, name), { force: true });
+    if (!written.some((w) => w.name === name) && !name.includes('.tmp')) await rm(join(OUT_DIR, name), { force: true });
   }
   if (!quiet) {
     const sizes = written.filter((w) => w.name.endsWith('.js')).map((w) => `${w.name} ${(w.bytes / 1024).toFixed(0)} KiB`);
     console.log(`out/node: ${sizes.join(', ')} (${Math.round(performance.now() - started)} ms)`);
   }
   return written;
+}
+
+/**
+ * out/node/switchboard.schema.json: the catalog's JSON Schema, generated from the zod schema at build
+ * time (electron/engine/catalog/catalog-json-schema.ts, bundled and run once here).
+ */
+async function catalogSchemaFile() {
+  const result = await esbuild.build({
+    absWorkingDir: ROOT,
+    stdin: { contents: "export { catalogJsonSchema, CATALOG_SCHEMA_FILE } from './electron/engine/catalog/catalog-json-schema.ts';", resolveDir: ROOT, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'silent',
+    write: false,
+  });
+  // In out/node so its `zod` import resolves from the checkout's node_modules; removed at once.
+  const generator = join(OUT_DIR, `catalog-schema.${process.pid}.tmp.mjs`);
+  await writeFile(generator, result.outputFiles[0].contents);
+  try {
+    const { catalogJsonSchema, CATALOG_SCHEMA_FILE } = await import(pathToFileURL(generator).href);
+    return { path: join(OUT_DIR, CATALOG_SCHEMA_FILE), contents: Buffer.from(`${JSON.stringify(catalogJsonSchema(), null, 2)}\n`) };
+  } finally {
+    await rm(generator, { force: true });
+  }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

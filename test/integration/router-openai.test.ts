@@ -18,7 +18,9 @@ const ask = { messages: [{ role: 'user' as const, content: 'What is the capital 
 describe('router with the official openai client', () => {
   it('lists every catalog model once with its status and context length, without loading anything; an alias still names it', async () => {
     host = await startRouterHost([{ id: 'alpha', aliases: ['a'] }, { id: 'beta' }], {
-      patch: (input) => (input.models = input.models!.map((m) => (m.id === 'alpha' ? { ...m, contextLength: 8192 } : m))),
+      patch: (input) => {
+        input.models = input.models!.map((m) => (m.id === 'alpha' ? { ...m, contextLength: 8192 } : m));
+      },
     });
     const page = await client(host).models.list();
     const cards = page.data as unknown as { id: string; status: { value: string }; alias_of?: string; meta?: { n_ctx: number } }[];
@@ -33,7 +35,11 @@ describe('router with the official openai client', () => {
   });
 
   it('lists aliases as entries of their own with router.listAliases', async () => {
-    host = await startRouterHost([{ id: 'alpha', aliases: ['a'] }, { id: 'beta' }], { patch: (input) => (input.router = { ...input.router, listAliases: true }) });
+    host = await startRouterHost([{ id: 'alpha', aliases: ['a'] }, { id: 'beta' }], {
+      patch: (input) => {
+        input.router = { ...input.router, listAliases: true };
+      },
+    });
     const cards = (await client(host).models.list()).data as unknown as { id: string; alias_of?: string }[];
     expect(cards.map((c) => [c.id, c.alias_of])).toEqual([
       ['alpha', undefined],

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CatalogInput } from '../../../shared/catalog-schema.js';
+import { CATALOG_SCHEMA_FILE } from './catalog-json-schema.js';
+import { serializeCatalog } from './serialize-catalog.js';
 import { writeCatalogFile } from './write-catalog.js';
 
 /**
@@ -15,6 +17,8 @@ function compiledDir(): string {
   return join(dir, 'out', 'node');
 }
 
+/** The catalog's JSON Schema the build writes beside the compiled CLI (scripts/build-node.mjs). */
+export const CATALOG_SCHEMA_PATH = join(compiledDir(), CATALOG_SCHEMA_FILE);
 /** The compiled SGLang simulator (scripts/build-node.mjs), run by this process's own runtime. */
 export const SIMULATOR_BIN = join(compiledDir(), 'sglang-sim.js');
 /**
@@ -176,7 +180,8 @@ export async function writeDemoHost(options: DemoHostOptions): Promise<string> {
     ],
   };
   const configPath = join(options.dir, 'switchboard.yaml');
-  await writeCatalogFile(configPath, catalog);
+  // Editors with the YAML language server (VS Code's YAML extension, …) complete and check the file against the schema.
+  await writeCatalogFile(configPath, `# yaml-language-server: $schema=${pathToFileURL(CATALOG_SCHEMA_PATH).href}\n${serializeCatalog(catalog)}`);
   return configPath;
 }
 
