@@ -115,7 +115,17 @@ describe('parseCatalogText: valid fixtures', () => {
     if (!result.ok) throw new Error(formatCatalogIssues('valid-full.yaml', result.issues));
     expect(result.issues).toEqual([]);
     const { catalog } = result;
-    expect(catalog.router).toEqual({ host: '127.0.0.1', port: 8002, apiKeys: [], adminKeys: [], allowedOrigins: [], allowedHosts: [], corsOrigins: [], loadingMessages: 'content', listAliases: false });
+    expect(catalog.router).toEqual({
+      host: '127.0.0.1',
+      port: 8002,
+      apiKeys: [],
+      adminKeys: [],
+      allowedOrigins: [],
+      allowedHosts: [],
+      corsOrigins: [],
+      loadingMessages: 'content',
+      listAliases: false,
+    });
     expect(catalog.backend).toMatchObject({ kind: 'process', port: 8001, readyTimeoutS: 1800, stopTimeoutS: 30 });
     expect(catalog.models.map((m) => m.id)).toEqual(['mistral-large-2411-awq', 'qwen2.5-7b-instruct', 'kat-dev-awq-8bit']);
     expect(catalog.models[0]).toMatchObject({ tp: 4, contextLength: 24576, quantization: 'awq_marlin', memFractionStatic: 0.8, torchCompile: true, gpus: [1, 2, 3, 4] });
