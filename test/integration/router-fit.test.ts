@@ -77,7 +77,7 @@ describe('the router and the fit estimate', () => {
     expect(hosted.engine.requestLog({ model: 'kat-dev-awq-8bit' }).at(0)).toMatchObject({ status: 200, stream: true, error: 'model_will_not_fit' });
   });
 
-  it('the check runs in the load queue: requests keep their arrival order, and the refused one leaves the others to load', async () => {
+  it('the check runs in the load queue: a refused load between requests for a model that fits fails only its own request (arrival order itself: the 32-stream test in router-openai)', async () => {
     // A request for a model that fits, then one for the model that does not, then the first again:
     // the refusal must not overtake or block the loads around it.
     const ask = (model: string) =>

@@ -191,7 +191,7 @@ export class FitChecker {
   }
 }
 
-export function willNotFitError(model: ModelEntry, fit: FitEstimate, contextReserveGib = CONTEXT_RESERVE_GIB): EngineError {
+function willNotFitError(model: ModelEntry, fit: FitEstimate, contextReserveGib: number): EngineError {
   return new EngineError('will_not_fit', `${model.id} will not fit: ${fit.summary}. Lower contextLength or memFractionStatic, raise tp, free the GPU, or switch with force.`, {
     modelId: model.id,
     shortfallGib: Number(fit.shortfallGib.toFixed(2)),

@@ -10,8 +10,6 @@ export interface WarmSleeperOptions {
   timeoutMs(): number;
   /** GPU memory per process (nvidia-smi's compute apps), or null when nvidia-smi cannot say. */
   processMemory(): Promise<Map<number, number | null> | null>;
-  /** The processes of a server: its process group (a TP server's ranks are its children). */
-  serverPids?(instance: BackendInstance): number[];
 }
 
 /** After a release a server must hold at most this share of its GPU memory, or it did not really release. */
@@ -68,7 +66,8 @@ export class WarmSleeper implements SlotSleeper {
     if (instance.pid === undefined) return null;
     const byPid = await this.opts.processMemory();
     if (!byPid) return null;
-    const pids = new Set([instance.pid, ...(this.opts.serverPids ?? defaultServerPids)(instance)]);
+    // Its process group: a TP server's ranks (the processes nvidia-smi lists) are its children.
+    const pids = new Set([instance.pid, ...listGroupMembers(instance.pid)]);
     let total = 0;
     let listed = false;
     for (const pid of pids) {
@@ -80,10 +79,6 @@ export class WarmSleeper implements SlotSleeper {
     }
     return listed ? total : null;
   }
-}
-
-function defaultServerPids(instance: BackendInstance): number[] {
-  return instance.pid === undefined ? [] : listGroupMembers(instance.pid);
 }
 
 function clip(text: string): string {
