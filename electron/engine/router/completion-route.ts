@@ -6,10 +6,10 @@ import type { Engine, ModelLease } from '../engine-api.js';
 import { EngineError } from '../../../shared/engine-error.js';
 import { applySamplingDefaults } from './apply-sampling-defaults.js';
 import { ClientWatch } from './client-watch.js';
-import { forwardUpstream } from './forward-upstream.js';
-import { LoadingReporter, type CompletionKind } from './loading-reporter.js';
+import { forwardUpstream, type ForwardOutcome } from './forward-upstream.js';
+import { LoadingReporter, openAiStatusSink, type CompletionKind, type StatusSink } from './loading-reporter.js';
 import { lingerClose } from './linger-close.js';
-import { openAiError, RouterError, sendOpenAiError } from './openai-error.js';
+import { openAiError, RouterError, sendOpenAiError, type OpenAiErrorBody } from './openai-error.js';
 import { readRawBody } from './read-raw-body.js';
 import { noteRequestError, noteRequestModel, noteRequestStream, noteRequestWaited } from './request-observer.js';
 import { hasStatusMarker, stripStatusText } from './status-text.js';
@@ -38,37 +38,67 @@ export async function handleCompletion(engine: Engine, req: IncomingMessage, res
   } catch (err) {
     return sendRouterError(res, err, req);
   }
-  noteRequestModel(res, parsed.model.id);
-  const client = new ClientWatch(res);
   const path = kind === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+  // Only an `upstream:` server may send cumulative text; the SGLang servers the engine launches send deltas.
+  const normalize = parsed.model.upstream !== undefined;
+  await serveLeased(engine, res, parsed, opts.readyTimeoutMs, {
+    statusSink: () => openAiStatusSink(res, { style: parsed.style, kind, requestModel: parsed.requestModel }),
+    sendError: sendOpenAiError,
+    forward: (baseUrl, retryable, client) => forwardUpstream({ res, baseUrl, path, body: parsed.body, stream: parsed.stream, kind, client, headersSent: res.headersSent, normalize, retryable }),
+  });
+}
+
+/** A request whose model is resolved: what the lease flow needs to know of it. */
+export interface LeaseTarget {
+  model: ModelEntry;
+  stream: boolean;
+}
+
+/** One API's side of the lease flow (OpenAI here, Anthropic in anthropic-messages-route.ts). */
+export interface LeaseDialect {
+  /** How a stream shows the switch while the model loads. */
+  statusSink(): StatusSink;
+  /** Answers a non-streaming request whose wait failed (an OpenAI-shaped body; other APIs convert it). */
+  sendError(res: ServerResponse, status: number, body: OpenAiErrorBody, headers?: Record<string, string>): void;
+  /** Sends the request to the model server and answers the client (forward-upstream.ts's contract for `retryable`). */
+  forward(baseUrl: string, retryable: boolean, client: ClientWatch): Promise<ForwardOutcome>;
+}
+
+/**
+ * The flow every inference route shares once its request names a catalog model: lease the model
+ * (streams show the switch through the dialect's status sink; other requests wait up to
+ * `readyTimeoutMs`), forward, and when a server the engine launched cannot be reached, have the
+ * engine check it (relaunching a crashed one) and lease and forward once more. Nothing has been
+ * written to `res` when it is called, so a step that may refuse the request before any byte (an
+ * admission check) belongs at its top.
+ */
+export async function serveLeased(engine: Engine, res: ServerResponse, target: LeaseTarget, readyTimeoutMs: number, dialect: LeaseDialect): Promise<void> {
+  noteRequestModel(res, target.model.id);
+  const client = new ClientWatch(res);
   // The time until the lease (0 when the model serves now) is the request log's waited-for-switch time.
   const lease = async () => {
     const startedAt = performance.now();
     try {
-      return await (parsed.stream ? leaseStreaming(engine, res, parsed, kind, client) : leaseWaiting(engine, res, parsed, client, opts.readyTimeoutMs));
+      return await (target.stream ? leaseStreaming(engine, res, target, dialect, client) : leaseWaiting(engine, res, target, dialect, client, readyTimeoutMs));
     } finally {
       noteRequestWaited(res, performance.now() - startedAt);
     }
   };
   const first = await lease();
   if (!first) return;
-  // Only an `upstream:` server may send cumulative text; the SGLang servers the engine launches send deltas.
-  const normalize = parsed.model.upstream !== undefined;
-  const forward = (baseUrl: string, retryable: boolean) =>
-    forwardUpstream({ res, baseUrl, path, body: parsed.body, stream: parsed.stream, kind, client, headersSent: res.headersSent, normalize, retryable });
-  let outcome: Awaited<ReturnType<typeof forward>>;
+  let outcome: ForwardOutcome;
   try {
     // A server the engine launched that cannot be reached may have crashed: checked, relaunched, sent again once.
-    outcome = await forward(first.baseUrl, parsed.model.upstream === undefined);
+    outcome = await dialect.forward(first.baseUrl, target.model.upstream === undefined, client);
   } finally {
     first.release();
   }
   if (outcome !== 'unreachable' || client.gone) return;
-  await engine.reportUnreachable(parsed.model.id);
+  await engine.reportUnreachable(target.model.id);
   const second = await lease();
   if (!second) return;
   try {
-    await forward(second.baseUrl, false);
+    await dialect.forward(second.baseUrl, false, client);
   } finally {
     second.release();
   }
@@ -91,11 +121,7 @@ function parseRequest(engine: Engine, req: IncomingMessage, res: ServerResponse,
   if (typeof requestModel !== 'string' || requestModel === '') {
     throw new RouterError(400, openAiError('"model" is required: one of the ids in GET /v1/models', 'invalid_request_error', 'model_required', 'model'));
   }
-  const model = engine.resolveModel(requestModel);
-  if (!model) throw unknownModel(engine, requestModel);
-  // A load that would evict a pinned model is refused before anything streams.
-  const refusal = engine.placementRefusal(model.id, 'request');
-  if (refusal) throw new RouterError(409, openAiError(refusal.message, 'invalid_request_error', 'model_pinned', 'model'));
+  const model = resolveRequestModel(engine, requestModel);
   let changed = false;
   if (kind === 'chat' && hasStatusMarker(text)) {
     const stripped = stripStatusText(body.messages);
@@ -113,12 +139,24 @@ function parseRequest(engine: Engine, req: IncomingMessage, res: ServerResponse,
   return { model, requestModel, body: changed ? Buffer.from(JSON.stringify(body)) : raw, stream: body.stream === true, style };
 }
 
+/**
+ * The catalog entry a request names (id or alias). Throws a RouterError: 404 for an unknown name,
+ * 409 when loading it would evict a pinned model (refused before anything streams).
+ */
+export function resolveRequestModel(engine: Engine, requestModel: string): ModelEntry {
+  const model = engine.resolveModel(requestModel);
+  if (!model) throw unknownModel(engine, requestModel);
+  const refusal = engine.placementRefusal(model.id, 'request');
+  if (refusal) throw new RouterError(409, openAiError(refusal.message, 'invalid_request_error', 'model_pinned', 'model'));
+  return model;
+}
+
 /** Streams: answer at once when the model serves now; otherwise stream status lines while it loads. */
-async function leaseStreaming(engine: Engine, res: ServerResponse, p: ParsedRequest, kind: CompletionKind, client: ClientWatch): Promise<ModelLease | null> {
+async function leaseStreaming(engine: Engine, res: ServerResponse, p: LeaseTarget, dialect: LeaseDialect, client: ClientWatch): Promise<ModelLease | null> {
   // Served now: nothing to wait for, so no signal to make.
   if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { stream: true });
   const signal = client.signal;
-  const reporter = new LoadingReporter(res, engine, { style: p.style, kind, modelId: p.model.id, requestModel: p.requestModel });
+  const reporter = new LoadingReporter(engine, p.model.id, dialect.statusSink());
   reporter.start();
   try {
     const lease = await engine.acquire(p.model.id, 'request', { signal, stream: true });
@@ -141,7 +179,7 @@ async function leaseStreaming(engine: Engine, res: ServerResponse, p: ParsedRequ
 }
 
 /** Non-streaming requests wait (up to readyTimeoutS) and get the model's answer, or 503 with the cause. */
-async function leaseWaiting(engine: Engine, res: ServerResponse, p: ParsedRequest, client: ClientWatch, timeoutMs: number): Promise<ModelLease | null> {
+async function leaseWaiting(engine: Engine, res: ServerResponse, p: LeaseTarget, dialect: LeaseDialect, client: ClientWatch, timeoutMs: number): Promise<ModelLease | null> {
   if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { stream: false });
   const signal = client.signal;
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -151,17 +189,17 @@ async function leaseWaiting(engine: Engine, res: ServerResponse, p: ParsedReques
   } catch (err) {
     if (signal.aborted) return null;
     if (err instanceof EngineError && err.code === 'conflict' && err.details?.pinned) {
-      sendOpenAiError(res, 409, openAiError(err.message, 'invalid_request_error', 'model_pinned', 'model'));
+      dialect.sendError(res, 409, openAiError(err.message, 'invalid_request_error', 'model_pinned', 'model'));
       return null;
     }
     if (err instanceof EngineError && err.code === 'will_not_fit') {
-      sendOpenAiError(res, 409, openAiError(`${err.message} — ${forceHint(p.model.id)}`, 'invalid_request_error', WILL_NOT_FIT_CODE, 'model'));
+      dialect.sendError(res, 409, openAiError(`${err.message} — ${forceHint(p.model.id)}`, 'invalid_request_error', WILL_NOT_FIT_CODE, 'model'));
       return null;
     }
     const failure = timeout.aborted
       ? { cause: 'ready_timeout', message: `${p.model.id} was not ready within ${Math.round(timeoutMs / 1000)} s`, hint: 'raise backend.readyTimeoutS or use streaming' }
       : failureOf(err);
-    sendOpenAiError(res, 503, openAiError(`${failure.message} — ${failure.hint}`, 'model_load_failed', failure.cause), { 'retry-after': '30' });
+    dialect.sendError(res, 503, openAiError(`${failure.message} — ${failure.hint}`, 'model_load_failed', failure.cause), { 'retry-after': '30' });
     return null;
   }
 }
@@ -184,7 +222,7 @@ function failureOf(err: unknown): RequestFailure {
   return { cause: 'exited', message, hint: 'see `switchboard logs` for the backend output' };
 }
 
-function loadingStyle(header: string | string[] | undefined, fallback: LoadingMessageStyle): LoadingMessageStyle {
+export function loadingStyle(header: string | string[] | undefined, fallback: LoadingMessageStyle): LoadingMessageStyle {
   if (header === undefined) return fallback;
   const value = (Array.isArray(header) ? header[0] : header)!.trim().toLowerCase();
   if ((LOADING_MESSAGE_STYLES as readonly string[]).includes(value)) return value as LoadingMessageStyle;
@@ -196,12 +234,13 @@ function unknownModel(engine: Engine, name: string): RouterError {
   return new RouterError(404, openAiError(`The model '${name}' does not exist; available: ${known.join(', ')}`, 'invalid_request_error', 'model_not_found', 'model'));
 }
 
-function sendRouterError(res: ServerResponse, err: unknown, req: IncomingMessage): void {
+/** Answers a request refused before its lease (a RouterError's status and body; 500 for anything else), through `send`. */
+export function sendRouterError(res: ServerResponse, err: unknown, req: IncomingMessage, send: LeaseDialect['sendError'] = sendOpenAiError): void {
   if (err instanceof RouterError) {
     // A 413 leaves the rest of the upload unread: close, but only once the client could read the answer.
     if (err.status === 413) lingerClose(req);
-    sendOpenAiError(res, err.status, err.body, err.status === 413 ? { connection: 'close' } : {});
+    send(res, err.status, err.body, err.status === 413 ? { connection: 'close' } : {});
     return;
   }
-  sendOpenAiError(res, 500, openAiError(err instanceof Error ? err.message : String(err), 'internal_error'));
+  send(res, 500, openAiError(err instanceof Error ? err.message : String(err), 'internal_error'));
 }

@@ -226,7 +226,8 @@ function passHeaders(headers: IncomingHttpHeaders, sse: boolean): Record<string,
   return out;
 }
 
-function upstreamErrorMessage(status: number, text: string): string {
+/** The message of a non-200 upstream answer (OpenAI, SGLang or FastAPI error body, else its text). */
+export function upstreamErrorMessage(status: number, text: string): string {
   try {
     const body = JSON.parse(text) as { message?: string; error?: { message?: string } | string; detail?: string };
     const message = typeof body.error === 'string' ? body.error : (body.error?.message ?? body.message ?? body.detail);

@@ -22,12 +22,27 @@ export const SSE_HEADERS = {
 };
 
 /**
- * Streams a switch's progress to one client while it waits for its model, in the chosen style:
- * chat chunks (`content` or `reasoning_content`), SSE comments, or nothing. The text is wrapped
- * in invisible markers so it can be stripped when the client sends it back in a later turn.
+ * How status lines reach one client, in its API's stream format (the OpenAI chunks below,
+ * anthropic-status-sink.ts for the Anthropic Messages API).
+ */
+export interface StatusSink {
+  /** The response head (when not sent yet) and whatever opens the status; called by `start`. */
+  begin(): void;
+  /**
+   * One status line. `marked` carries the invisible markers (OPEN on the first line; CLOSE and a
+   * newline on the last), `text` is the bare line; `isLast` says the status ends with it.
+   */
+  line(marked: string, text: string, isLast: boolean): void;
+  /** The switch failed (its last line went out): the API's error and the end of the response. */
+  fail(failure: { cause: string; message: string; hint: string }): void;
+}
+
+/**
+ * Streams a switch's progress to one client while it waits for its model, through a StatusSink.
+ * The text is wrapped in invisible markers so it can be stripped when the client sends it back in
+ * a later turn.
  */
 export class LoadingReporter {
-  private readonly id = `chatcmpl-switchboard-${randomBytes(12).toString('hex')}`;
   private readonly startedAtMs = Date.now();
   private lastKey = '';
   private first = true;
@@ -35,19 +50,15 @@ export class LoadingReporter {
   private unsubscribe: (() => void) | undefined;
 
   constructor(
-    private readonly res: ServerResponse,
     private readonly engine: Engine,
-    private readonly opts: { style: LoadingMessageStyle; kind: CompletionKind; modelId: string; requestModel: string },
+    private readonly modelId: string,
+    private readonly sink: StatusSink,
   ) {}
 
   /** Sends the headers and the first line, then follows the engine until `ready` or `failed`. */
   start(): void {
-    // A request sent again after its server crashed may already have had status lines (and headers).
-    if (!this.res.headersSent) {
-      this.res.writeHead(200, SSE_HEADERS);
-      this.res.flushHeaders();
-    }
-    this.emitLine(formatStatusLine({ kind: 'switching', modelId: this.opts.modelId }));
+    this.sink.begin();
+    this.emitLine(formatStatusLine({ kind: 'switching', modelId: this.modelId }));
     this.unsubscribe = this.engine.subscribe((event) => {
       if (event.type === 'state') this.onState(event.state, false);
     });
@@ -58,16 +69,14 @@ export class LoadingReporter {
   /** The model is ready: closes the status block. The model's own stream follows on the same response. */
   ready(): void {
     this.stop();
-    this.emitLine(formatStatusLine({ kind: 'ready', modelId: this.opts.modelId, elapsedMs: Date.now() - this.startedAtMs }), true);
+    this.emitLine(formatStatusLine({ kind: 'ready', modelId: this.modelId, elapsedMs: Date.now() - this.startedAtMs }), true);
   }
 
-  /** The switch failed: a last status line, an OpenAI-style error event and the end of the stream. */
+  /** The switch failed: a last status line, the API's error and the end of the stream. */
   failed(failure: { cause: string; message: string; hint: string }): void {
     this.stop();
-    this.emitLine(formatStatusLine({ kind: 'failed', modelId: this.opts.modelId, message: failure.message, hint: failure.hint }), true);
-    const error = { error: { message: `${failure.message} — ${failure.hint}`, type: 'model_load_failed', param: null, code: failure.cause } };
-    writeChunk(this.res, `data: ${JSON.stringify(error)}\n\ndata: [DONE]\n\n`);
-    this.res.end();
+    this.emitLine(formatStatusLine({ kind: 'failed', modelId: this.modelId, message: failure.message, hint: failure.hint }), true);
+    this.sink.fail(failure);
   }
 
   /** Stops following the engine (client gone, or the wait ended). */
@@ -87,7 +96,7 @@ export class LoadingReporter {
 
   /** What the target model is doing now, and a key that changes only with the phase or queue place. */
   private describe(state: EngineState): { key: string; text: string } | null {
-    const { modelId } = this.opts;
+    const { modelId } = this;
     const own = state.slots.find((s) => s.modelId === modelId) ?? slotWaitingFor(state, modelId);
     if (own && own.modelId === modelId && (own.status === 'starting' || own.status === 'loading') && own.progress) return this.phaseLine(own);
     if (own && own.modelId === modelId && own.status === 'waking') {
@@ -117,7 +126,7 @@ export class LoadingReporter {
     const detail = [progress.detail, stall].filter(Boolean).join(' · ');
     const text = formatStatusLine({
       kind: 'phase',
-      modelId: this.opts.modelId,
+      modelId: this.modelId,
       phaseLabel: LOAD_PHASE_LABELS[progress.phase],
       ...(fraction !== undefined ? { percent: Math.round(fraction * 100) } : {}),
       ...(detail ? { detail } : {}),
@@ -130,24 +139,49 @@ export class LoadingReporter {
   private emitLine(text: string, close = false): void {
     const marked = `${this.first ? STATUS_OPEN : ''}${text}${close ? `${STATUS_CLOSE}\n` : ''}`;
     this.first = false;
-    const { style, kind } = this.opts;
-    if (style === 'none') return;
-    if (style === 'comment' || (style === 'reasoning' && kind === 'completions')) {
-      writeChunk(this.res, `: ${text.trimEnd().replace(/\n/g, ' ')}\n\n`);
-      return;
-    }
-    writeChunk(this.res, `data: ${JSON.stringify(this.chunk(marked))}\n\n`);
+    this.sink.line(marked, text, close);
   }
+}
 
-  private chunk(text: string): unknown {
+/**
+ * Status lines as OpenAI stream chunks in the chosen style: `content` or `reasoning_content` chat
+ * chunks (completions: `text`), SSE comments, or nothing; a failure ends with an OpenAI-style
+ * error event and `[DONE]`.
+ */
+export function openAiStatusSink(res: ServerResponse, opts: { style: LoadingMessageStyle; kind: CompletionKind; requestModel: string }): StatusSink {
+  const id = `chatcmpl-switchboard-${randomBytes(12).toString('hex')}`;
+  const { style, kind } = opts;
+  const chunk = (text: string): unknown => {
     const created = Math.floor(Date.now() / 1000);
-    const base = { id: this.id, created, model: this.opts.requestModel };
-    if (this.opts.kind === 'completions') {
+    const base = { id, created, model: opts.requestModel };
+    if (kind === 'completions') {
       return { ...base, object: 'text_completion', choices: [{ index: 0, text, logprobs: null, finish_reason: null }] };
     }
-    const delta = this.opts.style === 'reasoning' ? { role: 'assistant', content: '', reasoning_content: text } : { role: 'assistant', content: text };
+    const delta = style === 'reasoning' ? { role: 'assistant', content: '', reasoning_content: text } : { role: 'assistant', content: text };
     return { ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] };
-  }
+  };
+  return {
+    begin() {
+      // A request sent again after its server crashed may already have had status lines (and headers).
+      if (!res.headersSent) {
+        res.writeHead(200, SSE_HEADERS);
+        res.flushHeaders();
+      }
+    },
+    line(marked, text) {
+      if (style === 'none') return;
+      if (style === 'comment' || (style === 'reasoning' && kind === 'completions')) {
+        writeChunk(res, `: ${text.trimEnd().replace(/\n/g, ' ')}\n\n`);
+        return;
+      }
+      writeChunk(res, `data: ${JSON.stringify(chunk(marked))}\n\n`);
+    },
+    fail(failure) {
+      const error = { error: { message: `${failure.message} — ${failure.hint}`, type: 'model_load_failed', param: null, code: failure.cause } };
+      writeChunk(res, `data: ${JSON.stringify(error)}\n\ndata: [DONE]\n\n`);
+      res.end();
+    },
+  };
 }
 
 /** The slot a model is switching to or queued in, else the slot its GPU set maps to. */

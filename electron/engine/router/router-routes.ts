@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Engine } from '../engine-api.js';
 import type { RequestHandler } from '../api/admin-http.js';
 import type { EngineAccess } from '../api/access/engine-access.js';
+import { handleAnthropicCountTokens, handleAnthropicMessages } from './anthropic-messages-route.js';
+import { sendAnthropicError } from './anthropic-error.js';
 import { handleCompletion, type CompletionRouteOptions } from './completion-route.js';
 import { listModels, modelCard } from './models-list.js';
 import { openAiError, sendOpenAiError } from './openai-error.js';
@@ -21,13 +23,14 @@ export interface RouterRoutesOptions {
 /** A CORS preflight is answered for these; the browser then sends the real request. */
 const CORS_PREFLIGHT_HEADERS = {
   'access-control-allow-methods': 'GET, POST, OPTIONS',
-  'access-control-allow-headers': 'authorization, content-type, x-switchboard-loading',
+  'access-control-allow-headers': 'authorization, content-type, x-switchboard-loading, x-api-key, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access',
   'access-control-max-age': '600',
 };
 
 /**
  * The OpenAI-compatible routes Open WebUI talks to: `/v1/models` (and `/models`),
- * `/v1/chat/completions`, `/v1/completions`. Leaves every other path to the next handler. Open
+ * `/v1/chat/completions`, `/v1/completions`; and Anthropic's `/v1/messages` and
+ * `/v1/messages/count_tokens`, which answer every error in Anthropic's shape. Leaves every other path to the next handler. Open
  * WebUI calls them from its server (no Origin); a browser page of another origin is refused (403)
  * unless router.corsOrigins lists it, which also turns on CORS headers for it.
  */
@@ -46,9 +49,10 @@ export function createRouterRoutes(engine: Engine, opts: RouterRoutesOptions): R
     const route = matchRoute(path);
     if (!route) return false;
     if (opts.observer) observeRequest(res, route.name, opts.observer);
+    const sendError = route.api === 'anthropic' ? sendAnthropicError : sendOpenAiError;
     const refusal = opts.access.check(req, 'inference');
     if (refusal) {
-      sendOpenAiError(res, refusal.status, openAiError(refusal.message, 'invalid_request_error', refusal.code));
+      sendError(res, refusal.status, openAiError(refusal.message, 'invalid_request_error', refusal.code));
       return true;
     }
     const cors = opts.access.corsHeaders(req);
@@ -60,15 +64,16 @@ export function createRouterRoutes(engine: Engine, opts: RouterRoutesOptions): R
       return true;
     }
     if (!opts.access.isInferenceClient(req)) {
-      sendOpenAiError(res, 401, openAiError('missing or wrong API key (send "Authorization: Bearer <key>")', 'invalid_request_error', 'invalid_api_key'), { 'www-authenticate': 'Bearer' });
+      const how = route.api === 'anthropic' ? 'send "x-api-key: <key>" or "Authorization: Bearer <key>"' : 'send "Authorization: Bearer <key>"';
+      sendError(res, 401, openAiError(`missing or wrong API key (${how})`, 'invalid_request_error', 'invalid_api_key'), { 'www-authenticate': 'Bearer' });
       return true;
     }
     if (req.method !== route.method) {
-      sendOpenAiError(res, 405, openAiError(`${req.method} is not allowed on ${path}; use ${route.method}`, 'invalid_request_error', 'method_not_allowed'), { allow: route.method });
+      sendError(res, 405, openAiError(`${req.method} is not allowed on ${path}; use ${route.method}`, 'invalid_request_error', 'method_not_allowed'), { allow: route.method });
       return true;
     }
     Promise.resolve(route.handle(engine, req, res, completionOptions())).catch((err: unknown) => {
-      sendOpenAiError(res, 500, openAiError(err instanceof Error ? err.message : String(err), 'internal_error'));
+      sendError(res, 500, openAiError(err instanceof Error ? err.message : String(err), 'internal_error'));
     });
     return true;
   };
@@ -78,6 +83,8 @@ interface Route {
   /** The route as a template, for the observer (`/v1/models/{model}`). */
   name: string;
   method: 'GET' | 'POST';
+  /** Whose error shape its answers use (default OpenAI). */
+  api?: 'anthropic';
   handle(engine: Engine, req: IncomingMessage, res: ServerResponse, opts: CompletionRouteOptions): void | Promise<void>;
 }
 
@@ -92,6 +99,11 @@ function matchRoute(path: string): Route | null {
     case '/v1/completions':
     case '/completions':
       return { name: '/v1/completions', method: 'POST', handle: (engine, req, res, opts) => handleCompletion(engine, req, res, 'completions', opts) };
+    // Anthropic clients take a base URL without /v1 and add it themselves: no bare `/messages`.
+    case '/v1/messages':
+      return { name: '/v1/messages', method: 'POST', api: 'anthropic', handle: handleAnthropicMessages };
+    case '/v1/messages/count_tokens':
+      return { name: '/v1/messages/count_tokens', method: 'POST', api: 'anthropic', handle: handleAnthropicCountTokens };
   }
   const card = /^\/(?:v1\/)?models\/(.+)$/.exec(path);
   if (card) return { name: '/v1/models/{model}', method: 'GET', handle: (engine, _req, res) => sendModelCard(engine, res, decodeURIComponent(card[1]!)) };

@@ -6,6 +6,7 @@ import { deprecatedAlias, handleHealth, handleListModels, handleMetrics, handleP
 import { handleAbortRequest, handleContinueGeneration, handleFlushCache, handleGenerate, handleGetLoad, handlePauseGeneration } from './native-routes.js';
 import { handleReleaseMemoryOccupation, handleResumeMemoryOccupation } from './memory-occupation.js';
 import { handleChatCompletions, handleCompletions } from './openai-routes.js';
+import { handleTokenize } from './tokenize-route.js';
 import type { SimApp } from './sim-context.js';
 
 type Handler = (app: SimApp, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
@@ -35,6 +36,8 @@ function buildRoutes(app: SimApp): Route[] {
     { path: /^\/v1\/models\/.+/, methods: { GET: handleRetrieveModel } },
     { path: '/v1/chat/completions', methods: { POST: handleChatCompletions } },
     { path: '/v1/completions', methods: { POST: handleCompletions } },
+    { path: '/v1/tokenize', methods: { POST: handleTokenize } },
+    { path: '/tokenize', methods: { POST: handleTokenize } },
     { path: '/generate', methods: { POST: handleWarmupAwareGenerate, PUT: handleWarmupAwareGenerate } },
     { path: '/flush_cache', methods: { GET: handleFlushCache, POST: handleFlushCache } },
     { path: '/abort_request', methods: { POST: handleAbortRequest } },

@@ -16,7 +16,10 @@ export interface EngineAccess {
   isAdmin(req: Pick<IncomingMessage, 'headers'>): boolean;
   /** True when `key` is an admin key or the admin token. */
   isAdminKey(key: string | undefined): boolean;
-  /** /v1 and /health: open when router.apiKeys is empty; else an inference key (or an admin key). */
+  /**
+   * /v1 and /health: open when router.apiKeys is empty; else an inference key (or an admin key), as
+   * `Authorization: Bearer <key>` or `x-api-key: <key>` (what Anthropic clients send).
+   */
   isInferenceClient(req: Pick<IncomingMessage, 'headers'>): boolean;
   /**
    * The admin token when the request comes straight over loopback (a loopback Host name, no proxy
@@ -62,8 +65,9 @@ export function createEngineAccess(opts: EngineAccessOptions): EngineAccess {
     isInferenceClient(req) {
       const { apiKeys } = opts.router();
       if (apiKeys.length === 0) return true;
-      const key = bearerOf(req);
-      return matchesAnyKey(key, apiKeys) || isAdminKey(key);
+      // Both headers are checked (no early exit), so the time does not say which one held a key.
+      const keys = [bearerOf(req), apiKeyHeaderOf(req)];
+      return keys.map((key) => matchesAnyKey(key, apiKeys) || isAdminKey(key)).includes(true);
     },
     async localUserToken(req) {
       // A proxy on this machine (perhaps run by the same user) would pass every client it forwards
@@ -100,6 +104,11 @@ const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 
 
 function isForwarded(req: IncomingMessage): boolean {
   return FORWARDING_HEADERS.some((name) => req.headers[name] !== undefined);
+}
+
+/** The key of an `x-api-key` header (Anthropic's SDK sends its apiKey so), if the request has one. */
+function apiKeyHeaderOf(req: Pick<IncomingMessage, 'headers'>): string | undefined {
+  return headerValue(req.headers['x-api-key'])?.trim();
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
