@@ -32,3 +32,6 @@ export const DEFAULT_MAX_SLEEPERS = 2;
 
 /** backend.sleepTimeoutS when the catalog does not say: how long a sleep or a wake may take. */
 export const DEFAULT_SLEEP_TIMEOUT_S = 120;
+
+/** A model's maxQueued when it sets maxConcurrent but not maxQueued: requests that may wait for a free place. */
+export const DEFAULT_MAX_QUEUED = 16;

@@ -166,6 +166,14 @@ export const modelEntrySchema = z
     switchMode: z.enum(['cold', 'warm']).optional(),
     /** Stop the model after this many seconds without requests; 0 = never. Default: the catalog's idleUnloadS. */
     idleUnloadS: z.number().int().min(0).optional(),
+    /**
+     * At most this many requests at once on this model (router requests, counted from when the
+     * router takes them until their answer ends, including the wait for a load); absent = no limit.
+     * Requests beyond it wait in a queue of at most `maxQueued`; past that the router answers 429.
+     */
+    maxConcurrent: z.number().int().min(1).max(100_000).optional(),
+    /** With maxConcurrent: how many more requests may wait for a free place (FIFO); default 16 (DEFAULT_MAX_QUEUED); 0 = none wait. */
+    maxQueued: z.number().int().min(0).max(100_000).optional(),
     /** This model's no-progress limits (seconds, or per phase); default: backend.stallTimeoutS, then the built-in ones. */
     stallTimeoutS: stallTimeoutSchema.optional(),
     /** Applied (and confirmed) before the model launches. */

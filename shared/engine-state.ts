@@ -86,6 +86,10 @@ export interface ModelView {
   gpus?: number[];
   /** Requests being served by this model right now. */
   inFlight: number;
+  /** Requests waiting for a free place under the model's maxConcurrent (not counted in inFlight). */
+  queued: number;
+  /** The catalog's maxConcurrent (requests at once) and maxQueued (more may wait); absent = no limit. */
+  limit?: { maxConcurrent: number; maxQueued: number };
   /** The slot (GPU set) it runs in. */
   slotId?: string;
   pinned?: boolean;
@@ -97,12 +101,15 @@ export interface ModelView {
   idleUnloadAtMs?: number;
 }
 
-/** One client request the router holds: waiting for its model, or being served. */
+/**
+ * One client request the router holds: `queued` for a free place under its model's maxConcurrent,
+ * `waiting` for its model (loading, or a switch ahead), or `active` (being served).
+ */
 export interface RouterRequestView {
   id: string;
   modelId: string;
-  state: 'waiting' | 'active';
-  /** 1-based place among the waiting requests (FIFO), absent once active. */
+  state: 'queued' | 'waiting' | 'active';
+  /** 1-based place (FIFO): among all waiting requests, or, when queued, in its model's queue; absent once active. */
   position?: number;
   sinceMs: number;
   stream: boolean;
@@ -245,6 +252,11 @@ export interface ApiError {
      * before anything is launched; details carry the GPU's shortfall (409: free the GPUs, or switch with force).
      */
     | 'will_not_fit'
+    /**
+     * The model has its catalog maxConcurrent requests running and maxQueued more waiting for a free
+     * place: refused before anything was sent (429: try again later).
+     */
+    | 'too_many_requests'
     | 'unavailable';
   message: string;
   /** Extra machine-readable detail, e.g. the known ids for unknown_model. */

@@ -32,6 +32,11 @@ export function formatStatus(state: EngineState, url: string, nowMs: number): st
   const lines = [`engine   ${url} · v${state.version} · up ${formatDuration(nowMs - state.startedAtMs)}`, `config   ${state.configPath}`, `active   ${activeList(state)}`];
   // Engines from before notices send none.
   for (const notice of state.notices ?? []) lines.push(`${notice.level.padEnd(8)} ${notice.message}`);
+  // Models at their request limit, or with requests queued for a free place (engines from before limits send no `queued`).
+  for (const m of state.models) {
+    if (!m.limit || (m.inFlight < m.limit.maxConcurrent && !m.queued)) continue;
+    lines.push(`limit    ${m.id}: ${m.inFlight}/${m.limit.maxConcurrent} requests at once, ${m.queued ?? 0}/${m.limit.maxQueued} queued for a free place`);
+  }
   for (const slot of state.slots) lines.push('', ...formatSlot(slot, nowMs));
   return lines.join('\n');
 }

@@ -60,8 +60,25 @@ describe('formatStatus', () => {
   });
 });
 
+describe('formatStatus request limits', () => {
+  it('names a model at its maxConcurrent or with requests queued, and no other', () => {
+    const base = { kind: 'launch' as const, status: 'loaded' as const, typicalLoadMs: null, tp: 1, aliases: [] };
+    const s = state([slot({ status: 'ready', modelId: 'coder', readyAtMs: NOW, pid: 11 })]);
+    s.models = [
+      { ...base, id: 'coder', label: 'Coder', inFlight: 2, queued: 3, limit: { maxConcurrent: 2, maxQueued: 4 } },
+      { ...base, id: 'chat', label: 'Chat', inFlight: 1, queued: 0, limit: { maxConcurrent: 2, maxQueued: 4 } },
+      { ...base, id: 'embed', label: 'Embed', inFlight: 9, queued: 0 },
+    ];
+    expect(
+      formatStatus(s, 'http://127.0.0.1:8002', NOW)
+        .split('\n')
+        .filter((l) => l.startsWith('limit')),
+    ).toEqual(['limit    coder: 2/2 requests at once, 3/4 queued for a free place']);
+  });
+});
+
 describe('formatModels', () => {
-  const base = { kind: 'launch' as const, status: 'unloaded' as const, typicalLoadMs: null, tp: 1, inFlight: 0, aliases: [] };
+  const base = { kind: 'launch' as const, status: 'unloaded' as const, typicalLoadMs: null, tp: 1, inFlight: 0, queued: 0, aliases: [] };
   it('shows each model’s switch mode and a warm model asleep', () => {
     const models: ModelView[] = [
       { ...base, id: 'qwen', label: 'Qwen', aliases: ['q'], gpus: [0], status: 'sleeping', warm: true, typicalLoadMs: 40_000 },

@@ -38,6 +38,13 @@ export interface Engine {
    */
   acquire(modelIdOrAlias: string, cause: SwitchCause, options?: AcquireOptions): Promise<ModelLease>;
   /**
+   * Takes a router request under the model's catalog maxConcurrent, synchronously (before anything is
+   * sent to the client): it holds a place now, or queues for one (`queued`), or — when maxQueued
+   * requests already queue — EngineError 'too_many_requests' is thrown and nothing is registered.
+   * Pass it to `acquire` (which waits for the place, then the model); `release` it if `acquire` is never called.
+   */
+  admit(modelIdOrAlias: string, options?: { stream?: boolean }): RequestAdmission;
+  /**
    * The router could not reach the model's server (refused or reset before any response byte). When
    * the server is gone or no longer answers /health, its slot is marked failed (a leftover process is
    * stopped) and true is returned: the next `acquire` relaunches the model, as for a cold request.
@@ -124,6 +131,20 @@ export interface AcquireOptions {
   signal?: AbortSignal;
   /** Shown in the state's request list. */
   stream?: boolean;
+  /** From `admit`: the request is counted under its model's maxConcurrent (and waits for a place when queued). */
+  admission?: RequestAdmission;
+}
+
+/** A router request taken under its model's limit (see `Engine.admit`). */
+export interface RequestAdmission {
+  id: string;
+  modelId: string;
+  /** True when it was queued: it waits for a free place (maxConcurrent requests hold one). */
+  queued: boolean;
+  /** Resolves when it holds its place (at once unless queued); never rejects (a withdrawn request's stays pending). */
+  placed: Promise<void>;
+  /** Withdraws it (only needed when `acquire` is never called: a lease's release or a failed acquire ends it). Idempotent. */
+  release(): void;
 }
 
 /** Permission to send one request to a ready model. */

@@ -11,7 +11,7 @@ import type { SystemdAccessOptions } from './backends/systemd/create-unit-contro
 import { BenchRunner } from './bench/bench-runner.js';
 import { buildLaunch } from './catalog/build-launch-argv.js';
 import { listRestartFields } from './catalog/catalog-settings.js';
-import type { AcquireOptions, EnsureReadyOptions, Engine, ModelLease } from './engine-api.js';
+import type { AcquireOptions, EnsureReadyOptions, Engine, ModelLease, RequestAdmission } from './engine-api.js';
 import { EngineError } from '../../shared/engine-error.js';
 import { unknownModelError } from './catalog/resolve-model-id.js';
 import { createEngineParts, type EngineParts } from './engine-parts.js';
@@ -30,7 +30,7 @@ import { LearnedFitStore } from './fit/learned-fit-store.js';
 import { LogBuffer } from './logs/log-buffer.js';
 import { typicalLoadMs } from './switcher/estimate-eta.js';
 import type { LoadHistory } from './switcher/load-history.js';
-import { RequestRegistry } from './switcher/request-registry.js';
+import { RequestRegistry, type ConcurrencyLimit } from './switcher/request-registry.js';
 import { isSlotModel, slotIdOf } from '../../shared/gpu-sets.js';
 import { ModelLifecycle } from './switcher/model-lifecycle.js';
 import { SlotPool, type SwapTrigger } from './switcher/slot-pool.js';
@@ -43,7 +43,7 @@ import { SglangInfoClient } from './backends/sglang-info.js';
 import { readServerMemory } from './fit/read-server-memory.js';
 import { WarmSleeper } from './switcher/warm-sleeper.js';
 import { modelGpuIndexes } from './gpu/model-gpus.js';
-import { DEFAULT_SLEEP_TIMEOUT_S } from '../../shared/catalog-constants.js';
+import { DEFAULT_MAX_QUEUED, DEFAULT_SLEEP_TIMEOUT_S } from '../../shared/catalog-constants.js';
 import { readHostStats } from './gpu/host-stats.js';
 import type { BackendInstance } from './backends/process-backend.js';
 
@@ -177,7 +177,11 @@ class SwitchboardEngine implements Engine {
     });
     this.indexModels();
     this.logBuffer = new LogBuffer(options.logCapacity);
-    this.requests = new RequestRegistry(() => this.emitRequestsChanged());
+    this.requests = new RequestRegistry(
+      () => this.emitRequestsChanged(),
+      Date.now,
+      (modelId) => concurrencyLimit(this.byName.get(modelId)),
+    );
     const current = () => this.current;
     this.servers = parts.servers;
     const leftovers = (this.leftovers =
@@ -312,6 +316,8 @@ class SwitchboardEngine implements Engine {
     this.inSetup = false;
     this.indexModels();
     this.pool.syncWithCatalog();
+    // A raised or removed maxConcurrent lets queued requests go on now.
+    this.requests.limitsChanged();
     for (const id of [...this.lastFailure.keys()]) if (!this.byName.has(id)) this.lastFailure.delete(id);
     this.emit({ type: 'catalog', revision });
     if (this.listeners.size > 0) this.emit({ type: 'state', state: this.state() });
@@ -480,10 +486,27 @@ class SwitchboardEngine implements Engine {
     return this.byName.get(modelIdOrAlias);
   }
 
+  admit(modelIdOrAlias: string, options: { stream?: boolean } = {}): RequestAdmission {
+    const model = this.byName.get(modelIdOrAlias);
+    if (!model) throw unknownModelError(this.current, modelIdOrAlias);
+    const admission = this.requests.admit(model.id, options.stream ?? false);
+    if (!admission) {
+      const limit = concurrencyLimit(model)!;
+      throw new EngineError(
+        'too_many_requests',
+        `${model.id} has ${limit.maxConcurrent} request${limit.maxConcurrent === 1 ? '' : 's'} running (its maxConcurrent) and ${limit.maxQueued} more waiting (its maxQueued); try again later`,
+        { modelId: model.id, ...limit },
+      );
+    }
+    return { ...admission, modelId: model.id, placed: this.requests.placeOf(admission.id), release: () => this.requests.finish(admission.id) };
+  }
+
   async acquire(modelIdOrAlias: string, cause: SwitchCause, options: AcquireOptions = {}): Promise<ModelLease> {
     const model = this.byName.get(modelIdOrAlias);
     if (!model) throw unknownModelError(this.current, modelIdOrAlias);
-    const id = this.requests.wait(model.id, options.stream ?? false);
+    const admitted = options.admission;
+    if (admitted && admitted.modelId !== model.id) throw new EngineError('bad_request', `admission ${admitted.id} is for ${admitted.modelId}, not ${model.id}`);
+    const id = admitted?.id ?? this.requests.wait(model.id, options.stream ?? false);
     const lease = (baseUrl: string): ModelLease => {
       this.requests.activate(id, model.id);
       return { modelId: model.id, baseUrl, release: () => this.requests.finish(id) };
@@ -491,6 +514,8 @@ class SwitchboardEngine implements Engine {
     if (model.upstream !== undefined) return lease(model.upstream.replace(/\/+$/, ''));
     const { signal } = options;
     try {
+      // Queued under the model's maxConcurrent: a place first, then the model.
+      if (admitted?.queued) await abortable(this.requests.placeOf(id), signal);
       for (;;) {
         if (signal?.aborted) throw new EngineError('conflict', 'request withdrawn by the client');
         // A newcomer goes straight through only when no switch is pending (FIFO otherwise).
@@ -672,6 +697,7 @@ class SwitchboardEngine implements Engine {
     const status = modelStatus(slot, pending.has(model.id), this.lastFailure.has(model.id));
     const idleUnloadAtMs = status === 'loaded' || status === 'sleeping' ? this.lifecycle.idleUnloadAtMs(model) : undefined;
     const failure = this.lastFailure.get(model.id);
+    const limit = concurrencyLimit(model);
     return {
       id: model.id,
       label: model.label ?? model.id,
@@ -684,6 +710,8 @@ class SwitchboardEngine implements Engine {
       tp: model.tp,
       ...(model.gpus ? { gpus: model.gpus } : {}),
       inFlight: this.requests.inFlight(model.id),
+      queued: this.requests.queued(model.id),
+      ...(limit ? { limit } : {}),
       ...(model.upstream === undefined ? { slotId: slotIdOf(model) } : {}),
       pinned: model.pinned,
       ...(model.switchMode === 'warm' ? { warm: true } : {}),
@@ -750,4 +778,10 @@ function modelStatus(slot: SlotView | undefined, pending: boolean, failedBefore:
 
 function slotUrl(slot: SlotView): string {
   return `http://${formatHost(slot.host)}:${slot.port}`;
+}
+
+/** A model's catalog limit on requests at once, with its queue's size (maxQueued defaults when only maxConcurrent is set). */
+function concurrencyLimit(model: ModelEntry | undefined): ConcurrencyLimit | undefined {
+  if (model?.maxConcurrent === undefined) return undefined;
+  return { maxConcurrent: model.maxConcurrent, maxQueued: model.maxQueued ?? DEFAULT_MAX_QUEUED };
 }

@@ -2,7 +2,7 @@ import type { EngineState, ModelView, SlotView } from '../../shared/engine-state
 
 /** The demo's three models plus an upstream one, as the engine reports them when nothing runs. */
 export function models(): ModelView[] {
-  const base = { kind: 'launch' as const, status: 'unloaded' as const, typicalLoadMs: null, tp: 1, inFlight: 0 };
+  const base = { kind: 'launch' as const, status: 'unloaded' as const, typicalLoadMs: null, tp: 1, inFlight: 0, queued: 0 };
   return [
     { ...base, id: 'qwen2.5-7b-instruct', label: 'Qwen2.5 7B Instruct', aliases: ['qwen'] },
     { ...base, id: 'mistral-large-2411-awq', label: 'Mistral Large 2411 (AWQ)', aliases: ['mistral'], tp: 4 },

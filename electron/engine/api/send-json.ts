@@ -15,6 +15,7 @@ const STATUS_BY_CODE: Record<ApiError['code'], number> = {
   too_few_tokens: 422,
   // The GPUs as they are now cannot hold the model; freeing them (or force) changes the answer.
   will_not_fit: 409,
+  too_many_requests: 429,
   internal: 500,
   load_failed: 503,
   unavailable: 503,

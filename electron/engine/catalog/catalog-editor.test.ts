@@ -300,6 +300,10 @@ describe('CatalogEditor: a model the engine is using', () => {
     const live: CatalogChange = { op: 'edit', id: MISTRAL, model: entry(full, MISTRAL, { label: 'Mistral L', aliases: ['mistral', 'large'], sampling: { temperature: 0.3 } }) };
     await editor.apply(live);
     expect(await readFile(path, 'utf8')).toContain('    aliases: [mistral, large]\n');
+    // The request limit is read per request: it changes on a loaded model too.
+    const limit: CatalogChange = { op: 'edit', id: MISTRAL, model: entry(await readFile(path, 'utf8'), MISTRAL, { maxConcurrent: 4, maxQueued: 2 }) };
+    await editor.apply(limit);
+    expect(await readFile(path, 'utf8')).toContain('    maxConcurrent: 4\n');
   });
 });
 

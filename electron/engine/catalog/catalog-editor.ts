@@ -12,6 +12,7 @@ import { canonical, draftCatalogChange, draftMerge, type CatalogDraft } from './
 import { fieldIssuesOf } from './field-issues-of.js';
 import { parseCatalogText, type CatalogLoadResult } from './load-catalog.js';
 import { writeCatalogFile } from './write-catalog.js';
+import { LIVE_MODEL_FIELDS, LIVE_MODEL_FIELD_LIST } from './live-model-fields.js';
 
 /** What the engine is doing with a model: the editor will not change how a busy model launches. */
 export type ModelActivity = 'loaded' | 'loading' | 'queued';
@@ -29,12 +30,6 @@ export interface CatalogEditorOptions {
   /** The catalog the engine runs: settings come from it when the file cannot be read. */
   runningCatalog?: () => Catalog;
 }
-
-/**
- * Fields of a model that may change while it is loaded: they only affect routing (names) and the
- * request defaults (sampling), both read per request. Anything else changes how it launches.
- */
-const LIVE_MODEL_FIELDS = new Set(['label', 'aliases', 'sampling']);
 
 interface Base {
   text: string;
@@ -164,7 +159,7 @@ export class CatalogEditor {
     }
     const fields = changedLaunchFields(target.before, target.after);
     if (fields.length === 0) return { issues: [] };
-    const message = `cannot change ${fields.join(', ')} of ${target.id} while it is ${activity} (only label, aliases and sampling can): ${advice}`;
+    const message = `cannot change ${fields.join(', ')} of ${target.id} while it is ${activity} (only ${LIVE_MODEL_FIELD_LIST} can): ${advice}`;
     const issues = fields.map((f): CatalogIssue => ({ severity: 'error', field: `models[${target.index}].${f}`, message: `cannot change while ${target.id} is ${activity}: ${advice}` }));
     return { issues, conflict: new EngineError('conflict', message, { modelId: target.id, activity, fields }) };
   }

@@ -14,6 +14,9 @@ export function checkCatalogRules(catalog: Catalog, out: IssueCollector): void {
     if (model.memFractionStatic !== undefined && model.memFractionStatic > 0.95) {
       out.warning(['models', i, 'memFractionStatic'], `${model.memFractionStatic} leaves almost no GPU memory for activations and CUDA graphs; expect out-of-memory errors`);
     }
+    if (model.maxQueued !== undefined && model.maxConcurrent === undefined) {
+      out.warning(['models', i, 'maxQueued'], 'is ignored without maxConcurrent (no limit, so no request ever waits for a free place)');
+    }
     if (model.upstream !== undefined) checkUpstreamModel(model, i, out);
     else if (model.script !== undefined) checkScriptModel(model, i, out);
     else checkLaunchModel(model, i, out);

@@ -63,6 +63,12 @@ describe('validateCatalog without files', () => {
       {},
       [{ severity: 'warning', field: 'models[0].memFractionStatic', message: '0.96 leaves almost no GPU memory for activations and CUDA graphs; expect out-of-memory errors' }],
     ],
+    [
+      'maxQueued without maxConcurrent',
+      [{ id: 'a', modelPath: '/m', maxQueued: 4 }],
+      {},
+      [{ severity: 'warning', field: 'models[0].maxQueued', message: 'is ignored without maxConcurrent (no limit, so no request ever waits for a free place)' }],
+    ],
     ['tilde in modelPath', [{ id: 'a', modelPath: '~/models/q' }], {}, [{ severity: 'error', field: 'models[0].modelPath', message: 'no shell expands "~" here; write the full path' }]],
     [
       'relative modelPath',

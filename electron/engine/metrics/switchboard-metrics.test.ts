@@ -100,6 +100,7 @@ describe('SwitchboardMetrics', () => {
       { id: 'r1', modelId: 'qwen', state: 'waiting', position: 1, sinceMs: 0, stream: true },
       { id: 'r2', modelId: 'qwen', state: 'waiting', position: 2, sinceMs: 0, stream: true },
       { id: 'r3', modelId: 'llama', state: 'active', sinceMs: 0, stream: false },
+      { id: 'r4', modelId: 'llama', state: 'queued', position: 1, sinceMs: 0, stream: false },
     ];
     const metrics = new SwitchboardMetrics(engine);
     engine.listener!({ type: 'load', record: { modelId: 'qwen', startedAtMs: 0, endedAtMs: 95_000, outcome: 'ready', cause: 'request', phaseMs: { weights: 60_000, cuda_graphs: 30_000 } } });
@@ -116,6 +117,8 @@ describe('SwitchboardMetrics', () => {
     expect(text).toContain('switchboard_router_requests_total{model="",route="/v1/models",status="401"} 1');
     expect(text).toContain('switchboard_router_requests_waiting{model="qwen"} 2');
     expect(text).toContain('switchboard_router_requests_in_flight{model="llama"} 1');
+    expect(text).toContain('switchboard_router_requests_queued{model="llama"} 1');
+    expect(text).not.toContain('switchboard_router_requests_waiting{model="llama"}');
     expect(text).toContain('switchboard_switch_queue_depth{slot="a"} 1');
     expect(text).toContain('switchboard_model_loaded{model="qwen"} 0');
     expect(text).toContain('switchboard_gpu_utilization_ratio{gpu="0",uuid="GPU-0"} 0.5');

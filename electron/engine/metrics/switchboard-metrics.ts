@@ -105,6 +105,7 @@ export class SwitchboardMetrics {
     const requestGauges = [
       { name: 'switchboard_router_requests_in_flight', state: 'active', help: 'Router requests being answered by their model now, by model.' },
       { name: 'switchboard_router_requests_waiting', state: 'waiting', help: 'Router requests waiting for their model to load (or for a switch ahead of them), by model.' },
+      { name: 'switchboard_router_requests_queued', state: 'queued', help: "Router requests waiting for a free place under their model's maxConcurrent, by model." },
     ] as const;
     for (const { name, state, help } of requestGauges) {
       new Gauge({

@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { LOADING_MESSAGE_STYLES, type LoadingMessageStyle, type ModelEntry } from '../../../shared/catalog-schema.js';
 import type { Failure } from '../../../shared/failure.js';
-import type { Engine, ModelLease } from '../engine-api.js';
+import type { Engine, ModelLease, RequestAdmission } from '../engine-api.js';
 import { EngineError } from '../../../shared/engine-error.js';
+import { abortable } from '../abortable.js';
 import { applySamplingDefaults } from './apply-sampling-defaults.js';
 import { ClientWatch } from './client-watch.js';
 import { forwardUpstream, type ForwardOutcome } from './forward-upstream.js';
@@ -74,17 +75,36 @@ export interface LeaseDialect {
  */
 export async function serveLeased(engine: Engine, res: ServerResponse, target: LeaseTarget, readyTimeoutMs: number, dialect: LeaseDialect): Promise<void> {
   noteRequestModel(res, target.model.id);
+  // The model's maxConcurrent: a place now, a place in its queue, or 429 before any byte.
+  let admission: RequestAdmission;
+  try {
+    admission = engine.admit(target.model.id, { stream: target.stream });
+  } catch (err) {
+    if (!(err instanceof EngineError) || err.code !== 'too_many_requests') throw err;
+    dialect.sendError(res, 429, openAiError(err.message, 'rate_limit_error', 'too_many_requests', 'model'), { 'retry-after': String(RETRY_AFTER_FULL_S) });
+    return;
+  }
   const client = new ClientWatch(res);
+  if (admission.queued && !(await holdPlace(engine, res, target, admission, client, readyTimeoutMs, dialect))) {
+    admission.release();
+    return;
+  }
   // The time until the lease (0 when the model serves now) is the request log's waited-for-switch time.
-  const lease = async () => {
+  const lease = async (admitted?: RequestAdmission) => {
     const startedAt = performance.now();
     try {
-      return await (target.stream ? leaseStreaming(engine, res, target, dialect, client) : leaseWaiting(engine, res, target, dialect, client, readyTimeoutMs));
+      return await (target.stream ? leaseStreaming(engine, res, target, dialect, client, admitted) : leaseWaiting(engine, res, target, dialect, client, readyTimeoutMs, admitted));
     } finally {
       noteRequestWaited(res, performance.now() - startedAt);
     }
   };
-  const first = await lease();
+  let first: ModelLease | null = null;
+  try {
+    first = await lease(admission);
+  } finally {
+    // Ends the admission when no lease took it over (a lease's release ends it otherwise; both are idempotent).
+    if (!first) admission.release();
+  }
   if (!first) return;
   let outcome: ForwardOutcome;
   try {
@@ -151,15 +171,38 @@ export function resolveRequestModel(engine: Engine, requestModel: string): Model
   return model;
 }
 
+/**
+ * A request queued under its model's maxConcurrent waits for a free place before anything else:
+ * without a byte (its turn comes when one of the model's requests ends), then on as if it had just
+ * arrived. A client that goes away gives its place up; a non-streaming one waits at most
+ * `timeoutMs` and then gets 503 `queue_timeout`. False when it did not get a place.
+ */
+async function holdPlace(engine: Engine, res: ServerResponse, p: LeaseTarget, admission: RequestAdmission, client: ClientWatch, timeoutMs: number, dialect: LeaseDialect): Promise<boolean> {
+  const timeout = p.stream ? undefined : AbortSignal.timeout(timeoutMs);
+  try {
+    await abortable(admission.placed, timeout ? AbortSignal.any([client.signal, timeout]) : client.signal);
+    return true;
+  } catch {
+    if (client.gone) return false;
+    const limit = engine.state().models.find((m) => m.id === p.model.id)?.limit;
+    const message = `${p.model.id} had no free place within ${Math.round(timeoutMs / 1000)} s (its ${limit?.maxConcurrent ?? ''} maxConcurrent requests kept running)`;
+    dialect.sendError(res, 503, openAiError(`${message} — raise its maxConcurrent or backend.readyTimeoutS, or use streaming`, 'model_busy', 'queue_timeout'), {
+      'retry-after': String(RETRY_AFTER_FULL_S),
+    });
+    return false;
+  }
+}
+
 /** Streams: answer at once when the model serves now; otherwise stream status lines while it loads. */
-async function leaseStreaming(engine: Engine, res: ServerResponse, p: LeaseTarget, dialect: LeaseDialect, client: ClientWatch): Promise<ModelLease | null> {
+async function leaseStreaming(engine: Engine, res: ServerResponse, p: LeaseTarget, dialect: LeaseDialect, client: ClientWatch, admission?: RequestAdmission): Promise<ModelLease | null> {
+  const admitted = admission ? { admission } : {};
   // Served now: nothing to wait for, so no signal to make.
-  if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { stream: true });
+  if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { stream: true, ...admitted });
   const signal = client.signal;
   const reporter = new LoadingReporter(engine, p.model.id, dialect.statusSink());
   reporter.start();
   try {
-    const lease = await engine.acquire(p.model.id, 'request', { signal, stream: true });
+    const lease = await engine.acquire(p.model.id, 'request', { signal, stream: true, ...admitted });
     if (signal.aborted) {
       lease.release();
       return null;
@@ -179,13 +222,22 @@ async function leaseStreaming(engine: Engine, res: ServerResponse, p: LeaseTarge
 }
 
 /** Non-streaming requests wait (up to readyTimeoutS) and get the model's answer, or 503 with the cause. */
-async function leaseWaiting(engine: Engine, res: ServerResponse, p: LeaseTarget, dialect: LeaseDialect, client: ClientWatch, timeoutMs: number): Promise<ModelLease | null> {
-  if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { stream: false });
+async function leaseWaiting(
+  engine: Engine,
+  res: ServerResponse,
+  p: LeaseTarget,
+  dialect: LeaseDialect,
+  client: ClientWatch,
+  timeoutMs: number,
+  admission?: RequestAdmission,
+): Promise<ModelLease | null> {
+  const admitted = admission ? { admission } : {};
+  if (engine.isServing(p.model.id)) return engine.acquire(p.model.id, 'request', { stream: false, ...admitted });
   const signal = client.signal;
   const timeout = AbortSignal.timeout(timeoutMs);
   const both = AbortSignal.any([signal, timeout]);
   try {
-    return await engine.acquire(p.model.id, 'request', { signal: both, stream: false });
+    return await engine.acquire(p.model.id, 'request', { signal: both, stream: false, ...admitted });
   } catch (err) {
     if (signal.aborted) return null;
     if (err instanceof EngineError && err.code === 'conflict' && err.details?.pinned) {
@@ -203,6 +255,9 @@ async function leaseWaiting(engine: Engine, res: ServerResponse, p: LeaseTarget,
     return null;
   }
 }
+
+/** Retry-After on a 429: a place frees when one of the model's requests ends, typically within seconds. */
+const RETRY_AFTER_FULL_S = 1;
 
 /** Why a request's switch failed: a load failure's cause, or an error code of the router's own. */
 type RequestFailure = { cause: string; message: string; hint: string };

@@ -6,9 +6,20 @@ import type { EngineState, ModelStatus, ModelView, SlotStatus, SlotView } from '
 /** The demo's three models, unloaded. */
 export function sampleModels(): ModelView[] {
   return [
-    { id: 'qwen2.5-7b-instruct', label: 'Qwen2.5 7B Instruct', aliases: ['qwen'], kind: 'launch', status: 'unloaded', typicalLoadMs: 6_000, tp: 1, gpus: [0], inFlight: 0 },
-    { id: 'mistral-large-2411-awq', label: 'Mistral Large 2411 (AWQ)', aliases: ['mistral'], kind: 'launch', status: 'unloaded', typicalLoadMs: 242_000, tp: 4, gpus: [1, 2, 3, 4], inFlight: 0 },
-    { id: 'kat-dev-awq-8bit', label: 'KAT-Dev 72B (AWQ 8-bit)', aliases: ['kat-dev'], kind: 'launch', status: 'unloaded', typicalLoadMs: null, tp: 2, gpus: [4, 5], inFlight: 0 },
+    { id: 'qwen2.5-7b-instruct', label: 'Qwen2.5 7B Instruct', aliases: ['qwen'], kind: 'launch', status: 'unloaded', typicalLoadMs: 6_000, tp: 1, gpus: [0], inFlight: 0, queued: 0 },
+    {
+      id: 'mistral-large-2411-awq',
+      label: 'Mistral Large 2411 (AWQ)',
+      aliases: ['mistral'],
+      kind: 'launch',
+      status: 'unloaded',
+      typicalLoadMs: 242_000,
+      tp: 4,
+      gpus: [1, 2, 3, 4],
+      inFlight: 0,
+      queued: 0,
+    },
+    { id: 'kat-dev-awq-8bit', label: 'KAT-Dev 72B (AWQ 8-bit)', aliases: ['kat-dev'], kind: 'launch', status: 'unloaded', typicalLoadMs: null, tp: 2, gpus: [4, 5], inFlight: 0, queued: 0 },
   ];
 }
 

@@ -52,6 +52,26 @@ describe('model drafts', () => {
     expect(Object.keys(out.issues).sort()).toEqual(issues);
   });
 
+  it.each([
+    { name: 'empty: no limit', maxConcurrent: '', maxQueued: '', model: {}, issues: [] },
+    { name: 'set', maxConcurrent: '4', maxQueued: '0', model: { maxConcurrent: 4, maxQueued: 0 }, issues: [] },
+    { name: 'zero at once', maxConcurrent: '0', maxQueued: '', model: {}, issues: ['maxConcurrent'] },
+    { name: 'not numbers', maxConcurrent: 'many', maxQueued: '-1', model: {}, issues: ['maxConcurrent', 'maxQueued'] },
+  ])('reads the request limit: $name', ({ maxConcurrent, maxQueued, model, issues }) => {
+    const out = draftToInput({ ...emptyDraft(), id: 'x', location: '/m', maxConcurrent, maxQueued });
+    expect(out.model).toEqual({ id: 'x', modelPath: '/m', ...model });
+    expect(Object.keys(out.issues).sort()).toEqual(issues);
+  });
+
+  it('round-trips the request limit, for upstream models too', () => {
+    const limited: ModelEntry = { ...MISTRAL, maxConcurrent: 2, maxQueued: 8 };
+    const { draft, kept } = draftFromEntry(limited);
+    expect(draft).toMatchObject({ maxConcurrent: '2', maxQueued: '8' });
+    expect(draftToInput(draft, kept, { includeDefaults: true })).toEqual({ model: limited, issues: {} });
+    expect(draftToInput({ ...draft, source: 'upstream', location: 'http://h:1' }).model).toMatchObject({ maxConcurrent: 2, maxQueued: 8 });
+    expect(draftFieldOf('models[0].maxQueued')).toBe('maxQueued');
+  });
+
   it('sends pinned on an add only when set, and never for an upstream model', () => {
     const draft = { ...emptyDraft(), id: 'x', location: '/m', pinned: true, idleUnloadS: '60', port: '30001' };
     expect(draftToInput(draft).model).toEqual({ id: 'x', modelPath: '/m', pinned: true, idleUnloadS: 60, port: 30001 });

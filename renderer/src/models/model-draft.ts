@@ -36,6 +36,10 @@ export interface ModelDraft {
   idleUnloadS: string;
   /** The backend port of its slot; "" = assigned from backend.portRange. */
   port: string;
+  /** Requests at once (router); "" = no limit. */
+  maxConcurrent: string;
+  /** With maxConcurrent: how many more may wait for a free place; "" = the default. */
+  maxQueued: string;
 }
 
 /** The form's fields (catalog field names, except `source`/`location` which stand for modelPath|script|upstream). */
@@ -43,9 +47,26 @@ export type DraftField = Exclude<keyof ModelDraft, 'source'>;
 
 /** Fields that only mean something for some sources (hidden and not sent for the others). */
 const FIELDS_FOR: Record<ModelSource, ReadonlySet<DraftField>> = {
-  modelPath: new Set(['tp', 'gpus', 'contextLength', 'quantization', 'memFractionStatic', 'torchCompile', 'extraArgs', 'env', 'powerLimitW', 'pinned', 'switchMode', 'idleUnloadS', 'port']),
-  script: new Set(['tp', 'gpus', 'env', 'powerLimitW', 'pinned', 'idleUnloadS', 'port']),
-  upstream: new Set([]),
+  modelPath: new Set([
+    'tp',
+    'gpus',
+    'contextLength',
+    'quantization',
+    'memFractionStatic',
+    'torchCompile',
+    'extraArgs',
+    'env',
+    'powerLimitW',
+    'pinned',
+    'switchMode',
+    'idleUnloadS',
+    'port',
+    'maxConcurrent',
+    'maxQueued',
+  ]),
+  script: new Set(['tp', 'gpus', 'env', 'powerLimitW', 'pinned', 'idleUnloadS', 'port', 'maxConcurrent', 'maxQueued']),
+  // The router's limit applies to every model it answers for, served elsewhere too.
+  upstream: new Set(['maxConcurrent', 'maxQueued']),
 };
 const ALWAYS: ReadonlySet<DraftField> = new Set(['id', 'label', 'aliases', 'location']);
 
@@ -74,6 +95,8 @@ export function emptyDraft(): ModelDraft {
     switchMode: 'cold',
     idleUnloadS: '',
     port: '',
+    maxConcurrent: '',
+    maxQueued: '',
   };
 }
 
@@ -106,6 +129,8 @@ export function draftFromEntry(entry: ModelEntry): { draft: ModelDraft; kept: Pa
     switchMode: entry.switchMode ?? 'cold',
     idleUnloadS: entry.idleUnloadS === undefined ? '' : String(entry.idleUnloadS),
     port: entry.port === undefined ? '' : String(entry.port),
+    maxConcurrent: entry.maxConcurrent === undefined ? '' : String(entry.maxConcurrent),
+    maxQueued: entry.maxQueued === undefined ? '' : String(entry.maxQueued),
   };
   return { draft, kept: { sampling: entry.sampling, ...(entry.switchMode === undefined ? {} : { switchMode: entry.switchMode }) } };
 }
@@ -133,7 +158,7 @@ export function draftToInput(draft: ModelDraft, kept: Partial<ModelEntryInput> =
   if (aliases.length > 0 || withDefaults) model['aliases'] = aliases;
   if (text(draft.location)) model[draft.source] = text(draft.location);
 
-  const integer = (field: 'tp' | 'contextLength' | 'idleUnloadS' | 'port', message: string, isValid: (n: number) => boolean = () => true) => {
+  const integer = (field: 'tp' | 'contextLength' | 'idleUnloadS' | 'port' | 'maxConcurrent' | 'maxQueued', message: string, isValid: (n: number) => boolean = () => true) => {
     const value = text(draft[field]);
     if (!shown(field) || value === '') return;
     if (/^\d+$/.test(value) && isValid(Number(value))) model[field] = Number(value);
@@ -159,6 +184,8 @@ export function draftToInput(draft: ModelDraft, kept: Partial<ModelEntryInput> =
   if (shown('switchMode') && (draft.switchMode === 'warm' || hadSwitchMode !== undefined)) model['switchMode'] = draft.switchMode;
   integer('idleUnloadS', 'a whole number of seconds (0 = never); leave empty for the catalog default');
   integer('port', 'a port number, 1–65535', (n) => n >= 1 && n <= 65535);
+  integer('maxConcurrent', 'a whole number of requests, 1 or more; leave empty for no limit', (n) => n >= 1);
+  integer('maxQueued', 'a whole number of requests (0 = none wait); leave empty for the default');
   if (shown('extraArgs') && (text(draft.extraArgs) || withDefaults)) {
     const words = splitWords(draft.extraArgs);
     if (words === null) issues.extraArgs = 'a quote is not closed';
@@ -260,6 +287,8 @@ export function draftFieldOf(key: string): DraftField | null {
     'switchMode',
     'idleUnloadS',
     'port',
+    'maxConcurrent',
+    'maxQueued',
   ];
   return fields.includes(top) ? (top as DraftField) : null;
 }

@@ -1,4 +1,4 @@
-import { SGLANG_QUANTIZATIONS } from '../../../shared/catalog-constants.js';
+import { DEFAULT_MAX_QUEUED, SGLANG_QUANTIZATIONS } from '../../../shared/catalog-constants.js';
 import { FormField } from './form-field.js';
 import type { PlacedIssues } from './field-issues.js';
 import { isFieldShown, type DraftField, type LocalIssues, type ModelDraft, type ModelSource, type SwitchMode } from './model-draft.js';
@@ -26,6 +26,8 @@ const TEXT_FIELDS: { field: TextField; label: string; hint?: string; placeholder
   { field: 'memFractionStatic', label: 'Memory fraction (static)', numeric: true, placeholder: '0.85' },
   { field: 'powerLimitW', label: 'Power limit (W)', hint: '300 for all its GPUs, or 1:300, 2:280', placeholder: '300' },
   { field: 'idleUnloadS', label: 'Idle unload (s)', hint: 'empty: the catalog default; 0: never', numeric: true, placeholder: 'catalog default' },
+  { field: 'maxConcurrent', label: 'Requests at once', hint: 'empty: no limit; more wait in a queue, then get 429', numeric: true, placeholder: 'no limit' },
+  { field: 'maxQueued', label: 'Queue length', hint: 'requests that may wait for a free place', numeric: true, placeholder: String(DEFAULT_MAX_QUEUED) },
   { field: 'port', label: 'Port', hint: 'empty: assigned; models on the same GPUs share one', numeric: true, placeholder: 'assigned' },
   { field: 'extraArgs', label: 'Extra SGLang arguments', hint: 'as on a command line; quotes group words', multiline: true, placeholder: '--chunked-prefill-size 4096' },
   { field: 'env', label: 'Environment', hint: 'one KEY=value per line', multiline: true, placeholder: 'NCCL_P2P_DISABLE=1' },
@@ -126,7 +128,7 @@ export function ModelFormFields({
           )}
         </FormField>
       )}
-      {(['idleUnloadS', 'port', 'powerLimitW', 'extraArgs', 'env'] as const).map((f) => text(TEXT[f]))}
+      {(['idleUnloadS', 'maxConcurrent', 'maxQueued', 'port', 'powerLimitW', 'extraArgs', 'env'] as const).map((f) => text(TEXT[f]))}
     </div>
   );
 }

@@ -95,7 +95,10 @@ export function ModelRow({ model: m, facts, busy, actions }: { model: ModelView;
         {slot && <span className="dim slot-port"> :{slot.port}</span>}
       </td>
       <td className="col-optional">{m.typicalLoadMs === null ? '—' : formatDuration(m.typicalLoadMs)}</td>
-      <td className="num col-optional">{m.inFlight}</td>
+      <td className="num col-optional" title={m.limit ? `at most ${m.limit.maxConcurrent} at once (maxConcurrent), ${m.limit.maxQueued} more may wait (maxQueued)` : undefined}>
+        {m.limit ? `${m.inFlight}/${m.limit.maxConcurrent}` : m.inFlight}
+        {m.queued > 0 && <span className="dim"> +{m.queued} queued</span>}
+      </td>
       <td className="col-optional failure-cell">
         {m.lastFailure ? (
           <span title={`${m.lastFailure.message} — ${m.lastFailure.hint}`}>

@@ -190,6 +190,35 @@ describe('Models screen', () => {
     expect(within(screen.getByTestId('model-row-kat-dev-awq-8bit')).getByText('queued #1')).toBeTruthy();
   });
 
+  it('shows requests queued under a model’s maxConcurrent in the queue and its in-flight count', async () => {
+    const state = sampleEngineState(
+      { status: 'ready', modelId: 'qwen2.5-7b-instruct' },
+      {
+        requests: [
+          { id: 'req-4', modelId: 'qwen2.5-7b-instruct', state: 'queued', position: 1, sinceMs: Date.now() - 3_000, stream: true },
+          { id: 'req-5', modelId: 'qwen2.5-7b-instruct', state: 'queued', position: 2, sinceMs: Date.now() - 1_000, stream: false },
+          { id: 'req-2', modelId: 'qwen2.5-7b-instruct', state: 'active', sinceMs: Date.now(), stream: true },
+          { id: 'req-3', modelId: 'qwen2.5-7b-instruct', state: 'active', sinceMs: Date.now(), stream: true },
+        ],
+      },
+    );
+    Object.assign(state.models[0]!, { status: 'loaded', inFlight: 2, queued: 2, limit: { maxConcurrent: 2, maxQueued: 4 } });
+    setup(state);
+    const queue = await screen.findByTestId('switch-queue');
+    const rows = within(queue).getAllByTestId('waiting-request');
+    expect(
+      rows.map((r) =>
+        within(r)
+          .getAllByRole('cell')
+          .map((c) => c.textContent),
+      ),
+    ).toEqual([
+      ['1', 'qwen2.5-7b-instruct', '0m03s', 'stream', 'a free place (2 at once)', 'req-4'],
+      ['2', 'qwen2.5-7b-instruct', '0m01s', 'request', 'a free place (2 at once)', 'req-5'],
+    ]);
+    expect(within(screen.getByTestId('model-row-qwen2.5-7b-instruct')).getByText(/^2\/2/).textContent).toBe('2/2 +2 queued');
+  });
+
   it('shows the preview’s field issues next to their fields as you type', async () => {
     setup(sampleEngineState(), {
       'catalog.preview': async ({ change }) =>

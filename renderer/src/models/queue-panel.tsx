@@ -3,9 +3,13 @@ import { formatSlotGpus } from '../engine/format-slot-gpus.js';
 import { formatDuration } from '../../../shared/format-duration.js';
 import { useNow } from '../switch/use-now.js';
 
-/** What waits on the backend: the switch under way, the switches queued behind it, and the client requests waiting for their model. */
+/**
+ * What waits on the backend: the switch under way, the switches queued behind it, and the client
+ * requests waiting for their model or, under a model's maxConcurrent, for a free place.
+ */
 export function QueuePanel({ state }: { state: EngineState }) {
-  const waiting = state.requests.filter((r) => r.state === 'waiting');
+  const waiting = state.requests.filter((r) => r.state === 'waiting' || r.state === 'queued');
+  const limitOf = (modelId: string) => state.models.find((m) => m.id === modelId)?.limit;
   const now = useNow(1000, waiting.length > 0);
   const inFlight = (modelId: string | null) => state.models.find((m) => m.id === modelId)?.inFlight ?? 0;
   const busy = state.slots.some((s) => s.pending || s.queue.length > 0) || waiting.length > 0;
@@ -43,6 +47,7 @@ export function QueuePanel({ state }: { state: EngineState }) {
                 <th scope="col">Model</th>
                 <th scope="col">Waiting</th>
                 <th scope="col">Kind</th>
+                <th scope="col">For</th>
                 <th scope="col" className="col-optional">
                   Request
                 </th>
@@ -55,6 +60,7 @@ export function QueuePanel({ state }: { state: EngineState }) {
                   <td>{r.modelId}</td>
                   <td className="num">{formatDuration(now - r.sinceMs)}</td>
                   <td>{r.stream ? 'stream' : 'request'}</td>
+                  <td>{r.state === 'queued' ? `a free place (${limitOf(r.modelId)?.maxConcurrent ?? '?'} at once)` : 'its model'}</td>
                   <td className="col-optional mono">{r.id}</td>
                 </tr>
               ))}

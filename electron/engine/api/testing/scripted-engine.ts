@@ -4,7 +4,7 @@ import type { Failure } from '../../../../shared/failure.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../../../shared/throughput.js';
 import type { LoadPhase } from '../../../../shared/load-phase.js';
-import type { Engine, ModelLease } from '../../engine-api.js';
+import type { Engine, ModelLease, RequestAdmission } from '../../engine-api.js';
 import type { FitEstimate } from '../../fit/estimate-fit.js';
 import { EngineError } from '../../../../shared/engine-error.js';
 import { DEFAULT_REQUEST_LIMIT, matchesRequestFilter, type RequestLogFilter, type RequestRecord } from '../../../../shared/request-log.js';
@@ -94,6 +94,13 @@ export class ScriptedEngine implements Engine {
   async acquire(modelIdOrAlias: string, cause: SwitchCause): Promise<ModelLease> {
     const slot = await this.ensureReady(modelIdOrAlias, cause);
     return { modelId: slot.modelId!, baseUrl: `http://${slot.host}:${slot.port}`, release: () => undefined };
+  }
+
+  /** No limits in the scripted engine: every request holds a place at once. */
+  admit(modelIdOrAlias: string): RequestAdmission {
+    const modelId = resolveModelId(this.validCatalog, modelIdOrAlias);
+    if (modelId === null) throw unknownModelError(this.validCatalog, modelIdOrAlias);
+    return { id: `scripted-${modelId}`, modelId, queued: false, placed: Promise.resolve(), release: () => undefined };
   }
 
   async reportUnreachable(): Promise<boolean> {
@@ -269,6 +276,7 @@ export class ScriptedEngine implements Engine {
       tp: entry.tp,
       gpus: entry.gpus,
       inFlight: 0,
+      queued: 0,
     };
   }
 

@@ -18,6 +18,7 @@ export function engineState(activeModel: string | null): EngineState {
     typicalLoadMs: null,
     tp,
     inFlight: 0,
+    queued: 0,
   }));
   return {
     version: '0.1.0',
