@@ -3,21 +3,26 @@ import { parseOrUsage } from './usage-error.js';
 import type { Catalog } from '../../shared/catalog-schema.js';
 import type { GpuAvailability } from '../../shared/gpu-types.js';
 import { hostEngine } from '../engine/api/host-engine.js';
+import type { CatalogWatcher } from '../engine/catalog/catalog-watcher.js';
 import { defaultConfigPath, defaultStateDir } from '../engine/catalog/default-config-path.js';
 import { killServerGroupsNow } from '../engine/host/live-server-groups.js';
 import { connectToSupervisor, type SupervisorChannel } from './supervised-engine.js';
 import { writeDemoHost } from '../engine/catalog/write-demo-host.js';
 
-const USAGE = `usage: switchboard serve [--config FILE] [--host HOST] [--port PORT] [--state-dir DIR] [--first-run] [--supervised]
+const USAGE = `usage: switchboard serve [--config FILE] [--host HOST] [--port PORT] [--state-dir DIR] [--first-run] [--supervised] [--no-watch]
 
 Hosts the engine headless on router.host:router.port: the OpenAI-compatible router (/v1/*),
 the admin API (/health, /api/*), the engine API's WebSocket (/api/ws) and the browser UI (/ui/).
+Edits of the catalog file apply as they are saved (an invalid one is reported and ignored);
+SIGHUP rereads it too.
 
 --first-run   a catalog file that does not exist is not an error: the engine starts with no models
               and the UI shows its first-run screen (import start scripts, add a model); the first
               catalog written creates the file.
 --supervised  run as the desktop app's engine process (started with an IPC channel): say when it
-              serves, and stop (SGLang servers first) when the app goes away.`;
+              serves, and stop (SGLang servers first) when the app goes away.
+--no-watch    do not watch the catalog file (a network file system without change events): only
+              SIGHUP reloads it.`;
 
 /** What a running `serve` holds, so `demo` can reuse it. */
 export interface ServeOptions {
@@ -31,6 +36,8 @@ export interface ServeOptions {
   supervised?: boolean;
   /** Start in setup mode when the catalog file does not exist. */
   firstRun?: boolean;
+  /** Apply edits of the catalog file as they are saved (default true); SIGHUP reloads it either way. */
+  watchCatalog?: boolean;
 }
 
 export async function runServe(args: string[]): Promise<number> {
@@ -44,6 +51,7 @@ export async function runServe(args: string[]): Promise<number> {
         'state-dir': { type: 'string' },
         supervised: { type: 'boolean' },
         'first-run': { type: 'boolean' },
+        'no-watch': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -65,10 +73,11 @@ export async function runServe(args: string[]): Promise<number> {
     port,
     supervised: values.supervised === true,
     firstRun: values['first-run'] === true,
+    watchCatalog: values['no-watch'] !== true,
   });
 }
 
-/** Loads the catalog, starts the engine and its HTTP server (hostEngine), and runs until SIGINT/SIGTERM. */
+/** Loads the catalog, starts the engine and its HTTP server (hostEngine), and runs until SIGINT/SIGTERM; SIGHUP reloads the catalog. */
 export async function serve(options: ServeOptions): Promise<number> {
   let supervisor: SupervisorChannel | null = null;
   try {
@@ -87,6 +96,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     host: options.host,
     port: options.port,
     firstRun: options.firstRun === true,
+    watchCatalog: options.watchCatalog !== false,
     ...(channel
       ? {
           api: {
@@ -120,6 +130,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   );
   if (options.banner) console.log(options.banner(server.url, catalog));
   supervisor?.ready({ url: server.url, adminToken: server.adminToken, configPath: options.configPath });
+  const stopReloading = reloadOnHangup(result.hosted.catalogWatcher);
   const why = await Promise.race([waitForShutdownSignal(), restarting, supervisor?.gone ?? new Promise<never>(() => undefined)]);
   console.log(
     why === 'parent-gone'
@@ -129,11 +140,23 @@ export async function serve(options: ServeOptions): Promise<number> {
         : 'switchboard: stopping the backend…',
   );
   await result.hosted.close();
+  stopReloading();
   return 0;
 }
 
 /**
- * Resolves on the first SIGINT/SIGTERM/SIGHUP (a graceful stop follows: every SGLang server is stopped
+ * SIGHUP rereads the catalog file (the daemon convention); the watcher logs what it did. The handler
+ * stays until the engine has stopped: SIGHUP's default action would end the process in the middle of
+ * stopping the SGLang servers (a reload then does nothing).
+ */
+function reloadOnHangup(watcher: CatalogWatcher): () => void {
+  const onHangup = () => void watcher.reloadNow('signal').catch((err: Error) => console.error(`switchboard: SIGHUP: the catalog could not be reloaded: ${err.message}`));
+  process.on('SIGHUP', onHangup);
+  return () => process.off('SIGHUP', onHangup);
+}
+
+/**
+ * Resolves on the first SIGINT/SIGTERM (a graceful stop follows: every SGLang server is stopped
  * and waited for). The handlers stay: a second signal while that runs — a parent that stops its
  * child twice, a second Ctrl-C — SIGKILLs every server group at once and exits, instead of the
  * default action ending this process with the servers still running.
@@ -151,7 +174,7 @@ function waitForShutdownSignal(): Promise<'signal'> {
       console.error(`switchboard: ${signal} again: killed ${killed} SGLang server group(s) without waiting for them to drain`);
       process.exit(signal === 'SIGINT' ? 130 : 143);
     };
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
-import type { EngineEvent, EngineState, LoadRecord, LogLine, SlotView, SwapRecord, SwitchCause } from '../../shared/engine-state.js';
+import type { EngineEvent, EngineNotice, EngineState, LoadRecord, LogLine, SlotView, SwapRecord, SwitchCause } from '../../shared/engine-state.js';
 import type { EngineError } from '../../shared/engine-error.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
@@ -115,6 +115,10 @@ export interface Engine {
   runBenchmark(modelIdOrAlias: string, options?: { maxTokens?: number }): Promise<BenchResult>;
   /** Every recorded run and the per-model, per-power-limit table. */
   benchHistory(): BenchHistoryView;
+  /** Adds a line to the engine log (stream `engine`): what the host did for the engine (a catalog reload). */
+  note(text: string, modelId?: string | null): void;
+  /** Sets one of the engine's notices (shown in the UI and `switchboard status`), or clears it with null. */
+  setNotice(id: string, notice: { level: EngineNotice['level']; message: string } | null): void;
   /** Subscribes to engine events; returns the unsubscribe function. */
   subscribe(listener: (event: EngineEvent) => void): () => void;
   /** Stops the backend and releases everything. */

@@ -1,5 +1,5 @@
 import type { Catalog, ModelEntry } from '../../shared/catalog-schema.js';
-import type { EngineEvent, EngineState, LoadRecord, LogLine, ModelStatus, ModelView, SlotView, SwapRecord, SwitchCause } from '../../shared/engine-state.js';
+import type { EngineEvent, EngineNotice, EngineState, LoadRecord, LogLine, ModelStatus, ModelView, SlotView, SwapRecord, SwitchCause } from '../../shared/engine-state.js';
 import type { Failure } from '../../shared/failure.js';
 import type { GpuOverview, GpuSample, GpuTopologySnapshot, HostStats, PendingPowerLimit, PowerPresetResult } from '../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../shared/throughput.js';
@@ -301,6 +301,15 @@ class SwitchboardEngine implements Engine {
 
   catalog(): Catalog {
     return this.current;
+  }
+
+  note(text: string, modelId: string | null = null): void {
+    this.addLog('engine', text, modelId);
+  }
+
+  setNotice(id: string, notice: { level: EngineNotice['level']; message: string } | null): void {
+    if (notice) this.notices.set(id, notice.level, notice.message);
+    else this.notices.clear(id);
   }
 
   /** A notice was set or cleared: the state goes out at once. */

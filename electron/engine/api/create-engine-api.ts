@@ -1,7 +1,12 @@
 import type { EngineState } from '../../../shared/engine-state.js';
 import type { Topology } from '../../../shared/gpu-types.js';
 import type { ApiHandlers } from '../../../shared/switchboard-api.js';
+import type { Catalog } from '../../../shared/catalog-schema.js';
+import type { EngineNotice } from '../../../shared/engine-state.js';
 import { CatalogEditor, type ModelActivity } from '../catalog/catalog-editor.js';
+import { CatalogWatcher, type CatalogReloadEvent } from '../catalog/catalog-watcher.js';
+import { CATALOG_RELOAD_NOTICE, describeCatalogReload } from '../catalog/describe-catalog-reload.js';
+import { parseCatalogText } from '../catalog/load-catalog.js';
 import type { Engine } from '../engine-api.js';
 import { createApiHandlers } from './api-handlers.js';
 import { deferRestart, simulatedHostDir, startSimulatedHost, type RequestRestart, type SimulatedHostWriter } from './simulated-host.js';
@@ -27,18 +32,28 @@ export interface EngineApiOptions {
   writeSimulatedHost?: SimulatedHostWriter;
   /** The engine's state dir: the simulated host is written into `<stateDir>/simulated-host` (a temp folder without one). */
   stateDir?: string | null;
+  /** Where reloads of the catalog file (`catalogWatcher`) are reported; without it they are not. */
+  catalogReload?: CatalogReloadSink;
+}
+
+/** The host's side of catalog reloads: a line for the log, the reload notice set or cleared. */
+export interface CatalogReloadSink {
+  log(line: string): void;
+  notice(id: string, notice: { level: EngineNotice['level']; message: string } | null): void;
 }
 
 /** What a transport needs: the handlers for dispatchApiCall, and the editor behind the catalog methods. */
 export interface EngineApi {
   handlers: ApiHandlers;
   catalogEditor: CatalogEditor;
+  /** Applies hand edits of the catalog file like the editor's saves; the host starts and closes it. */
+  catalogWatcher: CatalogWatcher;
 }
 
 /**
  * Builds the catalog editor over `configPath` (written changes go live through
- * engine.replaceCatalog) and the API handlers. Transports call
- * `dispatchApiCall(api.handlers, method, params)`.
+ * engine.replaceCatalog), the catalog watcher (a hand edit of the file goes live the same way, checked
+ * the same way) and the API handlers. Transports call `dispatchApiCall(api.handlers, method, params)`.
  *
  * An engine in setup mode (createEngine's `firstRun`: `configPath` does not exist yet) needs nothing
  * more: `catalog.get` reads an empty document with the path, and the first `catalog.apply` or
@@ -46,22 +61,41 @@ export interface EngineApi {
  * when the host can restart the engine, `requestRestart`.
  */
 export function createEngineApi(engine: Engine, configPath: string, options: EngineApiOptions = {}): EngineApi {
+  const topology = options.topology ?? (async () => (await engine.gpu()).topology);
+  // What a save does once the file is written, whether the editor or someone else wrote it.
+  const applyCatalog = (catalog: Catalog, revision: string): string[] => {
+    const firstCatalog = engine.state().setup !== undefined;
+    const restartRequired = engine.replaceCatalog(catalog, revision);
+    catalogWatcher.noteApplied(revision);
+    // Models apply live; only settings read at start (router.port, …) need the engine started again.
+    if (firstCatalog && restartRequired.length > 0 && options.requestRestart) deferRestart(options.requestRestart, { configPath });
+    return restartRequired;
+  };
   const catalogEditor = new CatalogEditor({
     path: configPath,
     checkFiles: options.checkFiles,
-    topology: options.topology ?? (async () => (await engine.gpu()).topology),
+    topology,
     modelActivity: () => modelActivity(engine.state()),
-    onApplied: (catalog, revision) => {
-      const firstCatalog = engine.state().setup !== undefined;
-      const restartRequired = engine.replaceCatalog(catalog, revision);
-      // Models apply live; only settings read at start (router.port, …) need the engine started again.
-      if (firstCatalog && restartRequired.length > 0 && options.requestRestart) deferRestart(options.requestRestart, { configPath });
-      return restartRequired;
-    },
+    onApplied: applyCatalog,
     runningCatalog: () => engine.catalog(),
   });
+  const catalogWatcher = new CatalogWatcher({
+    path: configPath,
+    // The editor's check of a text (its `check`): the file's own checks, with the host's topology.
+    check: async (text) => parseCatalogText(text, { path: configPath, checkFiles: options.checkFiles, topology: (await Promise.resolve(topology()).catch(() => null)) ?? null }),
+    running: () => engine.catalog(),
+    apply: applyCatalog,
+    report: (event) => reportReload(event, configPath, engine, options.catalogReload),
+  });
   const simulatedHost = () => startSimulatedHost({ engine, dir: simulatedHostDir(options.stateDir), requestRestart: options.requestRestart, writeSimulatedHost: options.writeSimulatedHost });
-  return { handlers: createApiHandlers(engine, { catalogEditor, startSimulatedHost: simulatedHost }), catalogEditor };
+  return { handlers: createApiHandlers(engine, { catalogEditor, startSimulatedHost: simulatedHost }), catalogEditor, catalogWatcher };
+}
+
+function reportReload(event: CatalogReloadEvent, configPath: string, engine: Engine, sink: CatalogReloadSink | undefined): void {
+  if (!sink) return;
+  const report = describeCatalogReload(event, configPath, modelActivity(engine.state()));
+  if (report.log !== undefined) sink.log(report.log);
+  if (report.notice !== undefined) sink.notice(CATALOG_RELOAD_NOTICE, report.notice);
 }
 
 /** The models a slot holds (loaded, loading, stopping, asleep: a sleeping server keeps its launch settings), is switching to, or has queued. */

@@ -1,11 +1,13 @@
 import type { Catalog } from '../../../shared/catalog-schema.js';
+import type { EngineNotice } from '../../../shared/engine-state.js';
+import type { CatalogWatcher } from '../catalog/catalog-watcher.js';
 import { formatCatalogIssues } from '../catalog/load-catalog.js';
 import { loadCatalogOnHost } from '../catalog/load-catalog-on-host.js';
 import { createEngine } from '../engine.js';
 import type { Engine } from '../engine-api.js';
 import { EngineError } from '../../../shared/engine-error.js';
 import { isLoopbackHost } from './access/access-policy.js';
-import { createEngineApi, type EngineApiOptions } from './create-engine-api.js';
+import { createEngineApi, type EngineApi, type EngineApiOptions } from './create-engine-api.js';
 import { refuseUnprotectedBind, startEngineServer, type EngineServer } from './start-engine-server.js';
 
 export interface HostEngineOptions {
@@ -24,6 +26,8 @@ export interface HostEngineOptions {
    * first-run screen) instead of failing; the first catalog written ends it.
    */
   firstRun?: boolean;
+  /** Apply edits of the catalog file as they are saved (default true); without, only `catalogWatcher.reloadNow()` reloads it. */
+  watchCatalog?: boolean;
 }
 
 /** An engine with its router, admin API, /api/ws and /ui/ listening. */
@@ -33,6 +37,8 @@ export interface HostedEngine {
   catalog: Catalog;
   /** The catalog file did not exist: the engine runs in setup mode. */
   firstRun: boolean;
+  /** Reloads the catalog file when it changes (if `watchCatalog`), and on `reloadNow()` (serve's SIGHUP). */
+  catalogWatcher: CatalogWatcher;
   /** Stops the engine (and every SGLang server it started), then the HTTP server. */
   close(): Promise<void>;
 }
@@ -73,14 +79,24 @@ export async function hostEngine(options: HostEngineOptions): Promise<HostEngine
     ...(topology ? { gpuTopology: topology } : {}),
   });
   let server: EngineServer;
+  let api: EngineApi;
+  // A reload's outcome goes to the engine log and, when a file edit was refused, the UI's notices.
+  const catalogReload = {
+    log: (line: string) => {
+      engine.note(line);
+      log(`switchboard: ${line}`);
+    },
+    notice: (id: string, notice: { level: EngineNotice['level']; message: string } | null) => engine.setNotice(id, notice),
+  };
   try {
-    const api = createEngineApi(engine, options.configPath, { stateDir: options.stateDir, ...options.api });
+    api = createEngineApi(engine, options.configPath, { stateDir: options.stateDir, catalogReload, ...options.api });
     server = await startEngineServer(engine, { host, port, stateDir: options.stateDir, handlers: api.handlers, log });
   } catch (err) {
     await engine.close();
     if (err instanceof EngineError || isFileSystemError(err)) return { ok: false, message: (err as Error).message, inCatalog: false };
     throw err;
   }
+  if (options.watchCatalog !== false) await api.catalogWatcher.start();
   return {
     ok: true,
     hosted: {
@@ -88,7 +104,10 @@ export async function hostEngine(options: HostEngineOptions): Promise<HostEngine
       server,
       catalog,
       firstRun: missing === true,
+      catalogWatcher: api.catalogWatcher,
       close: async () => {
+        // No reload may reach an engine that is stopping.
+        await api.catalogWatcher.close();
         await engine.close();
         await server.close();
       },

@@ -1,5 +1,5 @@
 import { catalogSchema, type Catalog, type CatalogInput, type ModelEntry } from '../../../../shared/catalog-schema.js';
-import type { EngineEvent, EngineState, LoadRecord, LogLine, ModelStatus, ModelView, SlotView, SwapRecord, SwitchCause } from '../../../../shared/engine-state.js';
+import type { EngineEvent, EngineNotice, EngineState, LoadRecord, LogLine, ModelStatus, ModelView, SlotView, SwapRecord, SwitchCause } from '../../../../shared/engine-state.js';
 import type { Failure } from '../../../../shared/failure.js';
 import type { GpuOverview, GpuSample, PendingPowerLimit, PowerPresetResult } from '../../../../shared/gpu-types.js';
 import type { BenchHistoryView, BenchResult, ThroughputSample } from '../../../../shared/throughput.js';
@@ -38,6 +38,7 @@ export class ScriptedEngine implements Engine {
   private validCatalog: Catalog;
   private readonly loads: LoadRecord[] = [];
   private readonly listeners = new Set<(event: EngineEvent) => void>();
+  private readonly noticesById = new Map<string, EngineNotice>();
   private readonly lines: LogLine[] = [];
   private readonly waiters: Waiter[] = [];
   private readonly startedAtMs = Date.now() - 65_000;
@@ -60,7 +61,7 @@ export class ScriptedEngine implements Engine {
       models: this.validCatalog.models.map((m) => this.modelView(m.id)),
       requests: [],
       configPath: '/tmp/switchboard-test.yaml',
-      notices: [],
+      notices: [...this.noticesById.values()],
     };
   }
 
@@ -202,6 +203,16 @@ export class ScriptedEngine implements Engine {
 
   benchHistory(): BenchHistoryView {
     return { runs: [], summary: [] };
+  }
+
+  note(text: string): void {
+    this.log(text, 'engine');
+  }
+
+  setNotice(id: string, notice: { level: EngineNotice['level']; message: string } | null): void {
+    if (notice) this.noticesById.set(id, { id, ...notice, atMs: Date.now() });
+    else this.noticesById.delete(id);
+    this.emitState();
   }
 
   subscribe(listener: (event: EngineEvent) => void): () => void {
