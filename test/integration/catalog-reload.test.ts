@@ -2,16 +2,16 @@
 // restart (a loaded model keeps its launch settings until it unloads), an invalid one is reported and
 // ignored, a burst of writes ends with the last one, and SIGHUP rereads the file.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { CatalogInput } from '../../shared/catalog-schema.js';
-import type { EngineState } from '../../shared/engine-state.js';
 import { stopGracefully } from './support/stop-gracefully.js';
-import { CLI_BIN, createSimHost, waitFor, type SimHost } from './support/sim-host.js';
+import { startServe, type ServeProcess } from './support/serve-process.js';
+import { createSimHost, waitFor, type SimHost } from './support/sim-host.js';
 
 let host: SimHost | undefined;
 const started: ChildProcess[] = [];
@@ -22,52 +22,15 @@ afterEach(async () => {
   host = undefined;
 });
 
-interface Serve {
-  child: ChildProcess;
-  url: string;
-  output(): string;
-  exited: Promise<number | null>;
-  state(): Promise<EngineState>;
-  post(path: string): Promise<number>;
-}
-
-/** `switchboard serve` on the host's catalog; resolves when it answers /health. */
-async function serve(configPath: string, extraArgs: string[] = []): Promise<Serve> {
-  const stateDir = join(host!.dir, 'state');
-  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--config', configPath, '--state-dir', stateDir, ...extraArgs], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.push(child);
-  let output = '';
-  child.stdout!.on('data', (c) => (output += c));
-  child.stderr!.on('data', (c) => (output += c));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${host!.catalog.router.port}`;
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`serve exited: ${output}`);
-    return request(`${url}/health`).then(
-      (r) => r.body.dump().then(() => r.statusCode === 200),
-      () => false,
-    );
-  }, 'serve to answer /health');
-  const auth = async () => ({ authorization: `Bearer ${(await readFile(join(stateDir, 'admin-token'), 'utf8')).trim()}` });
-  return {
-    child,
-    url,
-    output: () => output,
-    exited,
-    async state() {
-      const res = await request(`${url}/api/state`, { headers: await auth() });
-      return (await res.body.json()) as EngineState;
-    },
-    async post(path) {
-      const res = await request(`${url}${path}`, { method: 'POST', headers: { ...(await auth()), 'content-type': 'application/json' }, body: '{}' });
-      await res.body.dump();
-      return res.statusCode;
-    },
-  };
+/** `switchboard serve` on the host's catalog, stopped gracefully after the test. */
+async function serve(configPath: string, extraArgs: string[] = []): Promise<ServeProcess> {
+  const s = await startServe(host!, configPath, extraArgs);
+  started.push(s.child);
+  return s;
 }
 
 /** The router's model list, as an OpenAI client sees it. */
-async function listedModels(s: Serve): Promise<string[]> {
+async function listedModels(s: ServeProcess): Promise<string[]> {
   const res = await request(`${s.url}/v1/models`);
   const body = (await res.body.json()) as { data: { id: string }[] };
   return body.data.map((m) => m.id).sort();
@@ -80,7 +43,7 @@ function catalogYaml(ids: string[], more: Record<string, Record<string, unknown>
   return `# edited by hand\n${stringify({ ...input, models } satisfies CatalogInput)}`;
 }
 
-const reloads = (s: Serve) =>
+const reloads = (s: ServeProcess) =>
   s
     .output()
     .split('\n')
@@ -92,7 +55,7 @@ describe('serve applies hand edits of its catalog file', () => {
     const path = join(host.dir, 'switchboard.yaml');
     await writeFile(path, catalogYaml(['alpha']), { mode: 0o600 });
     const s = await serve(path);
-    expect(await s.post('/api/models/alpha/switch?wait=1')).toBe(200);
+    expect((await s.post('/api/models/alpha/switch?wait=1')).status).toBe(200);
     expect(await host.launches()).toHaveLength(1);
 
     // Saved in place, as most editors do.
@@ -112,14 +75,14 @@ describe('serve applies hand edits of its catalog file', () => {
     expect(launches[0]!.argv).not.toContain('--context-length');
 
     // Unloaded and loaded again: the new setting.
-    expect(await s.post('/api/models/alpha/unload')).toBe(200);
-    expect(await s.post('/api/models/alpha/switch?wait=1')).toBe(200);
+    expect((await s.post('/api/models/alpha/unload')).status).toBe(200);
+    expect((await s.post('/api/models/alpha/switch?wait=1')).status).toBe(200);
     const relaunch = (await host.launches()).at(-1)!;
     expect(relaunch.argv.join(' ')).toContain('--context-length 1024');
 
     // No handle left behind: SIGTERM ends it cleanly.
     s.child.kill('SIGTERM');
-    expect(await s.exited).toBe(0);
+    expect((await s.exited).code).toBe(0);
   });
 
   it('an invalid edit is reported and ignored; the next valid one (written through a rename) applies', async () => {

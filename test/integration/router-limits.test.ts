@@ -39,6 +39,16 @@ function watchCounts(h: RouterHost, modelId: string) {
   return { peak, stop };
 }
 
+/** One model, alpha, with the given limit, answering at `tokensPerS`. */
+function limitedHost(limit: { maxConcurrent: number; maxQueued: number }, tokensPerS: number, models: { id: string }[] = [{ id: 'alpha' }]): Promise<RouterHost> {
+  return startRouterHost(models, {
+    tokensPerS,
+    patch: (input) => {
+      input.models = input.models!.map((m) => (m.id === 'alpha' ? { ...m, ...limit } : m));
+    },
+  });
+}
+
 async function streamText(h: RouterHost, signal?: AbortSignal): Promise<{ text: string; finish: string | null }> {
   const stream = await client(h).chat.completions.create({ ...ask, stream: true }, { signal });
   let text = '';
@@ -52,12 +62,7 @@ async function streamText(h: RouterHost, signal?: AbortSignal): Promise<{ text: 
 
 describe('router per-model request limits (maxConcurrent, maxQueued)', () => {
   it('a burst beyond the limit: maxConcurrent run, maxQueued wait, the rest get 429 before any byte; nothing admitted is lost', async () => {
-    host = await startRouterHost([{ id: 'alpha' }, { id: 'beta' }], {
-      tokensPerS: 10,
-      patch: (input) => {
-        input.models = input.models!.map((m) => (m.id === 'alpha' ? { ...m, maxConcurrent: 2, maxQueued: 3 } : m));
-      },
-    });
+    host = await limitedHost({ maxConcurrent: 2, maxQueued: 3 }, 10, [{ id: 'alpha' }, { id: 'beta' }]);
     // Loaded first, so the burst meets a serving model and only the limit decides.
     await host.engine.ensureReady('alpha', 'manual');
     const watch = watchCounts(host, 'alpha');
@@ -104,12 +109,7 @@ describe('router per-model request limits (maxConcurrent, maxQueued)', () => {
   });
 
   it('an Anthropic client over the limit gets 429 rate_limit_error in Anthropic’s shape, before any event', async () => {
-    host = await startRouterHost([{ id: 'alpha' }], {
-      tokensPerS: 10,
-      patch: (input) => {
-        input.models = input.models!.map((m) => ({ ...m, maxConcurrent: 1, maxQueued: 0 }));
-      },
-    });
+    host = await limitedHost({ maxConcurrent: 1, maxQueued: 0 }, 10);
     await host.engine.ensureReady('alpha', 'manual');
     const h = host;
     const anthropic = new Anthropic({ baseURL: h.url, apiKey: 'sk-unused', maxRetries: 0 });
@@ -124,12 +124,7 @@ describe('router per-model request limits (maxConcurrent, maxQueued)', () => {
   });
 
   it('requests for a cold model queue under the limit too, and run once the load is done', async () => {
-    host = await startRouterHost([{ id: 'alpha' }], {
-      tokensPerS: 10,
-      patch: (input) => {
-        input.models = input.models!.map((m) => ({ ...m, maxConcurrent: 1, maxQueued: 2 }));
-      },
-    });
+    host = await limitedHost({ maxConcurrent: 1, maxQueued: 2 }, 10);
     const h = host;
     const watch = watchCounts(h, 'alpha');
     const results = await Promise.allSettled([streamText(h), streamText(h), streamText(h), streamText(h)]);
@@ -140,12 +135,7 @@ describe('router per-model request limits (maxConcurrent, maxQueued)', () => {
   });
 
   it('a client that gives up while queued frees its place in the queue', async () => {
-    host = await startRouterHost([{ id: 'alpha' }], {
-      tokensPerS: 10,
-      patch: (input) => {
-        input.models = input.models!.map((m) => ({ ...m, maxConcurrent: 1, maxQueued: 1 }));
-      },
-    });
+    host = await limitedHost({ maxConcurrent: 1, maxQueued: 1 }, 10);
     await host.engine.ensureReady('alpha', 'manual');
     const h = host;
     const running = streamText(h);
@@ -164,12 +154,7 @@ describe('router per-model request limits (maxConcurrent, maxQueued)', () => {
   });
 
   it('a non-streaming request that finds no free place within backend.readyTimeoutS gets 503 queue_timeout', async () => {
-    host = await startRouterHost([{ id: 'alpha' }], {
-      tokensPerS: 10,
-      patch: (input) => {
-        input.models = input.models!.map((m) => ({ ...m, maxConcurrent: 1, maxQueued: 1 }));
-      },
-    });
+    host = await limitedHost({ maxConcurrent: 1, maxQueued: 1 }, 10);
     await host.engine.ensureReady('alpha', 'manual');
     const h = host;
     // Shortened once loaded (the router reads it per request): the load itself needs longer.
@@ -188,12 +173,7 @@ describe('router per-model request limits (maxConcurrent, maxQueued)', () => {
   });
 
   it('a raised limit in the catalog lets queued requests go on at once', async () => {
-    host = await startRouterHost([{ id: 'alpha' }], {
-      tokensPerS: 5,
-      patch: (input) => {
-        input.models = input.models!.map((m) => ({ ...m, maxConcurrent: 1, maxQueued: 4 }));
-      },
-    });
+    host = await limitedHost({ maxConcurrent: 1, maxQueued: 4 }, 5);
     await host.engine.ensureReady('alpha', 'manual');
     const h = host;
     const requests = [streamText(h), streamText(h), streamText(h)];

@@ -266,29 +266,13 @@ export function joinWords(words: string[]): string {
   return words.map((w) => (w === '' || /[\s'"\\]/.test(w) ? (w.includes("'") ? `"${w.replace(/"/g, '\\"')}"` : `'${w}'`) : w)).join(' ');
 }
 
+/** A draft's keys: the form's fields. */
+const EMPTY = emptyDraft();
+
 /** The form field an issue key belongs to: "tp", "gpus[2]", "models[3].env.FOO" → tp, gpus, env; modelPath|script|upstream → location. */
 export function draftFieldOf(key: string): DraftField | null {
   const top = key.replace(/^models\[\d+\]\.?/, '').split(/[.[]/)[0] ?? '';
   if (top === 'modelPath' || top === 'script' || top === 'upstream') return 'location';
-  const fields: readonly string[] = [
-    'id',
-    'label',
-    'aliases',
-    'tp',
-    'gpus',
-    'contextLength',
-    'quantization',
-    'memFractionStatic',
-    'torchCompile',
-    'extraArgs',
-    'env',
-    'powerLimitW',
-    'pinned',
-    'switchMode',
-    'idleUnloadS',
-    'port',
-    'maxConcurrent',
-    'maxQueued',
-  ];
-  return fields.includes(top) ? (top as DraftField) : null;
+  // Every draft field is named as its catalog field, but `location`, which stands for the three above.
+  return top !== 'location' && top !== 'source' && Object.hasOwn(EMPTY, top) ? (top as DraftField) : null;
 }

@@ -26,10 +26,10 @@ export async function writeHostCatalog(host: SimHost, name = 'switchboard.yaml')
   return path;
 }
 
-/** Starts `switchboard serve` (state in `<host>/state`); resolves when it answers /health. */
-export async function startServe(host: SimHost, configPath: string): Promise<ServeProcess> {
+/** Starts `switchboard serve` (state in `<host>/state`, with `extraArgs` such as `--no-watch`); resolves when it answers /health. */
+export async function startServe(host: SimHost, configPath: string, extraArgs: string[] = []): Promise<ServeProcess> {
   const stateDir = join(host.dir, 'state');
-  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--config', configPath, '--state-dir', stateDir], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--config', configPath, '--state-dir', stateDir, ...extraArgs], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (c) => (output += c));
   child.stderr!.on('data', (c) => (output += c));
