@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { LoadingMessageStyle } from '../../../shared/catalog-schema.js';
 import { anthropicError, anthropicErrorEvent } from './anthropic-error.js';
 import { messageStartOnce, sseEvent, type AnthropicStreamState } from './anthropic-stream.js';
-import { SSE_HEADERS, type StatusSink } from './loading-reporter.js';
+import { openStatusStream, sseComment, type StatusSink } from './loading-reporter.js';
 import { writeChunk } from './write-chunk.js';
 
 /**
@@ -19,15 +19,12 @@ export function anthropicStatusSink(res: ServerResponse, state: AnthropicStreamS
   return {
     begin() {
       // A request sent again after its server crashed already had its head and message_start.
-      if (!res.headersSent) {
-        res.writeHead(200, SSE_HEADERS);
-        res.flushHeaders();
-      }
+      openStatusStream(res);
       writeChunk(res, messageStartOnce(state));
     },
     line(marked, text, isLast) {
       if (!isBlockStyle) {
-        writeChunk(res, style === 'comment' ? `: ${text.trimEnd().replace(/\n/g, ' ')}\n\n` : sseEvent('ping', {}));
+        writeChunk(res, style === 'comment' ? sseComment(text) : sseEvent('ping', {}));
         return;
       }
       let out = '';

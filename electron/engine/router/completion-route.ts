@@ -184,8 +184,7 @@ async function holdPlace(engine: Engine, res: ServerResponse, p: LeaseTarget, ad
     return true;
   } catch {
     if (client.gone) return false;
-    const limit = engine.state().models.find((m) => m.id === p.model.id)?.limit;
-    const message = `${p.model.id} had no free place within ${Math.round(timeoutMs / 1000)} s (its ${limit?.maxConcurrent ?? ''} maxConcurrent requests kept running)`;
+    const message = `${p.model.id} had no free place within ${Math.round(timeoutMs / 1000)} s (its ${p.model.maxConcurrent} maxConcurrent requests kept running)`;
     dialect.sendError(res, 503, openAiError(`${message} — raise its maxConcurrent or backend.readyTimeoutS, or use streaming`, 'model_busy', 'queue_timeout'), {
       'retry-after': String(RETRY_AFTER_FULL_S),
     });

@@ -143,6 +143,18 @@ export class LoadingReporter {
   }
 }
 
+/** Sends the SSE head at once, unless a request sent again after its server crashed already had it (and status lines). */
+export function openStatusStream(res: ServerResponse): void {
+  if (res.headersSent) return;
+  res.writeHead(200, SSE_HEADERS);
+  res.flushHeaders();
+}
+
+/** A status line as an SSE comment (on one line): clients skip it, proxies see bytes. */
+export function sseComment(text: string): string {
+  return `: ${text.trimEnd().replace(/\n/g, ' ')}\n\n`;
+}
+
 /**
  * Status lines as OpenAI stream chunks in the chosen style: `content` or `reasoning_content` chat
  * chunks (completions: `text`), SSE comments, or nothing; a failure ends with an OpenAI-style
@@ -162,16 +174,12 @@ export function openAiStatusSink(res: ServerResponse, opts: { style: LoadingMess
   };
   return {
     begin() {
-      // A request sent again after its server crashed may already have had status lines (and headers).
-      if (!res.headersSent) {
-        res.writeHead(200, SSE_HEADERS);
-        res.flushHeaders();
-      }
+      openStatusStream(res);
     },
     line(marked, text) {
       if (style === 'none') return;
       if (style === 'comment' || (style === 'reasoning' && kind === 'completions')) {
-        writeChunk(res, `: ${text.trimEnd().replace(/\n/g, ' ')}\n\n`);
+        writeChunk(res, sseComment(text));
         return;
       }
       writeChunk(res, `data: ${JSON.stringify(chunk(marked))}\n\n`);
