@@ -28,6 +28,16 @@ describe('CORS on /v1', () => {
     const simple = await send('/v1/chat/completions', { method: 'POST', headers: { origin: 'https://chat.example', 'content-type': 'text/plain' }, body: CHAT });
     expect(simple.status).toBe(403);
     expect(JSON.parse(simple.text).error).toMatchObject({ type: 'invalid_request_error', code: 'forbidden', message: expect.stringContaining('router.corsOrigins') });
+    // The same for Anthropic's Messages API (a page's no-cors POST, or one naming itself only in Sec-Fetch-Site), in its error shape.
+    const pages: [Record<string, string>, RegExp][] = [
+      [{ origin: 'https://chat.example' }, /router\.corsOrigins/],
+      [{ 'sec-fetch-site': 'cross-site' }, /another site's page .*may not use the router/],
+    ];
+    for (const [page, why] of pages) {
+      const messages = await send('/v1/messages', { method: 'POST', headers: { ...page, 'content-type': 'text/plain' }, body: CHAT });
+      expect(messages.status).toBe(403);
+      expect(JSON.parse(messages.text)).toMatchObject({ type: 'error', error: { type: 'permission_error', message: expect.stringMatching(why) } });
+    }
     expect(await host.sim.launches()).toEqual([]);
     // Server-side callers (Open WebUI) send no Origin and are unaffected.
     expect((await send('/v1/models', {})).status).toBe(200);
