@@ -86,6 +86,8 @@ export async function serve(options: ServeOptions): Promise<number> {
     console.error(`switchboard serve: ${(err as Error).message}`);
     return 2;
   }
+  // Before the engine starts: it may stop or launch servers while it starts.
+  const shutdown = watchShutdownSignals();
   // Only a supervisor can start the engine again on another catalog (the simulated host, a new router port).
   let restartRequested: (() => void) | null = null;
   const restarting = new Promise<'restart'>((resolve) => (restartRequested = () => resolve('restart')));
@@ -114,6 +116,7 @@ export async function serve(options: ServeOptions): Promise<number> {
     return 1;
   }
   const { engine, server, catalog } = result.hosted;
+  shutdown.started();
   keepGoingWithoutOutput();
   console.log(`switchboard ${engine.state().version} serving on ${server.url} (config ${options.configPath})`);
   console.log(
@@ -131,7 +134,7 @@ export async function serve(options: ServeOptions): Promise<number> {
   if (options.banner) console.log(options.banner(server.url, catalog));
   supervisor?.ready({ url: server.url, adminToken: server.adminToken, configPath: options.configPath });
   const stopReloading = reloadOnHangup(result.hosted.catalogWatcher);
-  const why = await Promise.race([waitForShutdownSignal(), restarting, supervisor?.gone ?? new Promise<never>(() => undefined)]);
+  const why = await Promise.race([shutdown.signalled, restarting, supervisor?.gone ?? new Promise<never>(() => undefined)]);
   console.log(
     why === 'parent-gone'
       ? 'switchboard: the desktop app went away; stopping the backend…'
@@ -156,26 +159,31 @@ function reloadOnHangup(watcher: CatalogWatcher): () => void {
 }
 
 /**
- * Resolves on the first SIGINT/SIGTERM (a graceful stop follows: every SGLang server is stopped
- * and waited for). The handlers stay: a second signal while that runs — a parent that stops its
- * child twice, a second Ctrl-C — SIGKILLs every server group at once and exits, instead of the
- * default action ending this process with the servers still running.
+ * `signalled` resolves on the first SIGINT/SIGTERM (a graceful stop follows: every SGLang server is
+ * stopped and waited for). Installed before the engine starts: one that arrives while it starts —
+ * stopping an earlier run's servers, launching the preload models — is kept until `started()`, as
+ * the default action would end this process with those servers running. The handlers stay: a second
+ * signal — a parent that stops its child twice, a second Ctrl-C — SIGKILLs every server group at once
+ * and exits. They do not keep the process alive: a failed start still exits.
  */
-function waitForShutdownSignal(): Promise<'signal'> {
-  return new Promise((resolve) => {
-    let received = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (!received) {
-        received = true;
-        resolve('signal');
-        return;
-      }
-      const killed = killServerGroupsNow();
-      console.error(`switchboard: ${signal} again: killed ${killed} SGLang server group(s) without waiting for them to drain`);
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    };
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
-  });
+function watchShutdownSignals(): { signalled: Promise<'signal'>; started(): void } {
+  let starting = true;
+  let received = false;
+  let resolveSignalled: (why: 'signal') => void = () => undefined;
+  const signalled = new Promise<'signal'>((resolve) => (resolveSignalled = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!received) {
+      received = true;
+      if (starting) console.error(`switchboard: ${signal} while starting: stopping once the engine has started (send it again to kill the SGLang servers now)`);
+      resolveSignalled('signal');
+      return;
+    }
+    const killed = killServerGroupsNow();
+    console.error(`switchboard: ${signal} again: killed ${killed} SGLang server group(s) without waiting for them to drain`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, onSignal);
+  return { signalled, started: () => (starting = false) };
 }
 
 /**

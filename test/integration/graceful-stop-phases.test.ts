@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LoadPhase } from '../../shared/load-phase.js';
 import type { SlotView } from '../../shared/engine-state.js';
 import { listGroupMembers } from '../../electron/system/process-group.js';
 import { createSimHost, waitFor, type SimHost } from './support/sim-host.js';
-import { killLaunches, killServe, liveLaunches, startServe, writeHostCatalog, type ServeProcess } from './support/serve-process.js';
+import { killLaunches, killServe, liveLaunches, spawnServe, startServe, writeHostCatalog, type ServeProcess } from './support/serve-process.js';
 
 // A graceful stop of `switchboard serve` in any phase of a load — and a second signal arriving while
 // that stop runs, as from a parent that stops its child twice — leaves no SGLang server behind.
@@ -110,5 +112,49 @@ describe.runIf(process.platform === 'linux')('a stop in every phase of a load le
     serve = undefined;
     expect(await liveLaunches(host), s.output()).toEqual([]);
     expect(listGroupMembers(slot.pid!)).toEqual([]);
+  });
+});
+
+/** True once SIGTERM waits in the process's shared pending set (a stopped process does not act on it). */
+function hasPendingSigterm(pid: number): boolean {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const pending = /^ShdPnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  return pending !== undefined && (BigInt(`0x${pending}`) & (1n << BigInt(constants.signals.SIGTERM - 1))) !== 0n;
+}
+
+describe.runIf(process.platform === 'linux')('a stop while serve starts', () => {
+  // The start takes a while when an earlier run's server has to be stopped first: this one, frozen, ignores the
+  // SIGTERM until backend.stopTimeoutS ends in a SIGKILL. A signal meanwhile used to end serve by its default action.
+  it.each(['once', 'twice'] as const)('SIGTERM %s while it stops a leftover server: nothing is left', async (times) => {
+    host = await createSimHost([{ id: 'big', shards: 30 }], { timeScale: 0.05 });
+    host.catalogInput.backend = { ...host.catalogInput.backend, stopTimeoutS: 3 };
+    const config = await writeHostCatalog(host);
+    const first = await startServe(host, config);
+    serve = first;
+    await first.post('/api/models/big/switch', {});
+    const loading = await waitFor(async () => {
+      const slot = (await first.state()).slots[0]!;
+      return slot.progress?.phase === 'weights' && slot.pid ? slot : null;
+    }, 'the weights phase');
+    await killServe(first);
+    freeze(loading.pid!);
+
+    const s = spawnServe(host, config);
+    serve = s;
+    await waitFor(() => hasPendingSigterm(loading.pid!), 'serve to stop the leftover (SIGTERM pending on it)');
+    process.kill(-s.child.pid!, 'SIGTERM');
+    if (times === 'once') {
+      expect(await s.exited, s.output()).toEqual({ code: 0, signal: null });
+      expect(s.output()).toMatch(/SIGTERM while starting: stopping once the engine has started/);
+      expect(s.output()).toMatch(/switchboard: stopping the backend/);
+    } else {
+      await waitFor(() => s.output().includes('SIGTERM while starting'), 'serve to take the first SIGTERM');
+      process.kill(-s.child.pid!, 'SIGTERM');
+      expect((await s.exited).code, s.output()).toBe(143);
+      expect(s.output()).toMatch(/SIGTERM again: killed 1 SGLang server group/);
+      await waitFor(async () => (await liveLaunches(host!)).length === 0, 'the SIGKILLed leftover to end', 10_000);
+    }
+    serve = undefined;
+    expect(await liveLaunches(host)).toEqual([]);
   });
 });

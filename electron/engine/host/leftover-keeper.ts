@@ -136,7 +136,13 @@ export class LeftoverKeeper {
     const what = leftover.record ? `${leftover.record.modelId}'s server` : `a server (${leftover.argv.join(' ').slice(0, 200)})`;
     const where = leftover.port === null ? 'not listening yet' : `on port ${leftover.port}`;
     this.opts.log(`stopping ${what} left by an earlier run: pid ${leftover.pid}, ${where}, found by its ${leftover.foundBy} (${why})`, leftover.record?.modelId ?? null);
-    await stopLeftover(leftover, this.opts.stopTimeoutMs());
+    // Registered while it is stopped: a second Ctrl-C in the meantime SIGKILLs it with the rest.
+    const unregister = registerServerGroup(leftover.pgid);
+    try {
+      await stopLeftover(leftover, this.opts.stopTimeoutMs());
+    } finally {
+      unregister();
+    }
     await this.opts.records.remove(leftover.pid);
     this.opts.notices.set(`leftover:${leftover.pid}`, 'info', `stopped ${what} left by an earlier run (pid ${leftover.pid}, ${where})`);
   }

@@ -28,17 +28,12 @@ export async function writeHostCatalog(host: SimHost, name = 'switchboard.yaml')
 
 /** Starts `switchboard serve` (state in `<host>/state`, with `extraArgs` such as `--no-watch`); resolves when it answers /health. */
 export async function startServe(host: SimHost, configPath: string, extraArgs: string[] = []): Promise<ServeProcess> {
-  const stateDir = join(host.dir, 'state');
-  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--config', configPath, '--state-dir', stateDir, ...extraArgs], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (c) => (output += c));
-  child.stderr!.on('data', (c) => (output += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const url = `http://127.0.0.1:${host.catalog.router.port}`;
+  const serve = spawnServe(host, configPath, extraArgs);
+  const { child } = serve;
   await waitFor(
     async () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited: ${output}`);
-      return request(`${url}/health`).then(
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited: ${serve.output()}`);
+      return request(`${serve.url}/health`).then(
         (r) => r.body.dump().then(() => r.statusCode === 200),
         () => false,
       );
@@ -46,6 +41,18 @@ export async function startServe(host: SimHost, configPath: string, extraArgs: s
     'serve to answer /health',
     30_000,
   );
+  return serve;
+}
+
+/** Spawns `switchboard serve` as startServe does, without waiting for it to answer (a test of its start). */
+export function spawnServe(host: SimHost, configPath: string, extraArgs: string[] = []): ServeProcess {
+  const stateDir = join(host.dir, 'state');
+  const child = spawn(process.execPath, [CLI_BIN, 'serve', '--config', configPath, '--state-dir', stateDir, ...extraArgs], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c) => (output += c));
+  child.stderr!.on('data', (c) => (output += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = `http://127.0.0.1:${host.catalog.router.port}`;
   const auth = async () => ({ authorization: `Bearer ${(await readFile(join(stateDir, 'admin-token'), 'utf8')).trim()}` });
   return {
     child,
