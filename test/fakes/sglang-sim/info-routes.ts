@@ -6,7 +6,7 @@ import { defaultAttentionBackend } from './gpu-defaults.js';
 import { sendEmpty, sendJson } from './http-io.js';
 import { renderMetrics } from './metrics-text.js';
 import type { SimApp } from './sim-context.js';
-import { sleepSim } from './sim-env.js';
+import { sleepMs } from './sim-env.js';
 import { waitForever } from './memory-occupation.js';
 
 let healthCounter = 0;
@@ -48,8 +48,11 @@ export async function handleHealth(app: SimApp, _req: IncomingMessage, res: Serv
     });
   }
   const lastReceive = () => Math.max(app.scheduler.lastOutputMs, app.memory.lastReplyMs);
+  // Once a simulated second, but never sooner than one forward step: the time scale shortens waits, not the token
+  // rate, and a scaled 20 s shorter than the probe's own step would fail every check of a healthy slow server.
+  const checkEveryMs = Math.max(app.env.timeScale * 1000, app.scheduler.stepMs);
   for (let waitedS = 0; waitedS < app.healthCheckTimeoutS; waitedS += 1) {
-    await sleepSim(app.env, 1);
+    await sleepMs(checkEveryMs);
     if (app.gracefullyExiting) return sendEmpty(res, 503);
     if (lastReceive() > tic) {
       app.status = 'Up';

@@ -155,10 +155,15 @@ export class Scheduler {
     };
   }
 
+  /** Real ms of one forward step (prefill or decode): one token per request at SGLANG_SIM_TOKENS_PER_S; 0 = at once. */
+  get stepMs(): number {
+    return this.options.tokensPerS > 0 ? 1000 / this.options.tokensPerS : 0;
+  }
+
   private wake(): void {
     if (this.timer !== undefined || this.hung || this.paused || this.controlDepth > 0) return;
     if (this.isIdle()) return;
-    const stepMs = this.options.tokensPerS > 0 ? 1000 / this.options.tokensPerS : 0;
+    const stepMs = this.stepMs;
     this.timer = stepMs > 0 ? setTimeout(() => this.step(), stepMs) : setImmediate(() => this.step());
   }
 

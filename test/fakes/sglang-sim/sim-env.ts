@@ -102,7 +102,11 @@ export function readSimEnv(env: NodeJS.ProcessEnv): SimEnv {
 
 /** Sleeps `simSeconds` of simulated time, i.e. simSeconds × timeScale of wall time. */
 export function sleepSim(env: SimEnv, simSeconds: number): Promise<void> {
-  const ms = simSeconds * env.timeScale * 1000;
+  return sleepMs(simSeconds * env.timeScale * 1000);
+}
+
+/** Real milliseconds (0 or less: the next turn of the event loop). */
+export function sleepMs(ms: number): Promise<void> {
   if (ms <= 0) return new Promise((resolve) => setImmediate(resolve));
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -224,3 +224,17 @@ describe('auth, info routes, errors', () => {
     expect(sim.stdout).toMatch(/"POST \/v1\/chat\/completions HTTP\/1\.1" 200 OK\n/);
   });
 });
+
+describe('/health at a slow token rate', () => {
+  it('a healthy server answers 200 at a small time scale: a check never comes sooner than the forward step its probe needs', async () => {
+    const port = await freePort();
+    // 4 tokens/s: one step is 250 ms, longer than SGLANG_HEALTH_CHECK_TIMEOUT's 20 s at a time scale of 0.01.
+    const slow = startSim(['--model-path', makeModelDir(), '--port', String(port), '--disable-cuda-graph'], { SGLANG_SIM_TOKENS_PER_S: '4' });
+    try {
+      await waitForStatus(`http://127.0.0.1:${port}/health`, 200);
+      expect(slow.stderr).not.toContain('Health check failed');
+    } finally {
+      slow.killGroup();
+    }
+  });
+});
