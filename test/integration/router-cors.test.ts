@@ -52,10 +52,24 @@ describe('CORS on /v1', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers).toMatchObject({
       'access-control-allow-origin': 'https://chat.example',
-      vary: 'Origin',
+      vary: 'Origin, Access-Control-Request-Headers',
       'access-control-allow-methods': 'GET, POST, OPTIONS',
-      'access-control-allow-headers': expect.stringContaining('authorization'),
+      'access-control-allow-headers': 'authorization, content-type',
     });
+    // The headers an SDK asks for are allowed (its own x-stainless-*); a list that is not header names gets the default list.
+    const sdkHeaders = 'authorization,content-type,x-stainless-arch,x-stainless-lang,x-stainless-os,x-stainless-retry-count';
+    const sdk = await send('/v1/chat/completions', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://chat.example', 'access-control-request-method': 'POST', 'access-control-request-headers': sdkHeaders },
+    });
+    expect(sdk.headers['access-control-allow-headers']).toBe(sdkHeaders);
+    const odd = await send('/v1/messages', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://chat.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key, a b, (c)' },
+    });
+    expect(odd.headers['access-control-allow-headers']).toBe(
+      'authorization, content-type, x-switchboard-loading, x-api-key, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access',
+    );
     const models = await send('/v1/models', { headers: { origin: 'https://chat.example' } });
     expect(models.status).toBe(200);
     expect(models.headers['access-control-allow-origin']).toBe('https://chat.example');

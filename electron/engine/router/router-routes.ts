@@ -20,12 +20,25 @@ export interface RouterRoutesOptions {
   observer?: RouterObserver;
 }
 
-/** A CORS preflight is answered for these; the browser then sends the real request. */
+/** A CORS preflight of a listed origin is answered with these; the browser then sends the real request. */
 const CORS_PREFLIGHT_HEADERS = {
   'access-control-allow-methods': 'GET, POST, OPTIONS',
-  'access-control-allow-headers': 'authorization, content-type, x-switchboard-loading, x-api-key, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access',
   'access-control-max-age': '600',
 };
+/** Allowed when the preflight names no headers (or names them unreadably). */
+const CORS_DEFAULT_ALLOWED_HEADERS = 'authorization, content-type, x-switchboard-loading, x-api-key, anthropic-version, anthropic-beta, anthropic-dangerous-direct-browser-access';
+/** A comma-separated list of header names (RFC 9110 tokens), as Access-Control-Request-Headers carries. */
+const HEADER_NAME_LIST = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*,[ \t]*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$/;
+
+/**
+ * The headers a listed origin's page may send: the ones its preflight asks for. The official SDKs
+ * send their own (OpenAI's and Anthropic's `x-stainless-*`, which change between versions); a header
+ * opens nothing by itself — the API key is checked as for any request.
+ */
+function allowedRequestHeaders(req: IncomingMessage): string {
+  const asked = req.headers['access-control-request-headers']?.trim();
+  return asked && HEADER_NAME_LIST.test(asked) ? asked : CORS_DEFAULT_ALLOWED_HEADERS;
+}
 
 /**
  * The OpenAI-compatible routes Open WebUI talks to: `/v1/models` (and `/models`),
@@ -59,7 +72,8 @@ export function createRouterRoutes(engine: Engine, opts: RouterRoutesOptions): R
     for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
     if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
       // Only origins in router.corsOrigins got CORS headers above; the browser refuses the rest.
-      res.writeHead(204, Object.keys(cors).length > 0 ? CORS_PREFLIGHT_HEADERS : {});
+      const allowed = Object.keys(cors).length > 0;
+      res.writeHead(204, allowed ? { ...CORS_PREFLIGHT_HEADERS, 'access-control-allow-headers': allowedRequestHeaders(req), vary: 'Origin, Access-Control-Request-Headers' } : {});
       res.end();
       return true;
     }
