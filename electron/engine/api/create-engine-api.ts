@@ -78,6 +78,7 @@ export function createEngineApi(engine: Engine, configPath: string, options: Eng
     modelActivity: () => modelActivity(engine.state()),
     onApplied: applyCatalog,
     runningCatalog: () => engine.catalog(),
+    serializeWrite: (write) => catalogWatcher.whileWriting(write),
   });
   const catalogWatcher = new CatalogWatcher({
     path: configPath,

@@ -29,6 +29,8 @@ export interface CatalogEditorOptions {
   onApplied?: (catalog: Catalog, revision: string) => string[] | Promise<string[]>;
   /** The catalog the engine runs: settings come from it when the file cannot be read. */
   runningCatalog?: () => Catalog;
+  /** Runs a write and its onApplied as one step (the catalog watcher's queue, so it does not read the file in between). */
+  serializeWrite?: <T>(write: () => Promise<T>) => Promise<T>;
 }
 
 interface Base {
@@ -139,11 +141,14 @@ export class CatalogEditor {
       );
     const text = plan.draft.text;
     if (text === base.text) return { document: this.toDocument(base, plan.checked), restartRequired: [] };
-    // The file may have changed while the change was checked: refuse rather than overwrite it.
-    assertRevision(await this.read(), base.revision);
-    const written = await writeCatalogFile(this.opts.path, text, { checkFiles: this.opts.checkFiles });
     const revision = revisionOf(text);
-    const restartRequired = (await this.opts.onApplied?.(written.catalog, revision)) ?? [];
+    const serialize = this.opts.serializeWrite ?? ((write) => write());
+    const restartRequired = await serialize(async () => {
+      // The file may have changed while the change was checked: refuse rather than overwrite it.
+      assertRevision(await this.read(), base.revision);
+      const written = await writeCatalogFile(this.opts.path, text, { checkFiles: this.opts.checkFiles });
+      return (await this.opts.onApplied?.(written.catalog, revision)) ?? [];
+    });
     return { document: this.toDocument({ text, revision }, plan.checked), restartRequired };
   }
 

@@ -178,6 +178,24 @@ describe('CatalogWatcher: what is not applied', () => {
     expect(w.events).toEqual([{ kind: 'unchanged', trigger: 'file' }]);
     expect(w.applied).toEqual([]);
   });
+
+  it('a save run through whileWriting is never read between its write and its note, however late the note comes', async () => {
+    const w = await watched(catalogText(['alpha']));
+    const saved = catalogText(['alpha', 'beta']);
+    let queued: Promise<CatalogReloadEvent> | undefined;
+    await w.watcher.whileWriting(async () => {
+      await writeCatalogFile(w.path, saved, { checkFiles: false });
+      // A reload asked for now (as the write's own event would be) waits for the save to end: given time to run
+      // (a bound, proving it does not, as the engine's onApplied on a slow disk gives it), it has not …
+      const reload = w.watcher.reloadNow('file');
+      queued = reload;
+      expect(await Promise.race([reload.then(() => 'reloaded'), new Promise((resolve) => setTimeout(resolve, 500, 'still queued'))])).toBe('still queued');
+      // … so it finds the revision the save then notes, not a new text to apply a second time.
+      w.watcher.noteApplied(revisionOf(saved));
+    });
+    expect(await queued).toEqual({ kind: 'unchanged', trigger: 'file' });
+    expect(w.applied).toEqual([]);
+  });
 });
 
 describe('CatalogWatcher: reloadNow, start and close', () => {

@@ -47,7 +47,7 @@ const DEFAULT_RETRY_MS = 2_000;
  * not the file (a watch on the file dies with a rename), and a burst of events becomes one read after
  * `debounceMs` of quiet. Reloads run one at a time; an event during one schedules another, so the last
  * write is always read after it happened. A text whose revision is the one the engine runs is skipped
- * (the UI's own save tells the watcher its revision through `noteApplied`).
+ * (the UI's own save runs `whileWriting` and tells the watcher its revision through `noteApplied`).
  */
 export class CatalogWatcher {
   private readonly watchers = new Map<string, { watcher: FSWatcher; names: Set<string> }>();
@@ -74,6 +74,16 @@ export class CatalogWatcher {
   /** The engine now runs the text of `revision` (a save from the UI): the write's own event then reloads nothing. */
   noteApplied(revision: string): void {
     this.revision = revision;
+  }
+
+  /**
+   * Runs a save from the UI (its write, then `noteApplied`) in the reload queue: no reload reads the
+   * file between the write and the note (a slow fsync used to let one apply the same text twice).
+   */
+  whileWriting<T>(write: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(write);
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   /** Reads and applies the file now, after any reload under way; resolves with what it did (also reported). */
