@@ -7,7 +7,6 @@
 // Each is timed from the switch-back request to ready, which includes stopping the other model; and
 // the model's own cold load (first load) for the issue's target: a warm switch back < 10 % of it.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { parseDocument } from 'yaml';
 import { createEngine } from '../electron/engine/engine.js';
 import type { Engine } from '../electron/engine/engine-api.js';
 import { writeDemoHost } from '../electron/engine/catalog/write-demo-host.js';
+import { freePort } from '../test/support/free-port.js';
 
 /** BENCH_SWITCH_TIME_SCALE overrides every pair's time scale (e.g. 0.05 for a quick look). */
 const SCALE_OVERRIDE = process.env.BENCH_SWITCH_TIME_SCALE === undefined ? undefined : Number(process.env.BENCH_SWITCH_TIME_SCALE);
@@ -61,7 +61,7 @@ async function run(pair: (typeof PAIRS)[number], mode: 'cold' | 'warm'): Promise
   process.env.FAKE_NVIDIA_SMI_STATE = join(dir, 'fake-nvidia-smi.json');
   let engine: Engine | undefined;
   try {
-    const configPath = await writeDemoHost({ dir, routerPort: 1, backendPort: await freePortRange(PORTS_PER_HOST), timeScale: SCALE_OVERRIDE ?? pair.timeScale });
+    const configPath = await writeDemoHost({ dir, routerPort: 1, backendPort: await freePort(), timeScale: SCALE_OVERRIDE ?? pair.timeScale });
     const doc = parseDocument(await readFile(configPath, 'utf8'));
     const input = doc.toJS() as CatalogInput;
     input.models = input.models!.map((m) => {
@@ -97,28 +97,6 @@ async function run(pair: (typeof PAIRS)[number], mode: 'cold' | 'warm'): Promise
     delete process.env.FAKE_NVIDIA_SMI_STATE;
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/** The demo's slots take ports from backend.port upward (backend.portRange's default: 32 of them). */
-const PORTS_PER_HOST = 32;
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A first port with `count` free ports from it, below Linux's ephemeral range (32768–60999: outgoing connections take those). */
-async function freePortRange(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = 20_000 + Math.floor(Math.random() * 12_000);
-    let free = true;
-    for (let port = first; port < first + count && free; port++) free = await portFree(port);
-    if (free) return first;
-  }
-  throw new Error(`no ${count} free ports in a row below 32768`);
 }
 
 const s = (ms: number | undefined) => (ms === undefined ? '—' : `${(ms / 1000).toFixed(2)} s`);

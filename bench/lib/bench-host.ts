@@ -2,7 +2,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +9,9 @@ import type { CatalogInput } from '../../shared/catalog-schema.js';
 import { writeCatalogFile } from '../../electron/engine/catalog/write-catalog.js';
 import { isGroupAlive, signalGroup, waitGroupGone } from '../../electron/system/process-group.js';
 import { findNginx, startNginx, type NginxProxy } from './nginx-proxy.js';
+import { freePort } from '../../test/support/free-port.js';
+
+export { freePort };
 
 /** The CLI that runs serve (BENCH_CLI_BIN: another build of it, to compare). */
 const CLI_BIN = process.env.BENCH_CLI_BIN ?? fileURLToPath(new URL('../../bin/switchboard.js', import.meta.url));
@@ -195,16 +197,4 @@ function tail(path: string): string {
   } catch {
     return '(no log)';
   }
-}
-
-/** A port that was free a moment ago (bound to 0 on loopback, then closed). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
