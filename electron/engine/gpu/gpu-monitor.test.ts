@@ -101,19 +101,20 @@ describe('GpuMonitor (stub sampler)', () => {
     expect(view.host?.cpuCount).toBe(8);
   });
 
-  it('passes each tick on once, with the latest host reading, and refreshes the host after it', async () => {
+  it('reads the host at start, passes each tick on once with the latest host reading, and refreshes the host after it', async () => {
     const sampler = new StubSampler({ available: true, gpuCount: 2 });
     let hostReads = 0;
     const monitor = new GpuMonitor({ sampler, readTopology: async () => TOPO, readHost: async () => host(++hostReads) });
     await monitor.start();
+    expect(hostReads).toBe(1);
     const ticks: GpuTick[] = [];
     monitor.subscribe((tick) => ticks.push(tick));
     sampler.tick([A, B]);
     await new Promise((r) => setImmediate(r));
     sampler.tick([A, B]);
     expect(ticks.map((t) => [t.samples.length, t.host?.atMs ?? null])).toEqual([
-      [2, null],
       [2, 1],
+      [2, 2],
     ]);
     await monitor.stop();
     expect(sampler.stopped).toBe(true);

@@ -75,11 +75,17 @@ export class GpuMonitor {
     return this.readHost().catch(() => null);
   }
 
-  /** Probes nvidia-smi and starts sampling; reads the topology when GPUs answer. Never throws. */
+  /**
+   * Probes nvidia-smi and starts sampling; reads the topology when GPUs answer. The host is read alongside,
+   * so the ticks after start carry host stats instead of waiting for a reading that only a tick starts.
+   * Never throws.
+   */
   async start(): Promise<GpuAvailability> {
     this.unsubscribe = this.sampler.subscribe((samples) => this.onTick(samples));
+    const hostRead = this.refreshHost();
     const availability = await this.sampler.start();
     if (availability.available && !this.topo) await this.refreshTopology();
+    await hostRead;
     return availability;
   }
 
