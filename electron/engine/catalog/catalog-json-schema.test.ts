@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { catalogJsonSchema } from './catalog-json-schema.js';
@@ -21,7 +22,10 @@ afterAll(async () => {
 
 async function validator() {
   const schema = JSON.parse(await readFile(CATALOG_SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
-  return new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+  // ajv-formats checks `format` (the upstream's uri) as editors do, instead of ajv ignoring it with a warning.
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats(ajv);
+  return ajv.compile(schema);
 }
 
 describe('the catalog JSON Schema', () => {
@@ -56,6 +60,14 @@ describe('the catalog JSON Schema', () => {
     const validate = await validator();
     expect(validate(parse(text))).toBe(false);
     expect(validate.errors?.map((e) => e.keyword)).toContain(keyword);
+    expect(parseCatalogText(text, { checkFiles: false }).ok).toBe(false);
+  });
+
+  it('refuses an upstream that is not a URL like the engine (format)', async () => {
+    const text = 'models:\n  - id: gateway\n    upstream: 10.0.0.7 port 30000\n';
+    const validate = await validator();
+    expect(validate(parse(text))).toBe(false);
+    expect(validate.errors?.map((e) => [e.keyword, e.instancePath])).toContainEqual(['format', '/models/0/upstream']);
     expect(parseCatalogText(text, { checkFiles: false }).ok).toBe(false);
   });
 });
