@@ -16,7 +16,7 @@ import { createEngine } from '../engine.js';
 import type { Engine } from '../engine-api.js';
 import { FAKE_NVIDIA_SMI, useFakeNvidiaSmiState } from '../../system/nvidia-smi/testing/fake-nvidia-smi.js';
 import { listGroupMembers } from '../../system/process-group.js';
-import { createEngineApi, type EngineApi } from './create-engine-api.js';
+import { createEngineApi, type EngineApi, type EngineApiOptions } from './create-engine-api.js';
 import { dispatchApiCall, type DispatchOutcome } from './dispatch-api-call.js';
 
 interface Host {
@@ -41,6 +41,10 @@ interface StartOptions {
   later?: string[];
   /** GPU telemetry and power limits on the fake nvidia-smi (each of its runs takes a while: only where needed). */
   gpu?: boolean;
+  /** The catalog's router section, over the simulator host's. */
+  router?: CatalogInput['router'];
+  /** Passed to createEngineApi (bindHost, …). */
+  api?: EngineApiOptions;
 }
 
 /** Starts the engine as `serve` does: the catalog file (with a comment) loaded with the host's topology. */
@@ -59,6 +63,7 @@ async function start(models: SimModelSpec[], opts: StartOptions = {}): Promise<H
   const input: CatalogInput = structuredClone(sim.catalogInput);
   if (opts.gpu) input.gpu = { nvidiaSmiPath: FAKE_NVIDIA_SMI, sampleIntervalMs: 200 };
   input.models = input.models!.filter((m) => !opts.later?.includes(m.id));
+  if (opts.router) input.router = { ...input.router, ...opts.router };
   const configPath = join(sim.dir, 'switchboard.yaml');
   await writeCatalogFile(configPath, input);
   await writeFile(configPath, HEADER + (await readFile(configPath, 'utf8')));
@@ -79,7 +84,7 @@ async function start(models: SimModelSpec[], opts: StartOptions = {}): Promise<H
     events.push(e);
     if (e.type === 'state') for (const s of e.state.slots) if (s.pid) pids.add(s.pid);
   });
-  const api = createEngineApi(engine, configPath, opts.gpu ? {} : { topology: () => null });
+  const api = createEngineApi(engine, configPath, { ...(opts.gpu ? {} : { topology: () => null }), ...opts.api });
   host = {
     sim,
     engine,
@@ -249,6 +254,36 @@ describe('catalog.* and settings.* change the running engine', () => {
     expect((await ok('gpu.overview', {})).available).toBe(false);
     expect(await ok('settings.get', {})).toMatchObject({ router: { port }, backend: { drainTimeoutS: 5 } });
     expect(await refused('settings.update', { patch: { router: { port: 1 } }, expectedRevision: '0'.repeat(64) })).toMatchObject({ code: 'conflict' });
+  });
+
+  it.each([
+    ['0.0.0.0', false],
+    ['127.0.0.1', true],
+  ])('on %s, an edit that removes the last admin key applies: %s (beyond loopback it would lock other machines out)', async (bindHost, applies) => {
+    const key = 'a'.repeat(64);
+    const { engine, configPath, api } = await start([{ id: 'alpha' }], { router: { adminKeys: [key] }, api: { bindHost } });
+    const withKey = await readFile(configPath, 'utf8');
+    expect(withKey).toContain(key);
+    const withoutKey = withKey.replace(/^(\s*)adminKeys:[^\n]*(\n\s+- [^\n]*)*/m, '$1adminKeys: []');
+    expect(withoutKey).not.toContain(key);
+    await writeFile(configPath, withoutKey);
+
+    const event = await api.catalogWatcher.reloadNow();
+    if (applies) {
+      expect(event.kind).toBe('applied');
+      expect(engine.catalog().router.adminKeys).toEqual([]);
+      return;
+    }
+    expect(event).toMatchObject({ kind: 'rejected', issues: [{ severity: 'error', field: 'router.adminKeys', message: expect.stringContaining('this engine listens on 0.0.0.0, beyond loopback') }] });
+    expect(engine.catalog().router.adminKeys).toEqual([key]);
+    // A save from the UI starts from the file: it is refused for the same reason, and names it.
+    const refusal = await refused('settings.update', { patch: { router: { loadingMessages: 'reasoning' } } });
+    expect(JSON.stringify(refusal)).toContain('router.adminKeys');
+    expect(engine.catalog().router.loadingMessages).toBe('content');
+    // Putting a key back applies.
+    await writeFile(configPath, withKey.replace(/^(\s*)adminKeys:/m, '$1loadingMessages: reasoning\n$1adminKeys:'));
+    expect((await api.catalogWatcher.reloadNow()).kind).toBe('applied');
+    expect(engine.catalog().router).toMatchObject({ adminKeys: [key], loadingMessages: 'reasoning' });
   });
 
   it('imports start scripts: preview, then apply', async () => {

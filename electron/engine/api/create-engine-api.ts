@@ -8,6 +8,7 @@ import { CatalogWatcher, type CatalogReloadEvent } from '../catalog/catalog-watc
 import { CATALOG_RELOAD_NOTICE, describeCatalogReload } from '../catalog/describe-catalog-reload.js';
 import { parseCatalogText } from '../catalog/load-catalog.js';
 import type { Engine } from '../engine-api.js';
+import { isLoopbackHost } from './access/access-policy.js';
 import { createApiHandlers } from './api-handlers.js';
 import { deferRestart, simulatedHostDir, startSimulatedHost, type RequestRestart, type SimulatedHostWriter } from './simulated-host.js';
 
@@ -34,6 +35,11 @@ export interface EngineApiOptions {
   stateDir?: string | null;
   /** Where reloads of the catalog file (`catalogWatcher`) are reported; without it they are not. */
   catalogReload?: CatalogReloadSink;
+  /**
+   * The address the engine's HTTP server is bound to. Beyond loopback, a save or a hand edit that leaves no
+   * router.adminKeys is refused like any invalid catalog: it would lock other machines out of the admin API.
+   */
+  bindHost?: string;
 }
 
 /** The host's side of catalog reloads: a line for the log, the reload notice set or cleared. */
@@ -62,6 +68,7 @@ export interface EngineApi {
  */
 export function createEngineApi(engine: Engine, configPath: string, options: EngineApiOptions = {}): EngineApi {
   const topology = options.topology ?? (async () => (await engine.gpu()).topology);
+  const exposedOn = options.bindHost !== undefined && !isLoopbackHost(options.bindHost) ? options.bindHost : undefined;
   // What a save does once the file is written, whether the editor or someone else wrote it.
   const applyCatalog = (catalog: Catalog, revision: string): string[] => {
     const firstCatalog = engine.state().setup !== undefined;
@@ -79,11 +86,12 @@ export function createEngineApi(engine: Engine, configPath: string, options: Eng
     onApplied: applyCatalog,
     runningCatalog: () => engine.catalog(),
     serializeWrite: (write) => catalogWatcher.whileWriting(write),
+    exposedOn,
   });
   const catalogWatcher = new CatalogWatcher({
     path: configPath,
     // The editor's check of a text (its `check`): the file's own checks, with the host's topology.
-    check: async (text) => parseCatalogText(text, { path: configPath, checkFiles: options.checkFiles, topology: (await Promise.resolve(topology()).catch(() => null)) ?? null }),
+    check: async (text) => parseCatalogText(text, { path: configPath, checkFiles: options.checkFiles, topology: (await Promise.resolve(topology()).catch(() => null)) ?? null, exposedOn }),
     running: () => engine.catalog(),
     apply: applyCatalog,
     report: (event) => reportReload(event, configPath, engine, options.catalogReload),

@@ -89,7 +89,7 @@ export async function hostEngine(options: HostEngineOptions): Promise<HostEngine
     notice: (id: string, notice: { level: EngineNotice['level']; message: string } | null) => engine.setNotice(id, notice),
   };
   try {
-    api = createEngineApi(engine, options.configPath, { stateDir: options.stateDir, catalogReload, ...options.api });
+    api = createEngineApi(engine, options.configPath, { stateDir: options.stateDir, catalogReload, bindHost: host, ...options.api });
     server = await startEngineServer(engine, { host, port, stateDir: options.stateDir, handlers: api.handlers, log });
   } catch (err) {
     await engine.close();

@@ -31,6 +31,8 @@ export interface CatalogEditorOptions {
   runningCatalog?: () => Catalog;
   /** Runs a write and its onApplied as one step (the catalog watcher's queue, so it does not read the file in between). */
   serializeWrite?: <T>(write: () => Promise<T>) => Promise<T>;
+  /** The address beyond loopback the engine listens on: a save may not remove the last admin key. */
+  exposedOn?: string;
 }
 
 interface Base {
@@ -171,7 +173,7 @@ export class CatalogEditor {
 
   private async check(text: string): Promise<CatalogLoadResult> {
     const topology = await Promise.resolve(this.opts.topology?.()).catch(() => null);
-    return parseCatalogText(text, { path: this.opts.path, checkFiles: this.opts.checkFiles, topology: topology ?? null });
+    return parseCatalogText(text, { path: this.opts.path, checkFiles: this.opts.checkFiles, topology: topology ?? null, exposedOn: this.opts.exposedOn });
   }
 
   private async read(): Promise<Base> {

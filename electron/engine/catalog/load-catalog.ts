@@ -16,6 +16,8 @@ export interface ParseCatalogOptions {
   checkFiles?: boolean;
   /** The host's GPU topology, for the NVLink placement warnings (none without it). */
   topology?: Topology | null;
+  /** The address beyond loopback a running engine listens on: router.adminKeys may not go (ValidateCatalogOptions). */
+  exposedOn?: string;
 }
 
 /** Reads, parses and validates a catalog file. Never throws: a missing file is an issue too. */
@@ -53,7 +55,7 @@ export function parseCatalogText(text: string, opts: ParseCatalogOptions = {}): 
   if (!parsed.success) {
     return { ok: false, issues: byPosition([...zodIssuesToCatalog(parsed.error.issues, data, locator), ...yamlWarnings]) };
   }
-  const semantic = validateCatalog(parsed.data, { checkFiles: opts.checkFiles, locate: locator.locate, catalogPath: opts.path, topology: opts.topology });
+  const semantic = validateCatalog(parsed.data, { checkFiles: opts.checkFiles, locate: locator.locate, catalogPath: opts.path, topology: opts.topology, exposedOn: opts.exposedOn });
   const issues = byPosition([...semantic, ...yamlWarnings]);
   if (issues.some((i) => i.severity === 'error')) return { ok: false, issues };
   return { ok: true, catalog: parsed.data, issues };

@@ -226,3 +226,16 @@ describe('validateCatalog with files', () => {
     ).toEqual([]);
   });
 });
+
+describe('validateCatalog for an engine listening beyond loopback (exposedOn)', () => {
+  const run = (adminKeys: string[], exposedOn: string | undefined) =>
+    validateCatalog(catalogSchema.parse({ router: { adminKeys }, models: [{ id: 'a', modelPath: '/m' }] }), { checkFiles: false, exposedOn }).map((i) => [i.severity, i.field]);
+
+  it.each<[string, string[], string | undefined, string[][]]>([
+    ['no admin key beyond loopback', [], '192.168.1.5', [['error', 'router.adminKeys']]],
+    ['an admin key beyond loopback', ['k'.repeat(32)], '192.168.1.5', []],
+    ['no admin key, engine on loopback (the caller passes no exposedOn)', [], undefined, []],
+  ])('%s', (_what, adminKeys, exposedOn, issues) => {
+    expect(run(adminKeys, exposedOn)).toEqual(issues);
+  });
+});

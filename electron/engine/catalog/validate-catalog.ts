@@ -16,6 +16,11 @@ export interface ValidateCatalogOptions {
   catalogPath?: string;
   /** The host's `nvidia-smi topo -m`, to warn about TP groups that miss NVLink; no GPU checks without it. */
   topology?: Topology | null;
+  /**
+   * The address beyond loopback a running engine listens on (it started there because it had admin keys):
+   * a catalog for it without router.adminKeys is refused, as the start refuses one.
+   */
+  exposedOn?: string;
 }
 
 /**
@@ -26,6 +31,13 @@ export function validateCatalog(catalog: Catalog, opts: ValidateCatalogOptions =
   const out = new IssueCollector(opts.locate);
   checkCatalogRules(catalog, out);
   if (opts.topology) checkGpuPlacement(catalog, opts.topology, out);
+  if (opts.exposedOn !== undefined && catalog.router.adminKeys.length === 0) {
+    out.error(
+      ['router', 'adminKeys'],
+      `this engine listens on ${opts.exposedOn}, beyond loopback: without an admin key other machines lose the admin API (the generated token is readable only here). ` +
+        'Keep at least one, or set router.host to 127.0.0.1 and restart the engine with a key still in place',
+    );
+  }
   if (opts.checkFiles ?? true) {
     catalog.models.forEach((model, i) => checkModelFiles(model, i, { ...catalog.sglang.env, ...model.env }, out));
     checkCommand(catalog, out);
