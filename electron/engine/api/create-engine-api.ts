@@ -6,7 +6,6 @@ import type { EngineNotice } from '../../../shared/engine-state.js';
 import { CatalogEditor, type ModelActivity } from '../catalog/catalog-editor.js';
 import { CatalogWatcher, type CatalogReloadEvent } from '../catalog/catalog-watcher.js';
 import { CATALOG_RELOAD_NOTICE, describeCatalogReload } from '../catalog/describe-catalog-reload.js';
-import { parseCatalogText } from '../catalog/load-catalog.js';
 import type { Engine } from '../engine-api.js';
 import { isLoopbackHost } from './access/access-policy.js';
 import { createApiHandlers } from './api-handlers.js';
@@ -78,7 +77,7 @@ export function createEngineApi(engine: Engine, configPath: string, options: Eng
     if (firstCatalog && restartRequired.length > 0 && options.requestRestart) deferRestart(options.requestRestart, { configPath });
     return restartRequired;
   };
-  const catalogEditor = new CatalogEditor({
+  const catalogEditor: CatalogEditor = new CatalogEditor({
     path: configPath,
     checkFiles: options.checkFiles,
     topology,
@@ -88,10 +87,10 @@ export function createEngineApi(engine: Engine, configPath: string, options: Eng
     serializeWrite: (write) => catalogWatcher.whileWriting(write),
     exposedOn,
   });
-  const catalogWatcher = new CatalogWatcher({
+  const catalogWatcher: CatalogWatcher = new CatalogWatcher({
     path: configPath,
-    // The editor's check of a text (its `check`): the file's own checks, with the host's topology.
-    check: async (text) => parseCatalogText(text, { path: configPath, checkFiles: options.checkFiles, topology: (await Promise.resolve(topology()).catch(() => null)) ?? null, exposedOn }),
+    // A hand edit is checked exactly as a save from the UI.
+    check: (text) => catalogEditor.check(text),
     running: () => engine.catalog(),
     apply: applyCatalog,
     report: (event) => reportReload(event, configPath, engine, options.catalogReload),

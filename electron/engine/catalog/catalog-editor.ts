@@ -171,7 +171,8 @@ export class CatalogEditor {
     return { issues, conflict: new EngineError('conflict', message, { modelId: target.id, activity, fields }) };
   }
 
-  private async check(text: string): Promise<CatalogLoadResult> {
+  /** Checks a catalog text as a save does: schema, rules, files, the host's topology, the bind's admin keys. */
+  async check(text: string): Promise<CatalogLoadResult> {
     const topology = await Promise.resolve(this.opts.topology?.()).catch(() => null);
     return parseCatalogText(text, { path: this.opts.path, checkFiles: this.opts.checkFiles, topology: topology ?? null, exposedOn: this.opts.exposedOn });
   }
